@@ -1,0 +1,56 @@
+"""Stage 2, split: a `Page` -> one notebook per framework, holding only that tab's cells.
+
+Each cell's id is the index of the block it came from (`b7`), which is all the
+merge stage needs to put outputs back; nothing else goes into cell metadata,
+so the execution cache (which hashes code and kernelspec only) sees code alone.
+The framework's environment fingerprint goes into the kernelspec on purpose:
+a changed environment or d2l library must re-execute that framework.
+"""
+from __future__ import annotations
+
+import nbformat
+
+from bookbuild.dialect import Page
+
+
+def cell_id(block_index: int) -> str:
+    return f"b{block_index}"
+
+
+def block_index(cell) -> int:
+    return int(cell["id"][1:])
+
+
+def notebook_for(page: Page, framework, fingerprint: str) -> nbformat.NotebookNode:
+    """The page as `framework`'s readers get it: shared prose, its tab prose, its code."""
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {
+        "name": framework.kernel,
+        "display_name": f"{framework.label} (d2l)",
+        "language": "python",
+        "d2l_fingerprint": fingerprint,
+    }
+    nb.metadata["language_info"] = {"name": "python"}
+    for index, block in enumerate(page.blocks):
+        if block.is_blank or (block.tabs is not None and framework.name not in block.tabs):
+            continue
+        if block.kind == "code":
+            cell = nbformat.v4.new_code_cell(block.source)
+        else:
+            cell = nbformat.v4.new_markdown_cell(block.source.strip("\n"))
+        cell["id"] = cell_id(index)
+        nb.cells.append(cell)
+    return nb
+
+
+def split(page: Page, config, fingerprints: dict[str, str]) -> dict[str, nbformat.NotebookNode]:
+    """{framework name: notebook} for every framework in build.yml order."""
+    return {fw.name: notebook_for(page, fw, fingerprints[fw.name]) for fw in config.frameworks}
+
+
+def for_download(nb: nbformat.NotebookNode, framework) -> nbformat.NotebookNode:
+    """A copy readers can open in their own Jupyter: the generic python3 kernel."""
+    nb = nbformat.from_dict(nb)
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": f"Python 3 ({framework.label})",
+                                 "language": "python"}
+    return nb
