@@ -59,6 +59,12 @@ def installed_hash(name: str) -> str | None:
         return None
 
 
+def say(message: str) -> None:
+    """One whole line at a time: environments are made side by side, in threads."""
+    sys.stdout.write(message + "\n")
+    sys.stdout.flush()
+
+
 def _run(cmd: list, log) -> None:
     log.write(f"$ {' '.join(map(str, cmd))}\n")
     log.flush()
@@ -74,7 +80,7 @@ def ensure(name: str, requirements: Path, editable_d2l: bool) -> bool:
     log_path = ENVS / f"{name}.log"
     ENVS.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
-    print(f"[env] {name}: installing {requirements.relative_to(ROOT)} (log: {log_path.relative_to(ROOT) if log_path.is_relative_to(ROOT) else log_path})", flush=True)
+    say(f"[env] {name}: installing {requirements.relative_to(ROOT)} (log: {log_path.relative_to(ROOT) if log_path.is_relative_to(ROOT) else log_path})")
     shutil.rmtree(target, ignore_errors=True)
     with open(log_path, "w") as log:
         try:
@@ -83,7 +89,7 @@ def ensure(name: str, requirements: Path, editable_d2l: bool) -> bool:
             _run(pip + ["-r", requirements], log)
             if editable_d2l:
                 # The readers' library, editable: its edits reach the kernels at once.
-                _run(pip + ["--no-deps", "--no-build-isolation", "-e", ROOT], log)
+                _run(pip + ["--no-deps", "-e", ROOT], log)
         except subprocess.CalledProcessError as err:
             shutil.rmtree(target, ignore_errors=True)
             tail = "".join(log_path.read_text().splitlines(True)[-15:])
@@ -93,7 +99,7 @@ def ensure(name: str, requirements: Path, editable_d2l: bool) -> bool:
             ) from None
     (target / STAMP).write_text(json.dumps({"requirements_hash": wanted,
                                             "requirements": str(requirements.relative_to(ROOT))}))
-    print(f"[env] {name}: ready in {time.monotonic() - started:.0f} s", flush=True)
+    say(f"[env] {name}: ready in {time.monotonic() - started:.0f} s")
     return True
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import os
+import re
 import time
 from pathlib import Path
 
@@ -43,7 +44,8 @@ class Job:
 class CellReport:
     number: int                # 1-based among the notebook's code cells
     line: int                  # of the cell's first code line in the page
-    seconds: float
+    status: str                # "cached" or "executed"
+    seconds: float | None = None
 
 
 @dataclasses.dataclass
@@ -64,9 +66,13 @@ class Executor:
 
     def __init__(self, cache_dir: Path, jupyter_path: str, timeout: int = DEFAULT_TIMEOUT, log=print):
         self.cache = get_cache(str(cache_dir))
+        self.cache_dir = Path(cache_dir)
         self.jupyter_path = jupyter_path
         self.timeout = timeout
         self.log = log
+
+    def kernel_log(self, framework: str) -> Path:
+        return self.cache_dir / f"kernel-{framework}.log"
 
     def run(self, jobs: list[Job]) -> list[NotebookReport]:
         """Fill every job's notebook with outputs; return one report per job."""
@@ -78,7 +84,10 @@ class Executor:
             try:
                 _, job.notebook = self.cache.merge_match_into_notebook(
                     job.notebook, nb_meta=("kernelspec", "language_info"), cell_meta=())
-                self.log(f"[{job.framework.name}] {job.page.path}: cached, {len(code_cells(job.notebook))} cells")
+                cells = code_cells(job.notebook)
+                reports[id(job)].cells = [CellReport(n, job.page.blocks[block_index(c)].line, "cached")
+                                          for n, c in enumerate(cells, 1)]
+                self.log(f"[{job.framework.name}] {job.page.path}: cached, {len(cells)} cells")
             except KeyError:
                 misses.append(job)
         if misses:
@@ -122,17 +131,23 @@ class Executor:
         def on_executed(cell, cell_index, execute_reply):
             seconds = time.monotonic() - current["started"]
             number = position[id(cell)]
-            report.cells.append(CellReport(number, line_of(cell), round(seconds, 3)))
+            report.cells.append(CellReport(number, line_of(cell), "executed", round(seconds, 3)))
+            for output in cell.get("outputs", []):
+                if output.get("name") == "stderr":  # not shown (nb_output_stderr), but not hidden from you
+                    self.log(f"[{name}] {job.page.path}:{line_of(cell)}: stderr: {output['text'].strip()[:300]}")
             self.log(f"[{name}] {job.page.path}: cell {number}/{len(cells)} (line {line_of(cell)}) "
                      f"{seconds:.1f} s")
 
         self.log(f"[{name}] {job.page.path}: executing {len(cells)} cells in kernel {job.framework.kernel}")
         client = NotebookClient(
             job.notebook, kernel_name=job.framework.kernel, timeout=self.timeout,
+            record_timing=False,  # timings in cell metadata would change the cache key
             resources={"metadata": {"path": str(job.cwd)}},
             on_cell_start=on_start, on_cell_executed=on_executed)
         try:
-            await client.async_execute()
+            # The kernel's own stderr (its log, framework banners) goes to a file, not the terminal.
+            with open(self.kernel_log(name), "a") as kernel_log:
+                await client.async_execute(stderr=kernel_log)
         except (CellExecutionError, CellTimeoutError, DeadKernelError) as err:
             report.status = "failed"
             cell = current.get("cell")
@@ -146,9 +161,12 @@ class Executor:
         self.log(f"[{name}] {job.page.path}: done in {report.seconds:.1f} s")
 
 
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
 def _summary(err: Exception) -> str:
     if isinstance(err, CellExecutionError):
-        tail = "\n".join(str(err.traceback).strip().splitlines()[-12:])
+        tail = "\n".join(ANSI.sub("", str(err.traceback)).strip().splitlines()[-12:])
         return f"{err.ename}: {err.evalue}\n{tail}"
     if isinstance(err, CellTimeoutError):
         return f"timed out ({err})"

@@ -73,6 +73,8 @@ def merge(page: Page, executed: dict[str, nbformat.NotebookNode], config,
                 merged.cells.append(cell)
     if downloads:
         _insert_downloads(merged, downloads, config)
+    for number, cell in enumerate(merged.cells):  # stable ids: an unchanged page is an unchanged file
+        cell["id"] = f"c{number}"
     return merged
 
 
@@ -101,7 +103,7 @@ def _insert_downloads(merged, downloads: dict[str, str], config) -> None:
     links = " · ".join(f"{{download}}`{config.framework(name).label} <{path}>`"
                        for name, path in downloads.items())
     cell = nbformat.v4.new_markdown_cell(
-        f":::{{only}} html\n:::{{container}} d2l-downloads\nDefter olarak indir: {links}\n:::\n:::")
+        f"::::{{only}} html\n:::{{container}} d2l-downloads\nDefter olarak indir: {links}\n:::\n::::")
     position = 1 if merged.cells and merged.cells[0].cell_type == "markdown" else 0
     first = merged.cells[0].source if merged.cells else ""
     if position and first.count("\n#") + first.startswith("#") > 1:

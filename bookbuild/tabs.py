@@ -1,0 +1,136 @@
+"""Stage 6, render: a Sphinx extension that turns the merged page's tab groups into tabs.
+
+The merge stage marks each framework's code cells with ``{"d2l": {"tab", "group"}}``
+and wraps tab prose in ``{d2l-tab}`` directives. After Sphinx has resolved the
+page, consecutive marked nodes of one group become one sphinx-tabs element
+(HTML), with group tabs named by label so that a click switches every group on
+the page. Other builders (LaTeX) get one framework only, ``d2l_tab``, with no
+tabs at all.
+
+References to sections that are not part of this build (``:numref:`sec_sgd```)
+become links to the published edition, with the section's title as text.
+"""
+from __future__ import annotations
+
+import base64
+from urllib.parse import urljoin
+
+from docutils import nodes
+from sphinx.transforms.post_transforms import SphinxPostTransform
+from sphinx.util.docutils import SphinxDirective
+from sphinx_tabs.tabs import SphinxTabsPanel, SphinxTabsTab, SphinxTabsTablist
+
+HTML_FORMATS = ("html",)
+
+
+class TabProseDirective(SphinxDirective):
+    """``{d2l-tab} pytorch`` + ``:group: n``: prose shown in one framework's tab."""
+
+    required_arguments = 1
+    has_content = True
+    option_spec = {"group": int}
+
+    def run(self):
+        node = nodes.container(classes=["d2l-tab-prose"])
+        node["d2l_tab"] = self.arguments[0]
+        node["d2l_group"] = self.options.get("group", 0)
+        self.state.nested_parse(self.content, self.content_offset, node)
+        return [node]
+
+
+def tab_of(node) -> tuple[str, int] | None:
+    """(framework, group) of a node the merge stage marked, else None."""
+    if not isinstance(node, nodes.container):
+        return None
+    if "d2l_tab" in node:
+        return node["d2l_tab"], node["d2l_group"]
+    marked = (node.get("cell_metadata") or {}).get("d2l") if node.get("nb_element") == "cell_code" else None
+    return (marked["tab"], marked["group"]) if marked else None
+
+
+def _runs(parent):
+    """Consecutive children of `parent` that belong to one tab group."""
+    run, group = [], None
+    for child in parent.children:
+        mark = tab_of(child)
+        if mark and run and mark[1] == group:
+            run.append(child)
+            continue
+        if run:
+            yield run
+        run, group = ([child], mark[1]) if mark else ([], None)
+    if run:
+        yield run
+
+
+class TabGroups(SphinxPostTransform):
+    default_priority = 200
+
+    def run(self, **kwargs) -> None:
+        parents = {id(n.parent): n.parent for n in self.document.findall(lambda n: tab_of(n) is not None)}
+        if self.app.builder.format in HTML_FORMATS:
+            serial = 0
+            for parent in parents.values():
+                for run in list(_runs(parent)):
+                    serial += 1
+                    position = parent.index(run[0])
+                    for node in run:
+                        parent.remove(node)
+                    parent.insert(position, self._tab_element(run, serial))
+        else:
+            keep = self.config.d2l_tab or self.config.d2l_frameworks[0][0]
+            for parent in parents.values():
+                for node in [c for c in parent.children if tab_of(c)]:
+                    if tab_of(node)[0] != keep:
+                        parent.remove(node)
+
+    def _tab_element(self, run, serial: int) -> nodes.container:
+        """sphinx-tabs' own nodes, as its ``group-tab`` directive makes them."""
+        element = nodes.container(type="tab-element", classes=["sphinx-tabs", "d2l-tabs"])
+        tablist = SphinxTabsTablist(role="tablist", classes=[])
+        tablist["aria-label"] = "Çerçeve"
+        element += tablist
+        for position, (name, label) in enumerate(self.config.d2l_frameworks):
+            key = base64.b64encode(label.encode()).decode()
+            tab_id, panel_id = f"tab-d2l{serial}-{key}", f"panel-d2l{serial}-{key}"
+            first = position == 0
+            tab = SphinxTabsTab(label, label, classes=["sphinx-tabs-tab", "group-tab"], ids=[tab_id])
+            tab.attributes.update({
+                "role": "tab", "name": key, "data-d2l-tab": name, "tabindex": "0" if first else "-1",
+                "aria-selected": "true" if first else "false", "aria-controls": panel_id})
+            tablist += tab
+            panel = SphinxTabsPanel(classes=["sphinx-tabs-panel", "group-tab"], ids=[panel_id])
+            panel.attributes.update({"role": "tabpanel", "name": key, "tabindex": 0,
+                                     "aria-labelledby": tab_id})
+            if not first:
+                panel["hidden"] = "true"
+            members = [node for node in run if tab_of(node)[0] == name]
+            panel += members or [nodes.paragraph(
+                "", f"Bu kısmın {label} sürümü yok.", classes=["d2l-tab-missing"])]
+            element += panel
+        return element
+
+
+def link_outside_sections(app, env, node, contnode):
+    """`missing-reference`: a section of the published edition, not of this build."""
+    target = node.get("reftarget")
+    known = app.config.d2l_outside_sections
+    if node.get("refdomain") != "std" or node.get("reftype") not in ("ref", "numref") or target not in known:
+        return None
+    path, title = known[target]
+    reference = nodes.reference("", "", internal=False, classes=["d2l-published"],
+                                refuri=urljoin(app.config.d2l_published_url, path),
+                                reftitle=f"{title} (yayımlanmış baskı)")
+    reference += nodes.inline(title, title)
+    return reference
+
+
+def setup(app):
+    app.add_config_value("d2l_frameworks", [], "env", types=[list])        # [(name, label)], tab order
+    app.add_config_value("d2l_tab", "", "env", types=[str])                 # non-HTML builders: this one only
+    app.add_config_value("d2l_published_url", "", "env", types=[str])
+    app.add_config_value("d2l_outside_sections", {}, "env", types=[dict])   # label -> (path, title)
+    app.add_directive("d2l-tab", TabProseDirective)
+    app.add_post_transform(TabGroups)
+    app.connect("missing-reference", link_outside_sections)
+    return {"parallel_read_safe": True, "parallel_write_safe": True}
