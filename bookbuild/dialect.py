@@ -50,16 +50,21 @@ class Page:
     def has_code(self) -> bool:
         return any(b.kind == "code" for b in self.blocks)
 
-    def toc_entries(self) -> list[Path]:
-        """Pages listed in this page's `toc` fences, relative to the book root."""
+    def toc_entries(self) -> list[tuple[Path, int]]:
+        """Pages listed in this page's `toc` fences (relative to the book root), with their lines."""
         entries = []
         for block in self.blocks:
-            if block.kind == "markdown":
-                for body in re.findall(r"^```+\s*toc\s*\n(.*?)^```+\s*$", block.source, re.M | re.S):
-                    for line in body.splitlines():
-                        line = line.strip()
-                        if line and not line.startswith(":"):
-                            entries.append(Path(self.path.parent, line).with_suffix(".md"))
+            if block.kind != "markdown":
+                continue
+            in_toc = False
+            for offset, line in enumerate(block.source.splitlines()):
+                stripped = line.strip()
+                if re.match(r"^```+\s*toc\s*$", stripped):
+                    in_toc = True
+                elif in_toc and stripped.startswith("```"):
+                    in_toc = False
+                elif in_toc and stripped and not stripped.startswith(":"):
+                    entries.append((Path(self.path.parent, stripped).with_suffix(".md"), block.line + offset))
         return entries
 
 
@@ -115,12 +120,12 @@ def read(root: Path, path: Path, frameworks: tuple[str, ...]) -> Page:
                                    "close the tab with :end_tab: first, and mark the cell with #@tab")
             flush_prose(number)
             body = lines[i + 1:end]
-            tabs = frameworks[:1]
+            tabs, first_code_line = frameworks[:1], number + 1
             mark = TAB_MARK.match(body[0].strip()) if body else None
             if mark:
                 tabs = parse_tabs(mark.group(1), frameworks, f"{path}:{number + 1}")
-                body = body[1:]
-            blocks.append(Block("code", "".join(body).rstrip("\n"), tabs, number + 1))
+                body, first_code_line = body[1:], number + 2
+            blocks.append(Block("code", "".join(body).rstrip("\n"), tabs, first_code_line))
             i = end + 1
             prose_start = i + 1
             continue
@@ -158,9 +163,8 @@ def read_book(root: Path, index: Path, frameworks: tuple[str, ...]) -> list[Page
         seen.add(path)
         page = read(root, path, frameworks)
         pages.append(page)
-        for block in page.blocks:
-            for entry in Page(path, (block,)).toc_entries():
-                visit(entry, f"{path}:{block.line}")
+        for entry, line in page.toc_entries():
+            visit(entry, f"{path}:{line}")
 
     visit(Path(index), "build.yml")
     return pages

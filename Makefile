@@ -1,0 +1,53 @@
+# The two commands a newcomer needs: `make html` and `make test`. Everything else
+# (environments, kernels, data cache) is set up by them. The frameworks come from
+# build.yml; the build's command line is `python -m bookbuild` (see bookbuild/).
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+BUILD_PY := .envs/build/bin/python
+# Offline machines: d2l data files to seed the download cache from (sha1-checked on use).
+DATA_MIRROR ?= ../shared/data
+export D2L_DATA_DIR ?= $(HOME)/.cache/d2l/data
+
+.PHONY: env data html check merge test test-d2l test-build browser clean
+
+env:
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11) and "Python 3.11 is needed (set PYTHON=...)")'
+	@$(PYTHON) -m bookbuild.environments build
+	@$(BUILD_PY) -m bookbuild.environments frameworks
+
+data:
+	@if [ -d "$(DATA_MIRROR)" ]; then mkdir -p "$(D2L_DATA_DIR)" && cp -u "$(DATA_MIRROR)"/* "$(D2L_DATA_DIR)"/; fi
+
+html: env data
+	$(BUILD_PY) -m bookbuild html
+
+# The per-tab CI step: execute one framework only, fail on any error.
+check: env data
+	@test -n "$(TAB)" || { echo "usage: make check TAB=<one of: $$($(BUILD_PY) -m bookbuild frameworks)>"; exit 2; }
+	$(BUILD_PY) -m bookbuild check --tab $(TAB)
+
+# CI's last step: the site from notebooks executed by the per-tab jobs, without executing.
+EXECUTED ?= _build/executed
+merge: env
+	$(BUILD_PY) -m bookbuild html --executed $(EXECUTED)
+
+test: env browser test-d2l test-build
+
+# Each framework's tests run in that framework's own environment.
+test-d2l: env
+	@for fw in $$($(BUILD_PY) -m bookbuild frameworks); do \
+	  echo "== tests/d2l in .envs/$$fw"; \
+	  D2L_FRAMEWORK=$$fw .envs/$$fw/bin/python -m pytest tests/d2l -q -p no:cacheprovider || exit 1; \
+	done
+
+test-build: env
+	$(BUILD_PY) -m pytest tests/build -q -p no:cacheprovider
+
+# The browser tests drive Debian's Chromium; install it where we may (root, as in CI).
+browser:
+	@command -v chromium >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "The browser tests need Chromium: sudo apt-get install chromium"; exit 1; fi; }
+
+clean:
+	rm -rf _build

@@ -1,0 +1,132 @@
+"""Stage 1 and 2: reading d2lbook's dialect and splitting it per framework (no kernels)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bookbuild import dialect, split
+from bookbuild.config import load
+
+ROOT = Path(__file__).resolve().parents[2]
+FRAMEWORKS = ("mxnet", "pytorch", "tensorflow")
+
+
+def read(tmp_path, text: str, name: str = "page.md"):
+    (tmp_path / name).write_text(text, encoding="utf-8")
+    return dialect.read(tmp_path, Path(name), FRAMEWORKS)
+
+
+def code(page):
+    return [(b.source, b.tabs, b.line) for b in page.blocks if b.kind == "code"]
+
+
+def test_tab_marks_follow_d2lbook(tmp_path):
+    page = read(tmp_path, "\n".join([
+        "# T", "",
+        "```{.python .input}", "a = 1", "```", "",
+        "```{.python .input}", "#@tab pytorch", "b = 2", "```", "",
+        "```{.python .input}", "#@tab mxnet, tensorflow", "c = 3", "```", "",
+        "```{.python .input}", "#@tab all", "d = 4", "```", "",
+        "```{.python .input  n=3}", "e = 5", "```", ""]))
+    assert code(page) == [
+        ("a = 1", ("mxnet",), 4),                   # no mark: the first framework of build.yml
+        ("b = 2", ("pytorch",), 9),
+        ("c = 3", ("mxnet", "tensorflow"), 14),
+        ("d = 4", FRAMEWORKS, 19),
+        ("e = 5", ("mxnet",), 23),
+    ]
+
+
+def test_tab_prose_and_plain_fences(tmp_path):
+    page = read(tmp_path, "\n".join([
+        "Giriş", "", "```python", "not executed", "```", "",
+        ":begin_tab:`pytorch`", "Yalnız PyTorch", ":end_tab:", "", "Son", ""]))
+    prose = [(b.source.strip(), b.tabs) for b in page.blocks if not b.is_blank]
+    assert prose == [("Giriş\n\n```python\nnot executed\n```", None), ("Yalnız PyTorch", ("pytorch",)), ("Son", None)]
+    assert not page.has_code
+
+
+@pytest.mark.parametrize("text, line, words", [
+    ("x\n```{.python .input}\n#@tab jax\nx = 1\n```\n", 3, ["unknown tab 'jax'", "mxnet, pytorch, tensorflow"]),
+    ("x\n:begin_tab:`caffe`\ny\n:end_tab:\n", 2, ["unknown tab 'caffe'"]),
+    ("x\n:begin_tab:`pytorch`\ny\n", 2, [":begin_tab: is never closed", ":end_tab:"]),
+    ("x\n\n:end_tab:\n", 3, [":end_tab: without a :begin_tab:"]),
+    (":begin_tab:`pytorch`\n:begin_tab:`mxnet`\n:end_tab:\n", 2, ["inside the tab opened at line 1"]),
+    (":begin_tab:`pytorch`\n```{.python .input}\nx\n```\n:end_tab:\n", 2, ["code cell inside :begin_tab:"]),
+    ("x\n```{.python .input}\nx = 1\n", 2, ["never closed"]),
+    ("```{.python .input}\n#@tab\nx\n```\n", 2, ["empty tab list"]),
+])
+def test_bad_input_names_file_and_line(tmp_path, text, line, words):
+    with pytest.raises(dialect.DialectError) as error:
+        read(tmp_path, text, "bad.md")
+    message = str(error.value)
+    assert message.startswith(f"bad.md:{line}: "), message
+    for word in words:
+        assert word in message
+
+
+def test_toc_is_followed_and_a_missing_page_is_named(tmp_path):
+    (tmp_path / "ch").mkdir()
+    (tmp_path / "index.md").write_text("# K\n\n```toc\n:maxdepth: 2\n\nch/a\nch/b\n```\n")
+    (tmp_path / "ch" / "a.md").write_text("# A\n\n```toc\nc\n```\n")
+    (tmp_path / "ch" / "c.md").write_text("# C\n")
+    (tmp_path / "ch" / "b.md").write_text("# B\n")
+    pages = dialect.read_book(tmp_path, Path("index.md"), FRAMEWORKS)
+    assert [str(p.path) for p in pages] == ["index.md", "ch/a.md", "ch/c.md", "ch/b.md"]
+    (tmp_path / "ch" / "b.md").unlink()
+    with pytest.raises(dialect.DialectError, match=r"index.md:7: toc entry ch/b has no file ch/b.md"):
+        dialect.read_book(tmp_path, Path("index.md"), FRAMEWORKS)
+
+
+def test_roles_become_myst():
+    source = "\n".join([
+        "# Başlık", ":label:`sec_x`", "",
+        "Bkz. :numref:`sec_y`, :eqref:`eq_z` ve :cite:`A.2000,B.2001`.", "",
+        "$$x = 1$$", ":eqlabel:`eq_z`", "",
+        "![Bir şekil](../img/a.svg)", ":width:`400px`", ":label:`fig_a`", "",
+        "```toc", ":maxdepth: 2", "", "a", "```", ""])
+    myst = dialect.to_myst(source, Path("p.md"), 1)
+    assert "(sec_x)=\n# Başlık" in myst
+    assert "{numref}`sec_y`, {eq}`eq_z` ve {cite:p}`A.2000,B.2001`" in myst
+    assert "$$x = 1$$ (eq_z)" in myst
+    assert ":::{figure} ../img/a.svg\n:name: fig_a\n:width: 400px\nBir şekil\n:::" in myst
+    assert "```{toctree}\n:maxdepth: 2" in myst
+
+
+def test_a_label_with_nothing_to_name_is_an_error():
+    with pytest.raises(dialect.DialectError, match=r"p.md:3: :label:`x` must follow"):
+        dialect.to_myst("Metin\n\n:label:`x`\n", Path("p.md"), 1)
+
+
+def test_split_gives_each_framework_its_own_code(tmp_path):
+    page = read(tmp_path, "# T\n\n```{.python .input}\na\n```\n\n```{.python .input}\n#@tab pytorch\nb\n```\n\n"
+                          ":begin_tab:`tensorflow`\nTF\n:end_tab:\n")
+    config = load(ROOT / "build.yml")
+    notebooks = split.split(page, config, {name: "fp" for name in config.names})
+    sources = {name: [(c.cell_type, c.source) for c in nb.cells] for name, nb in notebooks.items()}
+    assert sources == {
+        "mxnet": [("markdown", "# T"), ("code", "a")],
+        "pytorch": [("markdown", "# T"), ("code", "b")],
+        "tensorflow": [("markdown", "# T"), ("markdown", "TF")],
+    }
+    assert notebooks["pytorch"].metadata.kernelspec["name"] == "d2l-pytorch"
+    assert all(not c.metadata for nb in notebooks.values() for c in nb.cells)  # nothing but code in the cache key
+
+
+def test_chapter_source_is_the_seed_byte_for_byte():
+    seed = ROOT.parent / "shared" / "seed" / "momentum.md"
+    assert (ROOT / "chapter_optimization" / "momentum.md").read_bytes() == seed.read_bytes()
+
+
+def test_chapter_split_by_framework():
+    """What each tab of the real chapter holds: its imports and its own code only."""
+    config = load(ROOT / "build.yml")
+    page = dialect.read(ROOT, Path("chapter_optimization/momentum.md"), config.names)
+    notebooks = split.split(page, config, {name: "fp" for name in config.names})
+    for fw in config.frameworks:
+        code = "\n".join(c.source for c in notebooks[fw.name].cells if c.cell_type == "code")
+        assert f"from d2l import {fw.d2l_module} as d2l" in code
+        for other in config.frameworks:
+            if other is not fw:
+                assert f"from d2l import {other.d2l_module} as d2l" not in code
