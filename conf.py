@@ -55,7 +55,7 @@ exclude_patterns = ["_notebooks/**"]
 suppress_warnings = ["mystnb.unknown_mime_type"]
 
 bibtex_bibfiles = [str(ROOT / "d2l.bib")]
-bibtex_reference_style = "author_year_round"
+bibtex_reference_style = "author_year"
 bibtex_default_style = "plain"
 
 # Copy the code of a cell, not its prompt or output.

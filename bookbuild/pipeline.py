@@ -180,17 +180,20 @@ def _normalise(parts):
 def render(config: BookConfig, paths: Paths, builder: str, overrides: dict | None = None) -> Path:
     """Sphinx over the staging directory; warnings are errors. A failed render leaves no site."""
     from sphinx.application import Sphinx  # imported late: `check` never renders
+    from sphinx.util.docutils import docutils_namespace, patch_docutils
 
     site = paths.site(builder)
     # conf.py is the project's; the tabs come from the build.yml being built.
     overrides = {"d2l_frameworks": [(fw.name, fw.label) for fw in config.frameworks], **(overrides or {})}
     log(f"[render] sphinx {builder} -> {site}")
     try:
-        app = Sphinx(str(paths.staging), str(CONF_DIR), str(site), str(paths.doctrees / builder),
-                     builder, confoverrides=overrides, status=None, warning=sys.stderr,
-                     warningiserror=True, verbosity=0)
-        app.build()
-        failed = app.statuscode != 0
+        # As sphinx-build does it: a clean docutils registry for every build in this process.
+        with patch_docutils(CONF_DIR), docutils_namespace():
+            app = Sphinx(str(paths.staging), str(CONF_DIR), str(site), str(paths.doctrees / builder),
+                         builder, confoverrides=overrides, status=None, warning=sys.stderr,
+                         warningiserror=True, verbosity=0)
+            app.build()
+            failed = app.statuscode != 0
     except Exception as err:  # Sphinx's own errors carry the document and line
         failed = err
     if failed:

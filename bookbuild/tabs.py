@@ -68,7 +68,7 @@ class TabGroups(SphinxPostTransform):
 
     def run(self, **kwargs) -> None:
         parents = {id(n.parent): n.parent for n in self.document.findall(lambda n: tab_of(n) is not None)}
-        if self.app.builder.format in HTML_FORMATS:
+        if self.env.app.builder.format in HTML_FORMATS:
             serial = 0
             for parent in parents.values():
                 for run in list(_runs(parent)):

@@ -1,0 +1,172 @@
+"""The d2l library for MXNet: `from d2l import mxnet as d2l`.
+
+Only what MXNet does its own way lives here (tensor aliases, devices, the
+model, its gradients and parameter updates); plots, timing, data download and
+the training loop come from the shared modules. Importing this module turns on
+MXNet's NumPy interface (npx.set_np(): the book's MXNet code uses
+mxnet.np arrays) and seeds every RNG with int(D2L_SEED) when that env
+variable is set.
+"""
+import mxnet
+from mxnet import autograd, gluon, init, np, npx
+from mxnet.gluon import nn
+
+from . import training
+from .data import DATA_HUB, DATA_URL, DownloadError, download, read_airfoil
+from .plotting import (Animator, plot, plt, set_axes, set_figsize,
+                       show_trace_2d, use_svg_display)
+from .training import Accumulator, Timer, train_2d
+
+npx.set_np()
+
+# The book's framework-neutral names for tensor functions.
+size = lambda a: a.size
+transpose = lambda a: a.T
+ones_like = np.ones_like
+ones = np.ones
+zeros_like = np.zeros_like
+zeros = np.zeros
+tensor = np.array
+arange = np.arange
+meshgrid = np.meshgrid
+sin = np.sin
+sinh = np.sinh
+cos = np.cos
+cosh = np.cosh
+tanh = np.tanh
+linspace = np.linspace
+exp = np.exp
+log = np.log
+normal = np.random.normal
+rand = np.random.rand
+matmul = np.dot
+int32 = np.int32
+int64 = np.int64
+float32 = np.float32
+concat = np.concatenate
+stack = np.stack
+abs = np.abs
+eye = np.eye
+numpy = lambda x, *args, **kwargs: x.asnumpy(*args, **kwargs)
+reshape = lambda x, *args, **kwargs: x.reshape(*args, **kwargs)
+to = lambda x, *args, **kwargs: x.as_in_context(*args, **kwargs)
+reduce_sum = lambda x, *args, **kwargs: x.sum(*args, **kwargs)
+reduce_mean = lambda x, *args, **kwargs: x.mean(*args, **kwargs)
+argmax = lambda x, *args, **kwargs: x.argmax(*args, **kwargs)
+astype = lambda x, *args, **kwargs: x.astype(*args, **kwargs)
+expand_dims = lambda x, *args, **kwargs: np.expand_dims(x, *args, **kwargs)
+
+
+def cpu():
+    """The CPU device."""
+    return npx.cpu()
+
+
+def gpu(i=0):
+    """The i-th GPU device."""
+    return npx.gpu(i)
+
+
+def num_gpus():
+    """How many GPUs there are."""
+    return npx.num_gpus()
+
+
+def try_gpu(i=0):
+    """The i-th GPU if it exists, else the CPU."""
+    return gpu(i) if num_gpus() >= i + 1 else cpu()
+
+
+def try_all_gpus():
+    """All GPUs, or [cpu()] if there is none."""
+    return [gpu(i) for i in range(num_gpus())] or [cpu()]
+
+
+def seed(n):
+    """Seed Python's, NumPy's and MXNet's random number generators with n."""
+    training.seed_python_and_numpy(n)
+    mxnet.random.seed(n)
+
+
+def linreg(X, w, b):
+    """The linear regression model X w + b."""
+    return np.dot(X, w) + b
+
+
+def squared_loss(y_hat, y):
+    """Half the squared error of each example (y is reshaped like y_hat)."""
+    return (y_hat - y.reshape(y_hat.shape)) ** 2 / 2
+
+
+def evaluate_loss(net, data_iter, loss):
+    """The mean of `loss` over every example of `data_iter`."""
+    metric = Accumulator(2)  # sum of losses, number of losses
+    for X, y in data_iter:
+        out = net(X)
+        l = loss(out, y.reshape(out.shape))
+        metric.add(l.sum(), l.size)
+    return metric[0] / metric[1]
+
+
+def load_array(data_arrays, batch_size, is_train=True):
+    """A Gluon DataLoader; for training it reshuffles every epoch with NumPy's global RNG (see `seed`)."""
+    dataset = gluon.data.ArrayDataset(*data_arrays)
+    return gluon.data.DataLoader(dataset, batch_size, shuffle=is_train)
+
+
+def get_data_ch11(batch_size=10, n=1500):
+    """The first n airfoil examples, standardized: (shuffled data_iter, feature_dim)."""
+    features, labels = read_airfoil(n)
+    data_iter = load_array((np.array(features), np.array(labels)),
+                           batch_size, is_train=True)
+    return data_iter, features.shape[1]
+
+
+def train_ch11(trainer_fn, states, hyperparams, data_iter, feature_dim,
+               num_epochs=2):
+    """Train linear regression from scratch with `trainer_fn(params, states, hyperparams)`.
+
+    The weights start N(0, 0.01^2) (MXNet's RNG), the bias at 0. After each
+    minibatch's backward pass `trainer_fn` updates [w, b] in place from their
+    .grad. Prints the final loss and the training seconds per epoch; returns
+    (seconds at each evaluation, losses).
+    """
+    w = np.random.normal(scale=0.01, size=(feature_dim, 1))
+    b = np.zeros(1)
+    w.attach_grad()
+    b.attach_grad()
+    net, loss = lambda X: linreg(X, w, b), squared_loss
+
+    def train_step(X, y):
+        with autograd.record():
+            l = loss(net(X), y).mean()
+        l.backward()
+        trainer_fn([w, b], states, hyperparams)
+
+    return training.fit_ch11(train_step, lambda: evaluate_loss(net, data_iter, loss),
+                             data_iter, num_epochs)
+
+
+def train_concise_ch11(tr_name, hyperparams, data_iter, num_epochs=2):
+    """Train linear regression with the Gluon optimizer named `tr_name` (e.g. 'sgd').
+
+    Prints and returns like `train_ch11`; L2Loss is half the squared error,
+    as in `train_ch11`.
+    """
+    net = nn.Sequential()
+    net.add(nn.Dense(1))
+    net.initialize(init.Normal(sigma=0.01))
+    trainer = gluon.Trainer(net.collect_params(), tr_name, hyperparams)
+    loss = gluon.loss.L2Loss()
+
+    def train_step(X, y):
+        with autograd.record():
+            l = loss(net(X), y)
+        l.backward()
+        trainer.step(X.shape[0])
+
+    return training.fit_ch11(train_step, lambda: evaluate_loss(net, data_iter, loss),
+                             data_iter, num_epochs)
+
+
+training.seed_from_environment(seed)

@@ -1,0 +1,172 @@
+"""The d2l library for TensorFlow: `from d2l import tensorflow as d2l`.
+
+Only what TensorFlow does its own way lives here (tensor aliases, devices, the
+model, its gradients and parameter updates); plots, timing, data download and
+the training loop come from the shared modules. Importing this module seeds
+every RNG with int(D2L_SEED) when that env variable is set.
+"""
+import tensorflow as tf
+
+from . import training
+from .data import DATA_HUB, DATA_URL, DownloadError, download, read_airfoil
+from .plotting import (Animator, plot, plt, set_axes, set_figsize,
+                       show_trace_2d, use_svg_display)
+from .training import Accumulator, Timer, train_2d
+
+# The book's framework-neutral names for tensor functions.
+reshape = tf.reshape
+ones_like = tf.ones_like
+ones = tf.ones
+zeros_like = tf.zeros_like
+zeros = tf.zeros
+tensor = tf.constant
+arange = tf.range
+meshgrid = tf.meshgrid
+sin = tf.sin
+sinh = tf.sinh
+cos = tf.cos
+cosh = tf.cosh
+tanh = tf.tanh
+linspace = tf.linspace
+exp = tf.exp
+log = tf.math.log
+normal = tf.random.normal
+rand = tf.random.uniform
+matmul = tf.matmul
+reduce_sum = tf.reduce_sum
+reduce_mean = tf.reduce_mean
+argmax = tf.argmax
+int32 = tf.int32
+int64 = tf.int64
+float32 = tf.float32
+concat = tf.concat
+stack = tf.stack
+abs = tf.abs
+eye = tf.eye
+sigmoid = tf.sigmoid
+expand_dims = tf.expand_dims
+transpose = tf.transpose
+numpy = lambda x, *args, **kwargs: x.numpy(*args, **kwargs)
+size = lambda x, *args, **kwargs: tf.size(x, *args, **kwargs).numpy()
+astype = lambda x, *args, **kwargs: tf.cast(x, *args, **kwargs)
+
+
+def cpu():
+    """The CPU device (a context manager)."""
+    return tf.device('/CPU:0')
+
+
+def gpu(i=0):
+    """The i-th GPU device (a context manager)."""
+    return tf.device(f'/GPU:{i}')
+
+
+def num_gpus():
+    """How many GPUs there are."""
+    return len(tf.config.list_physical_devices('GPU'))
+
+
+def try_gpu(i=0):
+    """The i-th GPU if it exists, else the CPU."""
+    return gpu(i) if num_gpus() >= i + 1 else cpu()
+
+
+def try_all_gpus():
+    """All GPUs, or [cpu()] if there is none."""
+    return [gpu(i) for i in range(num_gpus())] or [cpu()]
+
+
+def seed(n):
+    """Seed Python's, NumPy's, TensorFlow's and Keras's random number generators with n."""
+    training.seed_python_and_numpy(n)
+    tf.keras.utils.set_random_seed(n)
+
+
+def linreg(X, w, b):
+    """The linear regression model X w + b."""
+    return tf.matmul(X, w) + b
+
+
+def squared_loss(y_hat, y):
+    """Half the squared error of each example (y is reshaped like y_hat)."""
+    return (y_hat - tf.reshape(y, y_hat.shape)) ** 2 / 2
+
+
+def evaluate_loss(net, data_iter, loss):
+    """The mean of `loss` over every example of `data_iter`."""
+    metric = Accumulator(2)  # sum of losses, number of losses
+    for X, y in data_iter:
+        out = net(X)
+        l = loss(out, tf.reshape(y, out.shape))
+        metric.add(tf.reduce_sum(l), tf.size(l))
+    return metric[0] / metric[1]
+
+
+def load_array(data_arrays, batch_size, is_train=True):
+    """A tf.data pipeline of minibatches.
+
+    For training it reshuffles every epoch (buffer of 1000 examples, as in the
+    book) with TensorFlow's RNG, reproducible after `seed`.
+    """
+    dataset = tf.data.Dataset.from_tensor_slices(data_arrays)
+    if is_train:
+        dataset = dataset.shuffle(buffer_size=1000)
+    return dataset.batch(batch_size)
+
+
+def get_data_ch11(batch_size=10, n=1500):
+    """The first n airfoil examples, standardized: (shuffled data_iter, feature_dim)."""
+    features, labels = read_airfoil(n)
+    data_iter = load_array((features, labels), batch_size, is_train=True)
+    return data_iter, features.shape[1]
+
+
+def train_ch11(trainer_fn, states, hyperparams, data_iter, feature_dim,
+               num_epochs=2):
+    """Train linear regression from scratch with `trainer_fn(params, grads, states, hyperparams)`.
+
+    The weights start N(0, 0.01^2) (TensorFlow's RNG), the bias at 0; both are
+    tf.Variables that `trainer_fn` updates in place from the minibatch
+    gradients it is given. Prints the final loss and the training seconds per
+    epoch; returns (seconds at each evaluation, losses).
+    """
+    w = tf.Variable(tf.random.normal(shape=(feature_dim, 1), mean=0, stddev=0.01),
+                    trainable=True)
+    b = tf.Variable(tf.zeros(1), trainable=True)
+    net, loss = lambda X: linreg(X, w, b), squared_loss
+
+    def train_step(X, y):
+        with tf.GradientTape() as tape:
+            l = tf.reduce_mean(loss(net(X), y))
+        grads = tape.gradient(l, [w, b])
+        trainer_fn([w, b], grads, states, hyperparams)
+
+    return training.fit_ch11(train_step, lambda: evaluate_loss(net, data_iter, loss),
+                             data_iter, num_epochs)
+
+
+def train_concise_ch11(trainer_fn, hyperparams, data_iter, num_epochs=2):
+    """Train linear regression with a Keras optimizer `trainer_fn(**hyperparams)`.
+
+    Prints and returns like `train_ch11`; the loss is half the squared error,
+    as in `train_ch11`.
+    """
+    net = tf.keras.Sequential([tf.keras.layers.Dense(
+        1, kernel_initializer=tf.random_normal_initializer(stddev=0.01))])
+    optimizer = trainer_fn(**hyperparams)
+    # Per-example losses: evaluate_loss averages them over the whole data set.
+    loss = tf.keras.losses.MeanSquaredError(reduction='none')
+
+    def train_step(X, y):
+        with tf.GradientTape() as tape:
+            out = net(X)
+            l = tf.reduce_mean(loss(tf.reshape(y, out.shape), out))
+        grads = tape.gradient(l, net.trainable_variables)
+        optimizer.apply_gradients(zip(grads, net.trainable_variables))
+
+    # MeanSquaredError has no 1/2 factor: halve it to compare with `train_ch11`.
+    return training.fit_ch11(train_step, lambda: evaluate_loss(net, data_iter, loss) / 2,
+                             data_iter, num_epochs)
+
+
+training.seed_from_environment(seed)

@@ -1,0 +1,171 @@
+"""The d2l library for PyTorch: `from d2l import torch as d2l`.
+
+Only what PyTorch does its own way lives here (tensor aliases, devices, the
+model, its gradients and parameter updates); plots, timing, data download and
+the training loop come from the shared modules. Importing this module seeds
+every RNG with int(D2L_SEED) when that env variable is set.
+"""
+import torch
+from torch import nn
+from torch.utils import data as torch_data
+
+from . import training
+from .data import DATA_HUB, DATA_URL, DownloadError, download, read_airfoil
+from .plotting import (Animator, plot, plt, set_axes, set_figsize,
+                       show_trace_2d, use_svg_display)
+from .training import Accumulator, Timer, train_2d
+
+# The book's framework-neutral names for tensor functions.
+ones_like = torch.ones_like
+ones = torch.ones
+zeros_like = torch.zeros_like
+zeros = torch.zeros
+tensor = torch.tensor
+arange = torch.arange
+meshgrid = torch.meshgrid
+sin = torch.sin
+sinh = torch.sinh
+cos = torch.cos
+cosh = torch.cosh
+tanh = torch.tanh
+linspace = torch.linspace
+exp = torch.exp
+log = torch.log
+normal = torch.normal
+rand = torch.rand
+randn = torch.randn
+matmul = torch.matmul
+int32 = torch.int32
+int64 = torch.int64
+float32 = torch.float32
+concat = torch.cat
+stack = torch.stack
+abs = torch.abs
+eye = torch.eye
+sigmoid = torch.sigmoid
+batch_matmul = torch.bmm
+numpy = lambda x, *args, **kwargs: x.detach().numpy(*args, **kwargs)
+size = lambda x, *args, **kwargs: x.numel(*args, **kwargs)
+reshape = lambda x, *args, **kwargs: x.reshape(*args, **kwargs)
+to = lambda x, *args, **kwargs: x.to(*args, **kwargs)
+reduce_sum = lambda x, *args, **kwargs: x.sum(*args, **kwargs)
+reduce_mean = lambda x, *args, **kwargs: x.mean(*args, **kwargs)
+argmax = lambda x, *args, **kwargs: x.argmax(*args, **kwargs)
+astype = lambda x, *args, **kwargs: x.type(*args, **kwargs)
+transpose = lambda x, *args, **kwargs: x.t(*args, **kwargs)
+expand_dims = lambda x, *args, **kwargs: x.unsqueeze(*args, **kwargs)
+swapaxes = lambda x, *args, **kwargs: x.swapaxes(*args, **kwargs)
+repeat = lambda x, *args, **kwargs: x.repeat(*args, **kwargs)
+
+
+def cpu():
+    """The CPU device."""
+    return torch.device('cpu')
+
+
+def gpu(i=0):
+    """The i-th GPU device."""
+    return torch.device(f'cuda:{i}')
+
+
+def num_gpus():
+    """How many GPUs there are."""
+    return torch.cuda.device_count()
+
+
+def try_gpu(i=0):
+    """The i-th GPU if it exists, else the CPU."""
+    return gpu(i) if num_gpus() >= i + 1 else cpu()
+
+
+def try_all_gpus():
+    """All GPUs, or [cpu()] if there is none."""
+    return [gpu(i) for i in range(num_gpus())] or [cpu()]
+
+
+def seed(n):
+    """Seed Python's, NumPy's and PyTorch's random number generators with n."""
+    training.seed_python_and_numpy(n)
+    torch.manual_seed(n)
+
+
+def linreg(X, w, b):
+    """The linear regression model X w + b."""
+    return torch.matmul(X, w) + b
+
+
+def squared_loss(y_hat, y):
+    """Half the squared error of each example (y is reshaped like y_hat)."""
+    return (y_hat - y.reshape(y_hat.shape)) ** 2 / 2
+
+
+def evaluate_loss(net, data_iter, loss):
+    """The mean of `loss` over every example of `data_iter`."""
+    metric = Accumulator(2)  # sum of losses, number of losses
+    with torch.no_grad():
+        for X, y in data_iter:
+            out = net(X)
+            l = loss(out, y.reshape(out.shape))
+            metric.add(l.sum(), l.numel())
+    return metric[0] / metric[1]
+
+
+def load_array(data_arrays, batch_size, is_train=True):
+    """A DataLoader over tensors; for training it reshuffles every epoch with torch's global RNG (see `seed`)."""
+    dataset = torch_data.TensorDataset(*data_arrays)
+    return torch_data.DataLoader(dataset, batch_size, shuffle=is_train)
+
+
+def get_data_ch11(batch_size=10, n=1500):
+    """The first n airfoil examples, standardized: (shuffled data_iter, feature_dim)."""
+    features, labels = read_airfoil(n)
+    data_iter = load_array((torch.from_numpy(features), torch.from_numpy(labels)),
+                           batch_size, is_train=True)
+    return data_iter, features.shape[1]
+
+
+def train_ch11(trainer_fn, states, hyperparams, data_iter, feature_dim,
+               num_epochs=2):
+    """Train linear regression from scratch with `trainer_fn(params, states, hyperparams)`.
+
+    The weights start N(0, 0.01^2) (torch's RNG), the bias at 0. After each
+    minibatch's backward pass `trainer_fn` updates [w, b] in place from their
+    .grad and must zero the gradients itself. Prints the final loss and the
+    training seconds per epoch; returns (seconds at each evaluation, losses).
+    """
+    w = torch.normal(mean=0.0, std=0.01, size=(feature_dim, 1), requires_grad=True)
+    b = torch.zeros((1), requires_grad=True)
+    net, loss = lambda X: linreg(X, w, b), squared_loss
+
+    def train_step(X, y):
+        loss(net(X), y).mean().backward()
+        trainer_fn([w, b], states, hyperparams)
+
+    return training.fit_ch11(train_step, lambda: evaluate_loss(net, data_iter, loss),
+                             data_iter, num_epochs)
+
+
+def train_concise_ch11(trainer_fn, hyperparams, data_iter, num_epochs=4):
+    """Train linear regression with a torch.optim optimizer `trainer_fn(params, **hyperparams)`.
+
+    Prints and returns like `train_ch11`; the loss is half the squared error,
+    as in `train_ch11`.
+    """
+    feature_dim = next(iter(data_iter))[0].shape[1]
+    net = nn.Sequential(nn.Linear(feature_dim, 1))
+    nn.init.normal_(net[0].weight, std=0.01)
+    optimizer = trainer_fn(net.parameters(), **hyperparams)
+    loss = nn.MSELoss(reduction='none')
+
+    def train_step(X, y):
+        optimizer.zero_grad()
+        out = net(X)
+        loss(out, y.reshape(out.shape)).mean().backward()
+        optimizer.step()
+
+    # MSELoss has no 1/2 factor: halve it to compare with `train_ch11`.
+    return training.fit_ch11(train_step, lambda: evaluate_loss(net, data_iter, loss) / 2,
+                             data_iter, num_epochs)
+
+
+training.seed_from_environment(seed)
