@@ -37,10 +37,10 @@ def python_of(name: str) -> Path:
     return ENVS / name / "bin" / "python"
 
 
-def requirements_hash(requirements: Path) -> str:
-    """Hash of a requirement file and the files it includes with `-r`, plus the Python version."""
+def requirements_hash(*requirements: Path) -> str:
+    """Hash of requirement files and the files they include with `-r`, plus the Python version."""
     digest = hashlib.sha256(f"python {sys.version_info[:2]}".encode())
-    pending, seen = [Path(requirements)], set()
+    pending, seen = [Path(r) for r in requirements], set()
     while pending:
         path = pending.pop(0).resolve()
         if path in seen:
@@ -71,9 +71,10 @@ def _run(cmd: list, log) -> None:
     subprocess.run(cmd, stdout=log, stderr=subprocess.STDOUT, check=True, cwd=ROOT)
 
 
-def ensure(name: str, requirements: Path, editable_d2l: bool) -> bool:
-    """Make environment `name` from `requirements` unless it is up to date. True if (re)made."""
-    wanted = requirements_hash(requirements)
+def ensure(name: str, requirements: Path, editable_d2l: bool, assets: Path | None = None) -> bool:
+    """Make environment `name` from `requirements` unless it is up to date. True if (re)made.
+    `assets`: packages of static files, installed without dependencies into <env>/assets."""
+    wanted = requirements_hash(requirements, *([assets] if assets else []))
     if installed_hash(name) == wanted and python_of(name).exists():
         return False
     target = ENVS / name
@@ -87,6 +88,8 @@ def ensure(name: str, requirements: Path, editable_d2l: bool) -> bool:
             _run([sys.executable, "-m", "venv", target], log)
             pip = [python_of(name), "-m", "pip", "install", "--disable-pip-version-check"]
             _run(pip + ["-r", requirements], log)
+            if assets:
+                _run(pip + ["--no-deps", "--target", target / "assets", "-r", assets], log)
             if editable_d2l:
                 # The readers' library, editable: its edits reach the kernels at once.
                 _run(pip + ["--no-deps", "-e", ROOT], log)
@@ -160,7 +163,8 @@ def main(argv: list[str]) -> int:
     `... frameworks [NAME ...]` (run inside it) makes the framework environments."""
     try:
         if argv[:1] == ["build"]:
-            ensure("build", ROOT / "requirements.txt", editable_d2l=False)
+            ensure("build", ROOT / "requirements.txt", editable_d2l=False,
+                   assets=ROOT / "requirements" / "site-assets.txt")
         elif argv[:1] == ["frameworks"]:
             from bookbuild import config as book_config
             ensure_frameworks(book_config.load(), argv[1:] or None)

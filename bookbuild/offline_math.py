@@ -1,17 +1,18 @@
 """Render-stage helper: MathJax served by the site itself, so pages work offline.
 
 The MathJax 2.7 files come from the `jupyter-server-mathjax` package (a pinned
-wheel, no CDN); they are copied into ``_static/mathjax`` of the HTML output,
+wheel, no CDN, installed into the build environment's `assets/` by
+requirements/site-assets.txt); they are copied into ``_static/mathjax`` of the HTML output,
 unchanged files skipped, and ``mathjax_path`` in conf.py points there.
 """
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
-import jupyter_server_mathjax
 from sphinx.util.fileutil import copy_asset
 
-MATHJAX = Path(jupyter_server_mathjax.__file__).parent / "static"
+MATHJAX = Path(sys.prefix) / "assets" / "jupyter_server_mathjax" / "static"
 MATHJAX_PATH = "mathjax/MathJax.js?config=TeX-AMS-MML_HTMLorMML-full"
 MATHJAX_CONFIG = {
     "HTML-CSS": {"availableFonts": ["TeX"], "imageFont": None},
@@ -21,11 +22,17 @@ MATHJAX_CONFIG = {
 }
 
 
+def check_mathjax(app) -> None:
+    if not (MATHJAX / "MathJax.js").is_file():
+        raise RuntimeError(f"MathJax is missing from {MATHJAX}: run `make env` (requirements/site-assets.txt)")
+
+
 def copy_mathjax(app, exception) -> None:
     if exception is None and app.builder.format == "html":
         copy_asset(MATHJAX, Path(app.outdir) / "_static" / "mathjax", force=False)
 
 
 def setup(app):
+    app.connect("builder-inited", check_mathjax)
     app.connect("build-finished", copy_mathjax)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -16,7 +16,6 @@ import base64
 from urllib.parse import urljoin
 
 from docutils import nodes
-from sphinx.transforms.post_transforms import SphinxPostTransform
 from sphinx.util.docutils import SphinxDirective
 from sphinx_tabs.tabs import SphinxTabsPanel, SphinxTabsTab, SphinxTabsTablist
 
@@ -63,52 +62,49 @@ def _runs(parent):
         yield run
 
 
-class TabGroups(SphinxPostTransform):
-    default_priority = 200
+def make_tabs(app, doctree, docname) -> None:
+    """`doctree-resolved`: HTML gets tab elements; other builders keep one framework."""
+    parents = {id(n.parent): n.parent for n in doctree.findall(lambda n: tab_of(n) is not None)}
+    frameworks = app.config.d2l_frameworks
+    if app.builder.format in HTML_FORMATS:
+        serial = 0
+        for parent in parents.values():
+            for run in list(_runs(parent)):
+                serial += 1
+                position = parent.index(run[0])
+                for node in run:
+                    parent.remove(node)
+                parent.insert(position, tab_element(run, serial, frameworks))
+    else:
+        keep = app.config.d2l_tab or frameworks[0][0]
+        for parent in parents.values():
+            for node in [c for c in parent.children if tab_of(c) and tab_of(c)[0] != keep]:
+                parent.remove(node)
 
-    def run(self, **kwargs) -> None:
-        parents = {id(n.parent): n.parent for n in self.document.findall(lambda n: tab_of(n) is not None)}
-        if self.env.app.builder.format in HTML_FORMATS:
-            serial = 0
-            for parent in parents.values():
-                for run in list(_runs(parent)):
-                    serial += 1
-                    position = parent.index(run[0])
-                    for node in run:
-                        parent.remove(node)
-                    parent.insert(position, self._tab_element(run, serial))
-        else:
-            keep = self.config.d2l_tab or self.config.d2l_frameworks[0][0]
-            for parent in parents.values():
-                for node in [c for c in parent.children if tab_of(c)]:
-                    if tab_of(node)[0] != keep:
-                        parent.remove(node)
 
-    def _tab_element(self, run, serial: int) -> nodes.container:
-        """sphinx-tabs' own nodes, as its ``group-tab`` directive makes them."""
-        element = nodes.container(type="tab-element", classes=["sphinx-tabs", "d2l-tabs"])
-        tablist = SphinxTabsTablist(role="tablist", classes=[])
-        tablist["aria-label"] = "Çerçeve"
-        element += tablist
-        for position, (name, label) in enumerate(self.config.d2l_frameworks):
-            key = base64.b64encode(label.encode()).decode()
-            tab_id, panel_id = f"tab-d2l{serial}-{key}", f"panel-d2l{serial}-{key}"
-            first = position == 0
-            tab = SphinxTabsTab(label, label, classes=["sphinx-tabs-tab", "group-tab"], ids=[tab_id])
-            tab.attributes.update({
-                "role": "tab", "name": key, "data-d2l-tab": name, "tabindex": "0" if first else "-1",
-                "aria-selected": "true" if first else "false", "aria-controls": panel_id})
-            tablist += tab
-            panel = SphinxTabsPanel(classes=["sphinx-tabs-panel", "group-tab"], ids=[panel_id])
-            panel.attributes.update({"role": "tabpanel", "name": key, "tabindex": 0,
-                                     "aria-labelledby": tab_id})
-            if not first:
-                panel["hidden"] = "true"
-            members = [node for node in run if tab_of(node)[0] == name]
-            panel += members or [nodes.paragraph(
-                "", f"Bu kısmın {label} sürümü yok.", classes=["d2l-tab-missing"])]
-            element += panel
-        return element
+def tab_element(run, serial: int, frameworks) -> nodes.container:
+    """sphinx-tabs' own nodes, as its ``group-tab`` directive makes them."""
+    element = nodes.container(type="tab-element", classes=["sphinx-tabs", "d2l-tabs"])
+    tablist = SphinxTabsTablist(role="tablist", classes=[])
+    tablist["aria-label"] = "Çerçeve"
+    element += tablist
+    for position, (name, label) in enumerate(frameworks):
+        key = base64.b64encode(label.encode()).decode()
+        tab_id, panel_id = f"tab-d2l{serial}-{key}", f"panel-d2l{serial}-{key}"
+        first = position == 0
+        tab = SphinxTabsTab(label, label, classes=["sphinx-tabs-tab", "group-tab"], ids=[tab_id])
+        tab.attributes.update({
+            "role": "tab", "name": key, "data-d2l-tab": name, "tabindex": "0" if first else "-1",
+            "aria-selected": "true" if first else "false", "aria-controls": panel_id})
+        tablist += tab
+        panel = SphinxTabsPanel(classes=["sphinx-tabs-panel", "group-tab"], ids=[panel_id])
+        panel.attributes.update({"role": "tabpanel", "name": key, "tabindex": 0, "aria-labelledby": tab_id})
+        if not first:
+            panel["hidden"] = "true"
+        members = [node for node in run if tab_of(node)[0] == name]
+        panel += members or [nodes.paragraph("", f"Bu kısmın {label} sürümü yok.", classes=["d2l-tab-missing"])]
+        element += panel
+    return element
 
 
 def link_outside_sections(app, env, node, contnode):
@@ -131,6 +127,6 @@ def setup(app):
     app.add_config_value("d2l_published_url", "", "env", types=[str])
     app.add_config_value("d2l_outside_sections", {}, "env", types=[dict])   # label -> (path, title)
     app.add_directive("d2l-tab", TabProseDirective)
-    app.add_post_transform(TabGroups)
+    app.connect("doctree-resolved", make_tabs)
     app.connect("missing-reference", link_outside_sections)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
