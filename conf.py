@@ -78,4 +78,10 @@ html_copy_source = False
 
 # MathJax from the site itself (see bookbuild/offline_math.py): no CDN.
 mathjax_path = MATHJAX_PATH
-mathjax2_config = MATHJAX_CONFIG
+mathjax3_config = MATHJAX_CONFIG
+
+# Turkish for the interface strings Sphinx's catalog and the theme leave in English.
+locale_dirs = [str(ROOT / "locale")]
+# Sphinx's search field has its placeholder hard-coded in English: ours translates it.
+templates_path = [str(ROOT / "templates")]
+html_favicon = str(ROOT / "static" / "favicon.svg")  # else browsers ask for a missing /favicon.ico

@@ -1,9 +1,10 @@
 """Render-stage helper: MathJax served by the site itself, so pages work offline.
 
-The MathJax 2.7 files come from the `jupyter-server-mathjax` package (a pinned
-wheel, no CDN, installed into the build environment's `assets/` by
-requirements/site-assets.txt); they are copied into ``_static/mathjax`` of the HTML output,
-unchanged files skipped, and ``mathjax_path`` in conf.py points there.
+MathJax 3.2.2 comes from the `django-static-mathjax` wheel (pinned in
+requirements/site-assets.txt, installed without dependencies into the build
+environment's `assets/`). Its ``es5/`` build is copied into ``_static/mathjax``
+(unchanged files skipped). The SVG output needs no web fonts: a page loads one
+script and nothing else for its formulas.
 """
 from __future__ import annotations
 
@@ -12,18 +13,18 @@ from pathlib import Path
 
 from sphinx.util.fileutil import copy_asset
 
-MATHJAX = Path(sys.prefix) / "assets" / "jupyter_server_mathjax" / "static"
-MATHJAX_PATH = "mathjax/MathJax.js?config=TeX-AMS-MML_HTMLorMML-full"
+MATHJAX = Path(sys.prefix) / "assets" / "mathjax" / "static" / "mathjax" / "es5"
+MATHJAX_PATH = "mathjax/tex-svg.js"
 MATHJAX_CONFIG = {
-    "HTML-CSS": {"availableFonts": ["TeX"], "imageFont": None},
-    "menuSettings": {"zoom": "None"},
-    "showMathMenu": False,
-    "messageStyle": "none",
+    # myst-nb marks notebook pages `tex2jax_ignore`: typeset Sphinx's math elements only.
+    "options": {"processHtmlClass": "tex2jax_process|mathjax_process|math|output_area",
+                "ignoreHtmlClass": "tex2jax_ignore|mathjax_ignore"},
+    "svg": {"fontCache": "global"},
 }
 
 
 def check_mathjax(app) -> None:
-    if not (MATHJAX / "MathJax.js").is_file():
+    if not (MATHJAX / "tex-svg.js").is_file():
         raise RuntimeError(f"MathJax is missing from {MATHJAX}: run `make env` (requirements/site-assets.txt)")
 
 

@@ -150,8 +150,9 @@ def train_ch11(trainer_fn, states, hyperparams, data_iter, feature_dim,
 def train_concise_ch11(tr_name, hyperparams, data_iter, num_epochs=2):
     """Train linear regression with the Gluon optimizer named `tr_name` (e.g. 'sgd').
 
-    Prints and returns like `train_ch11`; L2Loss is half the squared error,
-    as in `train_ch11`.
+    Prints like `train_ch11`; L2Loss is half the squared error, as in `train_ch11`.
+    Returns nothing, as in the book: a cell ending with this call shows only
+    the printed line and the figure.
     """
     net = nn.Sequential()
     net.add(nn.Dense(1))
@@ -165,8 +166,8 @@ def train_concise_ch11(tr_name, hyperparams, data_iter, num_epochs=2):
         l.backward()
         trainer.step(X.shape[0])
 
-    return training.fit_ch11(train_step, lambda: evaluate_loss(net, data_iter, loss),
-                             data_iter, num_epochs)
+    training.fit_ch11(train_step, lambda: evaluate_loss(net, data_iter, loss),
+                      data_iter, num_epochs)
 
 
 training.seed_from_environment(seed)

@@ -148,8 +148,9 @@ def train_ch11(trainer_fn, states, hyperparams, data_iter, feature_dim,
 def train_concise_ch11(trainer_fn, hyperparams, data_iter, num_epochs=2):
     """Train linear regression with a Keras optimizer `trainer_fn(**hyperparams)`.
 
-    Prints and returns like `train_ch11`; the loss is half the squared error,
-    as in `train_ch11`.
+    Prints like `train_ch11`; the loss is half the squared error, as in `train_ch11`.
+    Returns nothing, as in the book: a cell ending with this call shows only
+    the printed line and the figure.
     """
     net = tf.keras.Sequential([tf.keras.layers.Dense(
         1, kernel_initializer=tf.random_normal_initializer(stddev=0.01))])
@@ -165,8 +166,8 @@ def train_concise_ch11(trainer_fn, hyperparams, data_iter, num_epochs=2):
         optimizer.apply_gradients(zip(grads, net.trainable_variables))
 
     # MeanSquaredError has no 1/2 factor: halve it to compare with `train_ch11`.
-    return training.fit_ch11(train_step, lambda: evaluate_loss(net, data_iter, loss) / 2,
-                             data_iter, num_epochs)
+    training.fit_ch11(train_step, lambda: evaluate_loss(net, data_iter, loss) / 2,
+                      data_iter, num_epochs)
 
 
 training.seed_from_environment(seed)

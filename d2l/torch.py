@@ -148,8 +148,9 @@ def train_ch11(trainer_fn, states, hyperparams, data_iter, feature_dim,
 def train_concise_ch11(trainer_fn, hyperparams, data_iter, num_epochs=4):
     """Train linear regression with a torch.optim optimizer `trainer_fn(params, **hyperparams)`.
 
-    Prints and returns like `train_ch11`; the loss is half the squared error,
-    as in `train_ch11`.
+    Prints like `train_ch11`; the loss is half the squared error, as in `train_ch11`.
+    Returns nothing, as in the book: a cell ending with this call shows only
+    the printed line and the figure.
     """
     feature_dim = next(iter(data_iter))[0].shape[1]
     net = nn.Sequential(nn.Linear(feature_dim, 1))
@@ -164,8 +165,8 @@ def train_concise_ch11(trainer_fn, hyperparams, data_iter, num_epochs=4):
         optimizer.step()
 
     # MSELoss has no 1/2 factor: halve it to compare with `train_ch11`.
-    return training.fit_ch11(train_step, lambda: evaluate_loss(net, data_iter, loss) / 2,
-                             data_iter, num_epochs)
+    training.fit_ch11(train_step, lambda: evaluate_loss(net, data_iter, loss) / 2,
+                      data_iter, num_epochs)
 
 
 training.seed_from_environment(seed)
