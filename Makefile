@@ -8,12 +8,15 @@ BUILD_PY := .envs/build/bin/python
 DATA_MIRROR ?= ../shared/data
 export D2L_DATA_DIR ?= $(HOME)/.cache/d2l/data
 
-.PHONY: env data html check merge test test-d2l test-build browser clean
+.PHONY: env env-build data html check merge test test-d2l test-build browser clean
 
-env:
+# Environments are remade only when their requirement files change (see bookbuild/environments.py).
+env: env-build
+	@$(BUILD_PY) -m bookbuild.environments frameworks
+
+env-build:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11) and "Python 3.11 is needed (set PYTHON=...)")'
 	@$(PYTHON) -m bookbuild.environments build
-	@$(BUILD_PY) -m bookbuild.environments frameworks
 
 data:
 	@if [ -d "$(DATA_MIRROR)" ]; then mkdir -p "$(D2L_DATA_DIR)" && cp -u "$(DATA_MIRROR)"/* "$(D2L_DATA_DIR)"/; fi
@@ -22,13 +25,14 @@ html: env data
 	$(BUILD_PY) -m bookbuild html
 
 # The per-tab CI step: execute one framework only, fail on any error.
-check: env data
+check: env-build data
 	@test -n "$(TAB)" || { echo "usage: make check TAB=<one of: $$($(BUILD_PY) -m bookbuild frameworks)>"; exit 2; }
+	@$(BUILD_PY) -m bookbuild.environments frameworks $(TAB)
 	$(BUILD_PY) -m bookbuild check --tab $(TAB)
 
 # CI's last step: the site from notebooks executed by the per-tab jobs, without executing.
 EXECUTED ?= _build/executed
-merge: env
+merge: env-build
 	$(BUILD_PY) -m bookbuild html --executed $(EXECUTED)
 
 test: env browser test-d2l test-build
