@@ -25,6 +25,7 @@ extensions = [
     "bookbuild.tabs",
     "bookbuild.offline_math",
     "bookbuild.turkish",
+    "sphinxcontrib.rsvgconverter",
 ]
 
 # The tabs, from build.yml; the LaTeX builder shows `d2l_tab` only (-D d2l_tab=pytorch).
@@ -85,3 +86,19 @@ locale_dirs = [str(ROOT / "locale")]
 # Sphinx's search field has its placeholder hard-coded in English: ours translates it.
 templates_path = [str(ROOT / "templates")]
 html_favicon = str(ROOT / "static" / "favicon.svg")  # else browsers ask for a missing /favicon.ico
+
+# PDF (`make pdf`): one per framework, `-D d2l_tab=<framework>`, through xelatex.
+latex_engine = "xelatex"
+latex_documents = [("index", "momentum.tex", "Momentum", author, "manual")]
+latex_show_urls = "no"
+latex_elements = {
+    "fontpkg": r"""
+\setmainfont{DejaVu Serif}
+\setsansfont{DejaVu Sans}
+\setmonofont{DejaVu Sans Mono}[Scale=0.85]
+""",
+    "papersize": "a4paper",
+    "pointsize": "11pt",
+    "figure_align": "H",
+    "sphinxsetup": "VerbatimColor={rgb}{0.97,0.97,0.97}",
+}

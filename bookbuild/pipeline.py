@@ -13,6 +13,7 @@ Everything the build writes lives under `_build/`:
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import shutil
 import sys
@@ -177,14 +178,35 @@ def _normalise(parts):
 
 # --- render -------------------------------------------------------------------------
 
+RENDER_INPUTS = ("conf.py", "static", "templates", "locale", "bookbuild", "d2l.bib")
+
+
+def render_fingerprint(paths: Paths, builder: str, overrides: dict) -> str:
+    """Everything a render reads: the staged pages and the site's own configuration and code."""
+    digest = hashlib.sha256(json.dumps([builder, overrides], sort_keys=True, default=str).encode())
+    files = sorted(p for p in paths.staging.rglob("*") if p.is_file())
+    for name in RENDER_INPUTS:
+        files += sorted(p for p in [CONF_DIR / name, *(CONF_DIR / name).rglob("*")]
+                        if p.is_file() and p.suffix not in (".pyc", ".mo"))
+    for path in files:
+        digest.update(str(path).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
 def render(config: BookConfig, paths: Paths, builder: str, overrides: dict | None = None) -> Path:
-    """Sphinx over the staging directory; warnings are errors. A failed render leaves no site."""
+    """Sphinx over the staging directory; warnings are errors. A failed render leaves no site.
+    When nothing Sphinx reads has changed since the last render, the site is left as it is."""
     from sphinx.application import Sphinx  # imported late: `check` never renders
     from sphinx.util.docutils import docutils_namespace, patch_docutils
 
     site = paths.site(builder)
     # conf.py is the project's; the tabs come from the build.yml being built.
     overrides = {"d2l_frameworks": [(fw.name, fw.label) for fw in config.frameworks], **(overrides or {})}
+    stamp, fingerprint = paths.doctrees / f"{builder}.rendered", render_fingerprint(paths, builder, overrides)
+    if site.is_dir() and stamp.is_file() and stamp.read_text() == fingerprint:
+        log(f"[render] {site}: nothing changed")
+        return site
+    stamp.unlink(missing_ok=True)
     log(f"[render] sphinx {builder} -> {site}")
     try:
         # As sphinx-build does it: a clean docutils registry for every build in this process.
@@ -201,6 +223,7 @@ def render(config: BookConfig, paths: Paths, builder: str, overrides: dict | Non
         shutil.rmtree(paths.doctrees / builder, ignore_errors=True)
         detail = f": {failed}" if isinstance(failed, Exception) else " (the warnings above are errors)"
         raise BuildError(f"rendering with Sphinx failed{detail}; no site was left in {site}")
+    stamp.write_text(fingerprint)
     return site
 
 

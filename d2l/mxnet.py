@@ -143,7 +143,8 @@ def train_ch11(trainer_fn, states, hyperparams, data_iter, feature_dim,
         l.backward()
         trainer_fn([w, b], states, hyperparams)
 
-    return training.fit_ch11(train_step, lambda: evaluate_loss(net, data_iter, loss),
+    whole_data = training.as_one_batch(data_iter, np.concatenate)
+    return training.fit_ch11(train_step, lambda: evaluate_loss(net, whole_data, loss),
                              data_iter, num_epochs)
 
 
@@ -166,7 +167,8 @@ def train_concise_ch11(tr_name, hyperparams, data_iter, num_epochs=2):
         l.backward()
         trainer.step(X.shape[0])
 
-    training.fit_ch11(train_step, lambda: evaluate_loss(net, data_iter, loss),
+    whole_data = training.as_one_batch(data_iter, np.concatenate)
+    training.fit_ch11(train_step, lambda: evaluate_loss(net, whole_data, loss),
                       data_iter, num_epochs)
 
 

@@ -89,7 +89,7 @@ def linreg(X, w, b):
 
 def squared_loss(y_hat, y):
     """Half the squared error of each example (y is reshaped like y_hat)."""
-    return (y_hat - tf.reshape(y, y_hat.shape)) ** 2 / 2
+    return (y_hat - tf.reshape(y, tf.shape(y_hat))) ** 2 / 2
 
 
 def evaluate_loss(net, data_iter, loss):
@@ -97,7 +97,7 @@ def evaluate_loss(net, data_iter, loss):
     metric = Accumulator(2)  # sum of losses, number of losses
     for X, y in data_iter:
         out = net(X)
-        l = loss(out, tf.reshape(y, out.shape))
+        l = loss(out, tf.reshape(y, tf.shape(out)))
         metric.add(tf.reduce_sum(l), tf.size(l))
     return metric[0] / metric[1]
 
@@ -135,13 +135,19 @@ def train_ch11(trainer_fn, states, hyperparams, data_iter, feature_dim,
     b = tf.Variable(tf.zeros(1), trainable=True)
     net, loss = lambda X: linreg(X, w, b), squared_loss
 
-    def train_step(X, y):
+    # The gradients in one compiled graph (eager TensorFlow spends milliseconds per op);
+    # `trainer_fn` stays plain Python: readers' trainers may keep Python state.
+    @tf.function(reduce_retracing=True)
+    def gradients(X, y):
         with tf.GradientTape() as tape:
             l = tf.reduce_mean(loss(net(X), y))
-        grads = tape.gradient(l, [w, b])
-        trainer_fn([w, b], grads, states, hyperparams)
+        return tape.gradient(l, [w, b])
 
-    return training.fit_ch11(train_step, lambda: evaluate_loss(net, data_iter, loss),
+    def train_step(X, y):
+        trainer_fn([w, b], gradients(X, y), states, hyperparams)
+
+    whole_data = training.as_one_batch(data_iter, lambda parts: tf.concat(parts, axis=0))
+    return training.fit_ch11(train_step, lambda: evaluate_loss(net, whole_data, loss),
                              data_iter, num_epochs)
 
 
@@ -158,15 +164,17 @@ def train_concise_ch11(trainer_fn, hyperparams, data_iter, num_epochs=2):
     # Per-example losses: evaluate_loss averages them over the whole data set.
     loss = tf.keras.losses.MeanSquaredError(reduction='none')
 
+    @tf.function(reduce_retracing=True)
     def train_step(X, y):
         with tf.GradientTape() as tape:
             out = net(X)
-            l = tf.reduce_mean(loss(tf.reshape(y, out.shape), out))
+            l = tf.reduce_mean(loss(tf.reshape(y, tf.shape(out)), out))
         grads = tape.gradient(l, net.trainable_variables)
         optimizer.apply_gradients(zip(grads, net.trainable_variables))
 
     # MeanSquaredError has no 1/2 factor: halve it to compare with `train_ch11`.
-    training.fit_ch11(train_step, lambda: evaluate_loss(net, data_iter, loss) / 2,
+    whole_data = training.as_one_batch(data_iter, lambda parts: tf.concat(parts, axis=0))
+    training.fit_ch11(train_step, lambda: evaluate_loss(net, whole_data, loss) / 2,
                       data_iter, num_epochs)
 
 

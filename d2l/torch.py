@@ -141,7 +141,8 @@ def train_ch11(trainer_fn, states, hyperparams, data_iter, feature_dim,
         loss(net(X), y).mean().backward()
         trainer_fn([w, b], states, hyperparams)
 
-    return training.fit_ch11(train_step, lambda: evaluate_loss(net, data_iter, loss),
+    whole_data = training.as_one_batch(data_iter, torch.cat)
+    return training.fit_ch11(train_step, lambda: evaluate_loss(net, whole_data, loss),
                              data_iter, num_epochs)
 
 
@@ -165,7 +166,8 @@ def train_concise_ch11(trainer_fn, hyperparams, data_iter, num_epochs=4):
         optimizer.step()
 
     # MSELoss has no 1/2 factor: halve it to compare with `train_ch11`.
-    training.fit_ch11(train_step, lambda: evaluate_loss(net, data_iter, loss) / 2,
+    whole_data = training.as_one_batch(data_iter, torch.cat)
+    training.fit_ch11(train_step, lambda: evaluate_loss(net, whole_data, loss) / 2,
                       data_iter, num_epochs)
 
 

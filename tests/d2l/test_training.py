@@ -203,6 +203,21 @@ def test_train_ch11_matches_numpy(d2l, framework, capsys, display_calls, lr, mom
     assert display_calls['display'] == []  # D2L_ANIMATE=0: no intermediate frames
 
 
+def test_train_ch11_records_the_final_loss_between_evaluations(d2l, framework, capsys):
+    """150 examples in minibatches of 7 (the last one of 3): no 200-example mark is reached."""
+    init_momentum_states, sgd_momentum = momentum_from_scratch(framework, d2l)
+    data_iter, feature_dim = d2l.get_data_ch11(batch_size=7, n=150)
+    seconds, losses = d2l.train_ch11(sgd_momentum, init_momentum_states(feature_dim),
+                                     {'lr': 0.02, 'momentum': 0.5}, data_iter, feature_dim,
+                                     num_epochs=1)
+    from d2l.data import read_airfoil
+    _, labels = read_airfoil(150)
+    assert len(seconds) == len(losses) == 1
+    assert 0 < losses[0] < numpy.mean(labels ** 2) / 2  # below the loss of w = 0, b = 0
+    printed_loss, _ = LOSS_LINE.match(capsys.readouterr().out.strip()).groups()
+    assert printed_loss == f'{losses[0]:.3f}'
+
+
 class FakeClock:
     """A stand-in for the `time` module whose clock moves only when told to."""
 
@@ -231,21 +246,21 @@ def test_sec_per_epoch_counts_training_time_only(d2l, framework, capsys, monkeyp
         clock.now += 0.01
         sgd_momentum(*args)
 
-    data_iter, feature_dim = d2l.get_data_ch11(batch_size=10, n=600)  # 60 minibatches an epoch
+    data_iter, feature_dim = d2l.get_data_ch11(batch_size=10, n=400)  # 40 minibatches an epoch
     seconds, losses = d2l.train_ch11(timed_sgd_momentum, init_momentum_states(feature_dim),
                                      {'lr': 0.02, 'momentum': 0.5}, data_iter, feature_dim,
-                                     num_epochs=3)
+                                     num_epochs=2)
     _, per_epoch = LOSS_LINE.match(capsys.readouterr().out.strip()).groups()
-    assert per_epoch == '0.600'
+    assert per_epoch == '0.400'
     # Training seconds when the loss was evaluated: every 20 minibatches.
-    assert seconds == pytest.approx([0.2 * (i + 1) for i in range(9)])
+    assert seconds == pytest.approx([0.2, 0.4, 0.6, 0.8])
 
 
 def test_sec_per_epoch_is_at_least_the_time_spent_updating(d2l, framework, capsys):
-    """With a real clock: a trainer sleeping 2 ms per minibatch makes epochs last >= 0.2 s."""
+    """With a real clock: a trainer sleeping 4 ms per minibatch makes epochs last >= 0.16 s."""
     init_momentum_states, sgd_momentum = momentum_from_scratch(framework, d2l)
-    data_iter, feature_dim = d2l.get_data_ch11(batch_size=10, n=1000)  # 100 minibatches
-    pause, num_epochs = 0.002, 2
+    data_iter, feature_dim = d2l.get_data_ch11(batch_size=10, n=400)  # 40 minibatches
+    pause, num_epochs = 0.004, 2
 
     def slow_sgd_momentum(*args):
         time.sleep(pause)
