@@ -106,6 +106,13 @@ def ensure(name: str, requirements: Path, editable_d2l: bool, assets: Path | Non
     return True
 
 
+def stale(config, names) -> list[str]:
+    """Which of these environments ("build" or framework names) differ from their requirements."""
+    wanted = {"build": requirements_hash(ROOT / "requirements.txt", ROOT / "requirements" / "site-assets.txt"),
+              **{fw.name: requirements_hash(fw.requirements) for fw in config.frameworks}}
+    return [name for name in names if installed_hash(name) != wanted[name]]
+
+
 def write_kernel(framework, kernel_env: dict[str, str]) -> Path:
     """Register the framework's kernel under .envs/kernels (JUPYTER_PATH), not globally."""
     spec_dir = KERNELS / "kernels" / framework.kernel

@@ -247,6 +247,10 @@ def build(config: BookConfig, *, builder: str = "html", only: list[str] | None =
     """The whole build. `only`: execute these frameworks and stop (the per-tab check);
     `executed_dir`: take executed notebooks from there instead of executing."""
     paths = paths or Paths.under(config.root)
+    needed = ["build"] + ([] if executed_dir else list(only or config.names))
+    if outdated := environments.stale(config, needed):
+        raise BuildError(f"environment(s) {', '.join(outdated)} missing or older than their requirement "
+                         f"files: run `make env`")
     started = time.monotonic()
     seconds = {}
     try:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 CHAPTER = Path("chapter_optimization/momentum.md")
-BOOK = ["build.yml", "index.md", "d2l.bib", "chapter_optimization", "chapter_references", "d2l"]
+BOOK = ["build.yml", "requirements", "index.md", "d2l.bib", "chapter_optimization", "chapter_references", "d2l"]
 PROSE = ("Momentum yönteminin geometrik özelliklerini", "Momentum yönteminin geometrik niteliklerini")
 PYTORCH_CELL = ("#@tab pytorch\ntrainer = torch.optim.SGD", "#@tab pytorch\ntrainer = torch.optim.SGD  # edited")
 

@@ -38,6 +38,7 @@ class Book:
     def __init__(self, root: Path, pages: dict[str, str]):
         self.root = root
         shutil.copy(ROOT / "build.yml", root / "build.yml")
+        shutil.copytree(ROOT / "requirements", root / "requirements")  # build.yml names them
         for name, text in pages.items():
             self.write(name, text)
         self.paths = pipeline.Paths(root / "_build")
