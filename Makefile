@@ -8,7 +8,7 @@ BUILD_PY := .envs/build/bin/python
 DATA_MIRROR ?= ../shared/data
 export D2L_DATA_DIR ?= $(HOME)/.cache/d2l/data
 
-.PHONY: env env-build data html check merge test test-d2l test-build browser clean
+.PHONY: env env-build data html check merge pdf tex test test-d2l test-build test-pdf browser clean
 
 # Environments are remade only when their requirement files change (see bookbuild/environments.py).
 env: env-build
@@ -35,6 +35,18 @@ EXECUTED ?= _build/executed
 merge: env-build
 	$(BUILD_PY) -m bookbuild html --executed $(EXECUTED)
 
+# One PDF per framework in _build/pdf (TeX from Debian packages), then the site linking them.
+pdf: env data tex
+	$(BUILD_PY) -m bookbuild pdf
+	$(BUILD_PY) -m bookbuild html
+
+tex: env-build
+	@$(BUILD_PY) -c 'from bookbuild.pdf import check_toolchain; check_toolchain()' 2>/dev/null || { \
+	  apt=$$($(BUILD_PY) -c 'from bookbuild.pdf import APT_COMMAND; print(APT_COMMAND)'); \
+	  if [ "$$(id -u)" = 0 ]; then echo "[pdf] installing the TeX toolchain: $$apt"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$apt -qq >/dev/null; \
+	  else echo "The PDF needs the TeX toolchain: sudo $$apt"; exit 1; fi; }
+
 test: env browser test-d2l test-build
 
 # Each framework's tests run in that framework's own environment.
@@ -46,6 +58,10 @@ test-d2l: env
 
 test-build: env
 	$(BUILD_PY) -m pytest tests/build -q -p no:cacheprovider
+
+# The PDFs of `make pdf`: text, fonts, figures (CI runs it after `make pdf`).
+test-pdf: env-build
+	$(BUILD_PY) -m pytest tests/pdf -q -p no:cacheprovider
 
 # The browser tests drive Debian's Chromium; install it where we may (root, as in CI).
 browser:

@@ -102,3 +102,5 @@ latex_elements = {
     "figure_align": "H",
     "sphinxsetup": "VerbatimColor={rgb}{0.97,0.97,0.97}",
 }
+# The figures are SVG only: the PDF takes them too (converted to PDF by rsvgconverter, vector).
+nb_mime_priority_overrides = [("latex", "image/svg+xml", 15)]

@@ -9,6 +9,7 @@ from bookbuild import pipeline
 from bookbuild.config import ConfigError
 from bookbuild.dialect import DialectError
 from bookbuild.execute import ExecutionError
+from bookbuild.pdf import ToolchainError
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -21,6 +22,7 @@ def main(argv: list[str] | None = None) -> int:
                       help="take executed notebooks from DIR/<framework>/ instead of executing")
     check = commands.add_parser("check", help="execute one framework's tab only; fail on any error")
     check.add_argument("--tab", required=True, help="framework name from build.yml")
+    commands.add_parser("pdf", help="one PDF per framework in _build/pdf (execution cached, as for html)")
     commands.add_parser("frameworks", help="print the framework names of build.yml")
     args = parser.parse_args(argv)
     try:
@@ -30,11 +32,13 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "check":
             config.framework(args.tab)  # an unknown name fails here, listing the known ones
             pipeline.build(config, only=[args.tab], render_site=False, timeout=args.timeout)
+        elif args.command == "pdf":
+            pipeline.build(config, builder="pdf", timeout=args.timeout)
         else:
             pipeline.build(config, executed_dir=args.executed, timeout=args.timeout)
             print(f"\nThe site is in {config.root / '_build' / 'html'} "
                   f"(open {config.root / '_build' / 'html' / 'index.html'})")
-    except (ConfigError, DialectError, ExecutionError, pipeline.BuildError) as err:
+    except (ConfigError, DialectError, ExecutionError, pipeline.BuildError, ToolchainError) as err:
         print(f"\nerror: {err}", file=sys.stderr)
         return 1
     return 0

@@ -42,8 +42,8 @@ def _outputs_of(cells) -> bool:
 
 
 def merge(page: Page, executed: dict[str, nbformat.NotebookNode], config,
-          downloads: dict[str, str] | None = None) -> nbformat.NotebookNode:
-    """One notebook for the render stage; `downloads`: {framework: notebook path for readers}."""
+          downloads: dict[str, str] | None = None, pdfs: dict[str, str] | None = None) -> nbformat.NotebookNode:
+    """One notebook for the render stage; `downloads`, `pdfs`: {framework: path of a file for readers}."""
     cells_by_id = {name: {c["id"]: c for c in nb.cells} for name, nb in executed.items()}
     merged = nbformat.v4.new_notebook()
     merged.metadata["kernelspec"] = dict(MERGED_KERNELSPEC)
@@ -72,7 +72,7 @@ def merge(page: Page, executed: dict[str, nbformat.NotebookNode], config,
                 cell.metadata["d2l"] = {"tab": name, "group": group}
                 merged.cells.append(cell)
     if downloads:
-        _insert_downloads(merged, downloads, config)
+        _insert_downloads(merged, downloads, pdfs or {}, config)
     for number, cell in enumerate(merged.cells):  # stable ids: an unchanged page is an unchanged file
         cell["id"] = f"c{number}"
     return merged
@@ -98,12 +98,13 @@ def _tab_prose(page: Page, run, group: int) -> str:
     return "\n\n".join(parts)
 
 
-def _insert_downloads(merged, downloads: dict[str, str], config) -> None:
+def _insert_downloads(merged, downloads: dict[str, str], pdfs: dict[str, str], config) -> None:
     """A line of download links under the page title (HTML only: a PDF has one framework)."""
-    links = " · ".join(f"{{download}}`{config.framework(name).label} <{path}>`"
-                       for name, path in downloads.items())
+    def links(files):
+        return " · ".join(f"{{download}}`{config.framework(name).label} <{path}>`" for name, path in files.items())
+    line = f"Defter olarak indir: {links(downloads)}" + (f" — PDF: {links(pdfs)}" if pdfs else "")
     cell = nbformat.v4.new_markdown_cell(
-        f"::::{{only}} html\n:::{{container}} d2l-downloads\nDefter olarak indir: {links}\n:::\n::::")
+        f"::::{{only}} html\n:::{{container}} d2l-downloads\n{line}\n:::\n::::")
     position = 1 if merged.cells and merged.cells[0].cell_type == "markdown" else 0
     first = merged.cells[0].source if merged.cells else ""
     if position and first.count("\n#") + first.startswith("#") > 1:

@@ -129,6 +129,15 @@ def stage(config: BookConfig, paths: Paths, pages, notebooks) -> None:
         write_if_changed(paths.staging / relative, text)
         written.add(paths.staging / relative)
 
+    pdfs = {}  # built by `make pdf`: linked from every page with code
+    for fw in config.frameworks:
+        for built in sorted((paths.out / "pdf").glob(f"*-{fw.name}.pdf")):
+            target = Path("_pdf") / built.name
+            if not (paths.staging / target).exists() or (paths.staging / target).read_bytes() != built.read_bytes():
+                (paths.staging / target).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(built, paths.staging / target)
+            written.add(paths.staging / target)
+            pdfs[fw.name] = "/" + target.as_posix()
     for page in pages:
         downloads = {}
         if page.has_code:
@@ -136,7 +145,7 @@ def stage(config: BookConfig, paths: Paths, pages, notebooks) -> None:
                 target = Path("_notebooks") / page.path.parent / f"{page.path.stem}-{name}.ipynb"
                 put(target, notebook_text(split.for_download(nb, config.framework(name))))
                 downloads[name] = "/" + target.as_posix()
-        merged = merge.merge(page, notebooks[page.path], config, downloads)
+        merged = merge.merge(page, notebooks[page.path], config, downloads, pdfs if page.has_code else None)
         put(page.path.with_suffix(".ipynb"), notebook_text(merged))
         for image in page_images(config.root, page):
             put_file = paths.staging / image
@@ -183,8 +192,10 @@ RENDER_INPUTS = ("conf.py", "static", "templates", "locale", "bookbuild", "d2l.b
 
 def render_fingerprint(paths: Paths, builder: str, overrides: dict) -> str:
     """Everything a render reads: the staged pages and the site's own configuration and code."""
+    paths.doctrees.mkdir(parents=True, exist_ok=True)
     digest = hashlib.sha256(json.dumps([builder, overrides], sort_keys=True, default=str).encode())
-    files = sorted(p for p in paths.staging.rglob("*") if p.is_file())
+    files = sorted(p for p in paths.staging.rglob("*") if p.is_file()
+                   and not (builder == "latex" and p.is_relative_to(paths.staging / "_pdf")))
     for name in RENDER_INPUTS:
         files += sorted(p for p in [CONF_DIR / name, *(CONF_DIR / name).rglob("*")]
                         if p.is_file() and p.suffix not in (".pyc", ".mo"))
@@ -193,16 +204,18 @@ def render_fingerprint(paths: Paths, builder: str, overrides: dict) -> str:
     return digest.hexdigest()
 
 
-def render(config: BookConfig, paths: Paths, builder: str, overrides: dict | None = None) -> Path:
+def render(config: BookConfig, paths: Paths, builder: str, overrides: dict | None = None,
+           site: Path | None = None) -> Path:
     """Sphinx over the staging directory; warnings are errors. A failed render leaves no site.
     When nothing Sphinx reads has changed since the last render, the site is left as it is."""
     from sphinx.application import Sphinx  # imported late: `check` never renders
     from sphinx.util.docutils import docutils_namespace, patch_docutils
 
-    site = paths.site(builder)
+    site = site or paths.site(builder)
     # conf.py is the project's; the tabs come from the build.yml being built.
     overrides = {"d2l_frameworks": [(fw.name, fw.label) for fw in config.frameworks], **(overrides or {})}
-    stamp, fingerprint = paths.doctrees / f"{builder}.rendered", render_fingerprint(paths, builder, overrides)
+    name = site.relative_to(paths.out).as_posix().replace("/", "-")
+    stamp, fingerprint = paths.doctrees / f"{name}.rendered", render_fingerprint(paths, builder, overrides)
     if site.is_dir() and stamp.is_file() and stamp.read_text() == fingerprint:
         log(f"[render] {site}: nothing changed")
         return site
@@ -241,6 +254,23 @@ def write_report(paths: Paths, reports: list[NotebookReport], seconds: dict[str,
     log("  " + ", ".join(f"{stage} {s:.1f} s" for stage, s in seconds.items()))
 
 
+def render_pdfs(config: BookConfig, paths: Paths) -> dict[str, Path]:
+    """One PDF per framework from the staged pages: _build/pdf/<name>-<framework>.pdf."""
+    from bookbuild import pdf
+
+    pdf.check_toolchain()
+    pdfs = {}
+    for fw in config.frameworks:
+        started = time.monotonic()
+        latex_dir = render(config, paths, "latex", {"d2l_tab": fw.name}, site=paths.out / "latex" / fw.name)
+        tex = next(latex_dir.glob("*.tex")).name
+        target = paths.out / "pdf" / f"{Path(tex).stem}-{fw.name}.pdf"
+        log(f"[pdf] {fw.name}: xelatex {latex_dir / tex}")
+        pdfs[fw.name] = pdf.compile_pdf(latex_dir, tex, target)
+        log(f"[pdf] {fw.name}: {target} ({target.stat().st_size / 1e6:.1f} MB, {time.monotonic() - started:.0f} s)")
+    return pdfs
+
+
 def build(config: BookConfig, *, builder: str = "html", only: list[str] | None = None,
           executed_dir: Path | None = None, render_site: bool = True, overrides: dict | None = None,
           timeout: int = 600, paths: Paths | None = None) -> list[NotebookReport]:
@@ -263,10 +293,13 @@ def build(config: BookConfig, *, builder: str = "html", only: list[str] | None =
         if render_site:
             stage(config, paths, pages, notebooks)
             begun = time.monotonic()
-            render(config, paths, builder, overrides)
+            if builder == "pdf":
+                render_pdfs(config, paths)
+            else:
+                render(config, paths, builder, overrides)
             seconds["render"] = time.monotonic() - begun
     except Exception:
-        if render_site:
+        if render_site and builder != "pdf":
             shutil.rmtree(paths.site(builder), ignore_errors=True)
         raise
     seconds["total"] = time.monotonic() - started

@@ -123,7 +123,8 @@ def link_outside_sections(app, env, node, contnode):
 
 def setup(app):
     app.add_config_value("d2l_frameworks", [], "env", types=[list])        # [(name, label)], tab order
-    app.add_config_value("d2l_tab", "", "env", types=[str])                 # non-HTML builders: this one only
+    # Non-HTML builders show this framework only; applied after reading: no re-read when it changes.
+    app.add_config_value("d2l_tab", "", "", types=[str])
     app.add_config_value("d2l_published_url", "", "env", types=[str])
     app.add_config_value("d2l_outside_sections", {}, "env", types=[dict])   # label -> (path, title)
     app.add_directive("d2l-tab", TabProseDirective)
