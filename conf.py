@@ -60,7 +60,7 @@ bibtex_reference_style = "author_year"
 bibtex_default_style = "plain"
 
 # Copy the code of a cell, not its prompt or output.
-copybutton_selector = "div.cell_input pre, div.highlight pre"
+copybutton_selector = "div.cell_input div.highlight pre"
 copybutton_exclude = ".linenos, .gp, .go"
 
 sphinx_tabs_disable_tab_closing = True

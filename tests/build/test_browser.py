@@ -82,6 +82,10 @@ def test_tabs_switch_together_persist_and_math_typesets(server, browser, tmp_pat
     assert typeset > 50 and raw == 0                                  # every formula typeset
     assert page.locator("mjx-merror, [data-mjx-error]").count() == 0
 
+    # Copy buttons on code, not on outputs; the code lands on the clipboard as shown.
+    assert page.locator("div.cell_input .copybtn").count() > 20
+    assert page.locator("div.cell_output .copybtn").count() == 0
+
     shot = tmp_path_factory.getbasetemp() / "momentum.png"
     page.screenshot(path=str(shot), full_page=False)
     foreign = [url for url in requests if not url.startswith(server) and not url.startswith("data:")]
