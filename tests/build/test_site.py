@@ -148,4 +148,4 @@ def test_no_other_host_is_loaded(site):
         text = asset.read_text(encoding="utf-8", errors="replace")
         assert not re.search(r"url\(\s*['\"]?(https?:)?//", text), asset.name
         assert not re.search(r"@import\s+['\"]?(url\()?['\"]?(https?:)?//", text), asset.name
-    assert (site / "_static/mathjax/MathJax.js").is_file()
+    assert (site / "_static/mathjax/tex-svg.js").is_file()
