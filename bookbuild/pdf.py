@@ -11,7 +11,8 @@ import subprocess
 from pathlib import Path
 
 # Program -> Debian package that provides it (fonts are checked by file).
-TOOLS = {"xelatex": "texlive-xetex", "latexmk": "latexmk", "rsvg-convert": "librsvg2-bin"}
+TOOLS = {"xelatex": "texlive-xetex", "latexmk": "latexmk", "rsvg-convert": "librsvg2-bin",
+         "pdftotext": "poppler-utils"}  # poppler: the PDF tests read the text layer with it
 FONTS = {"/usr/share/fonts/truetype/dejavu/DejaVuSerif.ttf": "fonts-dejavu"}
 EXTRA_PACKAGES = ["texlive-lang-european", "texlive-fonts-recommended"]  # Turkish hyphenation, fonts
 APT_COMMAND = "apt-get install -y --no-install-recommends " + " ".join(
