@@ -1,4 +1,4 @@
-"""The book build: d2lbook-dialect markdown in, a multi-framework Sphinx site out.
+"""The book build: d2lbook-dialect markdown in, a multi-framework Sphinx site (and PDFs) out.
 
 The stages, one module each, in the order they run:
 
@@ -8,6 +8,9 @@ The stages, one module each, in the order they run:
     execute       run each in its own kernel, cached, in parallel (execute)
     merge         executed notebooks -> one notebook of tab groups (merge)
     tabs          Sphinx extension: tab groups -> sphinx-tabs     (render)
+    pdf           LaTeX of one framework -> PDF via xelatex       (render, `make pdf`)
 
-`pipeline` strings them together; `python -m bookbuild` is the command line.
+`pipeline` strings them together; `python -m bookbuild` is the command line;
+`config` reads build.yml. Sphinx helpers of the render stage: `offline_math`
+(MathJax served by the site), `turkish` (docutils labels in Turkish).
 """
