@@ -1,7 +1,7 @@
 """Stage 4, merge: the executed notebooks of a page -> one notebook of tab groups.
 
-A tab group is what d2lbook shows as one set of tabs: a run of code cells with
-no prose between them, or a run of `:begin_tab:` prose. In the merged notebook
+A tab group is what d2lbook shows as one set of tabs: a run of code cells and
+`:begin_tab:` prose with no shared prose between them. In the merged notebook
 each framework's cells of a group carry `{"d2l": {"tab": name, "group": n}}`
 (code) or sit in a ``{d2l-tab}`` directive (prose); the `tabs` extension turns
 them into sphinx-tabs at render time. A run whose code is the same for every
@@ -48,13 +48,16 @@ def merge(page: Page, executed: dict[str, nbformat.NotebookNode], config,
     merged = nbformat.v4.new_notebook()
     merged.metadata["kernelspec"] = dict(MERGED_KERNELSPEC)
     merged.metadata["language_info"] = {"name": "python", "pygments_lexer": "ipython3"}
-    group = 0
+    group, in_group = 0, False  # in_group: the last run was tabbed, the next may join its group
     for kind, run in _runs(page):
         if kind == "prose":
             (_, block), = run
             merged.cells.append(nbformat.v4.new_markdown_cell(_prose(page, block)))
+            in_group = False
             continue
-        group += 1
+        if not in_group:
+            group += 1
+        in_group = True
         if kind == "tab-prose":
             merged.cells.append(nbformat.v4.new_markdown_cell(_tab_prose(page, run, group)))
             continue
@@ -65,6 +68,7 @@ def merge(page: Page, executed: dict[str, nbformat.NotebookNode], config,
         sources = {tuple(c.source for c in cells) for cells in per_framework.values()}
         if len(sources) == 1 and not any(_outputs_of(cells) for cells in per_framework.values()):
             merged.cells += [_plain(cell) for cell in per_framework[config.frameworks[0].name]]
+            in_group = False
             continue
         for name, cells in per_framework.items():
             for cell in cells:

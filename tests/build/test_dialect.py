@@ -130,3 +130,20 @@ def test_chapter_split_by_framework():
         for other in config.frameworks:
             if other is not fw:
                 assert f"from d2l import {other.d2l_module} as d2l" not in code
+
+
+def test_merge_groups_like_d2lbook(tmp_path):
+    """Code and tab prose with no shared prose between them form one group; shared prose ends it."""
+    from bookbuild import merge
+    page = read(tmp_path, "# T\n\n```{.python .input}\n#@tab pytorch\nb\n```\n\n"
+                          ":begin_tab:`mxnet`\nM\n:end_tab:\n\nOrtak.\n\n"
+                          "```{.python .input}\n#@tab all\nc\n```\n\n```{.python .input}\n#@tab tensorflow\nd\n```\n")
+    config = load(ROOT / "build.yml")
+    notebooks = split.split(page, config, {name: "fp" for name in config.names})
+    merged = merge.merge(page, notebooks, config)
+    groups = [(c.metadata["d2l"]["tab"], c.metadata["d2l"]["group"], c.source) for c in merged.cells
+              if c.cell_type == "code"]
+    assert groups == [("pytorch", 1, "b"), ("mxnet", 2, "c"), ("pytorch", 2, "c"), ("tensorflow", 2, "c"),
+                      ("tensorflow", 2, "d")]
+    prose = [c.source for c in merged.cells if c.cell_type == "markdown"]
+    assert "::::{d2l-tab} mxnet\n:group: 1\n\nM\n::::" in prose

@@ -49,6 +49,8 @@ Ve bir tane daha.
 print("only", "pytorch")
 ```
 
+Son söz.
+
 :begin_tab:`mxnet`
 MXNet tartışması
 :end_tab:
