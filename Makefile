@@ -57,6 +57,7 @@ test-d2l: env
 	done
 
 test-build: env
+	@$(PYTHON) -m bookbuild.environments oracle
 	$(BUILD_PY) -m pytest tests/build -q -p no:cacheprovider
 
 # The PDFs of `make pdf`: text, fonts, figures (CI runs it after `make pdf`).

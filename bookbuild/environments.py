@@ -167,11 +167,14 @@ def ensure_frameworks(config, only: list[str] | None = None) -> None:
 
 def main(argv: list[str]) -> int:
     """`python -m bookbuild.environments build` makes the build environment on a bare Python;
-    `... frameworks [NAME ...]` (run inside it) makes the framework environments."""
+    `... frameworks [NAME ...]` (run inside it) makes the framework environments;
+    `... oracle` makes the test-only d2lbook environment."""
     try:
         if argv[:1] == ["build"]:
             ensure("build", ROOT / "requirements.txt", editable_d2l=False,
                    assets=ROOT / "requirements" / "site-assets.txt")
+        elif argv[:1] == ["oracle"]:  # test-only: d2lbook, to check our split against its own
+            ensure("d2lbook", ROOT / "requirements" / "d2lbook-oracle.txt", editable_d2l=False)
         elif argv[:1] == ["frameworks"]:
             from bookbuild import config as book_config
             ensure_frameworks(book_config.load(), argv[1:] or None)
