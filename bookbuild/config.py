@@ -75,11 +75,14 @@ def load(path: Path = BUILD_YML) -> BookConfig:
         here = f"{where}: frameworks.{name}"
         if name == "all" or not str(name).isidentifier():
             raise ConfigError(f"{here}: a framework name must be an identifier other than 'all'")
+        requirements = root / _require(entry, "requirements", here)
+        if not requirements.is_file():
+            raise ConfigError(f"{here}.requirements: {requirements} does not exist")
         frameworks.append(Framework(
             name=str(name),
             label=str(_require(entry, "label", here)),
             d2l_module=str(_require(entry, "d2l_module", here)),
-            requirements=root / _require(entry, "requirements", here),
+            requirements=requirements,
             kernel=str(_require(entry, "kernel", here)),
             env=_strings(entry.get("env"), f"{here}.env"),
         ))

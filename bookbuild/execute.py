@@ -101,15 +101,19 @@ class Executor:
         by_framework: dict[str, list[Job]] = {}
         for job in jobs:
             by_framework.setdefault(job.framework.name, []).append(job)
-        try:
-            async with asyncio.TaskGroup() as group:
-                for queue in by_framework.values():
-                    group.create_task(self._run_queue(queue, reports))
-        except* ExecutionError as errors:
-            raise errors.exceptions[0] from None
+        # Every framework runs to its end even when another fails: what succeeded is
+        # cached, and all failures are reported at once.
+        results = await asyncio.gather(*(self._run_queue(queue, reports) for queue in by_framework.values()),
+                                       return_exceptions=True)
+        failures = [r for r in results if isinstance(r, BaseException)]
+        for failure in failures:
+            if not isinstance(failure, ExecutionError):
+                raise failure
+        if failures:
+            raise ExecutionError("\n\n".join(map(str, failures)))
 
     async def _run_queue(self, jobs: list[Job], reports: dict) -> None:
-        for job in jobs:  # one kernel at a time per framework: a fresh one per page
+        for job in jobs:  # one kernel at a time per framework: a fresh one per page; a failure ends the queue
             await self._execute(job, reports[id(job)])
             self.cache.cache_notebook_bundle(
                 CacheBundleIn(job.notebook, uri=f"{job.page.path}#{job.framework.name}"),
