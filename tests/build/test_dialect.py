@@ -147,3 +147,20 @@ def test_merge_groups_like_d2lbook(tmp_path):
                       ("tensorflow", 2, "d")]
     prose = [c.source for c in merged.cells if c.cell_type == "markdown"]
     assert "::::{d2l-tab} mxnet\n:group: 1\n\nM\n::::" in prose
+
+
+@pytest.mark.parametrize("edit, message", [
+    (lambda t: t.replace("requirements/pytorch.txt", "requirements/nothing.txt"),
+     r"frameworks.pytorch.requirements: .*nothing.txt does not exist"),
+    (lambda t: t.replace("    label: PyTorch\n", ""), r"frameworks.pytorch: missing key 'label'"),
+    (lambda t: t.replace("  tensorflow:\n", "  all:\n"), r"an identifier other than 'all'"),
+    (lambda t: t.replace("index: index.md", "index: nowhere.md"), r"index nowhere.md does not exist"),
+])
+def test_bad_build_yml_is_named(tmp_path, edit, message):
+    import shutil
+    from bookbuild.config import ConfigError
+    shutil.copytree(ROOT / "requirements", tmp_path / "requirements")
+    (tmp_path / "index.md").write_text("# K\n")
+    (tmp_path / "build.yml").write_text(edit((ROOT / "build.yml").read_text()))
+    with pytest.raises(ConfigError, match=message):
+        load(tmp_path / "build.yml")
