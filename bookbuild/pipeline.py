@@ -214,6 +214,8 @@ def render(config: BookConfig, paths: Paths, builder: str, overrides: dict | Non
     site = site or paths.site(builder)
     # conf.py is the project's; the tabs come from the build.yml being built.
     overrides = {"d2l_frameworks": [(fw.name, fw.label) for fw in config.frameworks], **(overrides or {})}
+    if (config.root / "d2l.bib").is_file():  # the book's own bibliography
+        overrides.setdefault("bibtex_bibfiles", [str(config.root / "d2l.bib")])
     name = site.relative_to(paths.out).as_posix().replace("/", "-")
     stamp, fingerprint = paths.doctrees / f"{name}.rendered", render_fingerprint(paths, builder, overrides)
     if site.is_dir() and stamp.is_file() and stamp.read_text() == fingerprint:
