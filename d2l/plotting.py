@@ -79,7 +79,8 @@ def show_trace_2d(f, results):
     operators (as the book's 2-D objectives are), not framework functions.
     """
     set_figsize()
-    plt.plot(*zip(*results), '-o', color='#ff7f0e')
+    path = numpy.array([[numpy.asarray(x, dtype=float).item() for x in point] for point in results])
+    plt.plot(path[:, 0], path[:, 1], '-o', color='#ff7f0e')
     x1, x2 = numpy.meshgrid(numpy.arange(-5.5, 1.0, 0.1),
                             numpy.arange(-3.0, 1.0, 0.1))
     plt.contour(x1, x2, f(x1, x2), colors='#1f77b4')

@@ -76,8 +76,14 @@ def train_2d(trainer, steps=20, f_grad=None):
         else:
             x1, x2, s1, s2 = trainer(x1, x2, s1, s2)
         results.append((x1, x2))
-    print(f'epoch {i + 1}, x1: {float(x1):f}, x2: {float(x2):f}')
+    print(f'epoch {i + 1}, x1: {scalar(x1):f}, x2: {scalar(x2):f}')
     return results
+
+
+def scalar(value):
+    """A Python float from a number or a one-element array or tensor of any shape
+    (a noisy gradient step makes x1 a tensor of shape (1,))."""
+    return numpy.asarray(value, dtype=float).item()
 
 
 def as_one_batch(data_iter, concat):

@@ -312,3 +312,20 @@ def test_seed_makes_training_repeatable(d2l, framework, capsys):
     first, again, other = train(0), train(0), train(1)
     assert first == again
     assert first != other
+
+
+def test_train_2d_and_show_trace_2d_take_one_element_tensors(d2l, capsys):
+    """Noisy gradient steps (the book's SGD section) turn x1, x2 into tensors of shape (1,)."""
+    def noisy_gd(x1, x2, s1, s2):
+        shift = d2l.tensor([0.5])
+        return x1 - 0.1 * 2 * x1 + shift, x2 - 0.1 * 4 * x2 - shift, 0, 0
+
+    results = d2l.train_2d(noisy_gd, steps=3)
+    x1, x2 = -5.0, -2.0
+    for _ in range(3):
+        x1, x2 = x1 - 0.2 * x1 + 0.5, x2 - 0.4 * x2 - 0.5
+    assert capsys.readouterr().out == f'epoch 3, x1: {x1:f}, x2: {x2:f}\n'
+    d2l.show_trace_2d(lambda a, b: a ** 2 + 2 * b ** 2, results)
+    line = d2l.plt.gca().get_lines()[0]
+    assert numpy.allclose(line.get_xdata()[-1], x1) and numpy.allclose(line.get_ydata()[-1], x2)
+    d2l.plt.close('all')
