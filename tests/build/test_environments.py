@@ -1,0 +1,47 @@
+"""Stage 0: environments are keyed by their requirement files, includes and Python version."""
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from bookbuild import environments
+from bookbuild.config import load
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_requirements_hash_follows_includes(tmp_path):
+    (tmp_path / "kernel.txt").write_text("ipykernel==7.4.0\n")
+    (tmp_path / "fw.txt").write_text("-r kernel.txt\nnumpy==2.4.6\n")
+    before = environments.requirements_hash(tmp_path / "fw.txt")
+    assert environments.requirements_hash(tmp_path / "fw.txt") == before
+    (tmp_path / "kernel.txt").write_text("ipykernel==7.4.1\n")        # an included file changed
+    assert environments.requirements_hash(tmp_path / "fw.txt") != before
+
+
+def test_stale_names_only_the_changed_environment(tmp_path, monkeypatch):
+    shutil.copytree(ROOT / "requirements", tmp_path / "requirements")
+    shutil.copy(ROOT / "build.yml", tmp_path)
+    (tmp_path / "index.md").write_text("# K\n")
+    config = load(tmp_path / "build.yml")
+    envs = tmp_path / ".envs"
+    monkeypatch.setattr(environments, "ENVS", envs)
+    for fw in config.frameworks:
+        (envs / fw.name).mkdir(parents=True)
+        (envs / fw.name / environments.STAMP).write_text(
+            json.dumps({"requirements_hash": environments.requirements_hash(fw.requirements)}))
+    assert environments.stale(config, config.names) == []
+    with open(tmp_path / "requirements" / "pytorch.txt", "a") as requirements:
+        requirements.write("# a changed pin\n")
+    assert environments.stale(config, config.names) == ["pytorch"]
+
+
+def test_kernels_are_registered_under_the_build_not_globally(tmp_path, monkeypatch):
+    monkeypatch.setattr(environments, "KERNELS", tmp_path / "kernels")
+    config = load(ROOT / "build.yml")
+    fw = config.framework("tensorflow")
+    spec = json.loads(environments.write_kernel(fw, config.kernel_env).read_text())
+    assert spec["argv"][0] == str(environments.python_of("tensorflow"))
+    assert spec["env"]["TF_CPP_MIN_LOG_LEVEL"] == "3" and spec["env"]["D2L_SEED"] == "0"
+    assert (tmp_path / "kernels" / "kernels" / fw.kernel / "kernel.json").is_file()
