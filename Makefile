@@ -8,6 +8,13 @@ BUILD_PY := .envs/build/bin/python
 DATA_MIRROR ?= ../shared/data
 export D2L_DATA_DIR ?= $(HOME)/.cache/d2l/data
 
+# $(call apt_install,who needs them,packages[,apt-get options]): Debian packages, installed where we may
+# (as root, as in CI); elsewhere the command is printed and make stops.
+apt_install = { packages="$(2)"; \
+  if [ "$$(id -u)" = 0 ]; then echo "[apt] installing $$packages"; apt-get update -qq && \
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(3) $$packages >/dev/null; \
+  else echo "$(1) need Debian packages: sudo apt-get install $(3) $$packages"; exit 1; fi; }
+
 .PHONY: env env-build data html check merge pdf tex test test-d2l test-build test-pdf browser clean
 
 # Environments are remade only when their requirement files change (see bookbuild/environments.py).
@@ -41,11 +48,8 @@ pdf: env data tex
 	$(BUILD_PY) -m bookbuild html
 
 tex: env-build
-	@$(BUILD_PY) -c 'from bookbuild.pdf import check_toolchain; check_toolchain()' 2>/dev/null || { \
-	  apt=$$($(BUILD_PY) -c 'from bookbuild.pdf import APT_COMMAND; print(APT_COMMAND)'); \
-	  if [ "$$(id -u)" = 0 ]; then echo "[pdf] installing the TeX toolchain: $$apt"; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$apt -qq >/dev/null; \
-	  else echo "The PDF needs the TeX toolchain: sudo $$apt"; exit 1; fi; }
+	@$(BUILD_PY) -c 'from bookbuild.pdf import check_toolchain; check_toolchain()' 2>/dev/null || \
+	  $(call apt_install,The PDF,$$($(BUILD_PY) -c 'from bookbuild.pdf import PACKAGES; print(*PACKAGES)'),--no-install-recommends)
 
 test: env browser test-d2l test-build
 
@@ -66,9 +70,7 @@ test-pdf: env-build
 
 # The browser tests drive Debian's Chromium; install it where we may (root, as in CI).
 browser:
-	@command -v chromium >/dev/null || { \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
-	  else echo "The browser tests need Chromium: sudo apt-get install chromium"; exit 1; fi; }
+	@command -v chromium >/dev/null || $(call apt_install,The browser tests,chromium)
 
 clean:
 	rm -rf _build

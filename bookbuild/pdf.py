@@ -15,8 +15,8 @@ TOOLS = {"xelatex": "texlive-xetex", "latexmk": "latexmk", "rsvg-convert": "libr
          "pdftotext": "poppler-utils"}  # poppler: the PDF tests read the text layer with it
 FONTS = {"/usr/share/fonts/truetype/dejavu/DejaVuSerif.ttf": "fonts-dejavu"}
 EXTRA_PACKAGES = ["texlive-lang-european", "texlive-fonts-recommended"]  # Turkish hyphenation, fonts
-APT_COMMAND = "apt-get install -y --no-install-recommends " + " ".join(
-    sorted({*TOOLS.values(), *FONTS.values(), *EXTRA_PACKAGES}))
+PACKAGES = sorted({*TOOLS.values(), *FONTS.values(), *EXTRA_PACKAGES})
+APT_COMMAND = "apt-get install -y --no-install-recommends " + " ".join(PACKAGES)
 
 
 class ToolchainError(Exception):

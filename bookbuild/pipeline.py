@@ -56,12 +56,13 @@ def log(message: str) -> None:
     print(message, flush=True)
 
 
-def write_if_changed(path: Path, text: str) -> bool:
+def write_if_changed(path: Path, content: str | bytes) -> bool:
     """Leave an unchanged file alone: Sphinx decides what to re-render by modification time."""
-    if path.exists() and path.read_text(encoding="utf-8") == text:
+    data = content.encode("utf-8") if isinstance(content, str) else content
+    if path.exists() and path.read_bytes() == data:
         return False
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
+    path.write_bytes(data)
     return True
 
 
@@ -125,18 +126,15 @@ def stage(config: BookConfig, paths: Paths, pages, notebooks) -> None:
     """Write what Sphinx reads: one merged notebook per page, downloads, images."""
     written = set()
 
-    def put(relative: Path, text: str) -> None:
-        write_if_changed(paths.staging / relative, text)
+    def put(relative: Path, content: str | bytes) -> None:
+        write_if_changed(paths.staging / relative, content)
         written.add(paths.staging / relative)
 
     pdfs = {}  # built by `make pdf`: linked from every page with code
     for fw in config.frameworks:
         for built in sorted((paths.out / "pdf").glob(f"*-{fw.name}.pdf")):
             target = Path("_pdf") / built.name
-            if not (paths.staging / target).exists() or (paths.staging / target).read_bytes() != built.read_bytes():
-                (paths.staging / target).parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(built, paths.staging / target)
-            written.add(paths.staging / target)
+            put(target, built.read_bytes())
             pdfs[fw.name] = "/" + target.as_posix()
     for page in pages:
         downloads = {}
@@ -148,12 +146,7 @@ def stage(config: BookConfig, paths: Paths, pages, notebooks) -> None:
         merged = merge.merge(page, notebooks[page.path], config, downloads, pdfs if page.has_code else None)
         put(page.path.with_suffix(".ipynb"), notebook_text(merged))
         for image in page_images(config.root, page):
-            put_file = paths.staging / image
-            source = config.root / image
-            if not put_file.exists() or put_file.read_bytes() != source.read_bytes():
-                put_file.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(source, put_file)
-            written.add(put_file)
+            put(image, (config.root / image).read_bytes())
     for stale in [p for p in paths.staging.rglob("*") if p.is_file() and p not in written]:
         stale.unlink()
 

@@ -109,3 +109,12 @@ def read_airfoil(n=1500):
     data = numpy.genfromtxt(download('airfoil'), dtype=numpy.float32, delimiter='\t')
     data = (data - data.mean(axis=0)) / data.std(axis=0)
     return data[:n, :-1], data[:n, -1]
+
+
+def airfoil_iter(load_array, to_tensor, batch_size=10, n=1500):
+    """`get_data_ch11` of every framework: a shuffled iterator over the first n
+    standardized airfoil examples, made by that framework's `load_array` from its
+    tensors (`to_tensor` converts a NumPy array), and the number of features."""
+    features, labels = read_airfoil(n)
+    data_iter = load_array((to_tensor(features), to_tensor(labels)), batch_size, is_train=True)
+    return data_iter, features.shape[1]

@@ -11,11 +11,9 @@ import mxnet
 from mxnet import autograd, gluon, init, np, npx
 from mxnet.gluon import nn
 
-from . import training
-from .data import DATA_HUB, DATA_URL, DownloadError, download, read_airfoil
-from .plotting import (Animator, plot, plt, set_axes, set_figsize,
-                       show_trace_2d, use_svg_display)
-from .training import Accumulator, Timer, train_2d
+from . import data, training
+from .common import *  # noqa: F401,F403  (the framework-neutral API)
+from .common import device_helpers
 
 npx.set_np()
 
@@ -72,14 +70,7 @@ def num_gpus():
     return npx.num_gpus()
 
 
-def try_gpu(i=0):
-    """The i-th GPU if it exists, else the CPU."""
-    return gpu(i) if num_gpus() >= i + 1 else cpu()
-
-
-def try_all_gpus():
-    """All GPUs, or [cpu()] if there is none."""
-    return [gpu(i) for i in range(num_gpus())] or [cpu()]
+try_gpu, try_all_gpus = device_helpers(cpu, gpu, num_gpus)
 
 
 def seed(n):
@@ -100,12 +91,7 @@ def squared_loss(y_hat, y):
 
 def evaluate_loss(net, data_iter, loss):
     """The mean of `loss` over every example of `data_iter`."""
-    metric = Accumulator(2)  # sum of losses, number of losses
-    for X, y in data_iter:
-        out = net(X)
-        l = loss(out, y.reshape(out.shape))
-        metric.add(l.sum(), l.size)
-    return metric[0] / metric[1]
+    return training.mean_loss(net, data_iter, loss, lambda y, out: y.reshape(out.shape))
 
 
 def load_array(data_arrays, batch_size, is_train=True):
@@ -116,10 +102,7 @@ def load_array(data_arrays, batch_size, is_train=True):
 
 def get_data_ch11(batch_size=10, n=1500):
     """The first n airfoil examples, standardized: (shuffled data_iter, feature_dim)."""
-    features, labels = read_airfoil(n)
-    data_iter = load_array((np.array(features), np.array(labels)),
-                           batch_size, is_train=True)
-    return data_iter, features.shape[1]
+    return data.airfoil_iter(load_array, np.array, batch_size, n)
 
 
 def train_ch11(trainer_fn, states, hyperparams, data_iter, feature_dim,

@@ -9,11 +9,9 @@ import torch
 from torch import nn
 from torch.utils import data as torch_data
 
-from . import training
-from .data import DATA_HUB, DATA_URL, DownloadError, download, read_airfoil
-from .plotting import (Animator, plot, plt, set_axes, set_figsize,
-                       show_trace_2d, use_svg_display)
-from .training import Accumulator, Timer, train_2d
+from . import data, training
+from .common import *  # noqa: F401,F403  (the framework-neutral API)
+from .common import device_helpers
 
 # The book's framework-neutral names for tensor functions.
 ones_like = torch.ones_like
@@ -73,14 +71,7 @@ def num_gpus():
     return torch.cuda.device_count()
 
 
-def try_gpu(i=0):
-    """The i-th GPU if it exists, else the CPU."""
-    return gpu(i) if num_gpus() >= i + 1 else cpu()
-
-
-def try_all_gpus():
-    """All GPUs, or [cpu()] if there is none."""
-    return [gpu(i) for i in range(num_gpus())] or [cpu()]
+try_gpu, try_all_gpus = device_helpers(cpu, gpu, num_gpus)
 
 
 def seed(n):
@@ -101,13 +92,8 @@ def squared_loss(y_hat, y):
 
 def evaluate_loss(net, data_iter, loss):
     """The mean of `loss` over every example of `data_iter`."""
-    metric = Accumulator(2)  # sum of losses, number of losses
     with torch.no_grad():
-        for X, y in data_iter:
-            out = net(X)
-            l = loss(out, y.reshape(out.shape))
-            metric.add(l.sum(), l.numel())
-    return metric[0] / metric[1]
+        return training.mean_loss(net, data_iter, loss, lambda y, out: y.reshape(out.shape))
 
 
 def load_array(data_arrays, batch_size, is_train=True):
@@ -118,10 +104,7 @@ def load_array(data_arrays, batch_size, is_train=True):
 
 def get_data_ch11(batch_size=10, n=1500):
     """The first n airfoil examples, standardized: (shuffled data_iter, feature_dim)."""
-    features, labels = read_airfoil(n)
-    data_iter = load_array((torch.from_numpy(features), torch.from_numpy(labels)),
-                           batch_size, is_train=True)
-    return data_iter, features.shape[1]
+    return data.airfoil_iter(load_array, torch.from_numpy, batch_size, n)
 
 
 def train_ch11(trainer_fn, states, hyperparams, data_iter, feature_dim,

@@ -86,6 +86,17 @@ def scalar(value):
     return numpy.asarray(value, dtype=float).item()
 
 
+def mean_loss(net, data_iter, loss, reshape_like):
+    """The mean of `loss` over every example of `data_iter`: the loop behind each
+    framework's `evaluate_loss`. `reshape_like(y, out)` shapes the labels like the outputs."""
+    metric = Accumulator(2)  # sum of losses, number of losses
+    for X, y in data_iter:
+        out = net(X)
+        losses = numpy.asarray(loss(out, reshape_like(y, out)))
+        metric.add(losses.sum(), losses.size)
+    return metric[0] / metric[1]
+
+
 def as_one_batch(data_iter, concat):
     """`data_iter` as a list holding one minibatch of every example.
 

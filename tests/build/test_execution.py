@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -143,3 +144,20 @@ def test_check_one_tab_then_merge_without_executing(make_book, tmp_path_factory)
     (moved / "mxnet" / "ch" / "page.ipynb").unlink()
     with pytest.raises(pipeline.BuildError, match=r"no executed mxnet notebook for ch/page.md"):
         book.build(executed_dir=moved)
+
+
+SVG = '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><rect width="10" height="10"/></svg>\n'
+
+
+def test_images_are_staged_numbered_and_checked(make_book):
+    page = ("# Sayfa\n\nBkz. :numref:`fig_kare`.\n\n![Bir kare](../img/kare.svg)\n:width:`300px`\n"
+            ":label:`fig_kare`\n\n```{.python .input}\n#@tab all\nprint(1)\n```\n")
+    book = make_book(page, **{"img/kare.svg": SVG})
+    book.build()
+    html = book.html("ch/page")
+    assert re.search(r'<img [^>]*src="[^"]*kare\.svg"[^>]*style="width: 300px;"', html)
+    assert "Şekil 1.1" in html and "Bir kare" in html
+    assert (book.paths.staging / "img" / "kare.svg").read_text() == SVG
+    (book.root / "img" / "kare.svg").unlink()
+    with pytest.raises(pipeline.BuildError, match=r"ch/page.md:5: image ../img/kare.svg not found"):
+        book.build()
