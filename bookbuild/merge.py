@@ -109,11 +109,13 @@ def _insert_downloads(merged, downloads: dict[str, str], pdfs: dict[str, str], c
     line = f"Defter olarak indir: {links(downloads)}" + (f" — PDF: {links(pdfs)}" if pdfs else "")
     cell = nbformat.v4.new_markdown_cell(
         f"::::{{only}} html\n:::{{container}} d2l-downloads\n{line}\n:::\n::::")
-    position = 1 if merged.cells and merged.cells[0].cell_type == "markdown" else 0
-    first = merged.cells[0].source if merged.cells else ""
-    if position and first.count("\n#") + first.startswith("#") > 1:
-        # The first cell holds more than the title: split it after the title.
-        head, _, rest = first.partition("\n\n")
-        merged.cells[0].source = head
-        merged.cells.insert(1, nbformat.v4.new_markdown_cell(rest))
-    merged.cells.insert(position, cell)
+    first = merged.cells[0] if merged.cells and merged.cells[0].cell_type == "markdown" else None
+    lines = first.source.split("\n") if first else []
+    title = next((i for i, line in enumerate(lines) if line.startswith("# ")), None)
+    if title is None:
+        merged.cells.insert(0, cell)
+        return
+    # Right under the title: the rest of the first cell follows the links.
+    first.source = "\n".join(lines[:title + 1])
+    rest = "\n".join(lines[title + 1:]).strip("\n")
+    merged.cells[1:1] = [cell] + ([nbformat.v4.new_markdown_cell(rest)] if rest else [])
