@@ -6,7 +6,7 @@ import time
 import numpy
 import pytest
 
-from chapter_code import (concise_trainer, f_2d, gd_2d_with, momentum_2d_with,
+from chapter_code import (concise_trainer, gd_2d_with, momentum_2d_with,
                           momentum_from_scratch)
 
 LOSS_LINE = re.compile(r'^loss: (\d+\.\d{3}), (\d+\.\d{3}) sec/epoch$')
