@@ -1,5 +1,14 @@
-"""Code copied from chapter_optimization/momentum.md, one version per tab, so the
-tests run the library exactly as the chapter calls it."""
+"""The chapter's code, so the tests run the library exactly as the chapter calls it:
+its momentum trainers are read from chapter_optimization/momentum.md itself, the
+small 2-D objectives (globals there) are restated with their parameters."""
+import sys
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO_ROOT))  # bookbuild.dialect needs only the standard library
+
+from bookbuild import dialect  # noqa: E402
+from conftest import read_d2l_modules  # noqa: E402
 
 
 def f_2d(x1, x2):
@@ -23,49 +32,21 @@ def momentum_2d_with(eta, beta):
 
 
 def momentum_from_scratch(framework, d2l):
-    """The chapter's (init_momentum_states, sgd_momentum) of the `framework` tab."""
-    if framework == 'pytorch':
-        import torch
-
-        def init_momentum_states(feature_dim):
-            v_w = d2l.zeros((feature_dim, 1))
-            v_b = d2l.zeros(1)
-            return (v_w, v_b)
-
-        def sgd_momentum(params, states, hyperparams):
-            for p, v in zip(params, states):
-                with torch.no_grad():
-                    v[:] = hyperparams['momentum'] * v + p.grad
-                    p[:] -= hyperparams['lr'] * v
-                p.grad.data.zero_()
-
-    elif framework == 'tensorflow':
-        import tensorflow as tf
-
-        def init_momentum_states(features_dim):
-            v_w = tf.Variable(d2l.zeros((features_dim, 1)))
-            v_b = tf.Variable(d2l.zeros(1))
-            return (v_w, v_b)
-
-        def sgd_momentum(params, grads, states, hyperparams):
-            for p, v, g in zip(params, states, grads):
-                v[:].assign(hyperparams['momentum'] * v + g)
-                p[:].assign(p - hyperparams['lr'] * v)
-
-    elif framework == 'mxnet':
-        def init_momentum_states(feature_dim):
-            v_w = d2l.zeros((feature_dim, 1))
-            v_b = d2l.zeros(1)
-            return (v_w, v_b)
-
-        def sgd_momentum(params, states, hyperparams):
-            for p, v in zip(params, states):
-                v[:] = hyperparams['momentum'] * v + p.grad
-                p[:] -= hyperparams['lr'] * v
-
-    else:
+    """The chapter's own (init_momentum_states, sgd_momentum) of the `framework` tab,
+    read from chapter_optimization/momentum.md by the build's dialect reader."""
+    frameworks = tuple(read_d2l_modules(REPO_ROOT / 'build.yml'))
+    if framework not in frameworks:
         raise ValueError(f'the chapter has no {framework!r} tab')
-    return init_momentum_states, sgd_momentum
+    page = dialect.read(REPO_ROOT, Path('chapter_optimization/momentum.md'), frameworks)
+    cells = [b.source for b in page.blocks if b.kind == 'code' and framework in b.tabs]
+    imports = [line for line in cells[0].splitlines() if line.startswith(('import ', 'from '))
+               and 'd2l' not in line]
+    namespace = {'d2l': d2l}
+    exec('\n'.join(imports), namespace)
+    for name in ('init_momentum_states', 'sgd_momentum'):
+        definition, = [c for c in cells if c.startswith(f'def {name}(')]
+        exec(definition, namespace)
+    return namespace['init_momentum_states'], namespace['sgd_momentum']
 
 
 def concise_trainer(framework):
