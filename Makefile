@@ -1,12 +1,16 @@
 # The two commands a newcomer needs: `make html` and `make test`. Everything else
-# (environments, kernels, data cache) is set up by them. The frameworks come from
+# (environments, kernels, the data cache) is set up by them. The frameworks come from
 # build.yml; the build's command line is `python -m bookbuild` (see bookbuild/).
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 BUILD_PY := .envs/build/bin/python
-# Offline machines: d2l data files to seed the download cache from (sha1-checked on use).
-DATA_MIRROR ?= ../shared/data
+# Offline machines: a folder of d2l data files; the build copies a file into the data
+# cache only when the cached copy is missing or damaged, after checking its SHA-1.
+export DATA_MIRROR ?= ../shared/data
 export D2L_DATA_DIR ?= $(HOME)/.cache/d2l/data
+# Optional, for one build: TIMEOUT=<seconds a cell may run>, JOBS=<kernels at once>.
+BUILD_OPTIONS = $(if $(TIMEOUT),--timeout $(TIMEOUT)) $(if $(JOBS),--jobs $(JOBS))
+BOOKBUILD = $(BUILD_PY) -m bookbuild $(BUILD_OPTIONS)
 
 # $(call apt_install,who needs them,packages[,apt-get options]): Debian packages, installed where we may
 # (as root, as in CI); elsewhere the command is printed and make stops.
@@ -15,9 +19,10 @@ apt_install = { packages="$(2)"; \
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(3) $$packages >/dev/null; \
   else echo "$(1) need Debian packages: sudo apt-get install $(3) $$packages"; exit 1; fi; }
 
-.PHONY: env env-build data html check merge pdf tex test test-d2l test-build test-pdf browser clean
+.PHONY: env env-build html check merge pdf tex serve audit test test-d2l test-build test-pdf browser clean
 
-# Environments are remade only when their requirement files change (see bookbuild/environments.py).
+# Environments are remade only when their requirement files change, or when a
+# framework no longer imports (see bookbuild/environments.py).
 env: env-build
 	@$(BUILD_PY) -m bookbuild.environments frameworks
 
@@ -25,27 +30,23 @@ env-build:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11) and "Python 3.11 is needed (set PYTHON=...)")'
 	@$(PYTHON) -m bookbuild.environments build
 
-data:
-	@if [ -d "$(DATA_MIRROR)" ]; then mkdir -p "$(D2L_DATA_DIR)" && cp -u "$(DATA_MIRROR)"/* "$(D2L_DATA_DIR)"/; fi
+html: env
+	$(BOOKBUILD) html
 
-html: env data
-	$(BUILD_PY) -m bookbuild html
-
-# The per-tab CI step: execute one framework only, fail on any error.
-check: env-build data
-	@test -n "$(TAB)" || { echo "usage: make check TAB=<one of: $$($(BUILD_PY) -m bookbuild frameworks)>"; exit 2; }
+# Execute (cached) and compare the tabs, failing on any error or disagreement; render nothing.
+# CI runs one framework per job: `make check TAB=pytorch`, optionally one shard: SHARD=2/3.
+check: env-build
 	@$(BUILD_PY) -m bookbuild.environments frameworks $(TAB)
-	$(BUILD_PY) -m bookbuild check --tab $(TAB)
+	$(BOOKBUILD) check $(if $(TAB),--tab $(TAB)) $(if $(SHARD),--shard $(SHARD))
 
 # CI's last step: the site from notebooks executed by the per-tab jobs, without executing.
 EXECUTED ?= _build/executed
 merge: env-build
-	$(BUILD_PY) -m bookbuild html --executed $(EXECUTED)
+	$(BOOKBUILD) html --executed $(EXECUTED)
 
-# One PDF per framework in _build/pdf (TeX from Debian packages), then the site linking them.
-pdf: env data tex
-	$(BUILD_PY) -m bookbuild pdf
-	$(BUILD_PY) -m bookbuild html
+# One PDF per framework in _build/pdf (TeX from Debian packages), and the site linking them.
+pdf: env tex
+	$(BOOKBUILD) pdf
 
 tex: env-build
 	@$(BUILD_PY) -c 'from bookbuild.pdf import check_toolchain; check_toolchain()' 2>/dev/null || \

@@ -1,46 +1,96 @@
-"""`python -m bookbuild html|check|latex`: the build's command line (the Makefile calls it)."""
+"""`python -m bookbuild html|check|pdf|frameworks|matrix|serve`: the build's command line (the Makefile calls it).
+
+A `BookError` (bad source, configuration, environment, data, a failing cell, a
+render problem) prints its message and exits with 2; Ctrl-C or SIGTERM prints one
+line and exits with 130. Any other exception is a bug in the build and shows its
+traceback.
+"""
 from __future__ import annotations
 
 import argparse
+import json
+import signal
 import sys
+from pathlib import Path
 
 from bookbuild import config as book_config
-from bookbuild import pipeline
-from bookbuild.config import ConfigError
-from bookbuild.dialect import DialectError
-from bookbuild.execute import ExecutionError
-from bookbuild.pdf import ToolchainError
+from bookbuild.errors import BookError, Interrupted
+
+
+def _shard(text: str) -> tuple[int, int]:
+    try:
+        i, n = (int(part) for part in text.split("/"))
+        if 1 <= i <= n:
+            return i, n
+    except ValueError:
+        pass
+    raise argparse.ArgumentTypeError(f"{text!r}: write the shard as i/n with 1 <= i <= n, e.g. 2/3")
+
+
+def parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bookbuild", description=__doc__.splitlines()[0])
+    parser.add_argument("--config", default=str(book_config.BUILD_YML), help="build.yml to follow")
+    parser.add_argument("--timeout", type=int, help="seconds a cell may run (default: build.yml's `timeout`)")
+    parser.add_argument("--jobs", type=int, help="kernels running at once (default: the number of cores)")
+    commands = parser.add_subparsers(dest="command", required=True)
+    html = commands.add_parser("html", help="execute (cached), merge and render the site to _build/html")
+    html.add_argument("--executed", metavar="DIR", type=Path,
+                      help="take executed notebooks from DIR/<framework>/ instead of executing")
+    check = commands.add_parser("check", help="execute (cached) and compare the tabs; fail on any error or "
+                                              "disagreement; render nothing")
+    check.add_argument("--tab", action="append", default=[], help="only this framework (repeatable)")
+    check.add_argument("--shard", type=_shard, default=(1, 1), help="i/n: only the i-th of n shares of the pages")
+    commands.add_parser("pdf", help="one PDF per framework in _build/pdf, then the site linking them")
+    commands.add_parser("frameworks", help="print the framework names of build.yml")
+    matrix = commands.add_parser("matrix", help="print the CI matrix (framework × shard) as JSON")
+    matrix.add_argument("--shards", type=int, default=1, help="split each framework's pages into this many jobs")
+    serve = commands.add_parser("serve", help="build, serve on localhost and rebuild on every change")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default: loopback only)")
+    return parser
+
+
+def run(args) -> None:
+    from bookbuild import pipeline
+
+    config = book_config.load(args.config).with_options(timeout=args.timeout, jobs=args.jobs)
+    if args.command == "frameworks":
+        print(" ".join(config.names))
+    elif args.command == "matrix":
+        print(json.dumps([{"framework": name, "shard": f"{i}/{args.shards}"} for name in config.names
+                          for i in range(1, args.shards + 1)]))
+    elif args.command == "serve":
+        from bookbuild import serve
+        serve.serve(config, args.host, args.port)
+    elif args.command == "check":
+        pipeline.build(config, pipeline.Options("check", tuple(args.tab), args.shard))
+        print("\nEvery cell ran" + ("" if args.tab else "; the tabs agree") + ".")
+    elif args.command == "pdf":
+        pipeline.build(config, pipeline.Options("pdf"))
+    else:
+        pipeline.build(config, pipeline.Options("html", executed_dir=args.executed))
+        site = config.root / "_build" / "html"
+        print(f"\nThe site is in {site} (open {site / 'index.html'})")
+
+
+def _terminate(signum, frame):
+    raise KeyboardInterrupt  # SIGTERM stops the build as Ctrl-C does
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bookbuild", description=__doc__)
-    parser.add_argument("--config", default=str(book_config.BUILD_YML), help="build.yml to follow")
-    parser.add_argument("--timeout", type=int, default=600, help="seconds a cell may run")
-    commands = parser.add_subparsers(dest="command", required=True)
-    html = commands.add_parser("html", help="execute (cached), merge and render the site to _build/html")
-    html.add_argument("--executed", metavar="DIR",
-                      help="take executed notebooks from DIR/<framework>/ instead of executing")
-    check = commands.add_parser("check", help="execute one framework's tab only; fail on any error")
-    check.add_argument("--tab", required=True, help="framework name from build.yml")
-    commands.add_parser("pdf", help="one PDF per framework in _build/pdf (execution cached, as for html)")
-    commands.add_parser("frameworks", help="print the framework names of build.yml")
-    args = parser.parse_args(argv)
+    args = parser().parse_args(argv)
+    signal.signal(signal.SIGTERM, _terminate)
     try:
-        config = book_config.load(args.config)
-        if args.command == "frameworks":
-            print(" ".join(config.names))
-        elif args.command == "check":
-            config.framework(args.tab)  # an unknown name fails here, listing the known ones
-            pipeline.build(config, only=[args.tab], render_site=False, timeout=args.timeout)
-        elif args.command == "pdf":
-            pipeline.build(config, builder="pdf", timeout=args.timeout)
-        else:
-            pipeline.build(config, executed_dir=args.executed, timeout=args.timeout)
-            print(f"\nThe site is in {config.root / '_build' / 'html'} "
-                  f"(open {config.root / '_build' / 'html' / 'index.html'})")
-    except (ConfigError, DialectError, ExecutionError, pipeline.BuildError, ToolchainError) as err:
+        run(args)
+    except Interrupted as err:
+        print(f"\ninterrupted: {err.message}", file=sys.stderr)
+        return 130
+    except KeyboardInterrupt:
+        print("\ninterrupted: the last good site, the cache and the data are intact", file=sys.stderr)
+        return 130
+    except BookError as err:
         print(f"\nerror: {err}", file=sys.stderr)
-        return 1
+        return 2
     return 0
 
 

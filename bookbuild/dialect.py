@@ -1,16 +1,21 @@
-"""Stage 1, read: d2lbook's markdown dialect -> a `Page` of blocks, each knowing its tabs.
+"""Stage 1, read (one file): d2lbook's markdown dialect -> a `Page` of blocks, each knowing its tabs.
 
-The dialect (d2lbook's semantics):
+The dialect, with d2lbook's semantics (d2lbook/notebook.py and common.py):
 
-* a code cell is a fence whose info string is ``{.python .input}``; its optional
-  first line ``#@tab pytorch`` / ``#@tab mxnet,pytorch`` / ``#@tab all`` names the
-  frameworks it belongs to; without it the cell belongs to the first framework;
+* a code cell is a fence whose info string is ``{.python .input}``; a line of it
+  that is a tab mark, ``#@tab pytorch`` / ``# @tab mxnet, pytorch`` / ``#@tab all``
+  (or ``%%tab pytorch``), names the frameworks it belongs to and is removed;
+  without one the cell belongs to the first framework;
 * prose between ``:begin_tab:`pytorch``` and ``:end_tab:`` belongs to that tab;
-* ``toc`` fences list the pages below this one.
+* ``toc`` fences list the pages below this one;
+* prose roles: ``:label:``, ``:eqlabel:``, ``:numref:``, ``:ref:``, ``:eqref:``,
+  ``:cite:``, ``:width:``, images, ``eval_rst`` fences.
 
-`to_myst` turns the prose roles (``:label:``, ``:numref:``, ``:eqref:``,
-``:eqlabel:``, ``:cite:``, ``:width:``, ``toc``, ``eval_rst``) into MyST, which
-the render stage understands. Every error names the file and the line.
+Each prose block is also turned into MyST here (`Block.myst`, with the source
+line of every MyST line), so that every dialect error surfaces while reading,
+before any kernel starts. A slip that d2lbook would silently take as something
+else (``#@tabpytorch``, a fence left open) is an error too. Every error names
+the file and line.
 """
 from __future__ import annotations
 
@@ -18,23 +23,53 @@ import dataclasses
 import re
 from pathlib import Path
 
+from bookbuild.errors import SourceError
+
 CODE_FENCE = re.compile(r"^(`{3,})\{\.python\s+\.input\b[^}]*\}\s*$")
 ANY_FENCE = re.compile(r"^(`{3,}|~{3,})(.*)$")
-TAB_MARK = re.compile(r"^#@tab\b(.*)$")
+TAB_MARK = re.compile(r"^(?:# *@tab +|%%tab +)([\w, ]+?)\s*$")   # d2lbook's source_tab_pattern(_2)
+LOOKS_LIKE_TAB_MARK = re.compile(r"^(?:#\s*@\s*tab|%%\s*tab)", re.IGNORECASE)
 BEGIN_TAB = re.compile(r"^:begin_tab:`([^`]*)`\s*$")
 END_TAB = re.compile(r"^:end_tab:\s*$")
+TOC_FENCE = re.compile(r"^```+\s*toc\s*$")
+BIBLIOGRAPHY = re.compile(r"^\.\. bibliography::")   # in an eval_rst fence: the page listing the works cited
+
+REFERENCE = re.compile(r":(numref|ref|eqref):`([^`]+)`")
+CITATION = re.compile(r":cite:`([^`]+)`")
+LABEL_LINE = re.compile(r"^:(label|eqlabel):`([^`]+)`\s*$")
+WIDTH_LINE = re.compile(r"^:width:`([^`]+)`\s*$")
+IMAGE_LINE = re.compile(r"^!\[(.*)\]\((\S+?)\)\s*$")
+HEADING = re.compile(r"^(#{1,6}) +(.*?)\s*$")
 
 
-class DialectError(Exception):
-    """The source breaks the dialect; the message starts with `file:line:`."""
+def closes(fence: str, line: str) -> bool:
+    return re.match(rf"^{re.escape(fence[0])}{{{len(fence)},}}\s*$", line) is not None
+
+
+@dataclasses.dataclass(frozen=True)
+class Label:
+    name: str
+    kind: str                  # "section", "equation" or "figure"
+    title: str                 # heading text or caption ("" for an equation)
+    line: int
+
+
+@dataclasses.dataclass(frozen=True)
+class Mention:
+    """A label, citation key or image a prose line refers to."""
+    role: str                  # numref, ref, eqref, cite, image
+    target: str
+    line: int
 
 
 @dataclasses.dataclass(frozen=True)
 class Block:
-    kind: str                      # "code" or "markdown"
-    source: str                    # code without its `#@tab` line; markdown as written
+    kind: str                  # "code" or "markdown"
+    source: str                # code without its tab mark; markdown as written
     tabs: tuple[str, ...] | None   # frameworks it belongs to; None: shared by all
-    line: int                      # 1-based line of its first source line in the file
+    line: int                  # 1-based line of its first source line in the file
+    myst: str = ""             # markdown only: the block in MyST
+    myst_lines: tuple[int, ...] = ()   # markdown only: the source line of each MyST line
 
     @property
     def is_blank(self) -> bool:
@@ -43,49 +78,51 @@ class Block:
 
 @dataclasses.dataclass(frozen=True)
 class Page:
-    path: Path                     # relative to the book root, e.g. chapter_optimization/momentum.md
+    path: Path                 # relative to the book root, e.g. chapter_optimization/momentum.md
     blocks: tuple[Block, ...]
+    labels: tuple[Label, ...] = ()
+    mentions: tuple[Mention, ...] = ()
+    toc: tuple[tuple[Path, int], ...] = ()   # pages listed in its `toc` fences, relative to the root
 
     @property
     def has_code(self) -> bool:
         return any(b.kind == "code" for b in self.blocks)
 
-    def toc_entries(self) -> list[tuple[Path, int]]:
-        """Pages listed in this page's `toc` fences (relative to the book root), with their lines."""
-        entries = []
-        for block in self.blocks:
-            if block.kind != "markdown":
-                continue
-            in_toc = False
-            for offset, line in enumerate(block.source.splitlines()):
-                stripped = line.strip()
-                if re.match(r"^```+\s*toc\s*$", stripped):
-                    in_toc = True
-                elif in_toc and stripped.startswith("```"):
-                    in_toc = False
-                elif in_toc and stripped and not stripped.startswith(":"):
-                    entries.append((Path(self.path.parent, stripped).with_suffix(".md"), block.line + offset))
-        return entries
+    @property
+    def title(self) -> str:
+        return next((label.title for label in self.labels if label.kind == "section"), "") or next(
+            (HEADING.match(line).group(2) for b in self.blocks if b.kind == "markdown"
+             for line in b.source.splitlines() if HEADING.match(line)), self.path.stem)
 
 
-def parse_tabs(text: str, frameworks: tuple[str, ...], where: str) -> tuple[str, ...]:
+def parse_tabs(text: str, frameworks: tuple[str, ...], where: dict) -> tuple[str, ...]:
     """`pytorch`, `mxnet, pytorch` or `all` -> the frameworks, in build.yml order."""
     names = [n.strip() for n in text.split(",") if n.strip()]
     if not names:
-        raise DialectError(f"{where}: empty tab list; write e.g. `#@tab pytorch` or `#@tab all`")
+        raise SourceError("empty tab list", fix="write e.g. `#@tab pytorch` or `#@tab all`", **where)
     if names == ["all"]:
         return frameworks
     unknown = [n for n in names if n not in frameworks]
     if unknown:
-        raise DialectError(
-            f"{where}: unknown tab {', '.join(map(repr, unknown))}; build.yml declares "
-            f"{', '.join(frameworks)} (or use `all`)")
+        raise SourceError(f"unknown tab {', '.join(map(repr, unknown))}",
+                          fix=f"use the frameworks build.yml declares: {', '.join(frameworks)} (or `all`)", **where)
     return tuple(fw for fw in frameworks if fw in names)
+
+
+def read_text(root: Path, path: Path) -> str:
+    data = (Path(root) / path).read_bytes()
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = data[:err.start].count(b"\n") + 1
+        raise SourceError(f"is not UTF-8 text (byte {data[err.start]:#04x} at byte {err.start})", path=path,
+                          line=line, fix="save the file as UTF-8") from None
 
 
 def read(root: Path, path: Path, frameworks: tuple[str, ...]) -> Page:
     """Split a dialect file into code blocks and prose blocks, with their tabs."""
-    lines = (Path(root) / path).read_text(encoding="utf-8").splitlines(keepends=True)
+    path = Path(path)
+    lines = read_text(root, path).splitlines(keepends=True)
     blocks: list[Block] = []
     prose: list[str] = []
     prose_start = 1
@@ -95,79 +132,127 @@ def read(root: Path, path: Path, frameworks: tuple[str, ...]) -> Page:
     def flush_prose(next_line: int) -> None:
         nonlocal prose, prose_start
         if prose:
-            blocks.append(Block("markdown", "".join(prose), prose_tabs, prose_start))
+            text = "".join(prose)
+            myst, myst_lines = to_myst(text, path, prose_start)
+            blocks.append(Block("markdown", text, prose_tabs, prose_start, myst, myst_lines))
         prose, prose_start = [], next_line
 
     i = 0
     while i < len(lines):
         line, number = lines[i], i + 1
-        where = f"{path}:{number}"
-        code = CODE_FENCE.match(line)
-        fence = ANY_FENCE.match(line)
+        code, fence = CODE_FENCE.match(line), ANY_FENCE.match(line)
         if code or fence:
             marker = (code or fence).group(1)
             end = i + 1
-            while end < len(lines) and not re.match(rf"^{re.escape(marker[0])}{{{len(marker)},}}\s*$", lines[end]):
+            while end < len(lines) and not closes(marker, lines[end]):
+                if code and CODE_FENCE.match(lines[end]):
+                    raise SourceError(f"the code cell opened at line {number} is still open where another "
+                                      f"opens at line {end + 1}", path=path, line=number,
+                                      fix=f"close the cell with {marker} before line {end + 1}")
                 end += 1
             if end == len(lines):
-                raise DialectError(f"{where}: code fence {marker} is never closed")
+                raise SourceError(f"code fence {marker} is never closed", path=path, line=number,
+                                  fix=f"close it with a line {marker}")
             if not code:  # any other fence (toc, eval_rst, plain code) is prose
                 prose += lines[i:end + 1]
                 i = end + 1
                 continue
             if prose_tabs is not None:
-                raise DialectError(f"{where}: code cell inside :begin_tab: (line {open_tab_line}); "
-                                   "close the tab with :end_tab: first, and mark the cell with #@tab")
+                raise SourceError(f"code cell inside :begin_tab: (line {open_tab_line})", path=path, line=number,
+                                  fix="close the tab with :end_tab: first, and mark the cell with #@tab")
             flush_prose(number)
-            body = lines[i + 1:end]
-            tabs, first_code_line = frameworks[:1], number + 1
-            mark = TAB_MARK.match(body[0].strip()) if body else None
-            if mark:
-                tabs = parse_tabs(mark.group(1), frameworks, f"{path}:{number + 1}")
-                body, first_code_line = body[1:], number + 2
-            blocks.append(Block("code", "".join(body).rstrip("\n"), tabs, first_code_line))
+            tabs, body, first_line = _code_tabs(lines[i + 1:end], number + 1, path, frameworks)
+            blocks.append(Block("code", "".join(body).rstrip("\n"), tabs, first_line))
             i = end + 1
             prose_start = i + 1
             continue
         begin, finish = BEGIN_TAB.match(line.strip()), END_TAB.match(line.strip())
         if begin:
             if prose_tabs is not None:
-                raise DialectError(f"{where}: :begin_tab: inside the tab opened at line {open_tab_line}; "
-                                   "add :end_tab: before it")
+                raise SourceError(f":begin_tab: inside the tab opened at line {open_tab_line}", path=path,
+                                  line=number, fix="add :end_tab: before it")
             flush_prose(number + 1)
-            prose_tabs = parse_tabs(begin.group(1), frameworks, where)
+            prose_tabs = parse_tabs(begin.group(1), frameworks, {"path": path, "line": number})
             open_tab_line = number
         elif finish:
             if prose_tabs is None:
-                raise DialectError(f"{where}: :end_tab: without a :begin_tab: before it")
+                raise SourceError(":end_tab: without a :begin_tab: before it", path=path, line=number,
+                                  fix="remove it, or open the tab with :begin_tab:`name`")
             flush_prose(number + 1)
             prose_tabs = None
         else:
             prose.append(line)
         i += 1
     if prose_tabs is not None:
-        raise DialectError(f"{path}:{open_tab_line}: :begin_tab: is never closed; add :end_tab:")
+        raise SourceError(":begin_tab: is never closed", path=path, line=open_tab_line, fix="add :end_tab:")
     flush_prose(len(lines) + 1)
-    return Page(Path(path), tuple(blocks))
+    return Page(path, tuple(blocks), *_prose_facts(path, blocks))
 
 
-def read_book(root: Path, index: Path, frameworks: tuple[str, ...]) -> list[Page]:
-    """The index and every page reachable through `toc` fences, in reading order."""
-    pages, seen = [], set()
+def _code_tabs(body: list[str], first_line: int, path: Path, frameworks: tuple[str, ...]):
+    """(tabs, code lines without the tab mark, line of the first code line) of one code cell."""
+    tabs, mark_line = frameworks[:1], None
+    for offset, text in enumerate(body):
+        stripped, number = text.strip(), first_line + offset
+        mark = TAB_MARK.match(stripped)
+        if mark:
+            if mark_line is not None:
+                raise SourceError(f"a second tab mark (the first is at line {mark_line})", path=path, line=number,
+                                  fix="give the cell one mark listing every framework, e.g. `#@tab mxnet, pytorch`")
+            tabs, mark_line = parse_tabs(mark.group(1), frameworks, {"path": path, "line": number}), number
+        elif LOOKS_LIKE_TAB_MARK.match(stripped):
+            raise SourceError(f"`{stripped}` looks like a tab mark but is not one", path=path, line=number,
+                              fix="write it as `#@tab <framework>[, <framework> ...]` or `#@tab all`")
+    if mark_line is None:
+        return tabs, body, first_line
+    offset = mark_line - first_line
+    rest = body[:offset] + body[offset + 1:]
+    return tabs, rest, first_line + (1 if offset == 0 else 0)
 
-    def visit(path: Path, referrer: str) -> None:
-        if path in seen:
-            return
-        if not (Path(root) / path).is_file():
-            raise DialectError(f"{referrer}: toc entry {path.with_suffix('')} has no file {path}")
-        seen.add(path)
-        page = read(root, path, frameworks)
-        pages.append(page)
-        for entry, line in page.toc_entries():
-            visit(entry, f"{path}:{line}")
 
-    visit(Path(index), "build.yml")
-    return pages
+def _prose_facts(path: Path, blocks: list[Block]):
+    """The labels a page defines, what its prose refers to, and its toc entries."""
+    labels, mentions, toc = [], [], []
+    previous = ("", "")   # (kind of the last non-blank line, its text)
+    for block in (b for b in blocks if b.kind == "markdown"):
+        in_fence = None
+        for offset, line in enumerate(block.source.splitlines()):
+            number, stripped = block.line + offset, line.strip()
+            if in_fence:
+                if closes(in_fence, line):
+                    in_fence = None
+                elif BIBLIOGRAPHY.match(stripped):
+                    mentions.append(Mention("bibliography", "", number))
+                elif in_fence_is_toc and stripped and not stripped.startswith(":"):
+                    toc.append((Path(path.parent, stripped).with_suffix(".md"), number))
+                continue
+            fence = ANY_FENCE.match(line)
+            if fence:
+                in_fence, in_fence_is_toc = fence.group(1), TOC_FENCE.match(stripped) is not None
+                previous = ("fence", "")
+                continue
+            label = LABEL_LINE.match(line)
+            if label:
+                kind = {"heading": "section", "math": "equation", "image": "figure"}.get(previous[0], "section")
+                labels.append(Label(label.group(2), "equation" if label.group(1) == "eqlabel" else kind,
+                                    previous[1] if kind != "equation" else "", number))
+                continue
+            image = IMAGE_LINE.match(line)
+            if image:
+                mentions.append(Mention("image", image.group(2), number))
+                previous = ("image", image.group(1))
+                continue
+            mentions += [Mention(role, target.strip(), number) for role, target in REFERENCE.findall(line)]
+            mentions += [Mention("cite", key.strip(), number) for keys in CITATION.findall(line)
+                         for key in keys.split(",") if key.strip()]
+            heading = HEADING.match(line)
+            if heading:
+                previous = ("heading", heading.group(2))
+            elif stripped.endswith("$$"):
+                previous = ("math", "")
+            elif stripped and not WIDTH_LINE.match(line):
+                previous = ("text", "")
+    return tuple(labels), tuple(mentions), tuple(toc)
 
 
 # --- prose: d2lbook roles -> MyST -------------------------------------------------
@@ -178,10 +263,6 @@ INLINE_ROLES = [
     (re.compile(r":eqref:`([^`]+)`"), r"{eq}`\1`"),
     (re.compile(r":cite:`([^`]+)`"), r"{cite:p}`\1`"),
 ]
-LABEL_LINE = re.compile(r"^:(label|eqlabel):`([^`]+)`\s*$")
-WIDTH_LINE = re.compile(r"^:width:`([^`]+)`\s*$")
-IMAGE_LINE = re.compile(r"^!\[(.*)\]\((\S+?)\)\s*$")
-HEADING = re.compile(r"^#{1,6} ")
 
 
 def _convert_inline(line: str) -> str:
@@ -190,40 +271,41 @@ def _convert_inline(line: str) -> str:
     return line
 
 
-def to_myst(markdown: str, where: Path, first_line: int) -> str:
-    """One prose block of the dialect -> MyST markdown (myst-parser with dollarmath)."""
+def to_myst(markdown: str, where: Path, first_line: int) -> tuple[str, tuple[int, ...]]:
+    """One prose block of the dialect -> (MyST markdown, the source line of each MyST line)."""
     out: list[str] = []
-    lines = markdown.splitlines()
-    i = 0
+    origin: list[int] = []
     in_fence = None
-    while i < len(lines):
-        line = lines[i]
+
+    def emit(text: str, number: int, at: int | None = None) -> None:
+        if at is None:
+            out.append(text), origin.append(number)
+        else:
+            out.insert(at, text), origin.insert(at, number)
+
+    for i, line in enumerate(markdown.splitlines()):
         number = first_line + i
         fence = ANY_FENCE.match(line)
         if in_fence:
-            if re.match(rf"^{re.escape(in_fence[0])}{{{len(in_fence)},}}\s*$", line):
+            if closes(in_fence, line):
                 in_fence = None
-            out.append(line)
+            emit(line, number)
         elif fence:
             in_fence = fence.group(1)
             info = fence.group(2).strip()
-            if info == "toc":
-                out.append(f"{in_fence}{{toctree}}")
-            elif info == "eval_rst":
-                out.append(f"{in_fence}{{eval-rst}}")
-            else:
-                out.append(line)
+            emit({"toc": f"{in_fence}{{toctree}}", "eval_rst": f"{in_fence}{{eval-rst}}"}.get(info, line), number)
         elif LABEL_LINE.match(line):
-            _attach_label(out, LABEL_LINE.match(line).group(2), f"{where}:{number}")
+            _attach_label(out, origin, LABEL_LINE.match(line).group(2), where, number)
         elif WIDTH_LINE.match(line):
-            _attach_option(out, "width", WIDTH_LINE.match(line).group(1), f"{where}:{number}")
+            _attach_option(out, origin, "width", WIDTH_LINE.match(line).group(1), where, number)
         elif IMAGE_LINE.match(line):
             caption, target = IMAGE_LINE.match(line).groups()
-            out += [f":::{{figure}} {target}", caption, ":::"] if caption else [f":::{{image}} {target}", ":::"]
+            for text in ([f":::{{figure}} {target}", caption, ":::"] if caption else [f":::{{image}} {target}", ":::"]):
+                emit(text, number)
         else:
-            out.append(_convert_inline(line))
-        i += 1
-    return "\n".join(out) + ("\n" if markdown.endswith("\n") else "")
+            emit(_convert_inline(line), number)
+    text = "\n".join(out) + ("\n" if markdown.endswith("\n") else "")
+    return text, tuple(origin)
 
 
 def _previous(out: list[str]) -> int:
@@ -233,28 +315,30 @@ def _previous(out: list[str]) -> int:
     return j
 
 
-def _attach_label(out: list[str], label: str, where: str) -> None:
+def _attach_label(out: list[str], origin: list[int], label: str, where: Path, number: int) -> None:
     """`:label:` names what stands just before it: a heading, an equation or a figure."""
     j = _previous(out)
     target = out[j] if j >= 0 else ""
     if HEADING.match(target):
-        out.insert(j, f"({label})=")
+        out.insert(j, f"({label})="), origin.insert(j, number)
     elif target.rstrip().endswith("$$"):
         out[j] = target.rstrip() + f" ({label})"
     elif target == ":::" and j >= 2:
         k = j - 1
         while not out[k].startswith(":::{"):
             k -= 1
-        out.insert(k + 1, f":name: {label}")
+        out.insert(k + 1, f":name: {label}"), origin.insert(k + 1, number)
     else:
-        raise DialectError(f"{where}: :label:`{label}` must follow a heading, a $$ equation or an image")
+        raise SourceError(f":label:`{label}` must follow a heading, a $$ equation or an image", path=where,
+                          line=number, fix="move the label right under what it names")
 
 
-def _attach_option(out: list[str], option: str, value: str, where: str) -> None:
+def _attach_option(out: list[str], origin: list[int], option: str, value: str, where: Path, number: int) -> None:
     j = _previous(out)
     if j < 0 or out[j] != ":::":
-        raise DialectError(f"{where}: :{option}: must follow an image")
+        raise SourceError(f":{option}: must follow an image", path=where, line=number,
+                          fix="move it right under the image's line")
     k = j - 1
     while not out[k].startswith(":::{"):
         k -= 1
-    out.insert(k + 1, f":{option}: {value}")
+    out.insert(k + 1, f":{option}: {value}"), origin.insert(k + 1, number)

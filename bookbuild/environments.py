@@ -29,8 +29,10 @@ KERNELS = ENVS / "kernels"
 STAMP = "d2l-env.json"
 
 
-class EnvironmentError_(Exception):
-    """An environment could not be made; the message says which and where the log is."""
+def _problem(message: str, **fields):
+    # The error family lives in bookbuild.errors, which imports nothing outside the standard library.
+    from bookbuild.errors import EnvironmentProblem
+    return EnvironmentProblem(message, **fields)
 
 
 def python_of(name: str) -> Path:
@@ -71,10 +73,9 @@ def _run(cmd: list, log) -> None:
     subprocess.run(cmd, stdout=log, stderr=subprocess.STDOUT, check=True, cwd=ROOT)
 
 
-def ensure(name: str, requirements: Path, editable_d2l: bool, assets: Path | None = None) -> bool:
-    """Make environment `name` from `requirements` unless it is up to date. True if (re)made.
-    `assets`: packages of static files, installed without dependencies into <env>/assets."""
-    wanted = requirements_hash(requirements, *([assets] if assets else []))
+def ensure(name: str, requirements: Path, editable_d2l: bool) -> bool:
+    """Make environment `name` from `requirements` unless it is up to date. True if (re)made."""
+    wanted = requirements_hash(requirements)
     if installed_hash(name) == wanted and python_of(name).exists():
         return False
     target = ENVS / name
@@ -88,29 +89,29 @@ def ensure(name: str, requirements: Path, editable_d2l: bool, assets: Path | Non
             _run([sys.executable, "-m", "venv", target], log)
             pip = [python_of(name), "-m", "pip", "install", "--disable-pip-version-check"]
             _run(pip + ["-r", requirements], log)
-            if assets:
-                _run(pip + ["--no-deps", "--target", target / "assets", "-r", assets], log)
             if editable_d2l:
                 # The readers' library, editable: its edits reach the kernels at once.
                 _run(pip + ["--no-deps", "-e", ROOT], log)
         except subprocess.CalledProcessError as err:
             shutil.rmtree(target, ignore_errors=True)
             tail = "".join(log_path.read_text().splitlines(True)[-15:])
-            raise EnvironmentError_(
-                f"[env] {name}: `{' '.join(map(str, err.cmd))}` failed. Last lines of {log_path}:\n{tail}"
-                f"Fix {requirements.relative_to(ROOT)} (or the network/index) and run `make env` again."
-            ) from None
+            raise _problem(f"environment {name}: `{' '.join(map(str, err.cmd[:4]))} ...` failed", path=log_path,
+                           detail=tail, fix=f"correct {requirements.relative_to(ROOT)} (or the network/index) "
+                                            "and run `make env` again") from None
     (target / STAMP).write_text(json.dumps({"requirements_hash": wanted,
                                             "requirements": str(requirements.relative_to(ROOT))}))
     say(f"[env] {name}: ready in {time.monotonic() - started:.0f} s")
     return True
 
 
+BUILD_REQUIREMENTS = (ROOT / "requirements.txt",)
+
+
 def stale(config, names) -> list[str]:
-    """Which of these environments ("build" or framework names) differ from their requirements."""
-    wanted = {"build": requirements_hash(ROOT / "requirements.txt", ROOT / "requirements" / "site-assets.txt"),
-              **{fw.name: requirements_hash(fw.requirements) for fw in config.frameworks}}
-    return [name for name in names if installed_hash(name) != wanted[name]]
+    """Which of these environments ("build" or a framework's `environment`) differ from their requirements."""
+    wanted = {"build": requirements_hash(*BUILD_REQUIREMENTS),
+              **{fw.environment: requirements_hash(fw.requirements) for fw in config.frameworks if fw.requirements}}
+    return [name for name in dict.fromkeys(names) if installed_hash(name) != wanted.get(name, installed_hash(name))]
 
 
 def write_kernel(framework, kernel_env: dict[str, str]) -> Path:
@@ -118,7 +119,7 @@ def write_kernel(framework, kernel_env: dict[str, str]) -> Path:
     spec_dir = KERNELS / "kernels" / framework.kernel
     spec_dir.mkdir(parents=True, exist_ok=True)
     spec = {
-        "argv": [str(python_of(framework.name)), "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        "argv": [str(python_of(framework.environment)), "-m", "ipykernel_launcher", "-f", "{connection_file}"],
         "display_name": f"{framework.label} (d2l)",
         "language": "python",
         "env": {**kernel_env, **framework.env},
@@ -146,21 +147,67 @@ def fingerprint(framework, config) -> str:
     """What, besides the code cells, decides a framework's outputs: its environment,
     its kernel's variables and the d2l code it imports. Part of the execution cache key."""
     digest = hashlib.sha256()
-    digest.update((installed_hash(framework.name) or "missing").encode())
+    digest.update((installed_hash(framework.environment) or "missing").encode())
     digest.update(json.dumps({**config.kernel_env, **framework.env}, sort_keys=True).encode())
     for path in d2l_sources(framework, config):
         digest.update(path.relative_to(config.root).as_posix().encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()[:16]
 
 
+def site_packages_signature(name: str) -> str:
+    """A cheap fingerprint of what is installed: every file's path, size and modification time."""
+    digest = hashlib.sha256()
+    for folder, _, files in sorted(os.walk(ENVS / name / "lib")):
+        for file in sorted(files):
+            stat = os.stat(os.path.join(folder, file))
+            digest.update(f"{folder}/{file}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+    return digest.hexdigest()
+
+
+def smoke_check(framework) -> str | None:
+    """Import the framework's d2l module (and so the framework) in its environment; the error, or None.
+    Done again only when the installed files changed since the last check that passed."""
+    stamp = ENVS / framework.environment / "d2l-smoke.json"
+    signature = site_packages_signature(framework.environment)
+    try:
+        if json.loads(stamp.read_text())["signature"] == signature:
+            return None
+    except (OSError, ValueError, KeyError):
+        pass
+    done = subprocess.run([python_of(framework.environment), "-c", f"import d2l.{framework.d2l_module}"],
+                          capture_output=True, text=True, cwd=ROOT,
+                          env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", **framework.env})
+    if done.returncode:
+        return "\n".join(done.stderr.strip().splitlines()[-6:])
+    stamp.write_text(json.dumps({"signature": signature}))
+    return None
+
+
+def ensure_framework(framework) -> None:
+    """Make (or keep) a framework's environment; one that fails its smoke check is made again once."""
+    ensure(framework.environment, framework.requirements, True)
+    problem = smoke_check(framework)
+    if problem:
+        say(f"[env] {framework.environment}: `import d2l.{framework.d2l_module}` fails; making it again")
+        (ENVS / framework.environment / STAMP).unlink(missing_ok=True)
+        ensure(framework.environment, framework.requirements, True)
+        problem = smoke_check(framework)
+    if problem:
+        raise _problem(f"environment {framework.environment}: `import d2l.{framework.d2l_module}` fails even in "
+                       "a freshly made environment", path=framework.requirements, detail=problem,
+                       fix=f"correct {framework.requirements.name} or d2l/{framework.d2l_module}.py")
+
+
 def ensure_frameworks(config, only: list[str] | None = None) -> None:
     """Make the framework environments (in parallel: mostly downloads) and their kernels."""
     wanted = [fw for fw in config.frameworks if not only or fw.name in only]
-    with concurrent.futures.ThreadPoolExecutor(max_workers=len(wanted) or 1) as pool:
-        futures = {pool.submit(ensure, fw.name, fw.requirements, True): fw for fw in wanted}
-        errors = [f.exception() for f in concurrent.futures.as_completed(futures) if f.exception()]
+    owned = [fw for fw in wanted if fw.requirements]   # a shared environment is made by its owner
+    with concurrent.futures.ThreadPoolExecutor(max_workers=len(owned) or 1) as pool:
+        futures = [pool.submit(ensure_framework, fw) for fw in owned]
+        errors = [f.exception() for f in futures if f.exception()]
     if errors:
-        raise EnvironmentError_("\n".join(map(str, errors)))
+        from bookbuild.errors import raise_all
+        raise_all(errors)
     for fw in wanted:
         write_kernel(fw, config.kernel_env)
 
@@ -169,10 +216,10 @@ def main(argv: list[str]) -> int:
     """`python -m bookbuild.environments build` makes the build environment on a bare Python;
     `... frameworks [NAME ...]` (run inside it) makes the framework environments;
     `... oracle` makes the test-only d2lbook environment."""
+    from bookbuild.errors import BookError
     try:
         if argv[:1] == ["build"]:
-            ensure("build", ROOT / "requirements.txt", editable_d2l=False,
-                   assets=ROOT / "requirements" / "site-assets.txt")
+            ensure("build", *BUILD_REQUIREMENTS, editable_d2l=False)
         elif argv[:1] == ["oracle"]:  # test-only: d2lbook, to check our split against its own
             ensure("d2lbook", ROOT / "requirements" / "d2lbook-oracle.txt", editable_d2l=False)
         elif argv[:1] == ["frameworks"]:
@@ -181,9 +228,9 @@ def main(argv: list[str]) -> int:
         else:
             print(main.__doc__, file=sys.stderr)
             return 2
-    except EnvironmentError_ as err:
-        print(err, file=sys.stderr)
-        return 1
+    except BookError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
     return 0
 
 

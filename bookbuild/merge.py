@@ -1,85 +1,121 @@
-"""Stage 4, merge: the executed notebooks of a page -> one notebook of tab groups.
+"""Stage 4, merge: the executed notebooks of a page -> one notebook of tab groups,
+staged (with the readers' downloads and the images) where the render stage reads it.
 
 A tab group is what d2lbook shows as one set of tabs: a run of code cells and
-`:begin_tab:` prose with no shared prose between them. In the merged notebook
-each framework's cells of a group carry `{"d2l": {"tab": name, "group": n}}`
-(code) or sit in a ``{d2l-tab}`` directive (prose); the `tabs` extension turns
-them into sphinx-tabs at render time. A run whose code is the same for every
-framework and printed nothing is shown once, without tabs. Prose is turned from
-the dialect into MyST here.
+`:begin_tab:` prose with no shared prose between them. Each framework's cells
+of a group carry the marks of `tab_marks`; the render stage turns them into
+tabs. A run whose code is the same for every framework and printed nothing is
+shown once, without tabs. Every merged cell records the source lines it came
+from, so a render warning can name the page's own file and line.
 """
 from __future__ import annotations
 
 import copy
+import dataclasses
+from pathlib import Path
 
 import nbformat
 
-from bookbuild.dialect import Block, Page, to_myst
-from bookbuild.split import cell_id
+from bookbuild import figures, tab_marks
+from bookbuild.dialect import Block, Page
+from bookbuild.read import BookSource, image_path
+from bookbuild.split import cell_id, for_download
 
 MERGED_KERNELSPEC = {"name": "python3", "display_name": "Python 3", "language": "python"}
+IMAGE_TYPES = ("image/svg+xml", "image/png", "image/jpeg")
 
 
-def _runs(page: Page):
-    """(kind, [(index, block), ...]) in page order; kind: "prose", "tab-prose" or "code".
-    Blank prose between two code cells (or two tab blocks) does not end a run."""
-    run_kind, run = None, []
+@dataclasses.dataclass(frozen=True)
+class Run:
+    """Consecutive blocks of one kind: shared "prose", "tab-prose" or "code"."""
+    kind: str
+    blocks: tuple[tuple[int, Block], ...]   # (index on the page, block)
+
+    @property
+    def line(self) -> int:
+        return self.blocks[0][1].line
+
+    def cells(self, executed: dict, framework: str) -> list[tuple[Block, nbformat.NotebookNode]]:
+        """A framework's cells of this run, each with the block it came from."""
+        by_id = {c["id"]: c for c in executed[framework].cells}
+        return [(block, by_id[cell_id(i)]) for i, block in self.blocks if framework in block.tabs]
+
+
+def runs(page: Page) -> list[Run]:
+    """The page's non-blank blocks as runs, in page order. Shared prose is a run of its own;
+    blank prose between two code cells (or two tab blocks) does not end a run."""
+    found, kind_of_run, run = [], None, []
     for index, block in enumerate(page.blocks):
         if block.is_blank:
             continue
         kind = "code" if block.kind == "code" else ("prose" if block.tabs is None else "tab-prose")
-        if run and (kind != run_kind or kind == "prose"):
-            yield run_kind, run
+        if run and (kind != kind_of_run or kind == "prose"):
+            found.append(Run(kind_of_run, tuple(run)))
             run = []
-        run_kind = kind
+        kind_of_run = kind
         run.append((index, block))
     if run:
-        yield run_kind, run
-
-
-def _outputs_of(cells) -> bool:
-    return any(cell.get("outputs") for cell in cells)
+        found.append(Run(kind_of_run, tuple(run)))
+    return found
 
 
 def merge(page: Page, executed: dict[str, nbformat.NotebookNode], config,
-          downloads: dict[str, str] | None = None, pdfs: dict[str, str] | None = None) -> nbformat.NotebookNode:
-    """One notebook for the render stage; `downloads`, `pdfs`: {framework: path of a file for readers}."""
-    cells_by_id = {name: {c["id"]: c for c in nb.cells} for name, nb in executed.items()}
+          tools: str | None = None) -> nbformat.NotebookNode:
+    """One notebook for the render stage. `tools`: the page-tools directive to put under the title."""
     merged = nbformat.v4.new_notebook()
     merged.metadata["kernelspec"] = dict(MERGED_KERNELSPEC)
     merged.metadata["language_info"] = {"name": "python", "pygments_lexer": "ipython3"}
+    lines: list[list[int]] = []
+
+    def add(cell, origin: list[int]) -> None:
+        merged.cells.append(cell)
+        lines.append(origin)
+
     group, in_group = 0, False  # in_group: the last run was tabbed, the next may join its group
-    for kind, run in _runs(page):
-        if kind == "prose":
-            (_, block), = run
-            merged.cells.append(nbformat.v4.new_markdown_cell(_prose(page, block)))
+    for run in runs(page):
+        if run.kind == "prose":
+            (_, block), = run.blocks
+            add(nbformat.v4.new_markdown_cell(block.myst.strip("\n")), _prose_lines(block))
             in_group = False
             continue
         if not in_group:
             group += 1
         in_group = True
-        if kind == "tab-prose":
-            merged.cells.append(nbformat.v4.new_markdown_cell(_tab_prose(page, run, group)))
+        if run.kind == "tab-prose":
+            for _, block in run.blocks:
+                for name in block.tabs:
+                    text = tab_marks.tab_prose(block.myst.strip("\n"), name, group)
+                    add(nbformat.v4.new_markdown_cell(text), [block.line] * 3 + _prose_lines(block) + [block.line])
             continue
-        per_framework = {
-            fw.name: [cells_by_id[fw.name][cell_id(i)] for i, block in run if fw.name in block.tabs]
-            for fw in config.frameworks
-        }
-        sources = {tuple(c.source for c in cells) for cells in per_framework.values()}
-        if len(sources) == 1 and not any(_outputs_of(cells) for cells in per_framework.values()):
-            merged.cells += [_plain(cell) for cell in per_framework[config.frameworks[0].name]]
+        per_framework = {fw.name: run.cells(executed, fw.name) for fw in config.frameworks}
+        sources = {tuple(c.source for _, c in cells) for cells in per_framework.values()}
+        if len(sources) == 1 and not any(c.get("outputs") for cells in per_framework.values() for _, c in cells):
+            for block, cell in per_framework[config.default_tab]:   # the same code, no output: shown once
+                add(_plain(cell), _code_lines(block, cell))
             in_group = False
             continue
         for name, cells in per_framework.items():
-            for cell in cells:
+            for block, cell in cells:
                 cell = _plain(cell)
-                cell.metadata["d2l"] = {"tab": name, "group": group}
-                merged.cells.append(cell)
-    if downloads:
-        _insert_downloads(merged, downloads, pdfs or {}, config)
+                _describe_images(cell, config.framework(name).label)
+                tab_marks.mark_cell(cell, name, group)
+                add(cell, _code_lines(block, cell))
+    if tools:
+        _insert_under_title(merged, lines, tools)
+    merged.metadata[tab_marks.SOURCE_KEY] = {"path": page.path.as_posix(), "lines": lines}
     for number, cell in enumerate(merged.cells):  # stable ids: an unchanged page is an unchanged file
         cell["id"] = f"c{number}"
     return merged
+
+
+def _code_lines(block: Block, cell) -> list[int]:
+    return [block.line + i for i in range(max(1, len(cell.source.splitlines())))]
+
+
+def _prose_lines(block: Block) -> list[int]:
+    text = block.myst.strip("\n")
+    skipped = len(block.myst) - len(block.myst.lstrip("\n"))
+    return list(block.myst_lines[skipped:skipped + max(1, len(text.splitlines()))]) or [block.line]
 
 
 def _plain(cell) -> nbformat.NotebookNode:
@@ -89,33 +125,91 @@ def _plain(cell) -> nbformat.NotebookNode:
     return cell
 
 
-def _prose(page: Page, block: Block) -> str:
-    return to_myst(block.source, page.path, block.line).strip("\n")
+def _describe_images(cell, framework_label: str) -> None:
+    """Alt text and size of each figure the cell drew, for the render stage (tab_marks.IMAGES)."""
+    images = []
+    for output in cell.get("outputs", []):
+        data = output.get("data", {})
+        kind = next((t for t in IMAGE_TYPES if t in data), None)
+        if kind is None:
+            continue
+        svg = data[kind] if kind == "image/svg+xml" else ""
+        images.append({"alt": figures.describe(cell.source, svg, framework_label),
+                       "size": figures.size(svg) if svg else None})
+    if images:
+        cell.metadata[tab_marks.IMAGES] = images
 
 
-def _tab_prose(page: Page, run, group: int) -> str:
-    parts = []
-    for _, block in run:
-        body = _prose(page, block)
-        for name in block.tabs:
-            parts.append(f"::::{{d2l-tab}} {name}\n:group: {group}\n\n{body}\n::::")
-    return "\n\n".join(parts)
-
-
-def _insert_downloads(merged, downloads: dict[str, str], pdfs: dict[str, str], config) -> None:
-    """A line of download links under the page title (HTML only: a PDF has one framework)."""
-    def links(files):
-        return " · ".join(f"{{download}}`{config.framework(name).label} <{path}>`" for name, path in files.items())
-    line = f"Defter olarak indir: {links(downloads)}" + (f" — PDF: {links(pdfs)}" if pdfs else "")
-    cell = nbformat.v4.new_markdown_cell(
-        f"::::{{only}} html\n:::{{container}} d2l-downloads\n{line}\n:::\n::::")
+def _insert_under_title(merged, lines: list[list[int]], tools: str) -> None:
+    """The page's tools go right under its title: the rest of the first cell follows them."""
     first = merged.cells[0] if merged.cells and merged.cells[0].cell_type == "markdown" else None
-    lines = first.source.split("\n") if first else []
-    title = next((i for i, line in enumerate(lines) if line.startswith("# ")), None)
+    text = first.source.split("\n") if first else []
+    title = next((i for i, line in enumerate(text) if line.startswith("# ")), None)
     if title is None:
-        merged.cells.insert(0, cell)
+        merged.cells.insert(0, nbformat.v4.new_markdown_cell(tools))
+        lines.insert(0, [1])
         return
-    # Right under the title: the rest of the first cell follows the links.
-    first.source = "\n".join(lines[:title + 1])
-    rest = "\n".join(lines[title + 1:]).strip("\n")
-    merged.cells[1:1] = [cell] + ([nbformat.v4.new_markdown_cell(rest)] if rest else [])
+    origin = lines[0] + [lines[0][-1]] * len(text)   # pad: a cell's line list may be shorter than its text
+    rest = text[title + 1:]
+    while rest and not rest[0].strip():
+        rest.pop(0)
+    rest_origin = origin[len(text) - len(rest):len(text)]
+    while rest and not rest[-1].strip():
+        rest.pop()
+    first.source, lines[0] = "\n".join(text[:title + 1]), origin[:title + 1]
+    merged.cells[1:1] = [nbformat.v4.new_markdown_cell(tools)] + ([nbformat.v4.new_markdown_cell("\n".join(rest))]
+                                                                  if rest else [])
+    lines[1:1] = [[origin[title]]] + ([rest_origin[:len(rest)]] if rest else [])
+
+
+# --- staging ------------------------------------------------------------------------
+
+def write_if_changed(path: Path, content: str | bytes) -> bool:
+    """Leave an unchanged file alone: Sphinx decides what to re-read by modification time."""
+    data = content.encode("utf-8") if isinstance(content, str) else content
+    if path.exists() and path.read_bytes() == data:
+        return False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    return True
+
+
+def notebook_text(nb) -> str:
+    return nbformat.writes(nb) + "\n"
+
+
+def download_path(page: Path, framework: str) -> Path:
+    """Where a page's notebook for one framework is, in the staging folder and on the site."""
+    return Path("_notebooks") / page.parent / f"{page.stem}-{framework}.ipynb"
+
+
+def stage(config, staging: Path, source: BookSource, executed: dict, pdfs: dict[str, Path]) -> None:
+    """Write what Sphinx reads: one merged notebook per page, the downloads, the images and PDFs.
+    `pdfs`: {framework: a PDF `make pdf` made}, linked from every page."""
+    written = set()
+
+    def put(relative: Path, content: str | bytes) -> None:
+        write_if_changed(staging / relative, content)
+        written.add(staging / relative)
+
+    pdf_links = {}
+    for name, built in pdfs.items():
+        target = Path("_pdf") / built.name
+        put(target, built.read_bytes())
+        pdf_links[name] = target.as_posix()
+    for page in source.pages:
+        notebooks = {}
+        if page.has_code:
+            for name, nb in executed[page.path].items():
+                target = download_path(page.path, name)
+                put(target, notebook_text(for_download(nb, config.framework(name))))
+                notebooks[name] = target.as_posix()
+        tools = tab_marks.page_tools(notebooks, pdf_links) if notebooks or pdf_links else None
+        merged = merge(page, executed[page.path], config, tools)
+        put(page.path.with_suffix(".ipynb"), notebook_text(merged))
+        for mention in page.mentions:
+            if mention.role == "image" and "://" not in mention.target:
+                image = image_path(page, mention.target)
+                put(image, (config.root / image).read_bytes())
+    for stale in [p for p in staging.rglob("*") if p.is_file() and p not in written]:
+        stale.unlink()

@@ -1,14 +1,21 @@
-"""Stage 6b, PDF: the rendered LaTeX of one framework -> a PDF, with xelatex via latexmk.
+"""Stage 5b, render (`make pdf`): one PDF per framework of the whole book, via LaTeX and xelatex.
 
-The pipeline renders the same staged pages as for the HTML (nothing is executed
-again) with Sphinx's LaTeX builder and ``d2l_tab`` set, so each PDF holds one
-framework's code and outputs only. The TeX toolchain comes from Debian packages.
+The staged pages (nothing executes again) are rendered with Sphinx's LaTeX
+builder and ``d2l_tab`` set, so each PDF holds one framework's code and outputs
+only; latexmk runs xelatex. The PDFs are `_build/pdf/<short_name>-<framework>.pdf`
+(build.yml); the title page names the framework. The TeX toolchain comes from
+Debian packages.
 """
 from __future__ import annotations
 
 import shutil
 import subprocess
+import time
 from pathlib import Path
+
+from bookbuild.config import BookConfig, Paths
+from bookbuild.errors import RenderError, ToolchainError
+from bookbuild.render import render
 
 # Program -> Debian package that provides it (fonts are checked by file).
 TOOLS = {"xelatex": "texlive-xetex", "latexmk": "latexmk", "rsvg-convert": "librsvg2-bin",
@@ -19,16 +26,47 @@ PACKAGES = sorted({*TOOLS.values(), *FONTS.values(), *EXTRA_PACKAGES})
 APT_COMMAND = "apt-get install -y --no-install-recommends " + " ".join(PACKAGES)
 
 
-class ToolchainError(Exception):
-    """The TeX toolchain is missing; the message gives the command that installs it."""
-
-
 def check_toolchain() -> None:
     missing = [package for tool, package in TOOLS.items() if not shutil.which(tool)]
     missing += [package for font, package in FONTS.items() if not Path(font).is_file()]
     if missing:
-        raise ToolchainError(f"the PDF needs {', '.join(sorted(set(missing)))}: run `sudo {APT_COMMAND}` "
-                             "(make pdf does it when run as root)")
+        raise ToolchainError(f"the PDF needs {', '.join(sorted(set(missing)))}",
+                             fix=f"run `sudo {APT_COMMAND}` (make pdf does it when run as root)")
+
+
+def pdf_path(config: BookConfig, paths: Paths, framework: str) -> Path:
+    return paths.pdf / f"{config.book.short_name}-{framework}.pdf"
+
+
+def built_pdfs(config: BookConfig, paths: Paths) -> dict[str, Path]:
+    """The PDFs a `make pdf` made, by framework, for the site to link."""
+    return {fw.name: pdf_path(config, paths, fw.name) for fw in config.frameworks
+            if pdf_path(config, paths, fw.name).is_file()}
+
+
+def latex_settings(config: BookConfig, framework) -> dict:
+    """The title page: the book's title and authors, and which framework this PDF holds."""
+    tex = pdf_path(config, Paths(Path()), framework.name).with_suffix(".tex").name
+    return {
+        "d2l_tab": framework.name,
+        "release": framework.label,
+        "latex_documents": [("index", tex, config.book.title, r" \and ".join(config.book.authors), "manual")],
+    }
+
+
+def render_pdfs(config: BookConfig, paths: Paths, log=print) -> dict[str, Path]:
+    check_toolchain()
+    pdfs = {}
+    for fw in config.frameworks:
+        started = time.monotonic()
+        latex_dir = render(config, paths, "latex", latex_settings(config, fw), site=paths.out / "latex" / fw.name,
+                           log=log)
+        target = pdf_path(config, paths, fw.name)
+        log(f"[pdf] {fw.name}: xelatex {latex_dir.relative_to(paths.out.parent)}/{target.stem}.tex")
+        pdfs[fw.name] = compile_pdf(latex_dir, target.with_suffix(".tex").name, target)
+        log(f"[pdf] {fw.name}: {target.relative_to(paths.out.parent)} ({target.stat().st_size / 1e6:.1f} MB, "
+            f"{time.monotonic() - started:.0f} s)")
+    return pdfs
 
 
 def compile_pdf(latex_dir: Path, tex_name: str, target: Path) -> Path:
@@ -39,7 +77,10 @@ def compile_pdf(latex_dir: Path, tex_name: str, target: Path) -> Path:
                               cwd=latex_dir, stdout=out, stderr=subprocess.STDOUT)
     if done.returncode:
         tail = "".join(log.read_text(errors="replace").splitlines(True)[-25:])
-        raise RuntimeError(f"xelatex failed on {latex_dir / tex_name} (log: {log}):\n{tail}")
+        raise RenderError(f"xelatex failed on {tex_name}", path=latex_dir / tex_name, detail=tail,
+                          fix=f"read {log}; the previous PDF, if any, is kept")
     target.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(latex_dir / Path(tex_name).with_suffix(".pdf"), target)
+    temporary = target.with_suffix(".pdf.part")
+    shutil.copyfile(latex_dir / Path(tex_name).with_suffix(".pdf"), temporary)
+    temporary.replace(target)
     return target

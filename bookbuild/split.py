@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import nbformat
 
+from bookbuild import environments
 from bookbuild.dialect import Page
 
 
@@ -43,9 +44,15 @@ def notebook_for(page: Page, framework, fingerprint: str) -> nbformat.NotebookNo
     return nb
 
 
-def split(page: Page, config, fingerprints: dict[str, str]) -> dict[str, nbformat.NotebookNode]:
-    """{framework name: notebook} for every framework in build.yml order."""
-    return {fw.name: notebook_for(page, fw, fingerprints[fw.name]) for fw in config.frameworks}
+def split(page: Page, frameworks, fingerprints: dict[str, str]) -> dict[str, nbformat.NotebookNode]:
+    """{framework name: notebook} for each of `frameworks`, in their order."""
+    return {fw.name: notebook_for(page, fw, fingerprints[fw.name]) for fw in frameworks}
+
+
+def split_book(source, config, frameworks) -> dict:
+    """{page path: {framework name: notebook}} for every page of the book."""
+    fingerprints = {fw.name: environments.fingerprint(fw, config) for fw in frameworks}
+    return {page.path: split(page, frameworks, fingerprints) for page in source.pages}
 
 
 def for_download(nb: nbformat.NotebookNode, framework) -> nbformat.NotebookNode:

@@ -1,23 +1,20 @@
-"""Stage 6, render: a Sphinx extension that turns the merged page's tab groups into tabs.
+"""Stage 5, render: a Sphinx extension that turns the merged page's tab groups into tabs.
 
-The merge stage marks each framework's code cells with ``{"d2l": {"tab", "group"}}``
-and wraps tab prose in ``{d2l-tab}`` directives. After Sphinx has resolved the
-page, consecutive marked nodes of one group become one sphinx-tabs element
-(HTML), with group tabs named by label so that a click switches every group on
-the page. Other builders (LaTeX) get one framework only, ``d2l_tab``, with no
-tabs at all.
-
-References to sections that are not part of this build (``:numref:`sec_sgd```)
-become links to the published edition, with the section's title as text.
+The merge stage marks each framework's code cells and tab prose (`tab_marks`).
+After Sphinx has resolved the page, consecutive marked nodes of one group become
+one sphinx-tabs element (HTML), with group tabs named by label so that a click
+switches every group on the page. Other builders (LaTeX) get one framework only,
+``d2l_tab``, with no tabs at all.
 """
 from __future__ import annotations
 
 import base64
-from urllib.parse import urljoin
 
 from docutils import nodes
 from sphinx.util.docutils import SphinxDirective
 from sphinx_tabs.tabs import SphinxTabsPanel, SphinxTabsTab, SphinxTabsTablist
+
+from bookbuild import tab_marks
 
 HTML_FORMATS = ("html",)
 
@@ -43,8 +40,7 @@ def tab_of(node) -> tuple[str, int] | None:
         return None
     if "d2l_tab" in node:
         return node["d2l_tab"], node["d2l_group"]
-    marked = (node.get("cell_metadata") or {}).get("d2l") if node.get("nb_element") == "cell_code" else None
-    return (marked["tab"], marked["group"]) if marked else None
+    return tab_marks.cell_mark(node.get("cell_metadata")) if node.get("nb_element") == "cell_code" else None
 
 
 def _runs(parent):
@@ -98,7 +94,8 @@ def tab_element(run, serial: int, frameworks) -> nodes.container:
             "aria-selected": "true" if first else "false", "aria-controls": panel_id})
         tablist += tab
         panel = SphinxTabsPanel(classes=["sphinx-tabs-panel", "group-tab"], ids=[panel_id])
-        panel.attributes.update({"role": "tabpanel", "name": key, "tabindex": 0, "aria-labelledby": tab_id})
+        panel.attributes.update({"role": "tabpanel", "name": key, "tabindex": 0, "aria-labelledby": tab_id,
+                                 "data-d2l-tab": name})
         if not first:
             panel["hidden"] = "true"
         members = [node for node in run if tab_of(node)[0] == name]
@@ -107,27 +104,10 @@ def tab_element(run, serial: int, frameworks) -> nodes.container:
     return element
 
 
-def link_outside_sections(app, env, node, contnode):
-    """`missing-reference`: a section of the published edition, not of this build."""
-    target = node.get("reftarget")
-    known = app.config.d2l_outside_sections
-    if node.get("refdomain") != "std" or node.get("reftype") not in ("ref", "numref") or target not in known:
-        return None
-    path, title = known[target]
-    reference = nodes.reference("", "", internal=False, classes=["d2l-published"],
-                                refuri=urljoin(app.config.d2l_published_url, path),
-                                reftitle=f"{title} (yayımlanmış baskı)")
-    reference += nodes.inline(title, title)
-    return reference
-
-
 def setup(app):
     app.add_config_value("d2l_frameworks", [], "env", types=[list])        # [(name, label)], tab order
     # Non-HTML builders show this framework only; applied after reading: no re-read when it changes.
     app.add_config_value("d2l_tab", "", "", types=[str])
-    app.add_config_value("d2l_published_url", "", "env", types=[str])
-    app.add_config_value("d2l_outside_sections", {}, "env", types=[dict])   # label -> (path, title)
-    app.add_directive("d2l-tab", TabProseDirective)
+    app.add_directive(tab_marks.TAB_PROSE, TabProseDirective)
     app.connect("doctree-resolved", make_tabs)
-    app.connect("missing-reference", link_outside_sections)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -6,12 +6,11 @@ there with the right SHA-1. A file with another SHA-1 is never used.
 """
 import hashlib
 import os
+import shutil
 import tempfile
 import urllib.error
 import urllib.request
 from pathlib import Path
-
-import numpy
 
 DATA_URL = 'http://d2l-data.s3-accelerate.amazonaws.com/'
 
@@ -100,12 +99,50 @@ def download(name, cache_dir=None):
     return str(path)
 
 
+def seed_cache(mirror, cache_dir=None):
+    """Fill the cache from an offline mirror: a folder holding data files under
+    their download names (e.g. ../shared/data/airfoil_self_noise.dat).
+
+    Only files of DATA_HUB entries are looked at. A cached copy with the right
+    SHA-1 is never touched; a missing or damaged one is replaced by the mirror's
+    copy, but only if that copy has the right SHA-1 (written to a temporary file
+    and renamed, so the cache never holds half a file). A missing or empty mirror
+    is not an error. Yields (data set name, what happened) for each entry.
+    """
+    mirror = Path(mirror)
+    cache_dir = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+    for name, (url, expected_sha1) in sorted(DATA_HUB.items()):
+        file_name = url.split('/')[-1]
+        cached, offered = cache_dir / file_name, mirror / file_name
+        if cached.is_file() and sha1_of(cached) == expected_sha1:
+            yield name, 'cached copy verified'
+            continue
+        if not offered.is_file():
+            yield name, f'not in the mirror {mirror}' + (' (the cached copy is damaged)' if cached.exists() else '')
+            continue
+        if sha1_of(offered) != expected_sha1:
+            yield name, f'mirror copy {offered} has the wrong SHA-1: not used'
+            continue
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        handle, temp_name = tempfile.mkstemp(dir=cache_dir, prefix=file_name + '.', suffix='.part')
+        os.close(handle)
+        try:
+            shutil.copyfile(offered, temp_name)
+            os.replace(temp_name, cached)
+        finally:
+            if os.path.exists(temp_name):
+                os.remove(temp_name)
+        yield name, f'copied from {offered} (SHA-1 checked)'
+
+
 def read_airfoil(n=1500):
     """The airfoil self-noise data, standardized per column: (features, labels) of the first n rows.
 
     NumPy float32 arrays of shape (n, 5) and (n,); standardization uses the
     mean and standard deviation of all rows, as the book does.
     """
+    import numpy  # here, not at the top: the build seeds the data cache without NumPy
+
     data = numpy.genfromtxt(download('airfoil'), dtype=numpy.float32, delimiter='\t')
     data = (data - data.mean(axis=0)) / data.std(axis=0)
     return data[:n, :-1], data[:n, -1]

@@ -6,7 +6,9 @@ from pathlib import Path
 import pytest
 
 from bookbuild import dialect, split
+from bookbuild import read as read_stage
 from bookbuild.config import load
+from bookbuild.errors import ConfigError, SourceError
 
 ROOT = Path(__file__).resolve().parents[2]
 FRAMEWORKS = ("mxnet", "pytorch", "tensorflow")
@@ -55,10 +57,10 @@ def test_tab_prose_and_plain_fences(tmp_path):
     (":begin_tab:`pytorch`\n:begin_tab:`mxnet`\n:end_tab:\n", 2, ["inside the tab opened at line 1"]),
     (":begin_tab:`pytorch`\n```{.python .input}\nx\n```\n:end_tab:\n", 2, ["code cell inside :begin_tab:"]),
     ("x\n```{.python .input}\nx = 1\n", 2, ["never closed"]),
-    ("```{.python .input}\n#@tab\nx\n```\n", 2, ["empty tab list"]),
+    ("```{.python .input}\n#@tab\nx\n```\n", 2, ["looks like a tab mark"]),
 ])
 def test_bad_input_names_file_and_line(tmp_path, text, line, words):
-    with pytest.raises(dialect.DialectError) as error:
+    with pytest.raises(SourceError) as error:
         read(tmp_path, text, "bad.md")
     message = str(error.value)
     assert message.startswith(f"bad.md:{line}: "), message
@@ -66,17 +68,39 @@ def test_bad_input_names_file_and_line(tmp_path, text, line, words):
         assert word in message
 
 
-def test_toc_is_followed_and_a_missing_page_is_named(tmp_path):
-    (tmp_path / "ch").mkdir()
-    (tmp_path / "index.md").write_text("# K\n\n```toc\n:maxdepth: 2\n\nch/a\nch/b\n```\n")
-    (tmp_path / "ch" / "a.md").write_text("# A\n\n```toc\nc\n```\n")
-    (tmp_path / "ch" / "c.md").write_text("# C\n")
-    (tmp_path / "ch" / "b.md").write_text("# B\n")
-    pages = dialect.read_book(tmp_path, Path("index.md"), FRAMEWORKS)
+def test_toc_is_followed_and_a_missing_page_is_named(make_book):
+    book = make_book("# P\n")
+    book.write("index.md", "# K\n\n```toc\n:maxdepth: 2\n\nch/a\nch/b\n```\n")
+    book.write("ch/a.md", "# A\n\n```toc\nc\n```\n")
+    book.write("ch/c.md", "# C\n")
+    book.write("ch/b.md", "# B\n")
+    pages = read_stage.read_book(book.config).pages
     assert [str(p.path) for p in pages] == ["index.md", "ch/a.md", "ch/c.md", "ch/b.md"]
-    (tmp_path / "ch" / "b.md").unlink()
-    with pytest.raises(dialect.DialectError, match=r"index.md:7: toc entry ch/b has no file ch/b.md"):
-        dialect.read_book(tmp_path, Path("index.md"), FRAMEWORKS)
+    (book.root / "ch" / "b.md").unlink()
+    with pytest.raises(SourceError, match=r"index.md:7: toc entry ch/b has no file ch/b.md"):
+        read_stage.read_book(book.config)
+
+
+def test_tab_marks_as_d2lbook_finds_them(tmp_path):
+    """d2lbook's pattern is `# *@tab +names`, anywhere in the cell; so is ours (test_oracle checks it)."""
+    page = read(tmp_path, "\n".join([
+        "```{.python .input}", "# @tab pytorch", "a = 1", "```", "",
+        "```{.python .input}", "b = 2", "#@tab tensorflow", "c = 3", "```", "",
+        "```{.python .input}", "%%tab mxnet,pytorch", "d = 4", "```", ""]))
+    assert code(page) == [("a = 1", ("pytorch",), 3), ("b = 2\nc = 3", ("tensorflow",), 7),
+                          ("d = 4", ("mxnet", "pytorch"), 14)]
+
+
+@pytest.mark.parametrize("mark", ["#@tabpytorch", "#@ tab pytorch", "#@TAB pytorch", "#@tab: pytorch"])
+def test_a_line_that_looks_like_a_tab_mark_is_an_error(tmp_path, mark):
+    with pytest.raises(SourceError) as error:
+        read(tmp_path, f"x\n\n```{{.python .input}}\n{mark}\nx = 1\n```\n", "bad.md")
+    assert str(error.value).startswith(f"bad.md:4: `{mark}` looks like a tab mark but is not one")
+
+
+def test_two_tab_marks_in_one_cell_are_an_error(tmp_path):
+    with pytest.raises(SourceError, match=r"bad.md:3: a second tab mark \(the first is at line 2\)"):
+        read(tmp_path, "```{.python .input}\n#@tab pytorch\n#@tab mxnet\nx = 1\n```\n", "bad.md")
 
 
 def test_roles_become_myst():
@@ -86,7 +110,8 @@ def test_roles_become_myst():
         "$$x = 1$$", ":eqlabel:`eq_z`", "",
         "![Bir şekil](../img/a.svg)", ":width:`400px`", ":label:`fig_a`", "",
         "```toc", ":maxdepth: 2", "", "a", "```", ""])
-    myst = dialect.to_myst(source, Path("p.md"), 1)
+    myst, lines = dialect.to_myst(source, Path("p.md"), 1)
+    assert len(lines) == len(myst.splitlines())
     assert "(sec_x)=\n# Başlık" in myst
     assert "{numref}`sec_y`, {eq}`eq_z` ve {cite:p}`A.2000,B.2001`" in myst
     assert "$$x = 1$$ (eq_z)" in myst
@@ -95,7 +120,7 @@ def test_roles_become_myst():
 
 
 def test_a_label_with_nothing_to_name_is_an_error():
-    with pytest.raises(dialect.DialectError, match=r"p.md:3: :label:`x` must follow"):
+    with pytest.raises(SourceError, match=r"p.md:3: :label:`x` must follow"):
         dialect.to_myst("Metin\n\n:label:`x`\n", Path("p.md"), 1)
 
 
@@ -103,7 +128,7 @@ def test_split_gives_each_framework_its_own_code(tmp_path):
     page = read(tmp_path, "# T\n\n```{.python .input}\na\n```\n\n```{.python .input}\n#@tab pytorch\nb\n```\n\n"
                           ":begin_tab:`tensorflow`\nTF\n:end_tab:\n")
     config = load(ROOT / "build.yml")
-    notebooks = split.split(page, config, {name: "fp" for name in config.names})
+    notebooks = split.split(page, config.frameworks, {name: "fp" for name in config.names})
     sources = {name: [(c.cell_type, c.source) for c in nb.cells] for name, nb in notebooks.items()}
     assert sources == {
         "mxnet": [("markdown", "# T"), ("code", "a")],
@@ -123,7 +148,7 @@ def test_chapter_split_by_framework():
     """What each tab of the real chapter holds: its imports and its own code only."""
     config = load(ROOT / "build.yml")
     page = dialect.read(ROOT, Path("chapter_optimization/momentum.md"), config.names)
-    notebooks = split.split(page, config, {name: "fp" for name in config.names})
+    notebooks = split.split(page, config.frameworks, {name: "fp" for name in config.names})
     for fw in config.frameworks:
         code = "\n".join(c.source for c in notebooks[fw.name].cells if c.cell_type == "code")
         assert f"from d2l import {fw.d2l_module} as d2l" in code
@@ -139,7 +164,7 @@ def test_merge_groups_like_d2lbook(tmp_path):
                           ":begin_tab:`mxnet`\nM\n:end_tab:\n\nOrtak.\n\n"
                           "```{.python .input}\n#@tab all\nc\n```\n\n```{.python .input}\n#@tab tensorflow\nd\n```\n")
     config = load(ROOT / "build.yml")
-    notebooks = split.split(page, config, {name: "fp" for name in config.names})
+    notebooks = split.split(page, config.frameworks, {name: "fp" for name in config.names})
     merged = merge.merge(page, notebooks, config)
     groups = [(c.metadata["d2l"]["tab"], c.metadata["d2l"]["group"], c.source) for c in merged.cells
               if c.cell_type == "code"]
@@ -152,15 +177,18 @@ def test_merge_groups_like_d2lbook(tmp_path):
 @pytest.mark.parametrize("edit, message", [
     (lambda t: t.replace("requirements/pytorch.txt", "requirements/nothing.txt"),
      r"frameworks.pytorch.requirements: .*nothing.txt does not exist"),
-    (lambda t: t.replace("    label: PyTorch\n", ""), r"frameworks.pytorch: missing key 'label'"),
+    (lambda t: t.replace("    label: PyTorch\n", ""), r"frameworks.pytorch.label: is missing"),
     (lambda t: t.replace("  tensorflow:\n", "  all:\n"), r"an identifier other than 'all'"),
-    (lambda t: t.replace("index: index.md", "index: nowhere.md"), r"index nowhere.md does not exist"),
+    (lambda t: t.replace("index: index.md", "index: nowhere.md"), r"book.index: .*nowhere.md does not exist"),
+    (lambda t: t.replace("  rtol: 0.05", "  rtol: 0.05\n  tolerance: 1"), r"agreement: unknown setting\(s\) tolerance"),
 ])
 def test_bad_build_yml_is_named(tmp_path, edit, message):
     import shutil
-    from bookbuild.config import ConfigError
     shutil.copytree(ROOT / "requirements", tmp_path / "requirements")
+    for data in ("d2l.bib", "d2l-tr-labels.tsv"):
+        shutil.copy(ROOT / data, tmp_path / data)
     (tmp_path / "index.md").write_text("# K\n")
     (tmp_path / "build.yml").write_text(edit((ROOT / "build.yml").read_text()))
-    with pytest.raises(ConfigError, match=message):
+    with pytest.raises(ConfigError, match=message) as error:
         load(tmp_path / "build.yml")
+    assert error.value.line                               # at its line of build.yml

@@ -1,22 +1,21 @@
-"""Stages 3-6 on small fixture books, with the real framework kernels."""
+"""Execute, cache, merge and render on small fixture books (cheap kernels, see conftest)."""
 from __future__ import annotations
 
-import json
 import re
 
 import pytest
 
-from bookbuild import pipeline
-from bookbuild.execute import ExecutionError
+from bookbuild import errors
 
 PAGE = """# Sayfa
 :label:`sec_page`
 
-Giriş, bkz. :numref:`sec_page`.
+Giriş, bkz. :numref:`sec_page` ve :numref:`sec_sgd`; :cite:`Polyak.1964`.
 
 ```{.python .input}
 #@tab all
-import sys
+import os, sys
+fw = os.environ["FIXTURE_FRAMEWORK"]
 print("shared", 6 * 7)
 ```
 
@@ -66,33 +65,37 @@ TensorFlow tartışması
 """
 
 
-def statuses(reports):
-    return {r.framework: r.status for r in reports if r.page == "ch/page.md"}
+def statuses(report, page="ch/page.md"):
+    return {r.framework: r.status for r in report.notebooks if r.page == page}
 
 
 def test_build_executes_each_framework_and_merges_into_tabs(make_book):
     book = make_book(PAGE)
-    reports = book.build()
-    assert statuses(reports) == {"mxnet": "executed", "pytorch": "executed", "tensorflow": "executed"}
+    report = book.build()
+    assert statuses(report) == {"mxnet": "executed", "pytorch": "executed", "tensorflow": "executed"}
     html = book.html("ch/page")
-    assert html.count('class="sphinx-tabs d2l-tabs') == 4      # shared output, own code, pytorch only, discussions
+    groups = html.count('class="sphinx-tabs d2l-tabs')
+    assert groups == 4      # shared output, own code, pytorch only, discussions
     for text in ("shared 42", "mxnet 3", "pytorch 2", "tensorflow 4",
                  "MXNet tartışması", "PyTorch tartışması", "TensorFlow tartışması"):
         assert text in html
     assert html.count("unseen") == 1                            # same code, no output: shown once, no tabs
     assert html.count("Bu kısmın") == 2                         # pytorch-only group: empty MXNet and TensorFlow panels
     assert "Traceback" not in html and ":numref:" not in html
-    report = json.loads(book.paths.report.read_text())
-    cells = {n["framework"]: n["cells"] for n in report["notebooks"] if n["page"] == "ch/page.md"}
+    cells = {n["framework"]: n["cells"] for n in book.report()["notebooks"] if n["page"] == "ch/page.md"}
     assert [c["status"] for c in cells["pytorch"]] == ["executed"] * 4
+    assert all(c["seconds"] is not None for c in cells["pytorch"])
     for download in ("page-mxnet.ipynb", "page-pytorch.ipynb", "page-tensorflow.ipynb"):
         assert download in html
 
 
-def test_cache_reexecutes_only_what_changed(make_book):
+def test_cache_reexecutes_only_what_changed_and_keeps_the_seconds(make_book):
     book = make_book(PAGE)
     book.build()
+    first = {n["framework"]: [c["seconds"] for c in n["cells"]] for n in book.report()["notebooks"]}
     assert set(statuses(book.build()).values()) == {"cached"}
+    again = {n["framework"]: [c["seconds"] for c in n["cells"]] for n in book.report()["notebooks"]}
+    assert again == first                                       # cached cells keep the seconds of their run
     book.write("ch/page.md", PAGE.replace("Ara metin.", "Değişen ara metin."))
     assert set(statuses(book.build()).values()) == {"cached"}    # a prose edit starts no kernel
     assert "Değişen ara metin." in book.html("ch/page")
@@ -101,49 +104,78 @@ def test_cache_reexecutes_only_what_changed(make_book):
     assert "pytorch 3" in book.html("ch/page")
 
 
-def test_failing_cell_stops_the_build_and_leaves_no_site(make_book):
+def test_a_failing_cell_names_its_line_and_keeps_the_last_good_site(make_book):
     book = make_book(PAGE)
     book.build()
-    assert (book.paths.site("html") / "index.html").exists()
+    before = book.html("ch/page")
     book.write("ch/page.md", PAGE.replace('print("tensorflow", 2 + 2)', 'print("tensorflow", 2 / 0)'))
-    with pytest.raises(ExecutionError) as error:
+    with pytest.raises(errors.ExecutionError) as error:
         book.build()
     message = str(error.value)
-    assert message.startswith("ch/page.md:25: [tensorflow] cell 2/3 failed: ZeroDivisionError: division by zero")
+    assert message.startswith("ch/page.md:26: [tensorflow] cell 2/3: ZeroDivisionError: division by zero"), message
     assert "make check TAB=tensorflow" in message and "\x1b[" not in message
-    assert not book.paths.site("html").exists()
-
-
-def test_unknown_reference_fails_the_render(make_book):
-    book = make_book("# Sayfa\n\nBkz. :numref:`sec_nowhere`.\n")
-    with pytest.raises(pipeline.BuildError, match="no site was left"):
-        book.build()
-    assert not book.paths.site("html").exists()
+    assert book.html("ch/page") == before                      # the last good site is kept
+    report = book.report()
+    assert report["status"] == "failed" and report["error"]["kind"] == "cell error"
+    failed = next(n for n in report["notebooks"] if n["framework"] == "tensorflow")
+    assert failed["status"] == "failed" and failed["cells"][-1] == {"number": 2, "line": 26, "status": "failed",
+                                                                    "seconds": failed["cells"][-1]["seconds"]}
+    # The frameworks that ran are cached: once the cell is fixed, the next build executes TensorFlow only.
+    book.write("ch/page.md", PAGE.replace('print("tensorflow", 2 + 2)', 'print("tensorflow", 2 * 2)'))
+    assert statuses(book.build()) == {"mxnet": "cached", "pytorch": "cached", "tensorflow": "executed"}
 
 
 def test_check_one_tab_then_merge_without_executing(make_book, tmp_path_factory):
     book = make_book(PAGE)
-    reports = book.build(only=["pytorch"], render_site=False)
-    assert statuses(reports) == {"pytorch": "executed"}
+    report = book.build("check", frameworks=("pytorch",))
+    assert statuses(report) == {"pytorch": "executed"}
     assert not book.paths.site("html").exists()
     for name in ("mxnet", "tensorflow"):
-        book.build(only=[name], render_site=False)
+        book.build("check", frameworks=(name,))
     executed = book.paths.executed
     assert sorted(p.name for p in executed.iterdir()) == ["mxnet", "pytorch", "tensorflow"]
 
     moved = tmp_path_factory.mktemp("artifacts")
     for framework in executed.iterdir():
         framework.rename(moved / framework.name)
-    reports = book.build(executed_dir=moved)
-    assert set(statuses(reports).values()) == {"loaded"}
+    report = book.build(executed_dir=moved)
+    assert set(statuses(report).values()) == {"loaded"}
     assert "pytorch 2" in book.html("ch/page") and "tensorflow 4" in book.html("ch/page")
 
     book.write("ch/page.md", PAGE.replace('print("pytorch", 1 + 1)', 'print("pytorch", 5)'))
-    with pytest.raises(pipeline.BuildError, match=r"pytorch/ch/page.ipynb: executed from other code"):
+    with pytest.raises(errors.SourceError, match=r"pytorch/ch/page.ipynb was executed from other code"):
         book.build(executed_dir=moved)
     (moved / "mxnet" / "ch" / "page.ipynb").unlink()
-    with pytest.raises(pipeline.BuildError, match=r"no executed mxnet notebook for ch/page.md"):
+    with pytest.raises(errors.BookErrors, match=r"no executed notebook .*mxnet/ch/page.ipynb"):
         book.build(executed_dir=moved)
+
+
+def test_shards_split_the_pages_of_a_framework(make_book):
+    pages = {f"ch/p{i}.md": f"# Sayfa {i}\n\n```{{.python .input}}\n#@tab all\nprint({i})\n```\n" for i in range(5)}
+    index = "# Deneme\n\n```toc\n" + "\n".join(f"ch/p{i}" for i in range(5)) + "\n```\n"
+    book = make_book("# Boş\n", **pages)
+    book.write("index.md", index)
+    executed = {}
+    for shard in ((1, 2), (2, 2)):
+        report = book.build("check", frameworks=("pytorch",), shard=shard)
+        executed[shard] = sorted(r.page for r in report.notebooks)
+    assert executed[(1, 2)] == ["ch/p0.md", "ch/p2.md", "ch/p4.md"]
+    assert executed[(2, 2)] == ["ch/p1.md", "ch/p3.md"]
+
+
+def test_jobs_run_kernels_side_by_side_fairly(make_book):
+    """With JOBS=3 and two pages, the first three kernels are one per framework (no framework starves)."""
+    pages = {f"ch/p{i}.md": f"# Sayfa {i}\n\n```{{.python .input}}\n#@tab all\nimport time; time.sleep(1)\n"
+                            f"print({i})\n```\n" for i in range(2)}
+    book = make_book("# Boş\n", **pages)
+    book.write("index.md", "# Deneme\n\n```toc\nch/p0\nch/p1\n```\n")
+    lines = []
+    from bookbuild import pipeline
+    config = book.config.with_options(jobs=3)
+    pipeline.build(config, pipeline.Options("check"), paths=book.paths, log=lines.append)
+    started = [re.match(r"\[(\w+)\] (\S+): executing", line).groups() for line in lines if ": executing" in line]
+    assert sorted(fw for fw, _ in started[:3]) == ["mxnet", "pytorch", "tensorflow"]
+    assert len(started) == 6
 
 
 SVG = '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><rect width="10" height="10"/></svg>\n'
@@ -159,5 +191,5 @@ def test_images_are_staged_numbered_and_checked(make_book):
     assert "Şekil 1.1" in html and "Bir kare" in html
     assert (book.paths.staging / "img" / "kare.svg").read_text() == SVG
     (book.root / "img" / "kare.svg").unlink()
-    with pytest.raises(pipeline.BuildError, match=r"ch/page.md:5: image ../img/kare.svg not found"):
+    with pytest.raises(errors.SourceError, match=r"ch/page.md:5: image ../img/kare.svg not found"):
         book.build()

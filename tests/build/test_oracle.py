@@ -56,6 +56,17 @@ d = 4
 #@tab pytorch
 e = 5
 ```
+
+```{.python .input}
+# @tab tensorflow
+f = 6
+```
+
+```{.python .input}
+g = 7
+#@tab mxnet, pytorch
+h = 8
+```
 """
 
 
@@ -70,7 +81,7 @@ def d2lbook_split(path: Path) -> dict[str, list[str]]:
 
 def our_split(root: Path, path: Path) -> dict[str, list[str]]:
     page = dialect.read(root, path, CONFIG.names)
-    notebooks = split.split(page, CONFIG, {name: "" for name in CONFIG.names})
+    notebooks = split.split(page, CONFIG.frameworks, {name: "" for name in CONFIG.names})
     return {name: [c.source for c in nb.cells if c.cell_type == "code"] for name, nb in notebooks.items()}
 
 

@@ -1,0 +1,165 @@
+"""Stage 5, render: a Sphinx extension for what the build puts around a page's content.
+
+* Under the title (``{d2l-page-tools}``, placed by the merge stage): a framework
+  chooser that sets every tab group of the page (shown once JavaScript runs), the
+  page's notebook for each framework and the book's PDF for each framework.
+* The readers' notebooks, written into the site with every reference and citation
+  resolved to text and links, as the page shows them: no raw d2lbook roles.
+* A meta description for search engines: the page's first paragraph.
+Other builders (LaTeX) get none of it.
+"""
+from __future__ import annotations
+
+import html
+import json
+import posixpath
+import re
+import shutil
+from pathlib import Path
+
+import nbformat
+from docutils import nodes
+from sphinx import addnodes
+from sphinx.util.docutils import SphinxDirective
+
+from bookbuild import references, tab_marks
+from bookbuild.dialect import CITATION, LABEL_LINE, REFERENCE, WIDTH_LINE
+
+
+class page_tools(nodes.General, nodes.Element):
+    """Holds {"notebooks": {framework: path}, "pdfs": {framework: path}}, paths relative to the site root."""
+
+
+class PageToolsDirective(SphinxDirective):
+    has_content = True
+
+    def run(self):
+        return [page_tools(files=json.loads("\n".join(self.content)))]
+
+
+def visit_page_tools(translator, node) -> None:
+    builder = translator.builder
+    here = posixpath.dirname(builder.get_target_uri(builder.current_docname))
+
+    def links(files: dict) -> str:
+        return " · ".join(f'<a class="reference download" href="{html.escape(posixpath.relpath(path, here or "."))}" '
+                          f'data-d2l-tab="{name}" download>{html.escape(label)}</a>'
+                          for name, label in builder.config.d2l_frameworks if (path := files.get(name)))
+
+    files = node["files"]
+    parts = []
+    if files["notebooks"]:
+        buttons = "".join(f'<button type="button" data-d2l-choose="{name}" aria-pressed="false">'
+                          f'{html.escape(label)}</button>' for name, label in builder.config.d2l_frameworks)
+        parts.append(f'<div class="d2l-chooser" role="group" aria-label="Kod çerçevesi" hidden>'
+                     f'<span class="d2l-chooser-label">Kod çerçevesi:</span> {buttons}</div>')
+    downloads = []
+    if files["notebooks"]:
+        downloads.append(f"Defter: {links(files['notebooks'])}")
+    if files["pdfs"]:
+        downloads.append(f"PDF: {links(files['pdfs'])}")
+    if downloads:
+        parts.append(f'<p class="d2l-downloads">İndir — {" — ".join(downloads)}</p>')
+    translator.body.append(f'<div class="d2l-page-tools">{"".join(parts)}</div>')
+    raise nodes.SkipNode
+
+
+def skip(translator, node) -> None:
+    raise nodes.SkipNode
+
+
+# --- the readers' notebooks -------------------------------------------------------------
+
+def _notebook_pages(app):
+    """(staged notebook, its page's docname, framework) for every staged download."""
+    staging = Path(app.srcdir) / "_notebooks"
+    for path in sorted(staging.rglob("*.ipynb")):
+        relative = path.relative_to(staging)
+        for name, _ in app.config.d2l_frameworks:
+            if relative.name.endswith(f"-{name}.ipynb"):
+                yield path, (relative.parent / relative.name[:-len(f"-{name}.ipynb")]).as_posix(), name
+
+
+def resolve_roles(text: str, app, docname: str, notebook_uri: str) -> str:
+    """d2lbook roles -> Markdown text and links, as the rendered page reads them."""
+    env, builder = app.env, app.builder
+    std = env.domains.standard_domain
+    table = references.published_labels(Path(app.config.d2l_published_labels)
+                                        if app.config.d2l_published_labels else None)
+    bib = references.bibliography(Path(app.config.bibtex_bibfiles[0]) if app.config.bibtex_bibfiles else None)
+    here = posixpath.dirname(notebook_uri)
+
+    def reference(match) -> str:
+        role, label = match.group(1), match.group(2).strip()
+        if role == "eqref":
+            node = addnodes.pending_xref("", refdomain="math", reftype="eq", reftarget=label, refexplicit=False)
+            found = env.domains["math"].resolve_xref(env, docname, builder, "eq", label, node, nodes.Text(""))
+            return found.astext() if found is not None else label
+        if label in std.labels:
+            target, anchor, title = std.labels[label]
+            published = table.get(label)
+            url = published.url(app.config.d2l_published_url) if published else \
+                posixpath.relpath(builder.get_target_uri(target), here or ".") + f"#{anchor}"
+            return f"[{title}]({url})"
+        if label in table:
+            return f"[{table[label].text}]({table[label].url(app.config.d2l_published_url)})"
+        return label
+
+    def citation(match) -> str:
+        keys = [k.strip() for k in match.group(1).split(",") if k.strip()]
+        return "(" + "; ".join(references.citation_text(bib[k]) if k in bib else k for k in keys) + ")"
+
+    lines = [line for line in text.split("\n") if not (LABEL_LINE.match(line) or WIDTH_LINE.match(line))]
+    return CITATION.sub(citation, REFERENCE.sub(reference, "\n".join(lines)))
+
+
+def write_notebooks(app, exception) -> None:
+    """`build-finished`: the readers' notebooks and the PDFs, into the site."""
+    if exception is not None or app.builder.format != "html":
+        return
+    out = Path(app.outdir)
+    for staged, docname, name in _notebook_pages(app):
+        nb = nbformat.read(staged, as_version=4)
+        uri = staged.relative_to(app.srcdir).as_posix()
+        for cell in nb.cells:
+            if cell.cell_type == "markdown":
+                cell.source = resolve_roles(cell.source, app, docname, uri)
+        target = out / uri
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(nbformat.writes(nb) + "\n", encoding="utf-8")
+    pdfs = Path(app.srcdir) / "_pdf"
+    if pdfs.is_dir():
+        shutil.copytree(pdfs, out / "_pdf", dirs_exist_ok=True)
+
+
+# --- a description for search engines ---------------------------------------------------
+
+def describe_page(app, pagename, templatename, context, doctree) -> None:
+    """`html-page-context`: the page's first paragraph of prose as its meta description."""
+    if doctree is None:
+        return
+    for paragraph in doctree.findall(nodes.paragraph):
+        if any(isinstance(a, (nodes.container, page_tools, nodes.table)) for a in _ancestors(paragraph)):
+            continue
+        text = re.sub(r"\s+", " ", paragraph.astext()).strip()
+        if len(text) >= 40:
+            if len(text) > 160:
+                text = text[:157].rsplit(" ", 1)[0] + " …"
+            context["metatags"] = context.get("metatags", "") + \
+                f'\n<meta name="description" content="{html.escape(text)}" />'
+            return
+
+
+def _ancestors(node):
+    while node.parent is not None:
+        node = node.parent
+        yield node
+
+
+def setup(app):
+    app.add_node(page_tools, html=(visit_page_tools, None), latex=(skip, None), text=(skip, None),
+                 man=(skip, None), texinfo=(skip, None))
+    app.add_directive(tab_marks.PAGE_TOOLS, PageToolsDirective)
+    app.connect("build-finished", write_notebooks)
+    app.connect("html-page-context", describe_page)
+    return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -1,0 +1,125 @@
+"""What the book's references point at, besides its own pages: the published
+edition's labels and the bibliography. Read by the read stage (to check every
+reference before any kernel starts) and by the render stage (to link them).
+
+The published edition's table (build.yml `book.published.labels`) is a TSV of
+`label, kind, page, title`; lines starting with `#` are comments (provenance).
+A published page's anchor for a label is what docutils makes of it: `sec_sgd`
+becomes `#sec-sgd`.
+"""
+from __future__ import annotations
+
+import csv
+import dataclasses
+import functools
+import re
+from pathlib import Path
+from urllib.parse import urljoin
+
+from bookbuild.errors import ConfigError
+
+WIDTH_ONLY = re.compile(r"^`?\d+(px|%|em)?`?$")
+KIND_WORDS = {"section": "bölüm", "figure": "şekil", "table": "tablo"}
+# d2l's label prefixes say what a label names more reliably than the table's kind column.
+PREFIX_KINDS = {"fig": "figure", "tab": "table", "table": "table", "sec": "section", "subsec": "section",
+                "chap": "section"}
+
+
+@dataclasses.dataclass(frozen=True)
+class PublishedLabel:
+    label: str
+    kind: str
+    page: str      # the page's path on the published site, e.g. chapter_optimization/sgd.html
+    title: str     # its heading or caption, cleaned of d2l's markup; may be ""
+
+    def url(self, base: str) -> str:
+        return urljoin(base, self.page) + "#" + anchor(self.label)
+
+    @property
+    def text(self) -> str:
+        """What a reference to it reads: its title, or what it is when the table has none."""
+        kind = PREFIX_KINDS.get(self.label.split("_", 1)[0], self.kind)
+        return self.title or f"yayımlanmış baskıdaki {KIND_WORDS.get(kind, 'bölüm')}"
+
+
+def anchor(label: str) -> str:
+    """docutils' id of a label (`sec_sgd` -> `sec-sgd`)."""
+    return re.sub(r"[^a-z0-9]+", "-", label.lower()).strip("-")
+
+
+def _clean_title(title: str) -> str:
+    """d2l's "[**emphasis for Colab**]" markup and stray width specs are not titles."""
+    title = re.sub(r"\[\*\*(.*?)\*\*\]", r"\1", title).replace("**", "").strip()
+    return "" if WIDTH_ONLY.match(title) else title
+
+
+@functools.lru_cache(maxsize=4)
+def published_labels(path: Path | None) -> dict[str, PublishedLabel]:
+    if path is None:
+        return {}
+    table = {}
+    with open(path, encoding="utf-8", newline="") as rows:
+        lines = (line for line in rows if line.strip() and not line.startswith("#"))
+        for number, row in enumerate(csv.DictReader(lines, delimiter="\t", quoting=csv.QUOTE_NONE), 2):
+            if not row.get("label") or not row.get("page"):
+                raise ConfigError(f"row {number} has no label or page", path=path,
+                                  fix="each row is: label, kind, page, title (tab-separated)")
+            table[row["label"]] = PublishedLabel(row["label"], row.get("kind") or "section", row["page"],
+                                                 _clean_title(row.get("title") or ""))
+    return table
+
+
+@functools.lru_cache(maxsize=4)
+def bibliography(path: Path | None):
+    """The BibTeX entries by key (pybtex), or {} when the book has no bibliography."""
+    if path is None:
+        return {}
+    from pybtex.database import parse_file
+    from pybtex.exceptions import PybtexError
+    try:
+        return dict(parse_file(str(path), bib_format="bibtex").entries)
+    except (PybtexError, UnicodeDecodeError) as err:
+        raise ConfigError(f"cannot be read as BibTeX: {err}", path=path) from None
+
+
+def citation_text(entry) -> str:
+    """A Turkish author–year citation: "Goh, 2017", "Flammarion ve Bach, 2015", "Sutskever vd., 2013"."""
+    people = entry.persons.get("author") or entry.persons.get("editor") or []
+    names = [" ".join(p.last_names) or " ".join(p.first_names) for p in people]
+    year = entry.fields.get("year", "t.y.")
+    if not names:
+        return year
+    if len(names) == 1:
+        who = names[0]
+    elif len(names) == 2:
+        who = f"{names[0]} ve {names[1]}"
+    else:
+        who = f"{names[0]} vd."
+    return f"{who}, {year}".replace("{", "").replace("}", "")
+
+
+# --- render stage: a Sphinx extension -------------------------------------------------
+
+def link_published(app, env, node, contnode):
+    """`missing-reference`: a label of the published edition, not of this build (the read stage has
+    checked that every label is in one of the two), links to its page there, with its title as text."""
+    from docutils import nodes
+
+    if node.get("refdomain") != "std" or node.get("reftype") not in ("ref", "numref"):
+        return None
+    table = published_labels(Path(app.config.d2l_published_labels) if app.config.d2l_published_labels else None)
+    found = table.get(node.get("reftarget"))
+    if found is None:
+        return None
+    reference = nodes.reference("", "", internal=False, classes=["d2l-published"],
+                                refuri=found.url(app.config.d2l_published_url),
+                                reftitle=f"{found.text} (yayımlanmış baskı)")
+    reference += nodes.inline(found.text, found.text)
+    return reference
+
+
+def setup(app):
+    app.add_config_value("d2l_published_url", "", "env", types=[str])
+    app.add_config_value("d2l_published_labels", "", "env", types=[str])   # path of the label table
+    app.connect("missing-reference", link_published)
+    return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -1,0 +1,167 @@
+"""Stage 5, render: Sphinx over the staged pages -> the site (or LaTeX for the PDFs).
+
+Sphinx renders into a new folder, with a copy of its doctrees; only when it
+succeeds do they replace `_build/html` and the doctrees. A failed or interrupted
+render leaves the last good site where it was. Writing every page into an empty
+folder (Sphinx re-reads only the pages that changed) makes a render depend only
+on what it renders, not on the build's history: the same staged pages give the
+same bytes, search index included.
+
+Warnings are errors. They are reported at the chapter's own file and line: each
+merged notebook records which source lines its cells came from (tab_marks).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import sys
+from pathlib import Path
+
+from bookbuild import tab_marks
+from bookbuild.config import ROOT, BookConfig, Paths
+from bookbuild.errors import Interrupted, RenderError
+
+# What a render reads besides the staged pages: the site's configuration and code.
+RENDER_INPUTS = ("conf.py", "static", "templates", "locale", "bookbuild")
+NOTEBOOK_LINE = re.compile(r"(?P<path>\S+?\.ipynb):(?P<line>\d+):")
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def sphinx_settings(config: BookConfig) -> dict:
+    """The book's settings (build.yml) as Sphinx configuration values; conf.py holds the rest."""
+    book = config.book
+    return {
+        "project": book.title,
+        "html_title": book.title,
+        "author": ", ".join(book.authors),
+        "copyright": book.copyright,
+        "d2l_frameworks": [(fw.name, fw.label) for fw in config.frameworks],
+        "d2l_tab": config.default_tab,
+        "d2l_published_url": book.published_url,
+        "d2l_published_labels": str(book.published_labels or ""),
+        "bibtex_bibfiles": [str(book.bibliography)] if book.bibliography else [],
+    }
+
+
+class SourceWarnings:
+    """Sphinx's warning stream, rewritten to point at the sources and kept for the error message."""
+
+    def __init__(self, staging: Path, out=sys.stderr):
+        self.staging, self.out, self.lines, self._partial = staging, out, [], ""
+        self._maps: dict[str, dict] = {}
+
+    def write(self, text: str) -> int:
+        self._partial += text
+        *complete, self._partial = self._partial.split("\n")
+        for line in complete:
+            line = self.to_source(ANSI.sub("", line))
+            if line.strip():
+                self.lines.append(line)
+                self.out.write(line + "\n")
+        return len(text)
+
+    def flush(self) -> None:
+        self.out.flush()
+
+    def to_source(self, line: str) -> str:
+        found = NOTEBOOK_LINE.search(line)
+        if found and (source := self._source_of(found.group("path"))):
+            cell, offset = divmod(int(found.group("line")), 10000)   # myst-nb: (cell index + 1) * 10000 + 1 + offset
+            lines = source["lines"][cell - 1] if 0 < cell <= len(source["lines"]) else [None]
+            number = lines[min(max(offset - 1, 0), len(lines) - 1)] if lines else None
+            line = line[:found.start()] + f"{source['path']}:{number}:" + line[found.end():]
+        return line.replace(str(self.staging) + os.sep, "")
+
+    def _source_of(self, path: str) -> dict | None:
+        if path not in self._maps:
+            try:
+                self._maps[path] = json.loads(Path(path).read_text(encoding="utf-8"))["metadata"][tab_marks.SOURCE_KEY]
+            except (OSError, ValueError, KeyError):
+                self._maps[path] = None
+        return self._maps[path]
+
+
+def fingerprint(paths: Paths, builder: str, overrides: dict) -> str:
+    """Everything a render reads: the staged pages, the settings and the site's own code."""
+    digest = hashlib.sha256(json.dumps([builder, overrides], sort_keys=True, default=str).encode())
+    files = sorted(p for p in paths.staging.rglob("*") if p.is_file())
+    for name in RENDER_INPUTS:
+        files += sorted(p for p in [ROOT / name, *(ROOT / name).rglob("*")]
+                        if p.is_file() and p.suffix not in (".pyc", ".mo") and p.name != "sphinx.js")
+    files += [Path(f) for f in overrides.get("bibtex_bibfiles", [])]
+    for path in files:
+        digest.update(str(path).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+def _replace(new: Path, target: Path) -> None:
+    """Put `new` where `target` is, in two renames: the old one is never missing for long."""
+    old = target.with_name(target.name + ".old")
+    shutil.rmtree(old, ignore_errors=True)
+    if target.exists():
+        target.rename(old)
+    new.rename(target)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def render(config: BookConfig, paths: Paths, builder: str = "html", overrides: dict | None = None,
+           site: Path | None = None, log=print) -> Path:
+    """Sphinx with `builder` over the staging folder into `site` (default _build/<builder>)."""
+    from sphinx.application import Sphinx  # imported late: `make check` never renders
+    from sphinx.errors import SphinxError
+    from sphinx.util import console
+    from sphinx.util.docutils import docutils_namespace, patch_docutils
+
+    site = site or paths.site(builder)
+    overrides = {**sphinx_settings(config), **(overrides or {})}
+    name = site.relative_to(paths.out).as_posix().replace("/", "-")
+    doctrees = paths.doctrees / name
+    stamp, wanted = paths.doctrees / f"{name}.rendered", fingerprint(paths, builder, overrides)
+    if site.is_dir() and stamp.is_file() and stamp.read_text() == wanted:
+        log(f"[render] {site.relative_to(paths.out.parent)}: nothing changed")
+        return site
+    new_site, new_doctrees = site.with_name(site.name + ".new"), doctrees.with_name(doctrees.name + ".new")
+    for folder in (new_site, new_doctrees):
+        shutil.rmtree(folder, ignore_errors=True)
+    if doctrees.is_dir():
+        shutil.copytree(doctrees, new_doctrees)
+    if not getattr(sys.stderr, "isatty", lambda: False)():
+        console.nocolor()   # no colour codes in logs written to files
+    log(f"[render] sphinx {builder} -> {site.relative_to(paths.out.parent)}")
+    warnings = SourceWarnings(paths.staging)
+    kept = "the last good site is kept" if site.is_dir() else "there is no site yet"
+    try:
+        # As sphinx-build does it: a clean docutils registry for every build in this process.
+        with patch_docutils(ROOT), docutils_namespace():
+            app = Sphinx(str(paths.staging), str(ROOT), str(new_site), str(new_doctrees), builder,
+                         confoverrides=overrides, status=None, warning=warnings, warningiserror=True,
+                         verbosity=0)
+            app.build()
+        failure = None if app.statuscode == 0 else "the warnings above are errors"
+    except KeyboardInterrupt:
+        _discard(new_site, new_doctrees)
+        raise Interrupted(f"the render was interrupted; {kept}") from None
+    except (SphinxError, Exception) as err:   # Sphinx's own and its extensions' errors
+        failure = f"{type(err).__name__}: {warnings.to_source(str(err))}"
+    if failure:
+        _discard(new_site, new_doctrees)
+        first = warnings.lines[0] if warnings.lines else failure
+        found = re.match(r"(?P<path>[^\s:]+):(?P<line>\d+|None): (?:WARNING|ERROR|CRITICAL): (?P<msg>.*)", first)
+        detail = "\n".join(warnings.lines[1:6] + ([failure] if warnings.lines else []))
+        if found:
+            raise RenderError(found.group("msg"), path=found.group("path"),
+                              line=int(found.group("line")) if found.group("line").isdigit() else None,
+                              detail=detail, fix=f"correct the source at that line; {kept} in {site}")
+        raise RenderError(f"Sphinx could not render the book: {first}", detail=detail, fix=f"{kept} in {site}")
+    _replace(new_site, site)
+    _replace(new_doctrees, doctrees)
+    stamp.write_text(wanted)
+    return site
+
+
+def _discard(*folders: Path) -> None:
+    for folder in folders:
+        shutil.rmtree(folder, ignore_errors=True)
