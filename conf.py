@@ -21,7 +21,8 @@ extensions = [
     "bookbuild.page_tools",    # framework chooser, downloads, PDFs, readers' notebooks, meta description
     "bookbuild.references",    # labels of the published edition
     "bookbuild.figures",       # alt text and size of executed figures
-    "bookbuild.turkish",       # Turkish docutils labels
+    "bookbuild.typeset_math",  # every display equation numbered; math typeset to SVG at build time
+    "bookbuild.turkish",       # Turkish docutils labels, search and browser catalog
 ]
 
 # Pages arrive executed: myst-nb only renders.
@@ -33,6 +34,7 @@ myst_dmath_double_inline = True
 numfig = True
 numfig_format = {"figure": "Şekil %s", "table": "Tablo %s", "code-block": "Liste %s", "section": "Bölüm %s"}
 # Every display equation is numbered, as in the published edition: (1.1.1), (1.1.2), ...
+# (for MyST's $$ too: bookbuild/typeset_math.py)
 math_number_all = True
 math_numfig = True
 numfig_secnum_depth = 2
@@ -49,11 +51,21 @@ copybutton_selector = "div.cell_input div.highlight pre"
 copybutton_exclude = ".linenos, .gp, .go"
 
 sphinx_tabs_disable_tab_closing = True
+sphinx_tabs_disable_css_loading = True   # static/d2l.css styles the tabs in the theme's colours
 
-html_theme = "alabaster"
+# Furo: chosen by what we measured (weight, accessibility, phone layout; see README). Configured,
+# not rebuilt: templates/page.html only puts its English strings through the catalog.
+html_theme = "furo"
+html_theme_options = {
+    "top_of_page_buttons": [],          # no "view source" / "edit": readers get notebooks and PDFs instead
+    "navigation_with_keys": True,
+    "light_css_variables": {"color-brand-primary": "#1f5f8b", "color-brand-content": "#1f5f8b"},
+    "dark_css_variables": {"color-brand-primary": "#6cb4e4", "color-brand-content": "#6cb4e4"},
+}
+html_show_sphinx = False
 html_static_path = [str(ROOT / "static")]
 html_css_files = ["d2l.css"]
-html_js_files = ["d2l-tabs.js"]
+html_js_files = [("d2l.js", {"defer": "defer"})]
 html_search_language = "tr"
 html_last_updated_fmt = None
 html_show_sourcelink = False

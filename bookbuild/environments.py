@@ -105,11 +105,49 @@ def ensure(name: str, requirements: Path, editable_d2l: bool) -> bool:
 
 
 BUILD_REQUIREMENTS = (ROOT / "requirements.txt",)
+# Node.js tools, each an npm package pinned by its package-lock.json, installed into .envs/<name>.
+NODE_PACKAGES = {"mathjax": ROOT / "bookbuild" / "mathjax"}   # the build's: math typeset to SVG
+AUDIT_PACKAGE = ROOT / "tests" / "audit"                        # the tests' and `make audit`'s: axe, Lighthouse
+
+
+def node_modules(name: str) -> Path:
+    return ENVS / name / "node_modules"
+
+
+def ensure_node(name: str, package: Path) -> bool:
+    """`npm ci` of `package` (its package.json and package-lock.json) into .envs/<name>, unless
+    it is up to date. Only the npm registry is used; the lock file pins every version."""
+    files = [package / "package.json", package / "package-lock.json"]
+    wanted = requirements_hash(*files)
+    if installed_hash(name) == wanted and node_modules(name).is_dir():
+        return False
+    if not shutil.which("npm"):
+        raise _problem(f"Node.js and npm are needed for {package.relative_to(ROOT)}",
+                       fix="install Node.js 18 or newer (Debian: apt-get install nodejs npm)")
+    target, log_path = ENVS / name, ENVS / f"{name}.log"
+    say(f"[env] {name}: npm ci {package.relative_to(ROOT)} (log: {log_path.relative_to(ROOT) if log_path.is_relative_to(ROOT) else log_path})")
+    shutil.rmtree(target, ignore_errors=True)
+    target.mkdir(parents=True)
+    for file in files:
+        shutil.copy(file, target / file.name)
+    with open(log_path, "w") as log:
+        try:
+            _run(["npm", "ci", "--no-audit", "--no-fund", "--prefix", target], log)
+        except subprocess.CalledProcessError:
+            shutil.rmtree(target, ignore_errors=True)
+            raise _problem(f"environment {name}: `npm ci` failed", path=log_path,
+                           detail="".join(log_path.read_text().splitlines(True)[-15:]),
+                           fix=f"correct {package.relative_to(ROOT)}/package-lock.json (or the network) "
+                               "and run `make env` again") from None
+    (target / STAMP).write_text(json.dumps({"requirements_hash": wanted}))
+    return True
 
 
 def stale(config, names) -> list[str]:
     """Which of these environments ("build" or a framework's `environment`) differ from their requirements."""
     wanted = {"build": requirements_hash(*BUILD_REQUIREMENTS),
+              **{name: requirements_hash(package / "package.json", package / "package-lock.json")
+                 for name, package in NODE_PACKAGES.items()},
               **{fw.environment: requirements_hash(fw.requirements) for fw in config.frameworks if fw.requirements}}
     return [name for name in dict.fromkeys(names) if installed_hash(name) != wanted.get(name, installed_hash(name))]
 
@@ -215,11 +253,15 @@ def ensure_frameworks(config, only: list[str] | None = None) -> None:
 def main(argv: list[str]) -> int:
     """`python -m bookbuild.environments build` makes the build environment on a bare Python;
     `... frameworks [NAME ...]` (run inside it) makes the framework environments;
-    `... oracle` makes the test-only d2lbook environment."""
+    `... oracle` makes the test-only d2lbook environment; `... audit` the test-only npm tools."""
     from bookbuild.errors import BookError
     try:
         if argv[:1] == ["build"]:
             ensure("build", *BUILD_REQUIREMENTS, editable_d2l=False)
+            for name, package in NODE_PACKAGES.items():
+                ensure_node(name, package)
+        elif argv[:1] == ["audit"]:   # test-only: axe-core and Lighthouse
+            ensure_node("audit", AUDIT_PACKAGE)
         elif argv[:1] == ["oracle"]:  # test-only: d2lbook, to check our split against its own
             ensure("d2lbook", ROOT / "requirements" / "d2lbook-oracle.txt", editable_d2l=False)
         elif argv[:1] == ["frameworks"]:

@@ -52,7 +52,7 @@ def visit_page_tools(translator, node) -> None:
         buttons = "".join(f'<button type="button" data-d2l-choose="{name}" aria-pressed="false">'
                           f'{html.escape(label)}</button>' for name, label in builder.config.d2l_frameworks)
         parts.append(f'<div class="d2l-chooser" role="group" aria-label="Kod çerçevesi" hidden>'
-                     f'<span class="d2l-chooser-label">Kod çerçevesi:</span> {buttons}</div>')
+                     f'<span class="d2l-chooser-label">Çerçeve:</span> {buttons}</div>')
     downloads = []
     if files["notebooks"]:
         downloads.append(f"Defter: {links(files['notebooks'])}")
@@ -156,7 +156,41 @@ def _ancestors(node):
         yield node
 
 
+# Inline in <head>, before anything is drawn: the reader's framework, from ?tab= (any case; an
+# unknown value is ignored and not saved) or from the saved choice; the other frameworks'
+# panels are hidden from the first paint on. static/d2l.js takes over once the page is parsed.
+EARLY_TAB_SCRIPT = """(function () {
+  var names = %(names)s, labels = %(labels)s, chosen = null, saved = null;
+  var wanted = (new URLSearchParams(window.location.search).get("tab") || "").toLowerCase();
+  for (var i = 0; i < names.length; i++) {
+    if (wanted && (names[i].toLowerCase() === wanted || labels[i].toLowerCase() === wanted)) chosen = names[i];
+  }
+  try {
+    if (chosen) window.localStorage.setItem("d2l-tab", chosen);
+    else saved = window.localStorage.getItem("d2l-tab");
+  } catch (e) { /* private mode: no memory */ }
+  if (!chosen && names.indexOf(saved) >= 0) chosen = saved;
+  window.d2lTab = {chosen: chosen};
+  if (!chosen) return;
+  var style = document.createElement("style");
+  style.id = "d2l-tab-early";
+  style.textContent = '.d2l-tabs .sphinx-tabs-panel[data-d2l-tab]:not([data-d2l-tab="' + chosen + '"])' +
+    '{display:none!important}.d2l-tabs .sphinx-tabs-panel[data-d2l-tab="' + chosen + '"]{display:block!important}';
+  document.head.appendChild(style);
+})();"""
+
+
+def add_early_tab_script(app) -> None:
+    """`builder-inited`: the early script, with the frameworks of build.yml."""
+    if app.builder.format != "html" or not app.config.d2l_frameworks:
+        return
+    names, labels = zip(*app.config.d2l_frameworks)
+    app.add_js_file(None, body=EARLY_TAB_SCRIPT % {"names": json.dumps(names), "labels": json.dumps(labels)},
+                    priority=100)
+
+
 def setup(app):
+    app.connect("builder-inited", add_early_tab_script)
     app.add_node(page_tools, html=(visit_page_tools, None), latex=(skip, None), text=(skip, None),
                  man=(skip, None), texinfo=(skip, None))
     app.add_directive(tab_marks.PAGE_TOOLS, PageToolsDirective)

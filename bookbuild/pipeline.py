@@ -56,7 +56,8 @@ def build(config: BookConfig, options: Options = Options(), paths: Paths | None 
 
 def _stages(config: BookConfig, options: Options, paths: Paths, report: BuildReport, log) -> None:
     frameworks = [config.framework(name) for name in options.frameworks] or list(config.frameworks)
-    needed = ["build"] + ([] if options.executed_dir else [fw.environment for fw in frameworks])
+    needed = ["build", *environments.NODE_PACKAGES] + ([] if options.executed_dir else
+                                                       [fw.environment for fw in frameworks])
     if outdated := environments.stale(config, needed):
         raise EnvironmentProblem(f"environment(s) {', '.join(outdated)} missing or older than their "
                                  "requirement files")

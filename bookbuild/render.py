@@ -149,7 +149,8 @@ def render(config: BookConfig, paths: Paths, builder: str = "html", overrides: d
     if failure:
         _discard(new_site, new_doctrees)
         first = warnings.lines[0] if warnings.lines else failure
-        found = re.match(r"(?P<path>[^\s:]+):(?P<line>\d+|None): (?:WARNING|ERROR|CRITICAL): (?P<msg>.*)", first)
+        found = re.search(r"(?P<path>[^\s:()]+):(?P<line>\d+|None): (?:(?:WARNING|ERROR|CRITICAL): )?(?P<msg>.*)",
+                          first)
         detail = "\n".join(warnings.lines[1:6] + ([failure] if warnings.lines else []))
         if found:
             raise RenderError(found.group("msg"), path=found.group("path"),

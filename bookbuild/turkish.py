@@ -1,14 +1,24 @@
-"""Render-stage helper: Turkish for docutils, which ships no Turkish module.
+"""Render-stage helper: a Sphinx extension that makes the site Turkish where Sphinx is not yet.
 
-Sphinx's own interface strings and search are Turkish with ``language = "tr"``;
-docutils' few generated labels (admonitions, contents, bibliographic fields)
-come from this module, registered as ``docutils.languages.tr``. Directive and
-role names stay English (``docutils.parsers.rst.languages.tr`` maps none).
+* docutils ships no Turkish module: its few generated labels (admonitions,
+  contents, bibliographic fields) come from `labels`, registered as
+  ``docutils.languages.tr``. Directive and role names stay English.
+* Search folds case by Turkish rules (İ→i, I→ı) in the index and in the query, so
+  "DIŞBÜKEY" finds what "dışbükey" finds. Sphinx lower-cases with the default
+  rules (I→i, İ→i̇) on both sides.
+* The browser's message catalog (translations.js): Sphinx's Turkish one leaves
+  the search result count empty and its plural rule returns a boolean, which
+  breaks every search that finds something. The catalog is written anew from
+  Sphinx's Turkish messages and ours (locale/tr/LC_MESSAGES/sphinx.po), with a
+  plural rule that returns an index.
 """
 from __future__ import annotations
 
+import json
+import re
 import sys
 import types
+from pathlib import Path
 
 labels = {
     "author": "Yazar", "authors": "Yazarlar", "organization": "Kurum", "address": "Adres",
@@ -23,14 +33,68 @@ bibliographic_fields = {turkish.lower(): field for field, turkish in labels.item
                                      "revision", "status", "date", "copyright", "dedication", "abstract")}
 author_separators = [";", ","]
 
+PLURAL_RULE = "n == 1 ? 0 : 1"   # an index into (singular, plural), as Sphinx's ngettext needs
 
-def register() -> None:
+
+def turkish_lower(text: str) -> str:
+    return text.replace("I", "ı").replace("İ", "i").lower()
+
+
+def register_docutils_language() -> None:
     sys.modules.setdefault("docutils.languages.tr", sys.modules[__name__])
     rst = types.ModuleType("docutils.parsers.rst.languages.tr")
     rst.directives, rst.roles = {}, {}
     sys.modules.setdefault("docutils.parsers.rst.languages.tr", rst)
 
 
+def search_language():
+    from sphinx.search.tr import SearchTurkish
+
+    class TurkishSearch(SearchTurkish):
+        """Sphinx's Turkish search, with Turkish case folding on both sides."""
+        # Replaces searchtools.js's splitQuery: the query's words, lower-cased by Turkish rules.
+        js_splitter_code = ("function splitQuery(query) {\n"
+                            "  return query.toLocaleLowerCase('tr')\n"
+                            "    .split(/[^\\p{Letter}\\p{Number}_\\p{Emoji_Presentation}]+/gu)\n"
+                            "    .filter((term) => term);\n"
+                            "}")
+
+        def stem(self, word: str) -> str:
+            return self.stemmer.stemWord(turkish_lower(word))
+
+    return TurkishSearch
+
+
+def write_browser_catalog(app, config) -> None:
+    """`config-inited`: locale/tr/LC_MESSAGES/sphinx.js, which Sphinx serves as translations.js."""
+    from babel.messages.pofile import read_po
+    from sphinx import package_dir
+
+    if config.language != "tr":
+        return
+    theirs = Path(package_dir, "locale", "tr", "LC_MESSAGES", "sphinx.js").read_text(encoding="utf-8")
+    catalog = json.loads(re.search(r"addTranslations\((.*)\);", theirs, re.S).group(1))
+    messages = {k: v for k, v in catalog["messages"].items() if v and v != ["", ""]}
+    for folder in config.locale_dirs:
+        po = Path(app.confdir, folder, "tr", "LC_MESSAGES", "sphinx.po")
+        if po.is_file():
+            with open(po, "rb") as source:
+                for message in read_po(source):
+                    if message.id and message.string and any(message.string if isinstance(message.string, tuple)
+                                                              else [message.string]):
+                        key = message.id[0] if isinstance(message.id, tuple) else message.id
+                        messages[key] = list(message.string) if isinstance(message.string, tuple) else message.string
+            target = po.with_suffix(".js")
+            text = ("Documentation.addTranslations(" + json.dumps(
+                {"locale": "tr", "messages": dict(sorted(messages.items())), "plural_expr": PLURAL_RULE},
+                ensure_ascii=False, indent=1) + ");\n")
+            if not target.is_file() or target.read_text(encoding="utf-8") != text:
+                target.write_text(text, encoding="utf-8")
+            return
+
+
 def setup(app):
-    register()
+    register_docutils_language()
+    app.add_search_language(search_language())
+    app.connect("config-inited", write_browser_catalog)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -1,0 +1,207 @@
+#!/usr/bin/env node
+// typeset.mjs — typeset a whole book's TeX at build time with MathJax 3 (SVG output),
+// so that the published pages need no math JavaScript at all.
+//
+// Interface (one call per build, as a subprocess of the Python build):
+//
+//   stdin   {"pages": {"<page>": [{"tex": "...", "display": true|false}, ...], ...}}
+//   stdout  {"pages": {"<page>": {"formulas": ["<html>", ...], "defs": "<html>"}}, "css": "..."}
+//           formulas[i] is the HTML for the i-th input formula of that page (one
+//           <mjx-container> element); defs is an inline, hidden <svg> holding the glyph
+//           shapes that page's formulas <use> (put it once anywhere in the page body), or ""
+//           for a page without math; css is the style sheet for the whole site.
+//   exit 0  on success.
+//   exit 1  on the first TeX error; stdout is then empty and stderr holds one JSON
+//           document {"page": ..., "index": ..., "tex": ..., "error": "<TeX error message>"}
+//           (index is 0-based within the page's list) so the caller can point at the source.
+//   exit 2  on unusable input (not JSON / wrong shape); stderr holds {"error": "..."}.
+//
+// The settings were measured against the alternatives (font cache local/none, an aria-label
+// instead of MathML, fewer packages) when this was written: one font cache per page (its glyph
+// shapes are sent once, in `defs`), MathJax's assistive MathML for screen readers, and "slim"
+// output without the attributes only MathJax's own browser JavaScript reads.
+//
+// mathjax-full is loaded from NODE_MODULES: the build installs it, pinned by package-lock.json,
+// into .envs/mathjax/node_modules (ES modules do not look at NODE_PATH).
+
+import {join} from 'node:path';
+import {pathToFileURL} from 'node:url';
+
+const MODULES = process.env.NODE_MODULES || join(process.cwd(), 'node_modules');
+const load = (path) => import(pathToFileURL(join(MODULES, 'mathjax-full', 'js', path)).href);
+const {mathjax} = await load('mathjax.js');
+const {TeX} = await load('input/tex.js');
+const {SVG} = await load('output/svg.js');
+const {liteAdaptor} = await load('adaptors/liteAdaptor.js');
+const {RegisterHTMLHandler} = await load('handlers/html.js');
+const {AssistiveMmlHandler} = await load('a11y/assistive-mml.js');
+const {AllPackages} = await load('input/tex/AllPackages.js');
+
+// Every TeX package mathjax-full ships, but 'noerrors' and 'noundefined': with them MathJax
+// would quietly render a bad formula (as its source, or an unknown macro in red) instead of
+// reporting it. ('require' and 'autoload' need the browser's component loader: not here.)
+const PACKAGES = AllPackages.filter((name) => name !== 'noerrors' && name !== 'noundefined');
+
+// Extra CSS for the static output, appended to MathJax's own style sheet.
+const EXTRA_CSS = `
+/* typeset.mjs: display math is a block that scrolls sideways inside its own box when it is
+   wider than the column (phones); it does not widen the page. It is a new block formatting
+   context, so it also sits beside Sphinx's floated span.eqno instead of running under it. */
+mjx-container[jax="SVG"][display="true"] {
+  overflow-x: auto;
+  overflow-y: hidden;
+  max-width: 100%;
+  padding: 1px 0;
+}
+/* The visually hidden MathML must not make that box scroll vertically: fit it to the box. */
+mjx-container[jax="SVG"][display="true"] > mjx-assistive-mml { bottom: 0; }
+`;
+
+// ---------------------------------------------------------------------------------------
+// MathJax set-up
+// ---------------------------------------------------------------------------------------
+
+// A DOM-less adaptor: MathJax builds its output as a light-weight tree we serialise.
+const adaptor = liteAdaptor();
+const handler = RegisterHTMLHandler(adaptor);
+// Assistive MathML: every formula also carries a visually hidden <mjx-assistive-mml><math>
+// copy that screen readers read (and the svg gets aria-hidden="true").
+AssistiveMmlHandler(handler);
+
+// The TeX error of the formula being converted (formatError is called instead of throwing).
+let texError = null;
+
+/**
+ * One MathJax document (and fresh input/output jax) per page: each page starts, like a page
+ * loaded in the browser, with no \newcommand definitions from other pages and an empty
+ * global font cache, so the page's <defs> hold exactly the glyphs that page uses.
+ */
+function newDocument() {
+  const tex = new TeX({
+    packages: PACKAGES,
+    // Keep MathJax's merror node (so output is well-formed) but remember the message.
+    formatError(jax, err) {
+      texError = texError || err.message;
+      return jax.formatError(err);
+    },
+  });
+  const svg = new SVG({
+    fontCache: 'global',
+    // No <title>s: speech comes from the assistive MathML instead.
+    internalSpeechTitles: false,
+  });
+  const html = mathjax.document('', {InputJax: tex, OutputJax: svg});
+  return {tex, svg, html};
+}
+
+// ---------------------------------------------------------------------------------------
+// Post-processing of one formula's container
+// ---------------------------------------------------------------------------------------
+
+// Slimming. MathJax's SVG carries attributes that only its in-browser JavaScript (menu,
+// explorer, re-rendering) reads: data-mml-node on every <g>, data-c on every glyph <use>,
+// data-mjx-texclass, and xmlns attributes (not needed for SVG/MathML inline in HTML). We ship
+// no MathJax JS, so they are dropped, except the data-mml-node values MathJax's style sheet
+// selects on (read from the sheet itself: merror, mtable, maction in 3.2.2). A <g> left
+// without attributes is then a no-op and is replaced by its children (unless its parent is
+// one of those styled nodes, whose CSS uses "> g > ..." selectors).
+const MATHJAX_CSS = (() => {
+  const {svg, html} = newDocument();
+  return adaptor.textContent(svg.styleSheet(html));
+})();
+const STYLED_NODES = new Set([...MATHJAX_CSS.matchAll(/data-mml-node="([^"]+)"/g)].map((m) => m[1]));
+
+function slim(node) {
+  if (adaptor.kind(node) === '#text' || adaptor.kind(node) === '#comment') return;
+  const kind = adaptor.kind(node);
+  for (const name of ['xmlns', 'xmlns:xlink', 'data-mjx-texclass']) adaptor.removeAttribute(node, name);
+  const mml = adaptor.getAttribute(node, 'data-mml-node');
+  if (mml && !STYLED_NODES.has(mml)) adaptor.removeAttribute(node, 'data-mml-node');
+  if (kind === 'use') adaptor.removeAttribute(node, 'data-c');   // CSS rule rewritten below
+  for (const child of [...adaptor.childNodes(node)]) slim(child);
+  const parent = adaptor.parent(node);
+  if (kind === 'g' && adaptor.allAttributes(node).length === 0 && parent
+      && !STYLED_NODES.has(adaptor.getAttribute(parent, 'data-mml-node'))) {
+    for (const child of [...adaptor.childNodes(node)]) adaptor.insert(child, node);
+    adaptor.remove(node);
+  }
+}
+
+// MathJax strokes glyphs (3/1000 em) through `use[data-c]`; without data-c say `use`
+// (every <use> in MathJax's SVG is a glyph from the font cache).
+const slimCss = (css) => css.replace(
+  'mjx-container[jax="SVG"] use[data-c]', 'mjx-container[jax="SVG"] use');
+
+/** Typeset one formula; returns its HTML or throws {error} on a TeX error. */
+function typesetOne(html, tex, display) {
+  texError = null;
+  const node = html.convert(tex, {display, em: 16, ex: 8, containerWidth: 80 * 16});
+  // Belt and braces: some packages build merror nodes without a TexError (formatError).
+  if (texError || adaptor.outerHTML(node).includes('data-mml-node="merror"')) {
+    const merror = adaptor.outerHTML(node).match(/data-mjx-error="([^"]*)"/);
+    throw {error: texError || (merror ? merror[1] : 'MathJax produced an error node')};
+  }
+  slim(node);
+  return adaptor.outerHTML(node);
+}
+
+// ---------------------------------------------------------------------------------------
+// Main
+// ---------------------------------------------------------------------------------------
+
+function fail(code, obj) {
+  process.stderr.write(JSON.stringify(obj) + '\n');
+  process.exit(code);
+}
+
+async function readStdin() {
+  const chunks = [];
+  for await (const chunk of process.stdin) chunks.push(chunk);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+async function main() {
+  let input;
+  try {
+    input = JSON.parse(await readStdin());
+  } catch (e) {
+    fail(2, {error: `stdin is not JSON: ${e.message}`});
+  }
+  if (!input || typeof input.pages !== 'object' || Array.isArray(input.pages)) {
+    fail(2, {error: 'expected {"pages": {"<page>": [{"tex": ..., "display": ...}, ...]}}'});
+  }
+
+  const output = {pages: {}, css: ''};
+  for (const [page, formulas] of Object.entries(input.pages)) {
+    if (!Array.isArray(formulas)) fail(2, {error: `pages[${JSON.stringify(page)}] is not a list`});
+    const doc = newDocument();
+    const out = [];
+    formulas.forEach((f, index) => {
+      if (!f || typeof f.tex !== 'string') {
+        fail(2, {error: `pages[${JSON.stringify(page)}][${index}] has no "tex" string`});
+      }
+      try {
+        out.push(typesetOne(doc.html, f.tex, Boolean(f.display)));
+      } catch (e) {
+        if (e && e.error !== undefined) fail(1, {page, index, tex: f.tex, error: e.error});
+        throw e;
+      }
+    });
+    // The page's shared glyphs: <svg id="MJX-SVG-global-cache" style="display:none"><defs>…
+    let defs = '';
+    if (out.length) {
+      const cache = doc.svg.pageElements(doc.html);
+      slim(cache);
+      defs = adaptor.outerHTML(cache);
+    }
+    output.pages[page] = {formulas: out, defs};
+  }
+
+  // The style sheet does not depend on the formulas (MathJax emits the rules of every
+  // wrapper class), so it was read once, at start-up, for the whole site.
+  output.css = slimCss(MATHJAX_CSS) + EXTRA_CSS;
+
+  process.stdout.write(JSON.stringify(output) + '\n');
+}
+
+main().catch((e) => fail(2, {error: String(e && e.stack || e)}));

@@ -1,0 +1,132 @@
+"""Stage 5, render: a Sphinx extension for the book's math.
+
+* Every display equation is numbered, as the published edition numbers them: Sphinx's
+  ``math_number_all`` only reaches its own ``math`` directive, not MyST's ``$$``.
+* HTML: all math is typeset at build time by MathJax 3 in Node (bookbuild/mathjax,
+  one run per render, cached by content) into SVG with hidden MathML for screen readers.
+  The page loads no math JavaScript, and no formula is a tab stop. Writers leave a
+  placeholder per formula; once Sphinx has written the pages, the placeholders are
+  replaced, each page gets its glyph definitions once, and the site its math.css.
+  A TeX error is reported at the formula's source line.
+LaTeX typesets math itself.
+"""
+from __future__ import annotations
+
+import hashlib
+import html
+import json
+import os
+import re
+import subprocess
+from pathlib import Path
+
+from docutils import nodes
+from sphinx.errors import ExtensionError
+from sphinx.locale import _
+from sphinx.util.math import get_node_equation_number
+
+from bookbuild import environments
+
+PROGRAM = Path(__file__).parent / "mathjax" / "typeset.mjs"
+PLACEHOLDER = "<!--d2l-math:{}-->"
+PLACEHOLDERS = re.compile(r"<!--d2l-math:(\d+)-->")
+
+
+def number_equations(app, doctree) -> None:
+    """`doctree-read`: a label, a number and an id for each display equation without one."""
+    env, docname = app.env, app.env.docname
+    domain = env.domains.math_domain
+    for node in doctree.findall(nodes.math_block):
+        if node.get("label") or "amsmath" in node["classes"]:   # numbered already, or starred (unnumbered)
+            continue
+        node["label"] = f"{docname}:{env.new_serialno('sphinx.ext.math#equations')}"
+        domain.note_equation(docname, node["label"], location=node)
+        node["number"] = domain.get_equation_number_for(node["label"])
+        node["docname"] = docname
+        node["ids"].append(nodes.make_id(f"equation-{node['label']}"))
+
+
+def _formula(translator, node, tex: str, display: bool) -> str:
+    found = translator.builder.d2l_math.setdefault(translator.builder.current_docname, [])
+    found.append({"tex": tex, "display": display, "where": f"{node.source}:{node.line}"})
+    return PLACEHOLDER.format(len(found) - 1)
+
+
+def visit_math(translator, node) -> None:
+    translator.body.append(f'<span class="math">{_formula(translator, node, node.astext(), False)}</span>')
+    raise nodes.SkipNode
+
+
+def visit_displaymath(translator, node) -> None:
+    """As Sphinx's MathJax writer lays a display equation out, with the formula typeset."""
+    translator.body.append(translator.starttag(node, "div", CLASS="math notranslate nohighlight"))
+    if node["number"]:
+        translator.body.append(f'<span class="eqno">({get_node_equation_number(translator, node)})')
+        translator.add_permalink_ref(node, _("Link to this equation"))
+        translator.body.append("</span>")
+    tex = node.astext()
+    if not node.get("nowrap"):
+        parts = [part for part in tex.split("\n\n") if part.strip()]
+        wrapped = [rf"\begin{{split}}{p}\end{{split}}" if r"\\" in p else p for p in parts]
+        tex = (r"\begin{align}\begin{aligned}" + r"\\".join(wrapped) + r"\end{aligned}\end{align}"
+               if len(parts) > 1 else wrapped[0] if wrapped else "")
+    translator.body.append(_formula(translator, node, tex, True) + "</div>\n")
+    raise nodes.SkipNode
+
+
+def start_collecting(app) -> None:
+    app.builder.d2l_math = {}
+
+
+def typeset(app, exception) -> None:
+    """`build-finished`: one MathJax run for every page written, then the placeholders replaced."""
+    if exception is not None or app.builder.format != "html" or not getattr(app.builder, "d2l_math", None):
+        return
+    pages = {docname: [{"tex": f["tex"], "display": f["display"]} for f in found]
+             for docname, found in sorted(app.builder.d2l_math.items())}
+    request = json.dumps({"pages": pages}, sort_keys=True)
+    cache = Path(app.doctreedir) / "math-svg.json"   # the doctrees are kept between renders
+    key = hashlib.sha256(request.encode() + PROGRAM.read_bytes()).hexdigest()
+    try:
+        cached = json.loads(cache.read_text(encoding="utf-8"))
+        result = cached["result"] if cached["key"] == key else None
+    except (OSError, ValueError, KeyError):
+        result = None
+    if result is None:
+        result = _run_mathjax(app, request)
+        cache.write_text(json.dumps({"key": key, "result": result}), encoding="utf-8")
+    out = Path(app.outdir)
+    for docname, page in result["pages"].items():
+        path = out / app.builder.get_target_uri(docname)
+        text = path.read_text(encoding="utf-8")
+        text = PLACEHOLDERS.sub(lambda m: page["formulas"][int(m.group(1))], text)
+        text = re.sub(r"(<body[^>]*>)", lambda m: m.group(1) + page["defs"], text, count=1)
+        path.write_text(text, encoding="utf-8")
+    (out / "_static" / "math.css").write_text(result["css"], encoding="utf-8")
+
+
+def _run_mathjax(app, request: str) -> dict:
+    done = subprocess.run(["node", str(PROGRAM)], input=request, capture_output=True, text=True,
+                          env={**os.environ, "NODE_MODULES": str(environments.node_modules("mathjax"))})
+    if done.returncode == 1:
+        error = json.loads(done.stderr)
+        where = app.builder.d2l_math[error["page"]][error["index"]]["where"]
+        raise ExtensionError(f"{where}: TeX error in ${html.unescape(error['tex'])}$: {error['error']}")
+    if done.returncode:
+        raise ExtensionError(f"MathJax (bookbuild/mathjax/typeset.mjs) failed: {done.stderr.strip()[-500:]} "
+                             "(run `make env`)")
+    return json.loads(done.stdout)
+
+
+def use_this_renderer(app, config) -> None:
+    config.html_math_renderer = "d2l_svg"
+
+
+def setup(app):
+    app.add_html_math_renderer("d2l_svg", (visit_math, None), (visit_displaymath, None))
+    app.connect("config-inited", use_this_renderer)
+    app.connect("doctree-read", number_equations)
+    app.connect("builder-inited", start_collecting)
+    app.connect("build-finished", typeset)
+    app.add_css_file("math.css")
+    return {"parallel_read_safe": True, "parallel_write_safe": False}
