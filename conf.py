@@ -21,6 +21,7 @@ extensions = [
     "bookbuild.page_tools",    # framework chooser, downloads, PDFs, readers' notebooks, meta description
     "bookbuild.references",    # labels of the published edition
     "bookbuild.figures",       # alt text and size of executed figures
+    "bookbuild.interactive",   # interactive figures placed from a page's .interactive.yml
     "bookbuild.typeset_math",  # every display equation numbered; math typeset to SVG at build time
     "bookbuild.turkish",       # Turkish docutils labels, search and browser catalog
 ]
@@ -40,11 +41,12 @@ math_numfig = True
 numfig_secnum_depth = 2
 math_eqref_format = "({number})"
 # Staged beside the pages, not pages themselves: readers' notebooks and PDFs.
-exclude_patterns = ["_notebooks/**", "_pdf/**"]
+exclude_patterns = ["_notebooks/**", "_pdf/**", "_interactive/**"]
 suppress_warnings = ["mystnb.unknown_mime_type"]
 
-bibtex_reference_style = "author_year"
-bibtex_default_style = "plain"
+# Author–year citations and a plain bibliography, in Turkish ("ve", "vd."): bookbuild/references.py.
+bibtex_reference_style = "author_year_tr"
+bibtex_default_style = "plain_tr"
 
 # Copy the code of a cell, not its prompt or output.
 copybutton_selector = "div.cell_input div.highlight pre"

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import nbformat
 
-from bookbuild import figures, tab_marks
+from bookbuild import figures, interactive, tab_marks
 from bookbuild.dialect import Block, Page
 from bookbuild.read import BookSource, image_path
 from bookbuild.split import cell_id, for_download
@@ -60,8 +60,9 @@ def runs(page: Page) -> list[Run]:
 
 
 def merge(page: Page, executed: dict[str, nbformat.NotebookNode], config,
-          tools: str | None = None) -> nbformat.NotebookNode:
-    """One notebook for the render stage. `tools`: the page-tools directive to put under the title."""
+          tools: str | None = None, placements=()) -> nbformat.NotebookNode:
+    """One notebook for the render stage. `tools`: the page-tools directive to put under the title;
+    `placements`: the page's interactive figures (interactive.Placement)."""
     merged = nbformat.v4.new_notebook()
     merged.metadata["kernelspec"] = dict(MERGED_KERNELSPEC)
     merged.metadata["language_info"] = {"name": "python", "pygments_lexer": "ipython3"}
@@ -72,10 +73,17 @@ def merge(page: Page, executed: dict[str, nbformat.NotebookNode], config,
         lines.append(origin)
 
     group, in_group = 0, False  # in_group: the last run was tabbed, the next may join its group
+    figures_before = {}
+    for placement in placements:
+        figures_before.setdefault(placement.before_line, []).append(interactive.directive(placement))
     for run in runs(page):
         if run.kind == "prose":
             (_, block), = run.blocks
-            add(nbformat.v4.new_markdown_cell(block.myst.strip("\n")), _prose_lines(block))
+            for text, origin in _split_before(block, figures_before):
+                if text is None:
+                    add(nbformat.v4.new_markdown_cell(origin[1]), [origin[0]])
+                else:
+                    add(nbformat.v4.new_markdown_cell(text), origin)
             in_group = False
             continue
         if not in_group:
@@ -100,12 +108,31 @@ def merge(page: Page, executed: dict[str, nbformat.NotebookNode], config,
                 _describe_images(cell, config.framework(name).label)
                 tab_marks.mark_cell(cell, name, group)
                 add(cell, _code_lines(block, cell))
+    for figure in figures_before.get(None, []):   # the named section runs to the page's end
+        add(nbformat.v4.new_markdown_cell(figure), [lines[-1][-1] if lines else 1])
     if tools:
         _insert_under_title(merged, lines, tools)
     merged.metadata[tab_marks.SOURCE_KEY] = {"path": page.path.as_posix(), "lines": lines}
     for number, cell in enumerate(merged.cells):  # stable ids: an unchanged page is an unchanged file
         cell["id"] = f"c{number}"
     return merged
+
+
+def _split_before(block: Block, figures_before: dict):
+    """A prose block as cells: (MyST text, source lines), with (None, (line, figure)) wherever a
+    figure goes before a source line inside the block."""
+    text, origin = block.myst.strip("\n").split("\n"), _prose_lines(block)
+    origin += [origin[-1]] * (len(text) - len(origin))
+    start = 0
+    for line in sorted(l for l in figures_before if l is not None and block.line <= l <= origin[-1]):
+        cut = next((i for i, o in enumerate(origin) if o >= line), len(text))
+        if cut > start and "\n".join(text[start:cut]).strip():
+            yield "\n".join(text[start:cut]).strip("\n"), origin[start:cut]
+        for figure in figures_before[line]:
+            yield None, (line, figure)
+        start = cut
+    if "\n".join(text[start:]).strip():
+        yield "\n".join(text[start:]).strip("\n"), origin[start:]
 
 
 def _code_lines(block: Block, cell) -> list[int]:
@@ -205,7 +232,11 @@ def stage(config, staging: Path, source: BookSource, executed: dict, pdfs: dict[
                 put(target, notebook_text(for_download(nb, config.framework(name))))
                 notebooks[name] = target.as_posix()
         tools = tab_marks.page_tools(notebooks, pdf_links) if notebooks or pdf_links else None
-        merged = merge(page, executed[page.path], config, tools)
+        placements = source.placements.get(page.path, [])
+        for placement in placements:
+            for asset in filter(None, (placement.script, placement.style)):
+                put(Path(interactive.ASSETS) / asset, (config.root / asset).read_bytes())
+        merged = merge(page, executed[page.path], config, tools, placements)
         put(page.path.with_suffix(".ipynb"), notebook_text(merged))
         for mention in page.mentions:
             if mention.role == "image" and "://" not in mention.target:

@@ -4,7 +4,8 @@ From build.yml's index page the reader follows `toc` fences (as d2lbook does)
 and parses each page (`dialect`). Then it checks what would otherwise fail
 only after every kernel has run: each reference names a label of this build or
 of the published edition, each citation key is in the bibliography, each image
-exists, no label is defined twice. A typo fails in a second, at its file:line.
+exists, no label is defined twice, each interactive figure's file is right
+(interactive.py). A typo fails in a second, at its file:line.
 It hands on a `BookSource`: the pages in reading order and the book's labels.
 """
 from __future__ import annotations
@@ -13,7 +14,7 @@ import dataclasses
 import posixpath
 from pathlib import Path
 
-from bookbuild import dialect, references
+from bookbuild import dialect, interactive, references
 from bookbuild.config import BookConfig
 from bookbuild.dialect import Label, Page
 from bookbuild.errors import SourceError, raise_all
@@ -23,6 +24,7 @@ from bookbuild.errors import SourceError, raise_all
 class BookSource:
     pages: tuple[Page, ...]                  # reading order: the index first, then its toc, depth first
     labels: dict[str, tuple[Page, Label]]    # every label this build defines
+    placements: dict[Path, list] = dataclasses.field(default_factory=dict)   # interactive figures by page
 
     def page(self, path: Path) -> Page:
         return next(p for p in self.pages if p.path == Path(path))
@@ -48,6 +50,12 @@ def read_book(config: BookConfig) -> BookSource:
                 _check(config, page, mention, labels, published, bib)
             except SourceError as err:
                 errors.append(err)
+    placements = {}
+    for page in pages:
+        try:
+            placements[page.path] = interactive.read_placements(config.root, page)
+        except SourceError as err:
+            errors.append(err)
     citations = [(page, m) for page in pages for m in page.mentions if m.role == "cite"]
     if citations and not any(m.role == "bibliography" for page in pages for m in page.mentions):
         page, first = citations[0]
@@ -55,7 +63,7 @@ def read_book(config: BookConfig) -> BookSource:
                                   path=page.path, line=first.line,
                                   fix="add a page with an eval_rst fence holding `.. bibliography::` to a toc"))
     raise_all(errors)
-    return BookSource(tuple(pages), labels)
+    return BookSource(tuple(pages), labels, placements)
 
 
 def _follow_toc(config: BookConfig) -> list[Page]:

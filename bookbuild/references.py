@@ -118,7 +118,35 @@ def link_published(app, env, node, contnode):
     return reference
 
 
+def register_turkish_citation_styles() -> None:
+    """sphinxcontrib-bibtex's author–year citations and pybtex's plain bibliography, with Turkish
+    joining words: "Flammarion ve Bach, 2015", "Sutskever vd., 2013" (conf.py selects them)."""
+    import dataclasses
+
+    from pybtex.plugin import register_plugin
+    from pybtex.richtext import Text
+    from sphinxcontrib.bibtex.plugin import register_plugin as register_referencing
+    from pybtex.style.formatting.plain import Style as Plain
+    from pybtex.style.template import names, sentence
+    from sphinxcontrib.bibtex.style.referencing import PersonStyle
+    from sphinxcontrib.bibtex.style.referencing.author_year import AuthorYearReferenceStyle
+
+    @dataclasses.dataclass
+    class TurkishAuthorYear(AuthorYearReferenceStyle):
+        person: PersonStyle = dataclasses.field(
+            default_factory=lambda: PersonStyle(sep2=" ve ", last_sep=" ve ", other=Text(" vd.")))
+
+    class TurkishPlain(Plain):
+        def format_names(self, role, as_sentence=True):
+            formatted = names(role, sep=", ", sep2=" ve ", last_sep=" ve ")
+            return sentence[formatted] if as_sentence else formatted
+
+    register_referencing("sphinxcontrib.bibtex.style.referencing", "author_year_tr", TurkishAuthorYear)
+    register_plugin("pybtex.style.formatting", "plain_tr", TurkishPlain)
+
+
 def setup(app):
+    register_turkish_citation_styles()
     app.add_config_value("d2l_published_url", "", "env", types=[str])
     app.add_config_value("d2l_published_labels", "", "env", types=[str])   # path of the label table
     app.connect("missing-reference", link_published)
