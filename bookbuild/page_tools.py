@@ -135,19 +135,19 @@ def write_notebooks(app, exception) -> None:
 # --- a description for search engines ---------------------------------------------------
 
 def describe_page(app, pagename, templatename, context, doctree) -> None:
-    """`html-page-context`: the page's first paragraph of prose as its meta description."""
+    """`html-page-context`: the page's first paragraph of prose as its meta description (a page
+    without one, e.g. the bibliography, is described by its title and the start of its text)."""
     if doctree is None:
         return
-    for paragraph in doctree.findall(nodes.paragraph):
-        if any(isinstance(a, (nodes.container, page_tools, nodes.table)) for a in _ancestors(paragraph)):
-            continue
-        text = re.sub(r"\s+", " ", paragraph.astext()).strip()
-        if len(text) >= 40:
-            if len(text) > 160:
-                text = text[:157].rsplit(" ", 1)[0] + " …"
-            context["metatags"] = context.get("metatags", "") + \
-                f'\n<meta name="description" content="{html.escape(text)}" />'
-            return
+    paragraphs = (p for p in doctree.findall(nodes.paragraph)
+                  if not any(isinstance(a, (nodes.container, page_tools, nodes.table)) for a in _ancestors(p)))
+    text = next((t for p in paragraphs if len(t := re.sub(r"\s+", " ", p.astext()).strip()) >= 40), None)
+    if text is None:
+        title = re.sub(r"<[^>]+>", "", context.get("title", ""))
+        text = f"{title} — {app.config.project}: " + re.sub(r"\s+", " ", doctree.astext()).strip()[len(title):]
+    if len(text) > 160:
+        text = text[:157].rsplit(" ", 1)[0] + " …"
+    context["metatags"] = context.get("metatags", "") + f'\n<meta name="description" content="{html.escape(text)}" />'
 
 
 def _ancestors(node):

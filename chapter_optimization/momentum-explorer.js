@@ -230,7 +230,7 @@
     const presets = h('div', { class: 'mx-presets' }, ctl);
     h('span', { class: 'mx-presets-label', id: 'mx-presets-label' }, presets, 'Bölümdeki ayarlar:');
     const presetGroup = h('div', { role: 'group', 'aria-labelledby': 'mx-presets-label', class: 'mx-preset-buttons' }, presets);
-    for (const pr of [[60, 50], [60, 25], [40, 0]]) {
+    for (const pr of [[60, 50], [60, 25], [60, 0], [40, 0]]) {
       const b = h('button', { type: 'button', class: 'mx-preset' }, presetGroup,
         'η = ' + hundredths(pr[0]) + ', β = ' + hundredths(pr[1]));
       b.addEventListener('click', () => { setState(pr[0], pr[1]); update(true); });

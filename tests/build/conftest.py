@@ -1,66 +1,19 @@
-"""Fixtures of the build tests: throwaway books, and the real chapter built once per session.
-
-Most tests build small fixture books whose three "frameworks" (named like the real
-ones, so pages use the real `#@tab` marks) run cheap kernels: the build
-environment's own Python. One session fixture builds the real chapter with the
-real MXNet, PyTorch and TensorFlow kernels (.envs/<framework>, made by `make test`).
-"""
+"""Fixtures of the build tests: throwaway books (tests/books.py), the real chapter built once
+per session with the real MXNet, PyTorch and TensorFlow kernels, and a multi-section fixture
+book built once with cheap kernels."""
 from __future__ import annotations
 
 import os
-import shutil
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-SHARED = ROOT.parent / "shared"
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bookbuild import config as book_config  # noqa: E402
+from books import INDEX, MULTI, REAL, REFERENCES, SHARED, Book  # noqa: E402
 from bookbuild import environments, pipeline  # noqa: E402
 from bookbuild.config import Paths  # noqa: E402
-
-REAL = book_config.load()
-
-# Three frameworks named as in build.yml, whose kernels are the build environment's Python.
-FIXTURE_YML = """book:
-  title: Deneme Kitabı
-  short_name: deneme
-  authors: [Birinci Yazar, İkinci Yazar]
-  index: index.md
-  bibliography: d2l.bib
-  published:
-    url: https://tr.d2l.ai/
-    labels: d2l-tr-labels.tsv
-timeout: 60
-agreement:
-  rtol: 0.05
-  atol: 0.01
-frameworks:
-""" + "".join(f"""  {fw.name}:
-    label: {fw.label}
-    d2l_module: {fw.d2l_module}
-    kernel: fixture-{fw.name}
-    environment: build
-    env:
-      FIXTURE_FRAMEWORK: {fw.name}
-      PYTHONPATH: {ROOT}
-""" for fw in REAL.frameworks)
-
-INDEX = """# Deneme
-
-```toc
-:maxdepth: 2
-:numbered:
-
-ch/page
-kaynakca
-```
-"""
-REFERENCES = "# Kaynakça\n\n```eval_rst\n.. bibliography::\n```\n"
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -84,50 +37,6 @@ def fixture_kernels(tmp_path_factory):
     return config
 
 
-class Book:
-    """A book in a temporary directory, built with the project's conf.py. `real`: the project's
-    build.yml and real framework kernels; otherwise the cheap fixture frameworks."""
-
-    def __init__(self, root: Path, pages: dict[str, str], real: bool = False):
-        self.root = root
-        (root / "build.yml").write_text((ROOT / "build.yml").read_text() if real else FIXTURE_YML, encoding="utf-8")
-        if real:
-            shutil.copytree(ROOT / "requirements", root / "requirements")  # build.yml names them
-        for data in ("d2l.bib", "d2l-tr-labels.tsv"):
-            shutil.copy(ROOT / data, root / data)
-        for name, text in pages.items():
-            self.write(name, text)
-        self.paths = Paths(root / "_build")
-
-    def write(self, name: str, text: str | bytes) -> None:
-        path = self.root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(text, bytes):
-            path.write_bytes(text)
-        else:
-            path.write_text(text, encoding="utf-8")
-
-    @property
-    def config(self):
-        return book_config.load(self.root / "build.yml")
-
-    def build(self, command: str = "html", **options):
-        return pipeline.build(self.config, pipeline.Options(command, **options), paths=self.paths, log=lambda m: None)
-
-    def cli(self, *args: str, env: dict | None = None, timeout: int = 600) -> subprocess.CompletedProcess:
-        """`python -m bookbuild --config <book>/build.yml ARGS`, as the Makefile runs it."""
-        return subprocess.run([sys.executable, "-m", "bookbuild", "--config", str(self.root / "build.yml"), *args],
-                              cwd=ROOT, capture_output=True, text=True, timeout=timeout,
-                              env={**os.environ, **(env or {})})
-
-    def html(self, page: str) -> str:
-        return (self.paths.site("html") / page).with_suffix(".html").read_text(encoding="utf-8")
-
-    def report(self) -> dict:
-        import json
-        return json.loads(self.paths.report.read_text(encoding="utf-8"))
-
-
 @pytest.fixture
 def make_book(tmp_path):
     def make(page: str, real: bool = False, **more: str) -> Book:
@@ -140,4 +49,18 @@ def chapter_site(tmp_path_factory, data_cache):
     """The real book, built cold (execution included) into a temporary _build."""
     out = tmp_path_factory.mktemp("site") / "_build"
     report = pipeline.build(REAL, paths=Paths(out), log=lambda m: None)
-    return out / "html", report
+    return Paths(out), report
+
+
+@pytest.fixture(scope="session")
+def multi_site(tmp_path_factory, data_cache, fixture_kernels):
+    """A book of three sections in one chapter (cheap kernels)."""
+    book = Book(tmp_path_factory.mktemp("multi"), MULTI)
+    report = book.build()
+    return book.paths, report
+
+
+@pytest.fixture(scope="session", params=["chapter", "multi"])
+def site(request):
+    """Each built site in turn: the real chapter, and the multi-section book."""
+    return request.getfixturevalue(f"{request.param}_site")

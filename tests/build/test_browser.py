@@ -1,30 +1,24 @@
-"""The built chapter in a real browser: Playwright driving Debian's Chromium, headless."""
+"""The reader's view: the built sites in Debian's Chromium, driven by Playwright, at 1366×900
+and 390×844, in light and dark, checked with axe-core. Expected counts come from the merged
+notebooks (tests/books.py)."""
 from __future__ import annotations
 
-import functools
-import http.server
+import re
 import shutil
-import threading
 
 import pytest
 from playwright.sync_api import sync_playwright
 
+from books import REAL, display_equations, merged_pages, served, tab_groups
+from bookbuild import environments
+
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
-
-
-class QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-
-
-@pytest.fixture(scope="module")
-def server(chapter_site):
-    handler = functools.partial(QuietHandler, directory=str(chapter_site[0]))
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run",
+         "--disable-component-update", "--disable-sync"]
+VIEWS = {"desktop": {"viewport": {"width": 1366, "height": 900}},
+         "phone": {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True,
+                   "device_scale_factor": 2}}
+AXE = environments.node_modules("audit") / "axe-core" / "axe.min.js"
 
 
 @pytest.fixture(scope="module")
@@ -38,68 +32,272 @@ def browser():
         browser.close()
 
 
+@pytest.fixture(scope="module")
+def server(site):
+    with served(site[0].site("html")) as url:
+        yield url, site
+
+
+def main_page(site) -> tuple[str, dict]:
+    """The site's page with the most tab groups, and its merged notebook."""
+    return max(merged_pages(site[0].staging).items(), key=lambda item: tab_groups(item[1]))
+
+
+class Reader:
+    """One browser context (a reader's device and colour scheme), collecting script errors."""
+
+    def __init__(self, browser, view: str, scheme: str = "light"):
+        self.context = browser.new_context(**VIEWS[view], color_scheme=scheme)
+        self.page = self.context.new_page()
+        self.errors: list[str] = []
+        self.requests: list[str] = []
+        self.page.on("pageerror", lambda error: self.errors.append(str(error)))
+        self.page.on("console", lambda message: message.type == "error" and self.errors.append(message.text))
+        self.page.on("request", lambda request: self.requests.append(request.url))
+
+    def open(self, url: str):
+        self.page.goto(url)
+        self.page.wait_for_load_state("networkidle")
+        return self.page
+
+    def axe(self) -> list:
+        if not AXE.is_file():
+            pytest.fail(f"{AXE} is missing: `make test` installs axe-core (tests/audit)", pytrace=False)
+        self.page.add_script_tag(path=str(AXE))
+        return self.page.evaluate("async () => (await axe.run()).violations"
+                                  ".map(v => [v.id, v.nodes.map(n => n.target.join(' '))])")
+
+    def close(self):
+        self.context.close()
+
+
+def brightness(colour: str) -> float:
+    """The mean of a CSS rgb()/rgba() colour's channels, 0 (black) to 255 (white)."""
+    red, green, blue = map(float, re.findall(r"[\d.]+", colour)[:3])
+    return (red + green + blue) / 3
+
+
 def selected(page) -> list[str]:
-    return page.eval_on_selector_all(
-        ".d2l-tabs .sphinx-tabs-tab[aria-selected='true']", "tabs => tabs.map(t => t.dataset.d2lTab)")
+    return page.eval_on_selector_all(".d2l-tabs .sphinx-tabs-tab[aria-selected='true']",
+                                     "tabs => tabs.map(t => t.dataset.d2lTab)")
 
 
-def test_tabs_switch_together_persist_and_math_typesets(server, browser, tmp_path_factory):
-    context = browser.new_context()
-    page = context.new_page()
-    requests, problems = [], []
-    page.on("request", lambda request: requests.append(request.url))
-    page.on("console", lambda message: message.type == "error" and problems.append(message.text))
-    page.on("pageerror", lambda error: problems.append(str(error)))
+def visible_panels(page) -> list[str]:
+    return page.eval_on_selector_all(".d2l-tabs .sphinx-tabs-panel",
+                                     "ps => ps.filter(p => getComputedStyle(p).display !== 'none')"
+                                     ".map(p => p.dataset.d2lTab)")
 
-    page.goto(f"{server}/chapter_optimization/momentum.html")
-    page.wait_for_load_state("networkidle")
-    groups = page.locator(".d2l-tabs").count()
-    assert groups == 12
-    assert set(selected(page)) == {"mxnet"}
 
-    page.locator(".d2l-tabs .sphinx-tabs-tab[data-d2l-tab='pytorch']").nth(3).click()
-    assert selected(page) == ["pytorch"] * groups
-    visible = page.locator(".d2l-tabs .sphinx-tabs-panel:not([hidden])")
-    assert visible.count() == groups
-    assert "from d2l import torch as d2l" in page.locator(".d2l-tabs .sphinx-tabs-panel:not([hidden])").first.inner_text()
+@pytest.mark.parametrize("view", VIEWS)
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_what_a_reader_meets(browser, server, view, scheme):
+    base, site = server
+    docname, nb = main_page(site)
+    reader = Reader(browser, view, scheme)
+    page = reader.open(f"{base}/{docname}.html")
+    width = VIEWS[view]["viewport"]["width"]
 
+    # Nothing scrolls sideways; every tab bar is one line.
+    assert page.evaluate("document.documentElement.scrollWidth") == width
+    rows = page.eval_on_selector_all(".d2l-tabs [role=tablist]",
+                                     "lists => lists.map(l => new Set([...l.children].map(b => b.offsetTop)).size)")
+    assert rows and set(rows) == {1}
+    # Equations: numbered at the right, each formula typeset with MathML for screen readers.
+    numbers = page.locator("div.math .eqno")
+    assert numbers.count() == display_equations(nb)
+    assert page.locator("mjx-container").count() == page.locator("mjx-assistive-mml").count() > 0
+    # The scheme: the system's, on the page and behind figures (matplotlib draws black on transparent).
+    dark = brightness(page.evaluate("getComputedStyle(document.body).backgroundColor")) < 100
+    assert dark == (scheme == "dark")
+    if dark:
+        image = page.locator(".cell_output img").first
+        image.scroll_into_view_if_needed()
+        assert image.evaluate("img => getComputedStyle(img).backgroundColor") == "rgb(255, 255, 255)"
+    # The book's contents on the left (a drawer on phones), search and "Bu sayfada" reachable from the top.
+    if view == "phone":
+        assert page.locator(".sidebar-drawer").evaluate("e => e.getBoundingClientRect().right <= 0")
+        header = page.locator("header.mobile-header")
+        title = page.title().rsplit(" - ", 1)[-1]                       # "<page> - <book>"
+        assert header.bounding_box()["y"] == 0 and header.locator(".brand").inner_text() == title
+        assert header.locator("a.d2l-header-search").is_visible()
+        header.locator("label[for=__navigation]").click()
+        page.wait_for_timeout(400)
+        assert page.locator(".sidebar-drawer").evaluate("e => e.getBoundingClientRect().left >= 0")
+        page.locator("label.overlay.sidebar-overlay").click(position={"x": 380, "y": 400}, force=True)
+    else:
+        assert page.locator(".sidebar-drawer .sidebar-search").is_visible()
+        assert page.locator(".toc-drawer .toc-title").inner_text().strip().lower() == "bu sayfada"
+    pages = merged_pages(site[0].staging)
+    assert page.locator(".sidebar-tree a").count() == len(pages) - 1        # every page but the front page
+    assert page.locator(".sidebar-tree li.current-page").count() == 1
+    # Previous and next, at the bottom.
+    assert page.locator("footer .related-pages a.prev-page").count() == 1
+    assert page.locator("footer .related-pages a.next-page").count() == 1
+    # axe finds nothing.
+    assert reader.axe() == []
+    assert reader.errors == []
+    foreign = [url for url in reader.requests if not url.startswith(base) and not url.startswith("data:")]
+    assert foreign == []
+    reader.close()
+
+
+def test_this_page_list_follows_the_reader(browser, server):
+    base, site = server
+    docname, _ = main_page(site)
+    reader = Reader(browser, "desktop")
+    page = reader.open(f"{base}/{docname}.html")
+    headings = page.locator("article section[id] > h2")
+    page.mouse.move(600, 400)
+    page.mouse.wheel(0, 800)                       # as a reader scrolls
+    page.wait_for_timeout(800)
+    current = page.eval_on_selector_all(".toc-tree .scroll-current > a", "a => a.map(x => x.getAttribute('href'))")
+    on_screen = page.eval_on_selector_all("article section[id]", "s => s.filter(x => x.getBoundingClientRect().top"
+                                          " < innerHeight / 2).map(x => x.id)")
+    assert current and current[-1].lstrip("#") in on_screen
+    # Heading anchors.
+    assert page.locator("article h2 a.headerlink").count() == headings.count()
+    reader.close()
+
+
+def test_dark_mode_toggle_overrides_the_system_and_is_remembered(browser, server):
+    base, site = server
+    docname, _ = main_page(site)
+    reader = Reader(browser, "desktop", "light")
+    page = reader.open(f"{base}/{docname}.html")
+    toggle = page.locator(".theme-toggle-content .theme-toggle")
+    for _ in range(3):
+        if page.evaluate("document.body.dataset.theme") == "dark":
+            break
+        toggle.click()
+    assert page.evaluate("document.body.dataset.theme") == "dark"
+    page.reload()
+    assert page.evaluate("document.body.dataset.theme") == "dark"
+    assert brightness(page.evaluate("getComputedStyle(document.body).backgroundColor")) < 100
+    reader.close()
+
+
+def test_tabs_switch_together_persist_and_follow_the_address(browser, server):
+    base, site = server
+    docname, nb = main_page(site)
+    groups = tab_groups(nb)
+    first, second, third = (fw.name for fw in REAL.frameworks[:3])
+    reader = Reader(browser, "desktop")
+    page = reader.open(f"{base}/{docname}.html")
+    assert set(selected(page)) == {first}
+    page.locator(f".d2l-tabs .sphinx-tabs-tab[data-d2l-tab='{second}']").nth(groups - 1).click()
+    assert selected(page) == [second] * groups and set(visible_panels(page)) == {second}
     page.reload()
     page.wait_for_load_state("networkidle")
-    assert selected(page) == ["pytorch"] * groups                     # remembered across visits
-
-    page.goto(f"{server}/index.html")
-    page.goto(f"{server}/chapter_optimization/momentum.html?tab=tensorflow")
+    assert selected(page) == [second] * groups                       # remembered
+    # The chooser under the title sets every group.
+    page.locator(f".d2l-chooser button[data-d2l-choose='{third}']").click()
+    assert selected(page) == [third] * groups
+    assert page.locator(f".d2l-chooser button[data-d2l-choose='{third}']").get_attribute("aria-pressed") == "true"
+    # ?tab= ignores case; an unknown value is neither selected nor saved.
+    label = REAL.frameworks[1].label.upper()
+    page.goto(f"{base}/{docname}.html?tab={label}")
     page.wait_for_load_state("networkidle")
-    assert selected(page) == ["tensorflow"] * groups                  # chosen by the URL
+    assert selected(page) == [second] * groups
+    page.goto(f"{base}/{docname}.html?tab=nonsense")
+    page.wait_for_load_state("networkidle")
+    assert selected(page) == [second] * groups
+    assert page.evaluate("localStorage.getItem('d2l-tab')") == second
+    # Arrow keys move between tabs.
+    page.locator(f".d2l-tabs .sphinx-tabs-tab[data-d2l-tab='{second}']").first.focus()
+    page.keyboard.press("ArrowRight")
+    assert page.evaluate("document.activeElement.dataset.d2lTab") == third
+    assert reader.errors == []
+    reader.close()
 
-    page.wait_for_function("() => window.MathJax && MathJax.startup && MathJax.startup.promise"
-                           " && document.querySelectorAll('mjx-container').length > 0",
-                           timeout=30000)
-    page.evaluate("() => MathJax.startup.promise")
-    typeset = page.locator("mjx-container").count()
-    raw = page.evaluate("() => [...document.querySelectorAll('span.math, div.math')]"
-                        ".filter(e => !e.querySelector('mjx-container')).length")
-    assert typeset > 50 and raw == 0                                  # every formula typeset
-    assert page.locator("mjx-merror, [data-mjx-error]").count() == 0
 
-    # Copy buttons on code, not on outputs; the code lands on the clipboard as shown.
-    assert page.locator("div.cell_input .copybtn").count() > 20
+def test_the_saved_framework_shows_from_the_first_paint(browser, server):
+    """No flash of the default tab: before any script of the page runs, and at the first frame,
+    only the saved framework's panels are visible."""
+    base, site = server
+    docname, _ = main_page(site)
+    saved = REAL.frameworks[-1].name
+    reader = Reader(browser, "phone")
+    reader.context.add_init_script(f"""
+      try {{ localStorage.setItem('d2l-tab', '{saved}'); }} catch (e) {{}}
+      window.__seen = [];
+      const look = (when) => window.__seen.push([when, [...document.querySelectorAll('.d2l-tabs .sphinx-tabs-panel')]
+        .filter(p => getComputedStyle(p).display !== 'none').map(p => p.dataset.d2lTab)]);
+      requestAnimationFrame(() => look('first frame'));
+      document.addEventListener('DOMContentLoaded', () => look('parsed, before any handler'), {{capture: true}});
+    """)
+    page = reader.open(f"{base}/{docname}.html")
+    seen = page.evaluate("window.__seen")
+    assert any(when.startswith("parsed") for when, _ in seen)
+    for when, panels in seen:
+        assert set(panels) <= {saved}, (when, panels)
+    assert set(visible_panels(page)) == {saved}
+    reader.close()
+
+
+@pytest.mark.parametrize("query, expected", [("İLK", "ilk"), ("DIŞBÜKEY", "dışbükey"), ("GRADYANLARIN", "gradyanların")])
+def test_search_folds_turkish_capitals(browser, chapter_site, query, expected):
+    with served(chapter_site[0].site("html")) as base:
+        reader = Reader(browser, "desktop")
+        page = reader.open(f"{base}/search.html?q={expected}")
+        summary = page.locator("#search-results p.search-summary")
+        summary.wait_for()
+        lower = page.eval_on_selector_all("#search-results li a", "a => a.map(x => x.getAttribute('href'))")
+        page = reader.open(f"{base}/search.html?q={query}")
+        page.locator("#search-results p.search-summary").wait_for()
+        upper = page.eval_on_selector_all("#search-results li a", "a => a.map(x => x.getAttribute('href'))")
+        assert upper == lower and any("chapter_optimization/momentum.html" in href for href in upper)
+        text = page.locator("#search-results p.search-summary").inner_text()
+        assert text.startswith("Arama bitti:") and "sayfa bulundu" in text
+        assert reader.errors == []
+        reader.close()
+
+
+def test_keyboard_path_formulas_are_not_tab_stops(browser, server):
+    base, site = server
+    docname, _ = main_page(site)
+    reader = Reader(browser, "desktop")
+    page = reader.open(f"{base}/{docname}.html")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.className").startswith("skip-to-content")
+    landed = []
+    for _ in range(60):
+        page.keyboard.press("Tab")
+        landed.append(page.evaluate("(() => { const e = document.activeElement;"
+                                    " return e.closest('mjx-container') ? 'math' : e.tagName + '.' + e.className })()"))
+        if "sphinx-tabs-tab" in landed[-1]:
+            break
+    assert "math" not in landed and "sphinx-tabs-tab" in landed[-1], landed
+    reader.close()
+
+
+def test_figures_have_alt_text_and_copy_buttons_speak_turkish(browser, server):
+    base, site = server
+    docname, _ = main_page(site)
+    reader = Reader(browser, "desktop")
+    page = reader.open(f"{base}/{docname}.html")
+    alts = page.eval_on_selector_all(".cell_output img", "imgs => imgs.map(i => i.alt)")
+    assert alts and all(" çıktısı: " in alt and ".svg" not in alt for alt in alts)
+    assert page.locator("div.cell_input .copybtn").count() > 0
     assert page.locator("div.cell_output .copybtn").count() == 0
-
-    shot = tmp_path_factory.getbasetemp() / "momentum.png"
-    page.screenshot(path=str(shot), full_page=False)
-    foreign = [url for url in requests if not url.startswith(server) and not url.startswith("data:")]
-    assert foreign == []
-    assert problems == []
-    context.close()
+    assert set(page.eval_on_selector_all("div.cell_input .copybtn", "b => b.map(x => x.dataset.tooltip)")) == {"Kopyala"}
+    reader.close()
 
 
-def test_search_finds_the_chapter_for_turkish_words(server, browser):
-    page = browser.new_page()
-    for word in ("gradyan", "gradyanların"):
-        page.goto(f"{server}/search.html?q={word}")
-        page.wait_for_function("() => document.querySelectorAll('#search-results ul.search li').length > 0",
-                               timeout=20000)
-        hits = page.eval_on_selector_all("#search-results li a", "links => links.map(a => a.href)")
-        assert any("chapter_optimization/momentum.html" in hit for hit in hits), (word, hits)
-    page.close()
+@pytest.mark.parametrize("view", VIEWS)
+def test_page_weight(browser, server, view):
+    """What a reader downloads for the page, scrolled to the end with every framework shown once:
+    at most 1.2 MB uncompressed."""
+    base, site = server
+    docname, _ = main_page(site)
+    reader = Reader(browser, view)
+    page = reader.open(f"{base}/{docname}.html")
+    for fw in REAL.frameworks:
+        page.evaluate(f"document.querySelector(\"[data-d2l-choose='{fw.name}']\").click()")
+        for y in range(0, page.evaluate("document.body.scrollHeight"), 700):
+            page.evaluate(f"window.scrollTo(0, {y})")
+            page.wait_for_timeout(20)
+    page.wait_for_load_state("networkidle")
+    total = page.evaluate("performance.getEntriesByType('navigation')[0].decodedBodySize + "
+                          "performance.getEntriesByType('resource').reduce((s, r) => s + r.decodedBodySize, 0)")
+    assert 0 < total <= 1_200_000, total
+    reader.close()

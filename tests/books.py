@@ -1,0 +1,244 @@
+"""Books for the tests: throwaway fixture books, what a built site should hold (read from the
+merged notebooks the build staged, never typed in), and a local server for the browser.
+
+Fixture books use the project's conf.py and three "frameworks" named like the real ones
+(so pages use the real `#@tab` marks) whose kernels are the build environment's own
+Python: cheap to start, and able to print, fail, sleep and show SVG figures.
+"""
+from __future__ import annotations
+
+import contextlib
+import functools
+import http.server
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
+sys.path.insert(0, str(ROOT))
+
+from bookbuild import config as book_config  # noqa: E402
+from bookbuild import pipeline, tab_marks  # noqa: E402
+from bookbuild.config import Paths  # noqa: E402
+
+REAL = book_config.load()
+
+FIXTURE_YML = """book:
+  title: Deneme Kitabı
+  short_name: deneme
+  authors: [Birinci Yazar, İkinci Yazar]
+  index: index.md
+  bibliography: d2l.bib
+  published:
+    url: https://tr.d2l.ai/
+    labels: d2l-tr-labels.tsv
+timeout: 60
+agreement:
+  rtol: 0.05
+  atol: 0.01
+frameworks:
+""" + "".join(f"""  {fw.name}:
+    label: {fw.label}
+    d2l_module: {fw.d2l_module}
+    kernel: fixture-{fw.name}
+    environment: build
+    env:
+      FIXTURE_FRAMEWORK: {fw.name}
+      PYTHONPATH: {ROOT}
+""" for fw in REAL.frameworks)
+
+INDEX = """# Deneme
+
+```toc
+:maxdepth: 2
+:numbered:
+
+ch/page
+kaynakca
+```
+"""
+REFERENCES = "# Kaynakça\n\n```eval_rst\n.. bibliography::\n```\n"
+
+
+class Book:
+    """A book in a temporary directory, built with the project's conf.py. `real`: the project's
+    build.yml and real framework kernels; otherwise the cheap fixture frameworks."""
+
+    def __init__(self, root: Path, pages: dict[str, str], real: bool = False):
+        self.root = root
+        (root / "build.yml").write_text((ROOT / "build.yml").read_text() if real else FIXTURE_YML, encoding="utf-8")
+        if real:
+            shutil.copytree(ROOT / "requirements", root / "requirements")  # build.yml names them
+        for data in ("d2l.bib", "d2l-tr-labels.tsv"):
+            shutil.copy(ROOT / data, root / data)
+        for name, text in pages.items():
+            self.write(name, text)
+        self.paths = Paths(root / "_build")
+
+    def write(self, name: str, text: str | bytes) -> None:
+        path = self.root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(text, bytes):
+            path.write_bytes(text)
+        else:
+            path.write_text(text, encoding="utf-8")
+
+    @property
+    def config(self):
+        return book_config.load(self.root / "build.yml")
+
+    def build(self, command: str = "html", **options):
+        return pipeline.build(self.config, pipeline.Options(command, **options), paths=self.paths, log=lambda m: None)
+
+    def cli(self, *args: str, env: dict | None = None, timeout: int = 600) -> subprocess.CompletedProcess:
+        """`python -m bookbuild --config <book>/build.yml ARGS`, as the Makefile runs it."""
+        return subprocess.run([sys.executable, "-m", "bookbuild", "--config", str(self.root / "build.yml"), *args],
+                              cwd=ROOT, capture_output=True, text=True, timeout=timeout,
+                              env={**os.environ, **(env or {})})
+
+    def html(self, page: str) -> str:
+        return (self.paths.site("html") / page).with_suffix(".html").read_text(encoding="utf-8")
+
+    def report(self) -> dict:
+        return json.loads(self.paths.report.read_text(encoding="utf-8"))
+
+
+# --- a book of several sections, for the site, browser and PDF tests ------------------------
+
+def _section(number: int, title: str, label: str, other: str) -> str:
+    """A section with every kind of thing a page holds: tab groups with printed numbers and SVG
+    figures, numbered equations (one labelled, one wide), references, a citation, tab prose."""
+    return f"""# {title}
+:label:`{label}`
+
+Bu bölüm {number}. bölümdür; bkz. :numref:`{other}`, :numref:`sec_sgd` ve :eqref:`eq_{label}`.
+Momentum :cite:`Polyak.1964` ile başlar.
+
+$$f(x) = {number} x^2 + \\frac{{1}}{{2}} \\sum_{{i=1}}^n x_i.$$
+:eqlabel:`eq_{label}`
+
+Ara metin, sonra geniş bir denklem:
+
+$$\\mathbf{{z}}_t = \\mathbf{{z}}_{{t-1}} - \\eta \\left(\\beta \\mathbf{{v}}_{{t-1}} + \\boldsymbol{{\\Lambda}} \\mathbf{{z}}_{{t-1}}\\right) = (\\mathbf{{I}} - \\eta \\boldsymbol{{\\Lambda}}) \\mathbf{{z}}_{{t-1}} - \\eta \\beta \\mathbf{{v}}_{{t-1}} + \\mathbf{{c}}_{{t-1}} + \\mathbf{{d}}_{{t-1}}.$$
+
+## Hesap
+
+```{{.python .input}}
+#@tab all
+import os
+from IPython.display import SVG, display
+fw = os.environ["FIXTURE_FRAMEWORK"]
+print(f"loss: {{0.25 + {number} / 1000:.3f}}, {{len(fw) / 10:.3f}} sec/epoch")
+display(SVG('<svg xmlns="http://www.w3.org/2000/svg" width="120pt" height="60pt" viewBox="0 0 120 60">'
+            '<g id="axes_1"><rect width="120" height="60" fill="none" stroke="black"/>'
+            '<path d="M0 60 L60 {10 * number} L120 0" stroke="steelblue" fill="none"/></g></svg>'))
+```
+
+## Kodun kendisi
+
+{PARAGRAPHS}
+
+```{{.python .input}}
+values = [{number}, 2, 3]   # mxnet
+print("toplam", sum(values))
+```
+
+```{{.python .input}}
+#@tab pytorch
+values = [{number}, 2, 3]   # pytorch
+print("toplam", sum(values))
+```
+
+```{{.python .input}}
+#@tab tensorflow
+values = [{number}, 2, 3]   # tensorflow, with a long line that scrolls sideways on a phone: {"x" * 60}
+print("toplam", sum(values))
+```
+
+:begin_tab:`mxnet`
+[Tartışmalar](https://discuss.d2l.ai/t/{number})
+:end_tab:
+
+:begin_tab:`pytorch`
+[Tartışmalar](https://discuss.d2l.ai/t/{number + 100})
+:end_tab:
+
+:begin_tab:`tensorflow`
+[Tartışmalar](https://discuss.d2l.ai/t/{number + 200})
+:end_tab:
+"""
+
+
+# Enough prose for a page that scrolls, as a real section does.
+PARAGRAPHS = "\n\n".join(["Gradyan inişi, amaç fonksiyonunun gradyanının tersi yönünde küçük adımlar atar. "
+                           "Adım boyu öğrenme oranıdır; çok büyük seçilirse yöntem ıraksar, çok küçük seçilirse "
+                           "yakınsama yavaşlar. Momentum, geçmiş gradyanların sızdıran ortalamasını kullanır."] * 8)
+
+MULTI = {
+    "index.md": "# Deneme Kitabı\n\nÇok bölümlü bir deneme kitabı.\n\n```toc\n:maxdepth: 2\n:numbered:\n\n"
+                "bolum/index\nkaynakca\n```\n",
+    "bolum/index.md": "# Bir Bölüm\n:label:`chap_deneme`\n\nBölümün girişi, üç kısımdan oluşur.\n\n"
+                      "```toc\n:maxdepth: 2\n\nbirinci\nikinci\nucuncu\n```\n",
+    "bolum/birinci.md": _section(1, "Birinci Kısım", "sec_birinci", "sec_ikinci"),
+    "bolum/ikinci.md": _section(2, "İkinci Kısım", "sec_ikinci", "sec_ucuncu"),
+    "bolum/ucuncu.md": _section(3, "Üçüncü Kısım", "sec_ucuncu", "sec_birinci"),
+    "kaynakca.md": REFERENCES,
+}
+
+
+# --- what a built site should hold, read from the merged notebooks ------------------------
+
+def merged_pages(staging: Path) -> dict[str, dict]:
+    """{page (docname): merged notebook as JSON} of every staged page."""
+    return {p.relative_to(staging).with_suffix("").as_posix(): json.loads(p.read_text(encoding="utf-8"))
+            for p in sorted(staging.rglob("*.ipynb")) if not p.relative_to(staging).parts[0].startswith("_")}
+
+
+def tab_groups(nb: dict) -> int:
+    """How many sets of tabs the page shows: the groups the merge stage marked."""
+    groups = {tab_marks.cell_mark(c.get("metadata"))[1] for c in nb["cells"] if tab_marks.cell_mark(c.get("metadata"))}
+    groups |= {int(g) for c in nb["cells"] if c["cell_type"] == "markdown"
+               for g in re.findall(rf"{{{tab_marks.TAB_PROSE}}} \w+\n:group: (\d+)", "".join(c["source"]))}
+    return len(groups)
+
+
+def cells_of(nb: dict, framework: str) -> list[dict]:
+    """The code cells shown in `framework`'s tabs (its own, and the ones shown once for all)."""
+    return [c for c in nb["cells"] if c["cell_type"] == "code"
+            and (tab_marks.cell_mark(c.get("metadata")) or (framework, 0))[0] == framework]
+
+
+def figures(nb: dict, framework: str) -> int:
+    return sum(1 for c in cells_of(nb, framework) for o in c.get("outputs", [])
+               if any(k.startswith("image/") for k in o.get("data", {})))
+
+
+def printed(nb: dict, framework: str) -> list[str]:
+    """Every line the framework's cells printed."""
+    return [line for c in cells_of(nb, framework) for o in c.get("outputs", []) if o.get("name") == "stdout"
+            for line in "".join(o["text"]).splitlines() if line.strip()]
+
+
+def display_equations(nb: dict) -> int:
+    """Display equations of the page: each is one `$$ ... $$` of its prose."""
+    return sum("".join(c["source"]).count("$$") // 2 for c in nb["cells"] if c["cell_type"] == "markdown")
+
+
+@contextlib.contextmanager
+def served(folder: Path):
+    """The folder on http://127.0.0.1:<free port>, as any static host serves it."""
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(folder)))
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    finally:
+        httpd.shutdown()

@@ -1,0 +1,164 @@
+"""The momentum explorer (chapter_optimization/momentum.interactive.yml) on the real chapter:
+its printed lines against a NumPy computation of the chapter's own update rules and against
+what the executed cells printed; its sliders by keyboard; its state in the address; axe."""
+from __future__ import annotations
+
+import re
+
+import nbformat
+import numpy as np
+import pytest
+
+from books import REAL, served
+from test_browser import VIEWS, Reader, browser  # noqa: F401  (the browser fixture)
+
+PAGE = "chapter_optimization/momentum.html"
+
+
+def train_2d(step, eta: float, beta: float) -> str:
+    """d2l.train_2d's printed line, in NumPy float64, with the chapter's update rules."""
+    x1, x2, s1, s2 = np.float64(-5), np.float64(-2), np.float64(0), np.float64(0)
+    with np.errstate(over="ignore", invalid="ignore"):
+        for _ in range(20):
+            x1, x2, s1, s2 = step(x1, x2, s1, s2, np.float64(eta), np.float64(beta))
+    return f"epoch 20, x1: {float(x1):f}, x2: {float(x2):f}"
+
+
+def momentum_2d(x1, x2, v1, v2, eta, beta):     # the chapter's momentum_2d
+    v1 = beta * v1 + 0.2 * x1
+    v2 = beta * v2 + 4 * x2
+    return x1 - eta * v1, x2 - eta * v2, v1, v2
+
+
+def gd_2d(x1, x2, s1, s2, eta, beta):           # the chapter's gd_2d
+    return (x1 - eta * 0.2 * x1, x2 - eta * 4 * x2, 0, 0)
+
+
+def set_state(page, eta: float, beta: float) -> None:
+    for key, value in (("eta", eta), ("beta", beta)):
+        page.locator(f"#mx-{key}").fill(str(value))
+
+
+def printed(page) -> dict[str, str]:
+    return {kind: page.locator(f'[data-result="{kind}"]').inner_text() for kind in ("momentum", "gd")}
+
+
+@pytest.fixture(scope="module")
+def chapter(chapter_site):
+    with served(chapter_site[0].site("html")) as base:
+        yield base, chapter_site[0]
+
+
+def chapter_runs(paths) -> list[tuple[str, float, float, str]]:
+    """(update rule, η, β, printed line) of every train_2d cell the chapter executed, in each framework,
+    with η and β as the cells set them (read from the executed notebooks, not copied)."""
+    runs = []
+    for fw in REAL.frameworks:
+        nb = nbformat.read(paths.executed / fw.name / "chapter_optimization" / "momentum.ipynb", as_version=4)
+        eta = beta = 0.0
+        for cell in (c for c in nb.cells if c.cell_type == "code"):
+            for line in cell.source.splitlines():
+                if found := re.match(r"^eta\s*=\s*([\d.]+)\s*$", line):
+                    eta = float(found.group(1))
+                elif found := re.match(r"^eta,\s*beta\s*=\s*([\d.]+),\s*([\d.]+)\s*$", line):
+                    eta, beta = float(found.group(1)), float(found.group(2))
+            rule = re.search(r"train_2d\((\w+)\)", cell.source)
+            out = "".join(o.get("text", "") for o in cell.outputs if o.get("name") == "stdout").strip()
+            if rule and out.startswith("epoch"):
+                runs.append((rule.group(1), eta, beta, out))
+    return runs
+
+
+@pytest.mark.parametrize("view", VIEWS)
+def test_printed_lines_match_numpy_and_the_executed_cells(browser, chapter, view):
+    base, paths = chapter
+    reader = Reader(browser, view)
+    page = reader.open(f"{base}/{PAGE}")
+    assert page.locator("#momentum-explorer .mx-figure").count() == 1
+    assert page.evaluate("document.documentElement.scrollWidth") == VIEWS[view]["viewport"]["width"]
+    for eta, beta in [(0.6, 0.5), (0.4, 0.0), (0.05, 0.95), (0.9, 0.0), (1.2, 0.9), (1.5, 0.99), (0.01, 0.0)]:
+        set_state(page, eta, beta)
+        assert printed(page) == {"momentum": train_2d(momentum_2d, eta, beta),
+                                 "gd": train_2d(gd_2d, eta, beta)}, (eta, beta)
+    runs = chapter_runs(paths)
+    assert {rule for rule, *_ in runs} == {"gd_2d", "momentum_2d"} and len(runs) >= 4 * len(REAL.frameworks)
+    for rule, eta, beta, line in runs:
+        set_state(page, eta, beta)
+        assert printed(page)["momentum" if rule == "momentum_2d" else "gd"] == line, (rule, eta, beta)
+    assert reader.errors == []
+    reader.close()
+
+
+def test_the_scalar_panel_against_numpy_eigenvalues(browser, chapter):
+    base, paths = chapter
+    reader = Reader(browser, "desktop")
+    page = reader.open(f"{base}/{PAGE}")
+    source = (paths.staging / "chapter_optimization" / "momentum.ipynb").read_text(encoding="utf-8")
+    lambdas = [float(v) for v in re.search(r"lambdas = \[([^\]]+)\]", source).group(1).split(",")]
+    rows = page.eval_on_selector_all("#momentum-explorer tr[data-lambda]", "r => r.map(x => x.dataset.lambda)")
+    assert [float(v) for v in rows] == lambdas                  # the chapter's own λ values
+    for eta, beta in [(0.6, 0.5), (0.1, 0.0), (0.4, 0.9), (1.0, 0.25)]:
+        set_state(page, eta, beta)
+        for lam in lambdas:
+            radius = max(abs(np.linalg.eigvals(np.array([[beta, lam], [-eta * beta, 1 - eta * lam]]))))
+            values = np.linalg.eigvals(np.array([[beta, lam], [-eta * beta, 1 - eta * lam]]))
+            dominant = values[np.argmax(abs(values))]
+            verdict = page.locator(f'#momentum-explorer tr[data-lambda="{lam:g}"] [data-verdict]').get_attribute(
+                "data-verdict")
+            if radius > 1 + 1e-9:
+                assert verdict == "ıraksar", (eta, beta, lam)
+            elif radius < 1 - 1e-9:
+                oscillates = abs(dominant.imag) > 1e-12 or dominant.real < 0
+                assert verdict == ("salınarak yakınsar" if oscillates else "yakınsar"), (eta, beta, lam)
+            # In the region 0 < ηλ < 2 + 2β, and only there, momentum converges (the chapter's claim).
+            assert (verdict != "ıraksar") == (0 < eta * lam < 2 + 2 * beta), (eta, beta, lam)
+    reader.close()
+
+
+@pytest.mark.parametrize("view", VIEWS)
+def test_state_in_the_address_and_the_keyboard(browser, chapter, view):
+    base, _ = chapter
+    reader = Reader(browser, view)
+    page = reader.open(f"{base}/{PAGE}?tab=pytorch&eta=0.3&beta=0.7#momentum-yontemi")
+    eta_slider = page.get_by_role("slider", name=re.compile("η"))
+    beta_slider = page.get_by_role("slider", name=re.compile("β"))
+    assert (eta_slider.input_value(), beta_slider.input_value()) == ("0.3", "0.7")
+    assert printed(page)["momentum"] == train_2d(momentum_2d, 0.3, 0.7)
+    eta_slider.focus()
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("ArrowRight")
+    assert eta_slider.input_value() == "0.32"
+    assert printed(page)["momentum"] == train_2d(momentum_2d, 0.32, 0.7)
+    page.wait_for_function("location.search.includes('eta=0.32')")
+    assert "tab=pytorch" in page.url and "beta=0.7" in page.url and page.url.endswith("#momentum-yontemi")
+    beta_slider.focus()
+    page.keyboard.press("Home")
+    assert beta_slider.input_value() == "0"
+    assert printed(page)["momentum"] == train_2d(momentum_2d, 0.32, 0.0)
+    page.keyboard.press("End")
+    assert printed(page)["momentum"] == train_2d(momentum_2d, 0.32, float(beta_slider.input_value()))
+    reader.close()
+
+
+@pytest.mark.parametrize("view", VIEWS)
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_axe_finds_nothing_in_the_explorer(browser, chapter, view, scheme):
+    base, _ = chapter
+    reader = Reader(browser, view, scheme)
+    page = reader.open(f"{base}/{PAGE}?eta=1.2&beta=0.9")
+    page.locator("#momentum-explorer").scroll_into_view_if_needed()
+    page.add_script_tag(path=str(Reader.axe.__globals__["AXE"]))
+    violations = page.evaluate("async () => (await axe.run('#momentum-explorer')).violations"
+                               ".map(v => [v.id, v.nodes.map(n => n.target.join(' '))])")
+    assert violations == []
+    reader.close()
+
+
+def test_without_javascript_the_page_is_as_its_source(browser, chapter):
+    base, _ = chapter
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(f"{base}/{PAGE}")
+    explorer = page.locator("#momentum-explorer")
+    assert explorer.inner_html() == "" and not explorer.is_visible()
+    context.close()
