@@ -19,7 +19,7 @@ apt_install = { packages="$(2)"; \
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(3) $$packages >/dev/null; \
   else echo "$(1) need Debian packages: sudo apt-get install $(3) $$packages"; exit 1; fi; }
 
-.PHONY: env env-build html check merge pdf tex serve audit test test-d2l test-build test-pdf browser clean
+.PHONY: env env-build html check merge pdf tex serve audit audit-tools test test-d2l test-build test-pdf browser clean
 
 # Environments are remade only when their requirement files change, or when a
 # framework no longer imports (see bookbuild/environments.py).
@@ -52,7 +52,15 @@ tex: env-build
 	@$(BUILD_PY) -c 'from bookbuild.pdf import check_toolchain; check_toolchain()' 2>/dev/null || \
 	  $(call apt_install,The PDF,$$($(BUILD_PY) -c 'from bookbuild.pdf import PACKAGES; print(*PACKAGES)'),--no-install-recommends)
 
-test: env browser test-d2l test-build
+# The reader's view measured: Lighthouse (mobile) and axe on every page with code, page weight,
+# site size, against their targets (scripts/audit.py).
+audit: html browser audit-tools
+	$(BUILD_PY) scripts/audit.py
+
+audit-tools: env-build
+	@$(BUILD_PY) -m bookbuild.environments audit
+
+test: env browser audit-tools test-d2l test-build
 
 # Each framework's tests run in that framework's own environment.
 test-d2l: env

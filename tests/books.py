@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import gzip
 import http.server
 import json
 import os
@@ -230,13 +231,35 @@ def display_equations(nb: dict) -> int:
     return sum("".join(c["source"]).count("$$") // 2 for c in nb["cells"] if c["cell_type"] == "markdown")
 
 
+class StaticHost(http.server.SimpleHTTPRequestHandler):
+    """A static host as readers meet one: text (HTML, CSS, JS, SVG, JSON) sent gzip-compressed to
+    a browser that accepts it, as GitHub Pages or any web server does; quiet."""
+
+    COMPRESSED = (".html", ".css", ".js", ".svg", ".json", ".ipynb", ".txt")
+
+    def do_GET(self):
+        path = Path(self.translate_path(self.path))
+        if path.is_dir():
+            path = path / "index.html"
+        if "gzip" not in self.headers.get("Accept-Encoding", "") or not path.is_file() or \
+                path.suffix not in self.COMPRESSED:
+            return super().do_GET()
+        body = gzip.compress(path.read_bytes(), compresslevel=6, mtime=0)
+        self.send_response(200)
+        self.send_header("Content-Type", self.guess_type(str(path)))
+        self.send_header("Content-Encoding", "gzip")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
 @contextlib.contextmanager
 def served(folder: Path):
-    """The folder on http://127.0.0.1:<free port>, as any static host serves it."""
-    class Quiet(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, *args):
-            pass
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(folder)))
+    """The folder on http://127.0.0.1:<free port>, as a static host serves it."""
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(StaticHost, directory=str(folder)))
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     try:
         yield f"http://127.0.0.1:{httpd.server_address[1]}"

@@ -1,0 +1,126 @@
+"""`make audit`: the reader's view of the built site, measured, against its targets.
+
+    .envs/build/bin/python scripts/audit.py [--site _build/html]
+
+For every page with code (the chapters readers spend their time on), with the site served
+on loopback and Debian's Chromium:
+  * Lighthouse 12.2.3, mobile preset: performance >= 0.95; accessibility, best practices
+    and SEO 1.0;
+  * axe-core at 1366×900 and 390×844, light and dark: no violation;
+  * the page's weight with everything it can load (uncompressed) <= 1.2 MB;
+and the site folder <= 10 MB. Prints a table, writes _build/audit/<page>.lighthouse.json,
+and exits 1 if a target is missed.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
+
+from books import served  # noqa: E402
+from bookbuild import environments  # noqa: E402
+
+LIGHTHOUSE = environments.node_modules("audit") / "lighthouse" / "cli" / "index.js"
+AXE = environments.node_modules("audit") / "axe-core" / "axe.min.js"
+CHROMIUM = "/usr/bin/chromium"
+FLAGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run",
+         "--disable-component-update", "--disable-sync"]
+TARGETS = {"performance": 0.95, "accessibility": 1.0, "best-practices": 1.0, "seo": 1.0}
+PAGE_LIMIT, SITE_LIMIT = 1_200_000, 10_000_000
+VIEWS = {"1366×900": {"viewport": {"width": 1366, "height": 900}},
+         "390×844": {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}}
+
+
+def pages_with_code(site: Path) -> list[str]:
+    return sorted(p.relative_to(site).as_posix() for p in site.rglob("*.html")
+                  if 'class="sphinx-tabs d2l-tabs' in p.read_text(encoding="utf-8"))
+
+
+def lighthouse(url: str, out: Path) -> dict[str, float]:
+    done = subprocess.run(["node", str(LIGHTHOUSE), url, "--quiet", "--output=json", f"--output-path={out}",
+                           "--only-categories=" + ",".join(TARGETS), f"--chrome-flags={' '.join(FLAGS)}"],
+                          env={**os.environ, "CHROME_PATH": CHROMIUM}, capture_output=True, text=True)
+    if done.returncode:
+        sys.exit(f"audit: Lighthouse failed: {done.stderr.strip()[-800:]}")
+    report = json.loads(out.read_text(encoding="utf-8"))
+    return {name: report["categories"][name]["score"] for name in TARGETS}
+
+
+def browser_figures(base: str, page: str) -> tuple[dict[str, int], int]:
+    """axe violations (nodes) per view and scheme, and the bytes the page loads when read through."""
+    from playwright.sync_api import sync_playwright
+
+    violations, weight = {}, 0
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS[1:], headless=True)
+        for view, options in VIEWS.items():
+            for scheme in ("light", "dark"):
+                context = browser.new_context(**options, color_scheme=scheme)
+                tab = context.new_page()
+                tab.goto(f"{base}/{page}")
+                tab.wait_for_load_state("networkidle")
+                tab.add_script_tag(path=str(AXE))
+                found = tab.evaluate("async () => (await axe.run()).violations.map(v => [v.id, v.nodes.length])")
+                violations[f"{view} {scheme}"] = sum(n for _, n in found)
+                if found:
+                    print(f"  axe {view} {scheme}: {found}")
+                if view == "1366×900" and scheme == "light":
+                    for choice in tab.eval_on_selector_all("[data-d2l-choose]", "b => b.map(x => x.dataset.d2lChoose)"):
+                        tab.evaluate(f"document.querySelector(\"[data-d2l-choose='{choice}']\").click()")
+                        for y in range(0, tab.evaluate("document.body.scrollHeight"), 700):
+                            tab.evaluate(f"window.scrollTo(0, {y})")
+                            tab.wait_for_timeout(20)
+                    tab.wait_for_load_state("networkidle")
+                    weight = tab.evaluate("performance.getEntriesByType('navigation')[0].decodedBodySize + performance"
+                                          ".getEntriesByType('resource').reduce((s, r) => s + r.decodedBodySize, 0)")
+                context.close()
+        browser.close()
+    return violations, weight
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--site", type=Path, default=ROOT / "_build" / "html")
+    args = parser.parse_args()
+    site = args.site.resolve()
+    if not (site / "index.html").is_file():
+        sys.exit(f"audit: no site in {site}: run `make html` first")
+    out = site.parent / "audit"
+    out.mkdir(exist_ok=True)
+    missed = []
+    size = sum(p.stat().st_size for p in site.rglob("*") if p.is_file())
+    print(f"site folder: {size / 1e6:.2f} MB (target <= {SITE_LIMIT / 1e6:.0f} MB)")
+    if size > SITE_LIMIT:
+        missed.append("site size")
+    with served(site) as base:
+        for page in pages_with_code(site):
+            print(f"\n{page}")
+            scores = lighthouse(f"{base}/{page}", out / (re.sub(r"\W", "-", page) + ".lighthouse.json"))
+            for name, score in scores.items():
+                ok = score is not None and score >= TARGETS[name]
+                print(f"  Lighthouse {name:15} {score:.2f}  (target >= {TARGETS[name]:.2f}){'' if ok else '  MISSED'}")
+                missed += [] if ok else [f"{page} {name}"]
+            violations, weight = browser_figures(base, page)
+            for view, count in violations.items():
+                print(f"  axe {view:15} {count} violation node(s)")
+                missed += [f"{page} axe {view}"] if count else []
+            print(f"  page weight, read through in every framework: {weight / 1e6:.2f} MB "
+                  f"(target <= {PAGE_LIMIT / 1e6:.1f} MB)")
+            missed += [f"{page} weight"] if weight > PAGE_LIMIT else []
+    if missed:
+        print("\nmissed: " + ", ".join(missed))
+        return 1
+    print("\nevery target met")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
