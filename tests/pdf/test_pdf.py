@@ -1,75 +1,95 @@
-"""The PDFs `make pdf` wrote to _build/pdf: one per framework, checked with poppler's tools."""
+"""The PDFs: one per framework of the whole book, named after the book and the framework,
+read back with poppler's tools. Expectations come from the merged notebooks the build staged."""
 from __future__ import annotations
 
 import re
 import subprocess
-import sys
-from pathlib import Path
 
-import pytest
-
-ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT))
-from bookbuild import config as book_config  # noqa: E402
-
-CONFIG = book_config.load()
-PDF_DIR = ROOT / "_build" / "pdf"
+from books import figures, merged_pages, printed
+from bookbuild import pdf, read, references
 
 
 def run(*command) -> str:
     return subprocess.run(command, check=True, capture_output=True, text=True).stdout
 
 
-@pytest.fixture(scope="module", params=CONFIG.names)
-def pdf(request):
-    path = PDF_DIR / f"momentum-{request.param}.pdf"
-    if not path.is_file():
-        pytest.fail(f"{path} is missing: run `make pdf` first", pytrace=False)
-    return request.param, path
+def text_of(path, first=None, last=None) -> str:
+    pages = [*(["-f", str(first)] if first else []), *(["-l", str(last)] if last else [])]
+    return run("pdftotext", "-enc", "UTF-8", *pages, str(path), "-")
 
 
-def test_text_is_this_framework_only(pdf):
-    name, path = pdf
-    text = run("pdftotext", "-enc", "UTF-8", str(path), "-")
-    fw = CONFIG.framework(name)
-    assert f"from d2l import {fw.d2l_module} as d2l" in text
-    for other in CONFIG.frameworks:
-        if other is not fw:
-            assert f"from d2l import {other.d2l_module} as d2l" not in text
-    assert len(re.findall(r"epoch 20, x1: -?\d+\.\d{6}, x2: -?\d+\.\d{6}", text)) == 4
-    assert len(re.findall(r"loss: \d\.\d{3}, \d+\.\d{3} sec/epoch", text)) == 4
-    for heading in ("Momentum", "Optimizasyon Algoritmaları", "Sızdıran Ortalamalar", "Pratik Deneyler",
-                    "İçindekiler", "Kaynakça", "Rasgele Gradyan İnişi"):
-        assert heading in text, heading
-    for work in ("Why momentum really works", "Polyak", "Lectures on Convex Optimization", "Sutskever",
-                 "Flammarion"):
-        assert work in text, work
-    assert "??" not in text
-    for raw in (":numref:", ":cite:", ":label:", "sec_", "begin_tab", "<Figure size"):
-        assert raw not in text, raw
-    # Every Turkish letter of the sources survives into the text layer (ğ never starts a word: no Ğ).
-    sources = "".join(p.read_text(encoding="utf-8") for p in [ROOT / "index.md", *ROOT.glob("chapter_*/*.md")])
-    for letter in "ıİşŞğĞçÇöÖüÜ":
-        if letter in sources:
-            assert letter in text, letter
+def test_one_pdf_per_framework_named_after_the_book(built):
+    config, paths = built
+    assert sorted(p.name for p in paths.pdf.glob("*.pdf")) == sorted(
+        f"{config.book.short_name}-{fw.name}.pdf" for fw in config.frameworks)
 
 
-def test_fonts_embedded_and_figures_vector(pdf):
-    name, path = pdf
-    fonts = run("pdffonts", str(path)).splitlines()[2:]
-    assert fonts and all(line.split()[-5] == "yes" for line in fonts), fonts   # the "emb" column
-    assert run("pdfimages", "-list", str(path)).splitlines()[2:] == []         # no raster images
-    pages = int(re.search(r"Pages:\s+(\d+)", run("pdfinfo", str(path))).group(1))
-    assert 10 <= pages <= 40
-    # The ten figures are vector drawings: each page with a figure has paths, not images.
-    latex = (ROOT / "_build" / "latex" / name / "momentum.tex").read_text(encoding="utf-8")
-    assert latex.count("\\sphinxincludegraphics") == 10
-    assert "\\setmainlanguage{turkish}" in latex or "turkish" in latex
+def test_the_title_page_names_the_framework_and_fits(built):
+    config, paths = built
+    for fw in config.frameworks:
+        title_page = " ".join(text_of(pdf.pdf_path(config, paths, fw.name), 1, 1).split())
+        assert config.book.title in title_page and fw.label in title_page
+        for author in config.book.authors:              # every author, whole: nothing runs off the page
+            assert author in title_page, author
 
 
-def test_links_inside_and_to_the_published_edition(pdf):
-    name, _ = pdf
-    latex = (ROOT / "_build" / "latex" / name / "momentum.tex").read_text(encoding="utf-8")
-    assert "\\sphinxhref{https://tr.d2l.ai/chapter\\_optimization/sgd.html}{Rasgele Gradyan İnişi}" in latex
-    assert "\\sphinxhref{https://tr.d2l.ai/chapter\\_optimization/gd.html}{Gradyan İnişi}" in latex
-    assert "\\hyperlink{cite.chapter_references/zreferences:id2}{Goh, 2017}" in latex  # to the bibliography
+def test_each_pdf_holds_its_framework_only_and_everything_resolved(built):
+    config, paths = built
+    pages = merged_pages(paths.staging)
+    for fw in config.frameworks:
+        text = text_of(pdf.pdf_path(config, paths, fw.name))
+        flat = " ".join(text.split())
+        for docname, nb in pages.items():
+            for line in printed(nb, fw.name):
+                assert " ".join(line.split()) in flat, (fw.name, docname, line)
+            for other in config.frameworks:
+                mine = set(printed(nb, fw.name))
+                for line in set(printed(nb, other.name)) - mine:
+                    assert " ".join(line.split()) not in flat, (fw.name, other.name, line)
+        assert "??" not in text
+        for raw in (":numref:", ":cite:", ":label:", "begin_tab", "<Figure size", "d2l-tab"):
+            assert raw not in text, raw
+        # Turkish letters of the sources survive into the text layer.
+        sources = "".join((config.root / p.path).read_text(encoding="utf-8") for p in read.read_book(config).pages)
+        for letter in "ıİşŞçÇöÖüÜ":
+            if letter in sources:
+                assert letter in text, letter
+
+
+def test_figures_are_vector_fonts_embedded(built):
+    config, paths = built
+    pages = merged_pages(paths.staging)
+    for fw in config.frameworks:
+        path = pdf.pdf_path(config, paths, fw.name)
+        fonts = run("pdffonts", str(path)).splitlines()[2:]
+        assert fonts and all(line.split()[-5] == "yes" for line in fonts), fonts   # the "emb" column
+        assert run("pdfimages", "-list", str(path)).splitlines()[2:] == []         # no raster images
+        latex = (paths.out / "latex" / fw.name / path.with_suffix(".tex").name).read_text(encoding="utf-8")
+        expected = sum(figures(nb, fw.name) for nb in pages.values())
+        assert latex.count("\\sphinxincludegraphics") == expected
+        assert "\\setmainlanguage{turkish}" in latex
+
+
+def test_links_to_the_published_edition_and_the_bibliography(built):
+    config, paths = built
+    source = read.read_book(config)
+    table = references.published_labels(config.book.published_labels)
+    outside = {m.target for p in source.pages for m in p.mentions
+               if m.role in ("numref", "ref") and m.target not in source.labels}
+    cited = {m.target for p in source.pages for m in p.mentions if m.role == "cite"}
+    for fw in config.frameworks:
+        latex = (paths.out / "latex" / fw.name / f"{config.book.short_name}-{fw.name}.tex").read_text(encoding="utf-8")
+        for label in outside:
+            url = table[label].url(config.book.published_url).replace("_", "\\_").replace("#", "\\#")
+            assert f"\\sphinxhref{{{url}}}{{{table[label].text}}}" in latex, label
+        assert len(set(re.findall(r"\\hyperlink\{cite\.[^}]+\}", latex))) == len(cited)
+
+
+def test_every_page_of_the_site_links_the_pdfs(built):
+    config, paths = built
+    for page in paths.site("html").rglob("*.html"):
+        html = page.read_text(encoding="utf-8")
+        if page.name in ("search.html", "genindex.html"):
+            continue
+        for fw in config.frameworks:
+            assert re.search(rf'href="[^"]*_pdf/{config.book.short_name}-{fw.name}\.pdf"', html), (page.name, fw.name)
