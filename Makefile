@@ -62,11 +62,16 @@ audit-tools: env-build
 
 test: env browser audit-tools test-d2l test-build
 
-# Each framework's tests run in that framework's own environment.
-test-d2l: env
-	@for fw in $$($(BUILD_PY) -m bookbuild frameworks); do \
-	  echo "== tests/d2l in .envs/$$fw"; \
-	  D2L_FRAMEWORK=$$fw .envs/$$fw/bin/python -m pytest tests/d2l -q -p no:cacheprovider || exit 1; \
+# Each framework's tests run in that framework's own environment (build.yml, read by the build);
+# TAB=<framework> tests one only (CI's per-framework jobs).
+test-d2l: env-build
+	@$(BUILD_PY) -m bookbuild.environments frameworks $(TAB)
+	@frameworks="$$($(BUILD_PY) -m bookbuild frameworks)"; \
+	$(BUILD_PY) -m bookbuild frameworks --table | while read fw module environment; do \
+	  if [ -n "$(TAB)" ] && [ "$$fw" != "$(TAB)" ]; then continue; fi; \
+	  echo "== tests/d2l: d2l.$$module in .envs/$$environment"; \
+	  D2L_FRAMEWORKS="$$frameworks" D2L_FRAMEWORK=$$fw D2L_MODULE=$$module \
+	    .envs/$$environment/bin/python -m pytest tests/d2l -q -p no:cacheprovider || exit 1; \
 	done
 
 test-build: env

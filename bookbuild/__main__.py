@@ -41,7 +41,9 @@ def parser() -> argparse.ArgumentParser:
     check.add_argument("--tab", action="append", default=[], help="only this framework (repeatable)")
     check.add_argument("--shard", type=_shard, default=(1, 1), help="i/n: only the i-th of n shares of the pages")
     commands.add_parser("pdf", help="one PDF per framework in _build/pdf, then the site linking them")
-    commands.add_parser("frameworks", help="print the framework names of build.yml")
+    frameworks = commands.add_parser("frameworks", help="print the framework names of build.yml")
+    frameworks.add_argument("--table", action="store_true",
+                            help="one line per framework: name, d2l module, environment (for the Makefile)")
     matrix = commands.add_parser("matrix", help="print the CI matrix (framework × shard) as JSON")
     matrix.add_argument("--shards", type=int, default=1, help="split each framework's pages into this many jobs")
     serve = commands.add_parser("serve", help="build, serve on localhost and rebuild on every change")
@@ -55,7 +57,8 @@ def run(args) -> None:
 
     config = book_config.load(args.config).with_options(timeout=args.timeout, jobs=args.jobs)
     if args.command == "frameworks":
-        print(" ".join(config.names))
+        print("\n".join(f"{fw.name} {fw.d2l_module} {fw.environment}" for fw in config.frameworks)
+              if args.table else " ".join(config.names))
     elif args.command == "matrix":
         print(json.dumps([{"framework": name, "shard": f"{i}/{args.shards}"} for name in config.names
                           for i in range(1, args.shards + 1)]))

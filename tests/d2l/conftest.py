@@ -1,11 +1,12 @@
 """Fixtures for the d2l library tests, which run once per framework, each in its
 own environment:
 
-    D2L_FRAMEWORK=pytorch .envs/pytorch/bin/python -m pytest tests/d2l -q
+    make test-d2l
 
-D2L_FRAMEWORK names a framework of build.yml; its `d2l_module` is the module
-under test. The airfoil data comes from ../shared/data next to the checkout,
-copied into a temporary D2L_DATA_DIR so the tests never download anything.
+D2L_FRAMEWORK names a framework of build.yml and D2L_MODULE its `d2l_module`, the
+module under test (`make test-d2l` sets both, and D2L_FRAMEWORKS, from build.yml).
+The airfoil data comes from ../shared/data next to the checkout, copied into a
+temporary D2L_DATA_DIR so the tests never download anything.
 
 Only the standard library and pytest are imported here: this file is also
 loaded by a plain `pytest` in the build environment, which has no NumPy.
@@ -18,7 +19,6 @@ from pathlib import Path
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-BUILD_CONFIG = REPO_ROOT / 'build.yml'
 SHARED_DATA_DIR = REPO_ROOT.parent / 'shared' / 'data'
 AIRFOIL_FILE = 'airfoil_self_noise.dat'
 
@@ -29,47 +29,21 @@ if not os.environ.get('D2L_FRAMEWORK'):
                            if path.name != 'test_environment.py']
 
 
-def read_d2l_modules(build_yml):
-    """Map each framework of build.yml to its `d2l_module`.
-
-    A few lines instead of PyYAML, which the framework environments do not
-    have: `frameworks:` is a top-level key, each framework a 2-space-indented
-    key, and `d2l_module:` one of its 4-space-indented fields.
-    """
-    modules, in_frameworks, framework = {}, False, None
-    for line in build_yml.read_text().splitlines():
-        text = line.split('#', 1)[0].rstrip()
-        if not text:
-            continue
-        indent = len(text) - len(text.lstrip())
-        key, _, value = text.strip().partition(':')
-        if indent == 0:
-            in_frameworks = key == 'frameworks'
-        elif in_frameworks and indent == 2:
-            framework = key
-        elif in_frameworks and indent == 4 and key == 'd2l_module':
-            modules[framework] = value.strip().strip('"\'')
-    return modules
-
-
 @pytest.fixture(scope='session')
 def framework():
-    """The framework under test: env D2L_FRAMEWORK, one of build.yml's frameworks."""
-    modules = read_d2l_modules(BUILD_CONFIG)
-    name = os.environ.get('D2L_FRAMEWORK')
-    if name not in modules:
-        pytest.fail(
-            f'D2L_FRAMEWORK is {name!r}; set it to one of {sorted(modules)} (from '
-            f'build.yml) and run in that framework\'s environment, e.g. '
-            f'D2L_FRAMEWORK=pytorch .envs/pytorch/bin/python -m pytest tests/d2l',
-            pytrace=False)
+    """The framework under test, and its module: D2L_FRAMEWORK and D2L_MODULE, which
+    `make test-d2l` sets from build.yml (as `python -m bookbuild frameworks --table` reads it)."""
+    name, module = os.environ.get('D2L_FRAMEWORK'), os.environ.get('D2L_MODULE')
+    if not (name and module):
+        pytest.fail('run the library tests through `make test-d2l`: it sets D2L_FRAMEWORK and D2L_MODULE '
+                    'from build.yml and picks the framework\'s environment', pytrace=False)
     return name
 
 
 @pytest.fixture(scope='session')
 def d2l_module_name(framework):
     """The name of the module under test: 'd2l.' + build.yml's d2l_module (e.g. d2l.torch)."""
-    return 'd2l.' + read_d2l_modules(BUILD_CONFIG)[framework]
+    return 'd2l.' + os.environ['D2L_MODULE']
 
 
 @pytest.fixture(scope='session')
