@@ -1,14 +1,23 @@
-"""Time the build as a maintainer meets it: cold, unchanged, prose edit, one-framework edit.
+"""Time the build as a maintainer meets it, and as a book grows.
 
-    .envs/build/bin/python scripts/benchmark.py
+    .envs/build/bin/python scripts/benchmark.py [--sections 1 3 6] [--jobs 1 2 0]
 
-Environments must exist (`make env`). The book is copied to a temporary directory,
-so the chapter in the checkout is never edited; each build is a fresh
-`python -m bookbuild html` process, timed wall-clock, with its report read back.
+1. The book as it is: cold, unchanged, prose edit, one-framework edit.
+2. Books of N sections (copies of the book's first page with code, under new labels),
+   built cold at each JOBS (0: the default, the number of cores): seconds per section,
+   and CPU efficiency = CPU time of the build and its kernels / (wall time × cores).
+
+Environments must exist (`make env`). Every book is built in a temporary directory, each
+build a fresh `python -m bookbuild html` process; nothing in the checkout is edited.
+What is edited, copied and relabelled is found in the book itself, not named here.
 """
 from __future__ import annotations
 
+import argparse
 import json
+import os
+import re
+import resource
 import shutil
 import subprocess
 import sys
@@ -17,42 +26,134 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-CHAPTER = Path("chapter_optimization/momentum.md")
-BOOK = ["build.yml", "requirements", "index.md", "d2l.bib", "chapter_optimization", "chapter_references", "d2l"]
-PROSE = ("Momentum yönteminin geometrik özelliklerini", "Momentum yönteminin geometrik niteliklerini")
-PYTORCH_CELL = ("#@tab pytorch\ntrainer = torch.optim.SGD", "#@tab pytorch\ntrainer = torch.optim.SGD  # edited")
+sys.path.insert(0, str(ROOT))
+
+from bookbuild import config as book_config  # noqa: E402
+from bookbuild import read  # noqa: E402
+
+BOOK_FILES = ["build.yml", "requirements", "d2l", "d2l.bib", "d2l-tr-labels.tsv"]
 
 
-def build(book: Path) -> tuple[float, dict[str, str]]:
+def copy_book(target: Path) -> None:
+    config = book_config.load()
+    for name in BOOK_FILES:
+        (shutil.copytree if (ROOT / name).is_dir() else shutil.copy)(ROOT / name, target / name)
+    source = read.read_book(config)
+    for page in source.pages:   # each page, and what sits beside it (its interactive figures' files)
+        folder = ROOT / page.path.parent
+        for file in (f for f in folder.iterdir() if f.is_file() and (f.suffix != ".md" or f.name == page.path.name)):
+            (target / page.path.parent).mkdir(parents=True, exist_ok=True)
+            shutil.copy(file, target / page.path.parent / file.name)
+    for page in source.pages:   # images the pages show, wherever they are
+        for mention in (m for m in page.mentions if m.role == "image" and "://" not in m.target):
+            image = read.image_path(page, mention.target)
+            (target / image).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(ROOT / image, target / image)
+
+
+def build(book: Path, jobs: int | None = None) -> tuple[float, float, dict]:
+    """(wall seconds, CPU seconds of the build and its kernels, report)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.monotonic()
-    subprocess.run([sys.executable, "-m", "bookbuild", "--config", str(book / "build.yml"), "html"],
-                   cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
-    seconds = time.monotonic() - started
-    report = json.loads((book / "_build" / "report.json").read_text())
-    return seconds, {n["framework"]: n["status"] for n in report["notebooks"] if n["cells"]}
+    command = [sys.executable, "-m", "bookbuild", "--config", str(book / "build.yml")]
+    command += ["--jobs", str(jobs)] if jobs else []
+    subprocess.run(command + ["html"], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+    wall = time.monotonic() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu, json.loads((book / "_build" / "report.json").read_text())
 
 
-def edit(book: Path, old: str, new: str) -> None:
-    path = book / CHAPTER
-    text = path.read_text(encoding="utf-8")
-    if old not in text:
-        sys.exit(f"benchmark: {CHAPTER} no longer contains {old!r}; update scripts/benchmark.py")
-    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+def statuses(report: dict) -> str:
+    return ", ".join(f"{n['framework']} {n['status']}" for n in report["notebooks"] if n["cells"])
+
+
+def first_page_with_code(book: Path):
+    return next(p for p in read.read_book(book_config.load(book / "build.yml")).pages if p.has_code)
+
+
+def edit_line(book: Path, page, line: int, new_text: str) -> None:
+    path = book / page.path
+    lines = path.read_text(encoding="utf-8").split("\n")
+    lines[line - 1] = new_text
+    path.write_text("\n".join(lines), encoding="utf-8")
+
+
+def maintainer_builds() -> None:
+    print("The book as it is")
+    print(f"  {'build':30} {'seconds':>8}  frameworks")
+    with tempfile.TemporaryDirectory() as tmp:
+        book = Path(tmp)
+        copy_book(book)
+        rows = [("cold", *build(book)), ("unchanged", *build(book))]
+        page = first_page_with_code(book)
+        prose = next(b for b in page.blocks if b.kind == "markdown" and b.tabs is None and
+                     any(len(line) > 40 for line in b.source.splitlines()))
+        offset, text = next((i, line) for i, line in enumerate(prose.source.splitlines()) if len(line) > 40)
+        edit_line(book, page, prose.line + offset, text + " (Düzenlendi.)")
+        rows.append(("prose edit", *build(book)))
+        page = first_page_with_code(book)
+        single = next(b for b in page.blocks if b.kind == "code" and b.tabs and len(b.tabs) == 1)
+        last = single.line + len(single.source.splitlines()) - 1      # a comment line after the cell's code
+        edit_line(book, page, last, single.source.splitlines()[-1] + "\n# düzenlendi")
+        rows.append((f"one-framework edit ({single.tabs[0]})", *build(book)))
+    for name, wall, _, report in rows:
+        print(f"  {name:30} {wall:8.1f}  {statuses(report)}")
+
+
+def relabelled(text: str, suffix: str) -> str:
+    """A copy of a page under new labels: its own labels and the references to them get `suffix`."""
+    own = set(re.findall(r":(?:label|eqlabel):`([^`]+)`", text))
+    for label in sorted(own, key=len, reverse=True):
+        text = re.sub(rf"(:(?:label|eqlabel|numref|ref|eqref):`){re.escape(label)}`", rf"\g<1>{label}{suffix}`", text)
+    return text
+
+
+def section_book(target: Path, sections: int) -> None:
+    copy_book(target)
+    page = first_page_with_code(target)
+    index = next(p for p in read.read_book(book_config.load(target / "build.yml")).pages
+                 if any(entry == page.path for entry, _ in p.toc))
+    source = (target / page.path).read_text(encoding="utf-8")
+    names = [f"{page.path.stem}_{k}" for k in range(1, sections + 1)]
+    for k, name in enumerate(names, 1):
+        (target / page.path.parent / f"{name}.md").write_text(relabelled(source, f"_{k}"), encoding="utf-8")
+        sidecar = target / page.path.parent / f"{page.path.stem}.interactive.yml"
+        if sidecar.is_file():
+            shutil.copy(sidecar, target / page.path.parent / f"{name}.interactive.yml")
+    (target / page.path).unlink()
+    text = (target / index.path).read_text(encoding="utf-8")
+    text = re.sub(rf"^{re.escape(page.path.stem)}$", "\n".join(names), text, flags=re.M)
+    (target / index.path).write_text(text, encoding="utf-8")
+
+
+def scaling(section_counts: list[int], jobs_list: list[int]) -> None:
+    cores = os.cpu_count() or 1
+    print(f"\nBooks of N sections, cold (cores: {cores})")
+    print(f"  {'N':>3} {'JOBS':>5} {'wall s':>8} {'s/section':>10} {'CPU s':>8} {'CPU efficiency':>15}")
+    for sections in section_counts:
+        for jobs in jobs_list:
+            with tempfile.TemporaryDirectory() as tmp:
+                book = Path(tmp)
+                section_book(book, sections)
+                wall, cpu, report = build(book, jobs or None)
+                assert all(n["status"] == "executed" for n in report["notebooks"] if n["cells"])
+            label = f"{jobs}" if jobs else f"{cores}*"
+            print(f"  {sections:3} {label:>5} {wall:8.1f} {wall / sections:10.1f} {cpu:8.1f} "
+                  f"{cpu / (wall * cores):14.0%}")
+    print("  * the default: the number of cores")
 
 
 def main() -> None:
-    with tempfile.TemporaryDirectory() as tmp:
-        book = Path(tmp)
-        for name in BOOK:
-            (shutil.copytree if (ROOT / name).is_dir() else shutil.copy)(ROOT / name, book / name)
-        rows = [("cold", *build(book)), ("unchanged", *build(book))]
-        edit(book, *PROSE)
-        rows.append(("prose edit", *build(book)))
-        edit(book, *PYTORCH_CELL)
-        rows.append(("one-framework edit", *build(book)))
-    print(f"{'build':20} {'seconds':>8}  frameworks")
-    for name, seconds, statuses in rows:
-        print(f"{name:20} {seconds:8.1f}  " + ", ".join(f"{fw} {s}" for fw, s in statuses.items()))
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sections", type=int, nargs="*", default=[1, 3, 6])
+    parser.add_argument("--jobs", type=int, nargs="*", default=[1, 2, 0], help="0: the default (cores)")
+    parser.add_argument("--skip-edits", action="store_true", help="only the books of N sections")
+    args = parser.parse_args()
+    if not args.skip_edits:
+        maintainer_builds()
+    if args.sections:
+        scaling(args.sections, args.jobs)
 
 
 if __name__ == "__main__":
