@@ -8,8 +8,10 @@ BUILD_PY := .envs/build/bin/python
 # cache only when the cached copy is missing or damaged, after checking its SHA-1.
 export DATA_MIRROR ?= ../shared/data
 export D2L_DATA_DIR ?= $(HOME)/.cache/d2l/data
-# Optional, for one build: TIMEOUT=<seconds a cell may run>, JOBS=<kernels at once>.
-BUILD_OPTIONS = $(if $(TIMEOUT),--timeout $(TIMEOUT)) $(if $(JOBS),--jobs $(JOBS))
+# Optional, for one build: TIMEOUT=<seconds a cell may run>, JOBS=<kernels at once>;
+# BOOK=<another build.yml> builds that book (e.g. a test's).
+BOOK ?= build.yml
+BUILD_OPTIONS = --config $(BOOK) $(if $(TIMEOUT),--timeout $(TIMEOUT)) $(if $(JOBS),--jobs $(JOBS))
 BOOKBUILD = $(BUILD_PY) -m bookbuild $(BUILD_OPTIONS)
 
 # $(call apt_install,who needs them,packages[,apt-get options]): Debian packages, installed where we may
@@ -43,6 +45,12 @@ check: env-build
 EXECUTED ?= _build/executed
 merge: env-build
 	$(BOOKBUILD) html --executed $(EXECUTED)
+
+# A live preview: build, serve on http://localhost:$(PORT)/, rebuild and reload on every change.
+# Loopback only unless HOST is given (e.g. HOST=0.0.0.0).
+PORT ?= 8000
+serve: env
+	@$(BOOKBUILD) serve --port $(PORT) $(if $(HOST),--host $(HOST))
 
 # One PDF per framework in _build/pdf (TeX from Debian packages), and the site linking them.
 pdf: env tex

@@ -118,6 +118,12 @@ def _run_mathjax(app, request: str) -> dict:
     return json.loads(done.stdout)
 
 
+def link_math_css(app, pagename, templatename, context, doctree) -> None:
+    """`html-page-context`: a page with math (its writer has just collected it) links math.css."""
+    if getattr(app.builder, "d2l_math", {}).get(pagename):
+        app.add_css_file("math.css")   # during html-page-context: for this page only
+
+
 def use_this_renderer(app, config) -> None:
     config.html_math_renderer = "d2l_svg"
 
@@ -128,5 +134,5 @@ def setup(app):
     app.connect("doctree-read", number_equations)
     app.connect("builder-inited", start_collecting)
     app.connect("build-finished", typeset)
-    app.add_css_file("math.css")
+    app.connect("html-page-context", link_math_css)
     return {"parallel_read_safe": True, "parallel_write_safe": False}

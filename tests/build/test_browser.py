@@ -54,6 +54,8 @@ class Reader:
         self.page.on("pageerror", lambda error: self.errors.append(str(error)))
         self.page.on("console", lambda message: message.type == "error" and self.errors.append(message.text))
         self.page.on("request", lambda request: self.requests.append(request.url))
+        self.page.on("response", lambda response: response.status >= 400 and self.errors.append(
+            f"{response.status} {response.url}"))
 
     def open(self, url: str):
         self.page.goto(url)
