@@ -5,8 +5,8 @@
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bookbuild.config import ROOT  # noqa: E402  (the project: static/, templates/, locale/)
 
 language = "tr"
 

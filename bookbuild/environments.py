@@ -23,7 +23,7 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from bookbuild.config import ROOT  # noqa: E402  (config imports nothing outside the standard library at first)
 ENVS = Path(os.environ.get("D2L_ENVS_DIR", ROOT / ".envs"))
 KERNELS = ENVS / "kernels"
 STAMP = "d2l-env.json"

@@ -21,12 +21,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 from books import served  # noqa: E402
 from bookbuild import environments  # noqa: E402
+from bookbuild.config import ROOT  # noqa: E402
 
 LIGHTHOUSE = environments.node_modules("audit") / "lighthouse" / "cli" / "index.js"
 AXE = environments.node_modules("audit") / "axe-core" / "axe.min.js"

@@ -178,12 +178,14 @@ def test_dark_mode_toggle_overrides_the_system_and_is_remembered(browser, server
     reader.close()
 
 
-def test_tabs_switch_together_persist_and_follow_the_address(browser, server):
+@pytest.mark.parametrize("view", VIEWS)
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_tabs_switch_together_persist_and_follow_the_address(browser, server, view, scheme):
     base, site = server
     docname, nb = main_page(site)
     groups = tab_groups(nb)
     first, second, third = (fw.name for fw in REAL.frameworks[:3])
-    reader = Reader(browser, "desktop")
+    reader = Reader(browser, view, scheme)
     page = reader.open(f"{base}/{docname}.html")
     assert set(selected(page)) == {first}
     page.locator(f".d2l-tabs .sphinx-tabs-tab[data-d2l-tab='{second}']").nth(groups - 1).click()
@@ -212,13 +214,15 @@ def test_tabs_switch_together_persist_and_follow_the_address(browser, server):
     reader.close()
 
 
-def test_the_saved_framework_shows_from_the_first_paint(browser, server):
+@pytest.mark.parametrize("view", VIEWS)
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_the_saved_framework_shows_from_the_first_paint(browser, server, view, scheme):
     """No flash of the default tab: before any script of the page runs, and at the first frame,
     only the saved framework's panels are visible."""
     base, site = server
     docname, _ = main_page(site)
     saved = REAL.frameworks[-1].name
-    reader = Reader(browser, "phone")
+    reader = Reader(browser, view, scheme)
     reader.context.add_init_script(f"""
       try {{ localStorage.setItem('d2l-tab', '{saved}'); }} catch (e) {{}}
       window.__seen = [];
@@ -236,46 +240,58 @@ def test_the_saved_framework_shows_from_the_first_paint(browser, server):
     reader.close()
 
 
-@pytest.mark.parametrize("query, expected", [("İLK", "ilk"), ("DIŞBÜKEY", "dışbükey"), ("GRADYANLARIN", "gradyanların")])
-def test_search_folds_turkish_capitals(browser, chapter_site, query, expected):
+@pytest.mark.parametrize("view", VIEWS)
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_search_folds_turkish_capitals(browser, chapter_site, view, scheme):
+    """Capitals find what lower case finds (Turkish rules: İ→i, I→ı), with a Turkish result count."""
+    docname, _ = main_page(chapter_site)
     with served(chapter_site[0].site("html")) as base:
-        reader = Reader(browser, "desktop")
-        page = reader.open(f"{base}/search.html?q={expected}")
-        summary = page.locator("#search-results p.search-summary")
-        summary.wait_for()
-        lower = page.eval_on_selector_all("#search-results li a", "a => a.map(x => x.getAttribute('href'))")
-        page = reader.open(f"{base}/search.html?q={query}")
-        page.locator("#search-results p.search-summary").wait_for()
-        upper = page.eval_on_selector_all("#search-results li a", "a => a.map(x => x.getAttribute('href'))")
-        assert upper == lower and any("chapter_optimization/momentum.html" in href for href in upper)
-        text = page.locator("#search-results p.search-summary").inner_text()
-        assert text.startswith("Arama bitti:") and "sayfa bulundu" in text
+        reader = Reader(browser, view, scheme)
+        for lower in ("ilk", "dışbükey", "gradyanların"):
+            found = {}
+            for query in (lower, lower.replace("i", "İ").replace("ı", "I").upper()):
+                page = reader.open(f"{base}/search.html?q={query}")
+                page.locator("#search-results p.search-summary").wait_for()
+                found[query] = page.eval_on_selector_all("#search-results li a", "a => a.map(x => x.getAttribute('href'))")
+                text = page.locator("#search-results p.search-summary").inner_text()
+                assert text.startswith("Arama bitti:") and "sayfa bulundu" in text
+            upper, lower_hits = found[query], found[lower]
+            assert upper == lower_hits and any(f"{docname}.html" in href for href in upper), (query, found)
         assert reader.errors == []
         reader.close()
 
 
-def test_keyboard_path_formulas_are_not_tab_stops(browser, server):
+@pytest.mark.parametrize("view", VIEWS)
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_keyboard_path_formulas_are_not_tab_stops(browser, server, view, scheme):
     base, site = server
     docname, _ = main_page(site)
-    reader = Reader(browser, "desktop")
+    reader = Reader(browser, view, scheme)
     page = reader.open(f"{base}/{docname}.html")
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.className").startswith("skip-to-content")
     landed = []
-    for _ in range(60):
+    for _ in range(80):
         page.keyboard.press("Tab")
-        landed.append(page.evaluate("(() => { const e = document.activeElement;"
-                                    " return e.closest('mjx-container') ? 'math' : e.tagName + '.' + e.className })()"))
+        landed.append(page.evaluate("""(() => { const e = document.activeElement;
+            if (e.matches('mjx-container[role=region]') && e.scrollWidth > e.clientWidth) return 'scrolling formula box';
+            return e.closest('mjx-container') ? 'formula' : e.tagName + '.' + e.className })()"""))
         if "sphinx-tabs-tab" in landed[-1]:
             break
-    assert "math" not in landed and "sphinx-tabs-tab" in landed[-1], landed
+    # No formula is a tab stop; a formula too wide for the screen scrolls in a box the keyboard reaches.
+    assert "formula" not in landed and "sphinx-tabs-tab" in landed[-1], landed
+    assert ("scrolling formula box" in landed) == (page.evaluate(
+        "[...document.querySelectorAll('div.math > mjx-container')].some(m => m.scrollWidth > m.clientWidth"
+        " && m.getBoundingClientRect().top < document.querySelector('.d2l-tabs').getBoundingClientRect().top)"))
     reader.close()
 
 
-def test_figures_have_alt_text_and_copy_buttons_speak_turkish(browser, server):
+@pytest.mark.parametrize("view", VIEWS)
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_figures_have_alt_text_and_copy_buttons_speak_turkish(browser, server, view, scheme):
     base, site = server
     docname, _ = main_page(site)
-    reader = Reader(browser, "desktop")
+    reader = Reader(browser, view, scheme)
     page = reader.open(f"{base}/{docname}.html")
     alts = page.eval_on_selector_all(".cell_output img", "imgs => imgs.map(i => i.alt)")
     assert alts and all(" çıktısı: " in alt and ".svg" not in alt for alt in alts)
@@ -286,12 +302,13 @@ def test_figures_have_alt_text_and_copy_buttons_speak_turkish(browser, server):
 
 
 @pytest.mark.parametrize("view", VIEWS)
-def test_page_weight(browser, server, view):
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_page_weight(browser, server, view, scheme):
     """What a reader downloads for the page, scrolled to the end with every framework shown once:
     at most 1.2 MB uncompressed."""
     base, site = server
     docname, _ = main_page(site)
-    reader = Reader(browser, view)
+    reader = Reader(browser, view, scheme)
     page = reader.open(f"{base}/{docname}.html")
     for fw in REAL.frameworks:
         page.evaluate(f"document.querySelector(\"[data-d2l-choose='{fw.name}']\").click()")

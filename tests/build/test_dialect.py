@@ -10,7 +10,7 @@ from bookbuild import read as read_stage
 from bookbuild.config import load
 from bookbuild.errors import ConfigError, SourceError
 
-ROOT = Path(__file__).resolve().parents[2]
+from books import ROOT  # noqa: E402
 FRAMEWORKS = ("mxnet", "pytorch", "tensorflow")
 
 

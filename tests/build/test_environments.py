@@ -8,7 +8,7 @@ from pathlib import Path
 from bookbuild import environments
 from bookbuild.config import load
 
-ROOT = Path(__file__).resolve().parents[2]
+from books import ROOT  # noqa: E402
 
 
 def test_requirements_hash_follows_includes(tmp_path):

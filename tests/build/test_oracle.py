@@ -15,7 +15,7 @@ from bookbuild import dialect, split
 from bookbuild.config import load
 from bookbuild.environments import python_of
 
-ROOT = Path(__file__).resolve().parents[2]
+from books import ROOT  # noqa: E402
 CONFIG = load(ROOT / "build.yml")
 
 D2LBOOK_SPLIT = """
