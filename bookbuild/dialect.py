@@ -215,7 +215,7 @@ def _prose_facts(path: Path, blocks: list[Block]):
     labels, mentions, toc = [], [], []
     previous = ("", "")   # (kind of the last non-blank line, its text)
     for block in (b for b in blocks if b.kind == "markdown"):
-        in_fence = None
+        in_fence, in_toc = None, False
         for offset, line in enumerate(block.source.splitlines()):
             number, stripped = block.line + offset, line.strip()
             if in_fence:
@@ -223,12 +223,12 @@ def _prose_facts(path: Path, blocks: list[Block]):
                     in_fence = None
                 elif BIBLIOGRAPHY.match(stripped):
                     mentions.append(Mention("bibliography", "", number))
-                elif in_fence_is_toc and stripped and not stripped.startswith(":"):
+                elif in_toc and stripped and not stripped.startswith(":"):
                     toc.append((Path(path.parent, stripped).with_suffix(".md"), number))
                 continue
             fence = ANY_FENCE.match(line)
             if fence:
-                in_fence, in_fence_is_toc = fence.group(1), TOC_FENCE.match(stripped) is not None
+                in_fence, in_toc = fence.group(1), TOC_FENCE.match(stripped) is not None
                 previous = ("fence", "")
                 continue
             label = LABEL_LINE.match(line)

@@ -118,7 +118,7 @@ def write_notebooks(app, exception) -> None:
     if exception is not None or app.builder.format != "html":
         return
     out = Path(app.outdir)
-    for staged, docname, name in _notebook_pages(app):
+    for staged, docname, _framework in _notebook_pages(app):
         nb = nbformat.read(staged, as_version=4)
         uri = staged.relative_to(app.srcdir).as_posix()
         for cell in nb.cells:

@@ -122,7 +122,7 @@ class PreviewHandler(http.server.SimpleHTTPRequestHandler):
         try:
             while True:
                 with self.state.changed:
-                    self.state.changed.wait_for(lambda: self.state.generation != seen, timeout=15)
+                    self.state.changed.wait_for(lambda seen=seen: self.state.generation != seen, timeout=15)
                 if self.state.generation == seen:
                     self.wfile.write(b": still here\n\n")
                 else:

@@ -98,9 +98,10 @@ def typeset(app, exception) -> None:
     out = Path(app.outdir)
     for docname, page in result["pages"].items():
         path = out / app.builder.get_target_uri(docname)
+        formulas, defs = page["formulas"], page["defs"]
         text = path.read_text(encoding="utf-8")
-        text = PLACEHOLDERS.sub(lambda m: page["formulas"][int(m.group(1))], text)
-        text = re.sub(r"(<body[^>]*>)", lambda m: m.group(1) + page["defs"], text, count=1)
+        text = PLACEHOLDERS.sub(lambda m, formulas=formulas: formulas[int(m.group(1))], text)
+        text = re.sub(r"(<body[^>]*>)", lambda m, defs=defs: m.group(1) + defs, text, count=1)
         path.write_text(text, encoding="utf-8")
     (out / "_static" / "math.css").write_text(result["css"], encoding="utf-8")
 

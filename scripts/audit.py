@@ -24,19 +24,13 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-from books import served  # noqa: E402
+from books import CHROMIUM, FLAGS, VIEWS, Reader, launch_browser, served  # noqa: E402
 from bookbuild import environments  # noqa: E402
 from bookbuild.config import ROOT  # noqa: E402
 
 LIGHTHOUSE = environments.node_modules("audit") / "lighthouse" / "cli" / "index.js"
-AXE = environments.node_modules("audit") / "axe-core" / "axe.min.js"
-CHROMIUM = "/usr/bin/chromium"
-FLAGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run",
-         "--disable-component-update", "--disable-sync"]
 TARGETS = {"performance": 0.95, "accessibility": 1.0, "best-practices": 1.0, "seo": 1.0}
 PAGE_LIMIT, SITE_LIMIT = 1_200_000, 10_000_000
-VIEWS = {"1366×900": {"viewport": {"width": 1366, "height": 900}},
-         "390×844": {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}}
 
 
 def pages_with_code(site: Path) -> list[str]:
@@ -46,7 +40,8 @@ def pages_with_code(site: Path) -> list[str]:
 
 def lighthouse(url: str, out: Path) -> dict[str, float]:
     done = subprocess.run(["node", str(LIGHTHOUSE), url, "--quiet", "--output=json", f"--output-path={out}",
-                           "--only-categories=" + ",".join(TARGETS), f"--chrome-flags={' '.join(FLAGS)}"],
+                           "--only-categories=" + ",".join(TARGETS),
+                           f"--chrome-flags={' '.join(f for f in FLAGS if f != '--headless')} --headless=new"],
                           env={**os.environ, "CHROME_PATH": CHROMIUM}, capture_output=True, text=True)
     if done.returncode:
         sys.exit(f"audit: Lighthouse failed: {done.stderr.strip()[-800:]}")
@@ -55,24 +50,23 @@ def lighthouse(url: str, out: Path) -> dict[str, float]:
 
 
 def browser_figures(base: str, page: str) -> tuple[dict[str, int], int]:
-    """axe violations (nodes) per view and scheme, and the bytes the page loads when read through."""
+    """axe violations (nodes) per view and scheme, and the bytes the page loads when read through
+    in every framework."""
     from playwright.sync_api import sync_playwright
 
     violations, weight = {}, 0
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS[1:], headless=True)
+        browser = launch_browser(playwright)
         for view, options in VIEWS.items():
             for scheme in ("light", "dark"):
-                context = browser.new_context(**options, color_scheme=scheme)
-                tab = context.new_page()
-                tab.goto(f"{base}/{page}")
-                tab.wait_for_load_state("networkidle")
-                tab.add_script_tag(path=str(AXE))
-                found = tab.evaluate("async () => (await axe.run()).violations.map(v => [v.id, v.nodes.length])")
-                violations[f"{view} {scheme}"] = sum(n for _, n in found)
+                reader = Reader(browser, view, scheme)
+                tab = reader.open(f"{base}/{page}")
+                found = reader.axe()
+                violations[f"{options['viewport']['width']}×{options['viewport']['height']} {scheme}"] = \
+                    sum(len(nodes) for _, nodes in found)
                 if found:
                     print(f"  axe {view} {scheme}: {found}")
-                if view == "1366×900" and scheme == "light":
+                if view == "desktop" and scheme == "light":
                     for choice in tab.eval_on_selector_all("[data-d2l-choose]", "b => b.map(x => x.dataset.d2lChoose)"):
                         tab.evaluate(f"document.querySelector(\"[data-d2l-choose='{choice}']\").click()")
                         for y in range(0, tab.evaluate("document.body.scrollHeight"), 700):
@@ -81,7 +75,7 @@ def browser_figures(base: str, page: str) -> tuple[dict[str, int], int]:
                     tab.wait_for_load_state("networkidle")
                     weight = tab.evaluate("performance.getEntriesByType('navigation')[0].decodedBodySize + performance"
                                           ".getEntriesByType('resource').reduce((s, r) => s + r.decodedBodySize, 0)")
-                context.close()
+                reader.close()
         browser.close()
     return violations, weight
 

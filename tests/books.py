@@ -25,7 +25,7 @@ SHARED = ROOT.parent / "shared"
 sys.path.insert(0, str(ROOT))
 
 from bookbuild import config as book_config  # noqa: E402
-from bookbuild import pipeline, tab_marks  # noqa: E402
+from bookbuild import environments, pipeline, tab_marks  # noqa: E402
 from bookbuild.config import Paths  # noqa: E402
 
 REAL = book_config.load()
@@ -265,3 +265,53 @@ def served(folder: Path):
         yield f"http://127.0.0.1:{httpd.server_address[1]}"
     finally:
         httpd.shutdown()
+
+
+# --- a reader's browser: Debian's Chromium through Playwright ---------------------------------
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run",
+         "--disable-component-update", "--disable-sync"]
+VIEWS = {"desktop": {"viewport": {"width": 1366, "height": 900}},
+         "phone": {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True,
+                   "device_scale_factor": 2}}
+AXE = environments.node_modules("audit") / "axe-core" / "axe.min.js"
+
+
+def launch_browser(playwright):
+    """Debian's Chromium, headless, with nothing reaching out to the network."""
+    return playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
+
+
+
+
+class Reader:
+    """One browser context (a reader's device and colour scheme), collecting script errors."""
+
+    def __init__(self, browser, view: str, scheme: str = "light"):
+        self.context = browser.new_context(**VIEWS[view], color_scheme=scheme)
+        self.page = self.context.new_page()
+        self.errors: list[str] = []
+        self.requests: list[str] = []
+        self.page.on("pageerror", lambda error: self.errors.append(str(error)))
+        self.page.on("console", lambda message: message.type == "error" and self.errors.append(message.text))
+        self.page.on("request", lambda request: self.requests.append(request.url))
+        self.page.on("response", lambda response: response.status >= 400 and self.errors.append(
+            f"{response.status} {response.url}"))
+
+    def open(self, url: str):
+        self.page.goto(url)
+        self.page.wait_for_load_state("networkidle")
+        return self.page
+
+    def axe(self) -> list:
+        if not AXE.is_file():
+            raise FileNotFoundError(f"{AXE} is missing: `make test` installs axe-core (tests/audit)")
+        self.page.add_script_tag(path=str(AXE))
+        return self.page.evaluate("async () => (await axe.run()).violations"
+                                  ".map(v => [v.id, v.nodes.map(n => n.target.join(' '))])")
+
+    def close(self):
+        self.context.close()
+
+

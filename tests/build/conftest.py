@@ -4,14 +4,16 @@ book built once with cheap kernels."""
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import sync_playwright
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from books import INDEX, MULTI, REAL, REFERENCES, SHARED, Book  # noqa: E402
+from books import INDEX, MULTI, REAL, REFERENCES, SHARED, Book, launch_browser  # noqa: E402
 from bookbuild import environments, pipeline  # noqa: E402
 from bookbuild.config import Paths  # noqa: E402
 
@@ -64,3 +66,14 @@ def multi_site(tmp_path_factory, data_cache, fixture_kernels):
 def site(request):
     """Each built site in turn: the real chapter, and the multi-section book."""
     return request.getfixturevalue(f"{request.param}_site")
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not shutil.which("chromium"):
+        pytest.fail("Chromium is missing: `make test` installs it (as root), or: sudo apt-get install chromium",
+                    pytrace=False)
+    with sync_playwright() as playwright:
+        browser = launch_browser(playwright)
+        yield browser
+        browser.close()

@@ -4,33 +4,10 @@ notebooks (tests/books.py)."""
 from __future__ import annotations
 
 import re
-import shutil
 
 import pytest
-from playwright.sync_api import sync_playwright
 
-from books import REAL, display_equations, merged_pages, served, tab_groups
-from bookbuild import environments
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run",
-         "--disable-component-update", "--disable-sync"]
-VIEWS = {"desktop": {"viewport": {"width": 1366, "height": 900}},
-         "phone": {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True,
-                   "device_scale_factor": 2}}
-AXE = environments.node_modules("audit") / "axe-core" / "axe.min.js"
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not shutil.which("chromium"):
-        pytest.fail("Chromium is missing: `make test` installs it (as root), or: sudo apt-get install chromium",
-                    pytrace=False)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
-        yield browser
-        browser.close()
-
+from books import REAL, VIEWS, Reader, display_equations, merged_pages, served, tab_groups
 
 @pytest.fixture(scope="module")
 def server(site):
@@ -41,36 +18,6 @@ def server(site):
 def main_page(site) -> tuple[str, dict]:
     """The site's page with the most tab groups, and its merged notebook."""
     return max(merged_pages(site[0].staging).items(), key=lambda item: tab_groups(item[1]))
-
-
-class Reader:
-    """One browser context (a reader's device and colour scheme), collecting script errors."""
-
-    def __init__(self, browser, view: str, scheme: str = "light"):
-        self.context = browser.new_context(**VIEWS[view], color_scheme=scheme)
-        self.page = self.context.new_page()
-        self.errors: list[str] = []
-        self.requests: list[str] = []
-        self.page.on("pageerror", lambda error: self.errors.append(str(error)))
-        self.page.on("console", lambda message: message.type == "error" and self.errors.append(message.text))
-        self.page.on("request", lambda request: self.requests.append(request.url))
-        self.page.on("response", lambda response: response.status >= 400 and self.errors.append(
-            f"{response.status} {response.url}"))
-
-    def open(self, url: str):
-        self.page.goto(url)
-        self.page.wait_for_load_state("networkidle")
-        return self.page
-
-    def axe(self) -> list:
-        if not AXE.is_file():
-            pytest.fail(f"{AXE} is missing: `make test` installs axe-core (tests/audit)", pytrace=False)
-        self.page.add_script_tag(path=str(AXE))
-        return self.page.evaluate("async () => (await axe.run()).violations"
-                                  ".map(v => [v.id, v.nodes.map(n => n.target.join(' '))])")
-
-    def close(self):
-        self.context.close()
 
 
 def brightness(colour: str) -> float:

@@ -9,8 +9,7 @@ import nbformat
 import numpy as np
 import pytest
 
-from books import REAL, served
-from test_browser import VIEWS, Reader, browser  # noqa: F401  (the browser fixture)
+from books import AXE, REAL, VIEWS, Reader, served
 
 PAGE = "chapter_optimization/momentum.html"
 
@@ -147,7 +146,7 @@ def test_axe_finds_nothing_in_the_explorer(browser, chapter, view, scheme):
     reader = Reader(browser, view, scheme)
     page = reader.open(f"{base}/{PAGE}?eta=1.2&beta=0.9")
     page.locator("#momentum-explorer").scroll_into_view_if_needed()
-    page.add_script_tag(path=str(Reader.axe.__globals__["AXE"]))
+    page.add_script_tag(path=str(AXE))
     violations = page.evaluate("async () => (await axe.run('#momentum-explorer')).violations"
                                ".map(v => [v.id, v.nodes.map(n => n.target.join(' '))])")
     assert violations == []

@@ -12,8 +12,7 @@ import subprocess
 import threading
 import time
 
-from books import ROOT
-from test_browser import Reader, browser  # noqa: F401  (the browser fixture)
+from books import ROOT, Reader
 
 PAGE = """# Sayfa
 
@@ -63,7 +62,7 @@ class Serve:
         return "".join(self.lines)
 
 
-def test_make_serve_reloads_rebuilds_and_reports(browser, make_book):  # noqa: F811
+def test_make_serve_reloads_rebuilds_and_reports(browser, make_book):
     book = make_book(PAGE)
     port = free_port()
     serve = Serve(book, port)
