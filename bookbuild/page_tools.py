@@ -180,17 +180,17 @@ EARLY_TAB_SCRIPT = """(function () {
 })();"""
 
 
-def add_early_tab_script(app) -> None:
-    """`builder-inited`: the early script, with the frameworks of build.yml."""
-    if app.builder.format != "html" or not app.config.d2l_frameworks:
-        return
-    names, labels = zip(*app.config.d2l_frameworks)
-    app.add_js_file(None, body=EARLY_TAB_SCRIPT % {"names": json.dumps(names), "labels": json.dumps(labels)},
-                    priority=100)
+def add_early_tab_script(app, pagename, templatename, context, doctree) -> None:
+    """`html-page-context`: the early script, with the frameworks of build.yml, for the head of the
+    page (templates/page.html puts it there: the theme writes its scripts at the end of the body)."""
+    if app.config.d2l_frameworks:
+        names, labels = zip(*app.config.d2l_frameworks)
+        context["d2l_early_tab_script"] = EARLY_TAB_SCRIPT % {"names": json.dumps(names),
+                                                              "labels": json.dumps(labels)}
 
 
 def setup(app):
-    app.connect("builder-inited", add_early_tab_script)
+    app.connect("html-page-context", add_early_tab_script)
     app.add_node(page_tools, html=(visit_page_tools, None), latex=(skip, None), text=(skip, None),
                  man=(skip, None), texinfo=(skip, None))
     app.add_directive(tab_marks.PAGE_TOOLS, PageToolsDirective)
