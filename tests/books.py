@@ -136,9 +136,15 @@ import os
 from IPython.display import SVG, display
 fw = os.environ["FIXTURE_FRAMEWORK"]
 print(f"loss: {{0.25 + {number} / 1000:.3f}}, {{len(fw) / 10:.3f}} sec/epoch")
+# A figure shaped as matplotlib writes one: axes, tick and axis labels, a legend (texts as comments).
 display(SVG('<svg xmlns="http://www.w3.org/2000/svg" width="120pt" height="60pt" viewBox="0 0 120 60">'
             '<g id="axes_1"><rect width="120" height="60" fill="none" stroke="black"/>'
-            '<path d="M0 60 L60 {10 * number} L120 0" stroke="steelblue" fill="none"/></g></svg>'))
+            '<g id="matplotlib.axis_1"><g id="xtick_1"><g id="text_1"><!-- 0 --></g></g>'
+            '<g id="xtick_2"><g id="text_2"><!-- {number}0 --></g></g><g id="text_3"><!-- epoch --></g></g>'
+            '<g id="matplotlib.axis_2"><g id="ytick_1"><g id="text_4"><!-- 0.2 --></g></g>'
+            '<g id="ytick_2"><g id="text_5"><!-- 0.3 --></g></g><g id="text_6"><!-- loss --></g></g>'
+            '<path d="M0 60 L60 {10 * number} L120 0" stroke="steelblue" fill="none"/>'
+            '<g id="legend_1"><g id="text_7"><!-- eğitim kaybı --></g></g></g></svg>'))
 ```
 
 ## Kodun kendisi
