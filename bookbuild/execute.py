@@ -16,11 +16,14 @@ down. A notebook is cached only whole, after it ran; an interrupted one is not.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import collections
 import dataclasses
 import logging
 import os
 import re
+import signal
+import subprocess
 import threading
 import time
 from pathlib import Path
@@ -94,6 +97,7 @@ class Executor:
     def __init__(self, cache: Cache, jupyter_path: str, timeout: int, jobs: int, log=print):
         self.cache, self.jupyter_path = cache, jupyter_path
         self.timeout, self.jobs, self.log = timeout, jobs, log
+        self.clients: list = []   # every nbclient started, to stop what an interrupt leaves running
 
     def kernel_log(self, framework: str) -> Path:
         return self.cache.directory / f"kernel-{framework}.log"
@@ -153,14 +157,13 @@ class Executor:
             while scheduled is None and worker.is_alive():
                 time.sleep(0.01)
             try:
-                loop.call_soon_threadsafe(scheduled.cancel)
+                loop.call_soon_threadsafe(scheduled.cancel)   # nbclient shuts each kernel down ...
             except RuntimeError:
                 pass  # the loop had just finished
-            while worker.is_alive():
-                try:
-                    worker.join(0.1)
-                except KeyboardInterrupt:
-                    pass  # already stopping
+            _wait_ignoring_interrupts(worker, GRACE_SECONDS)
+            for client in self.clients:                       # ... and what it could not, stops here
+                _stop_kernel(client)
+            _wait_ignoring_interrupts(worker, 5)
             for report in reports.values():
                 if report.status in ("running", "not run"):
                     report.status = "interrupted"
@@ -240,6 +243,7 @@ class Executor:
             record_timing=False,  # timings in cell metadata would change the cache key
             resources={"metadata": {"path": str(job.cwd)}},
             on_cell_start=on_start, on_cell_executed=on_executed)
+        self.clients.append(client)
         try:
             # The kernel's own stderr (its log, framework banners) goes to a file, not the terminal.
             with open(self.kernel_log(name), "a") as kernel_log:
@@ -293,6 +297,36 @@ class Executor:
         return errors.EnvironmentProblem(f"the {name} kernel ({job.framework.kernel}) could not start or "
                                          f"stopped answering: {type(err).__name__}: {err}", **where,
                                          detail=f"its log: {self.kernel_log(name)}")
+
+
+GRACE_SECONDS = 10   # for kernels to shut down when asked, after an interrupt
+
+
+def _wait_ignoring_interrupts(thread: threading.Thread, seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while thread.is_alive() and time.monotonic() < deadline:
+        try:
+            thread.join(0.1)
+        except KeyboardInterrupt:
+            pass  # already stopping
+
+
+def _stop_kernel(client) -> None:
+    """Stop a kernel nbclient has not shut down (its process group: SIGTERM, then SIGKILL), and drop
+    nbclient's own exit-time cleanup of it, which would only report the kernel gone."""
+    atexit.unregister(client._cleanup_kernel)
+    process = getattr(getattr(getattr(client, "km", None), "provisioner", None), "process", None)
+    if process is None or process.poll() is not None:
+        return
+    for sig, wait in ((signal.SIGTERM, 3), (signal.SIGKILL, 3)):
+        try:
+            os.killpg(process.pid, sig)
+            process.wait(wait)
+            return
+        except ProcessLookupError:
+            return
+        except subprocess.TimeoutExpired:
+            continue
 
 
 def _quiet_shutdown_logs() -> None:

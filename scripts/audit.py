@@ -24,7 +24,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-from books import CHROMIUM, FLAGS, VIEWS, Reader, launch_browser, served  # noqa: E402
+from books import CHROMIUM, FLAGS, VIEWS, Reader, launch_browser, read_through, served  # noqa: E402
 from bookbuild import environments  # noqa: E402
 from bookbuild.config import ROOT  # noqa: E402
 
@@ -67,14 +67,7 @@ def browser_figures(base: str, page: str) -> tuple[dict[str, int], int]:
                 if found:
                     print(f"  axe {view} {scheme}: {found}")
                 if view == "desktop" and scheme == "light":
-                    for choice in tab.eval_on_selector_all("[data-d2l-choose]", "b => b.map(x => x.dataset.d2lChoose)"):
-                        tab.evaluate(f"document.querySelector(\"[data-d2l-choose='{choice}']\").click()")
-                        for y in range(0, tab.evaluate("document.body.scrollHeight"), 700):
-                            tab.evaluate(f"window.scrollTo(0, {y})")
-                            tab.wait_for_timeout(20)
-                    tab.wait_for_load_state("networkidle")
-                    weight = tab.evaluate("performance.getEntriesByType('navigation')[0].decodedBodySize + performance"
-                                          ".getEntriesByType('resource').reduce((s, r) => s + r.decodedBodySize, 0)")
+                    weight = read_through(tab)
                 reader.close()
         browser.close()
     return violations, weight

@@ -6,6 +6,8 @@
 2. Books of N sections (copies of the book's first page with code, under new labels),
    built cold at each JOBS (0: the default, the number of cores): seconds per section,
    and CPU efficiency = CPU time of the build and its kernels / (wall time × cores).
+3. With --preview: `make serve`, seconds from saving a prose edit or a one-framework edit
+   to the open page (Chromium) showing it.
 
 Environments must exist (`make env`). Every book is built in a temporary directory, each
 build a fresh `python -m bookbuild html` process; nothing in the checkout is edited.
@@ -144,14 +146,73 @@ def scaling(section_counts: list[int], jobs_list: list[int]) -> None:
     print("  * the default: the number of cores")
 
 
+def preview_latency(rounds: int = 3) -> None:
+    """`make serve` on a copy of the book: seconds from a saved edit to the open page showing it."""
+    import signal
+    import socket
+    import threading
+
+    sys.path.insert(0, str(ROOT / "tests"))
+    from playwright.sync_api import sync_playwright
+
+    from books import Reader, launch_browser
+
+    print("\nLive preview (make serve): from saving an edit to the page showing it, reloaded")
+    with tempfile.TemporaryDirectory() as tmp, sync_playwright() as playwright:
+        book = Path(tmp)
+        copy_book(book)
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        serve = subprocess.Popen([sys.executable, "-m", "bookbuild", "--config", str(book / "build.yml"), "serve",
+                                  "--port", str(port)], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                 text=True, start_new_session=True)
+        lines = []
+        threading.Thread(target=lambda: lines.extend(serve.stdout), daemon=True).start()
+        while not any("Watching" in line for line in lines):
+            time.sleep(0.2)
+        browser = launch_browser(playwright)
+        reader = Reader(browser, "desktop")
+        page = first_page_with_code(book)
+        tab = reader.open(f"http://127.0.0.1:{port}/{page.path.with_suffix('.html').as_posix()}")
+        prose = next(b for b in page.blocks if b.kind == "markdown" and b.tabs is None and
+                     any(len(line) > 40 for line in b.source.splitlines()))
+        offset, text = next((i, line) for i, line in enumerate(prose.source.splitlines()) if len(line) > 40)
+        single = next(b for b in page.blocks if b.kind == "code" and b.tabs and len(b.tabs) == 1)
+        last = single.line + len(single.source.splitlines()) - 1
+        for name, line, make in (("prose edit", prose.line + offset, lambda k: f"{text} Düzenleme{k}."),
+                                 (f"one-framework edit ({single.tabs[0]})", last,
+                                  lambda k: f"{single.source.splitlines()[-1]}\nprint('düzenleme{k}')")):
+            times = []
+            for k in range(rounds):
+                marker = f"üzenleme{k}"
+                started = time.monotonic()
+                edit_line(book, page, line, make(k))
+                tab.wait_for_function(f"document.body.innerText.includes({marker!r})", timeout=300000)
+                times.append(time.monotonic() - started)
+                page = first_page_with_code(book)   # line numbers moved: read the page again
+                if name.startswith("one-framework"):
+                    last += 1
+                    line = last
+            print(f"  {name:32} {min(times):5.1f} s best, {sorted(times)[len(times) // 2]:5.1f} s median "
+                  f"of {rounds}")
+        reader.close()
+        browser.close()
+        os.killpg(serve.pid, signal.SIGINT)
+        serve.wait(timeout=60)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sections", type=int, nargs="*", default=[1, 3, 6])
     parser.add_argument("--jobs", type=int, nargs="*", default=[1, 2, 0], help="0: the default (cores)")
     parser.add_argument("--skip-edits", action="store_true", help="only the books of N sections")
+    parser.add_argument("--preview", action="store_true", help="also time `make serve` from save to reload")
     args = parser.parse_args()
     if not args.skip_edits:
         maintainer_builds()
+    if args.preview:
+        preview_latency()
     if args.sections:
         scaling(args.sections, args.jobs)
 

@@ -321,3 +321,16 @@ class Reader:
         self.context.close()
 
 
+
+
+def read_through(page) -> int:
+    """Bytes (uncompressed) the page has loaded once read to its end in every framework: each one
+    chosen in turn and the page scrolled through, so every lazy figure it shows is fetched."""
+    for choice in page.eval_on_selector_all("[data-d2l-choose]", "b => b.map(x => x.dataset.d2lChoose)"):
+        page.evaluate(f"document.querySelector(\"[data-d2l-choose='{choice}']\").click()")
+        for y in range(0, page.evaluate("document.body.scrollHeight"), 700):
+            page.evaluate(f"window.scrollTo(0, {y})")
+            page.wait_for_timeout(20)
+    page.wait_for_load_state("networkidle")
+    return page.evaluate("performance.getEntriesByType('navigation')[0].decodedBodySize + "
+                         "performance.getEntriesByType('resource').reduce((s, r) => s + r.decodedBodySize, 0)")

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from books import REAL, VIEWS, Reader, display_equations, merged_pages, served, tab_groups
+from books import REAL, VIEWS, Reader, display_equations, merged_pages, read_through, served, tab_groups
 
 @pytest.fixture(scope="module")
 def server(site):
@@ -257,13 +257,6 @@ def test_page_weight(browser, server, view, scheme):
     docname, _ = main_page(site)
     reader = Reader(browser, view, scheme)
     page = reader.open(f"{base}/{docname}.html")
-    for fw in REAL.frameworks:
-        page.evaluate(f"document.querySelector(\"[data-d2l-choose='{fw.name}']\").click()")
-        for y in range(0, page.evaluate("document.body.scrollHeight"), 700):
-            page.evaluate(f"window.scrollTo(0, {y})")
-            page.wait_for_timeout(20)
-    page.wait_for_load_state("networkidle")
-    total = page.evaluate("performance.getEntriesByType('navigation')[0].decodedBodySize + "
-                          "performance.getEntriesByType('resource').reduce((s, r) => s + r.decodedBodySize, 0)")
+    total = read_through(page)
     assert 0 < total <= 1_200_000, total
     reader.close()
