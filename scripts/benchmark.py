@@ -180,12 +180,12 @@ def preview_latency(rounds: int = 3) -> None:
         offset, text = next((i, line) for i, line in enumerate(prose.source.splitlines()) if len(line) > 40)
         single = next(b for b in page.blocks if b.kind == "code" and b.tabs and len(b.tabs) == 1)
         last = single.line + len(single.source.splitlines()) - 1
-        for name, line, make in (("prose edit", prose.line + offset, lambda k: f"{text} Düzenleme{k}."),
+        for name, line, make in (("prose edit", prose.line + offset, lambda k: f"{text} Yazı düzeltmesi {k}."),
                                  (f"one-framework edit ({single.tabs[0]})", last,
-                                  lambda k: f"{single.source.splitlines()[-1]}\nprint('düzenleme{k}')")):
+                                  lambda k: f"{single.source.splitlines()[-1]}\nprint('kod çıktısı {k}')")):
             times = []
             for k in range(rounds):
-                marker = f"üzenleme{k}"
+                marker = f"düzeltmesi {k}." if name == "prose edit" else f"kod çıktısı {k}"
                 started = time.monotonic()
                 edit_line(book, page, line, make(k))
                 tab.wait_for_function(f"document.body.innerText.includes({marker!r})", timeout=300000)
