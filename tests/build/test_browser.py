@@ -20,6 +20,14 @@ def main_page(site) -> tuple[str, dict]:
     return max(merged_pages(site[0].staging).items(), key=lambda item: tab_groups(item[1]))
 
 
+def open_main_page(browser, server, view: str = "desktop", scheme: str = "light"):
+    """(reader, page, docname, merged notebook): the site's main page opened as a reader would."""
+    base, site = server
+    docname, nb = main_page(site)
+    reader = Reader(browser, view, scheme)
+    return reader, reader.open(f"{base}/{docname}.html"), docname, nb
+
+
 def brightness(colour: str) -> float:
     """The mean of a CSS rgb()/rgba() colour's channels, 0 (black) to 255 (white)."""
     red, green, blue = map(float, re.findall(r"[\d.]+", colour)[:3])
@@ -41,9 +49,7 @@ def visible_panels(page) -> list[str]:
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 def test_what_a_reader_meets(browser, server, view, scheme):
     base, site = server
-    docname, nb = main_page(site)
-    reader = Reader(browser, view, scheme)
-    page = reader.open(f"{base}/{docname}.html")
+    reader, page, docname, nb = open_main_page(browser, server, view, scheme)
     width = VIEWS[view]["viewport"]["width"]
 
     # Nothing scrolls sideways; every tab bar is one line.
@@ -91,10 +97,7 @@ def test_what_a_reader_meets(browser, server, view, scheme):
 
 
 def test_this_page_list_follows_the_reader(browser, server):
-    base, site = server
-    docname, _ = main_page(site)
-    reader = Reader(browser, "desktop")
-    page = reader.open(f"{base}/{docname}.html")
+    reader, page, docname, _ = open_main_page(browser, server, "desktop")
     headings = page.locator("article section[id] > h2")
     page.mouse.move(600, 400)
     page.mouse.wheel(0, 800)                       # as a reader scrolls
@@ -109,10 +112,7 @@ def test_this_page_list_follows_the_reader(browser, server):
 
 
 def test_dark_mode_toggle_overrides_the_system_and_is_remembered(browser, server):
-    base, site = server
-    docname, _ = main_page(site)
-    reader = Reader(browser, "desktop", "light")
-    page = reader.open(f"{base}/{docname}.html")
+    reader, page, docname, _ = open_main_page(browser, server, "desktop", "light")
     toggle = page.locator(".theme-toggle-content .theme-toggle")
     for _ in range(3):
         if page.evaluate("document.body.dataset.theme") == "dark":
@@ -211,10 +211,7 @@ def test_search_folds_turkish_capitals(browser, chapter_site, view, scheme):
 @pytest.mark.parametrize("view", VIEWS)
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 def test_keyboard_path_formulas_are_not_tab_stops(browser, server, view, scheme):
-    base, site = server
-    docname, _ = main_page(site)
-    reader = Reader(browser, view, scheme)
-    page = reader.open(f"{base}/{docname}.html")
+    reader, page, docname, _ = open_main_page(browser, server, view, scheme)
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.className").startswith("skip-to-content")
     landed = []
@@ -236,10 +233,7 @@ def test_keyboard_path_formulas_are_not_tab_stops(browser, server, view, scheme)
 @pytest.mark.parametrize("view", VIEWS)
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 def test_figures_have_alt_text_and_copy_buttons_speak_turkish(browser, server, view, scheme):
-    base, site = server
-    docname, _ = main_page(site)
-    reader = Reader(browser, view, scheme)
-    page = reader.open(f"{base}/{docname}.html")
+    reader, page, docname, _ = open_main_page(browser, server, view, scheme)
     alts = page.eval_on_selector_all(".cell_output img", "imgs => imgs.map(i => i.alt)")
     assert alts and all(" çıktısı: " in alt and ".svg" not in alt for alt in alts)
     assert page.locator("div.cell_input .copybtn").count() > 0
@@ -253,10 +247,7 @@ def test_figures_have_alt_text_and_copy_buttons_speak_turkish(browser, server, v
 def test_page_weight(browser, server, view, scheme):
     """What a reader downloads for the page, scrolled to the end with every framework shown once:
     at most 1.2 MB uncompressed."""
-    base, site = server
-    docname, _ = main_page(site)
-    reader = Reader(browser, view, scheme)
-    page = reader.open(f"{base}/{docname}.html")
+    reader, page, docname, _ = open_main_page(browser, server, view, scheme)
     total = read_through(page)
     assert 0 < total <= 1_200_000, total
     reader.close()
