@@ -88,32 +88,26 @@ class CacheError(BookError):
 class ExecutionError(BookError):
     """A cell raised an exception (nbclient's CellExecutionError)."""
     kind = "cell error"
+    fix = "fix the code of that cell, then build again"
 
     def __init__(self, message: str, **where):
         framework = where.get("framework")
-        where.setdefault("fix", "fix the code of that cell, then build again"
-                         + (f" (`make check TAB={framework}` runs only this framework)" if framework else ""))
+        if type(self) is ExecutionError and framework and "fix" not in where:
+            where["fix"] = f"{self.fix} (`make check TAB={framework}` runs only this framework)"
         super().__init__(message, **where)
 
 
 class CellTimeout(ExecutionError):
     """A cell ran longer than the timeout (nbclient's CellTimeoutError)."""
     kind = "cell timeout"
-
-    def __init__(self, message: str, **where):
-        where.setdefault("fix", "make the cell faster, or allow more time: `timeout:` in build.yml, "
-                                "or `make html TIMEOUT=<seconds>`")
-        super().__init__(message, **where)
+    fix = "make the cell faster, or allow more time: `timeout:` in build.yml, or `make html TIMEOUT=<seconds>`"
 
 
 class DeadKernel(ExecutionError):
     """The kernel died while a cell ran (nbclient's DeadKernelError): a crash or out of memory."""
     kind = "dead kernel"
-
-    def __init__(self, message: str, **where):
-        where.setdefault("fix", "read the kernel's log in _build/cache/: the cell may need less memory, "
-                                "or the environment is broken (`make env` repairs it)")
-        super().__init__(message, **where)
+    fix = ("read the kernel's log in _build/cache/: the cell may need less memory, "
+           "or the environment is broken (`make env` repairs it)")
 
 
 class DisagreementError(BookError):
