@@ -4,10 +4,7 @@
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 BUILD_PY := .envs/build/bin/python
-# Offline machines: a folder of d2l data files; the build copies a file into the data
-# cache only when the cached copy is missing or damaged, after checking its SHA-1.
-export DATA_MIRROR ?= ../shared/data
-export D2L_DATA_DIR ?= $(HOME)/.cache/d2l/data
+# Offline machines: DATA_MIRROR names a folder of d2l data files (default: bookbuild/config.py).
 # Optional, for one build: TIMEOUT=<seconds a cell may run>, JOBS=<kernels at once>;
 # BOOK=<another build.yml> builds that book (e.g. a test's).
 BOOK ?= build.yml
@@ -46,19 +43,18 @@ EXECUTED ?= _build/executed
 merge: env-build
 	$(BOOKBUILD) html --executed $(EXECUTED)
 
-# A live preview: build, serve on http://localhost:$(PORT)/, rebuild and reload on every change.
-# Loopback only unless HOST is given (e.g. HOST=0.0.0.0).
-PORT ?= 8000
+# A live preview: build, serve on http://localhost:8000/ (PORT=..., HOST=... to change; the defaults
+# are in bookbuild/config.py), rebuild and reload on every change.
 serve: env
-	@$(BOOKBUILD) serve --port $(PORT) $(if $(HOST),--host $(HOST))
+	@$(BOOKBUILD) serve $(if $(PORT),--port $(PORT)) $(if $(HOST),--host $(HOST))
 
 # One PDF per framework in _build/pdf (TeX from Debian packages), and the site linking them.
 pdf: env tex
 	$(BOOKBUILD) pdf
 
 tex: env-build
-	@$(BUILD_PY) -c 'from bookbuild.pdf import check_toolchain; check_toolchain()' 2>/dev/null || \
-	  $(call apt_install,The PDF,$$($(BUILD_PY) -c 'from bookbuild.pdf import PACKAGES; print(*PACKAGES)'),--no-install-recommends)
+	@$(BUILD_PY) -c 'from bookbuild.environments import check_tex; check_tex()' 2>/dev/null || \
+	  $(call apt_install,The PDF,$$($(BUILD_PY) -c 'from bookbuild.environments import PACKAGES; print(*PACKAGES)'),--no-install-recommends)
 
 # The reader's view measured: Lighthouse (mobile) and axe on every page with code, page weight,
 # site size, against their targets (scripts/audit.py).

@@ -29,7 +29,7 @@ extensions = [
 # Pages arrive executed: myst-nb only renders.
 nb_execution_mode = "off"
 nb_output_stderr = "remove"
-nb_merge_streams = True
+nb_merge_streams = False   # the merge stage joins streams itself, in linear time (outputs.py)
 myst_enable_extensions = ["dollarmath", "amsmath", "colon_fence"]
 myst_dmath_double_inline = True
 numfig = True

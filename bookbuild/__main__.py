@@ -1,9 +1,10 @@
 """`python -m bookbuild html|check|pdf|frameworks|matrix|serve`: the build's command line (the Makefile calls it).
 
 A `BookError` (bad source, configuration, environment, data, a failing cell, a
-render problem) prints its message and exits with 2; Ctrl-C or SIGTERM prints one
-line and exits with 130. Any other exception is a bug in the build and shows its
-traceback.
+render problem, a full disk) prints its message and exits with 2; Ctrl-C or SIGTERM
+prints one line and exits with 130. Any other exception is a bug in the build: it
+shows its traceback, says so, and exits with 3, after the lock, the cache and the
+last good site were left as they were.
 """
 from __future__ import annotations
 
@@ -11,10 +12,11 @@ import argparse
 import json
 import signal
 import sys
+import traceback
 from pathlib import Path
 
 from bookbuild import config as book_config
-from bookbuild.errors import BookError, Interrupted
+from bookbuild.errors import NO_SPACE, BookError, Interrupted, disk_error
 
 
 def _shard(text: str) -> tuple[int, int]:
@@ -47,8 +49,8 @@ def parser() -> argparse.ArgumentParser:
     matrix = commands.add_parser("matrix", help="print the CI matrix (framework × shard) as JSON")
     matrix.add_argument("--shards", type=int, default=1, help="split each framework's pages into this many jobs")
     serve = commands.add_parser("serve", help="build, serve on localhost and rebuild on every change")
-    serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default: loopback only)")
+    serve.add_argument("--port", type=int, default=book_config.SERVE_PORT)
+    serve.add_argument("--host", default=book_config.SERVE_HOST, help="address to bind (default: loopback only)")
     return parser
 
 
@@ -64,7 +66,8 @@ def run(args) -> None:
                           for i in range(1, args.shards + 1)]))
     elif args.command == "serve":
         from bookbuild import serve
-        serve.serve(config, args.host, args.port)
+        overrides = [f"--{name}={value}" for name in ("timeout", "jobs") if (value := getattr(args, name))]
+        serve.serve(config, args.host, args.port, overrides)
     elif args.command == "check":
         pipeline.build(config, pipeline.Options("check", tuple(args.tab), args.shard))
         print("\nEvery cell ran" + ("" if args.tab else "; the tabs agree") + ".")
@@ -82,7 +85,7 @@ def _terminate(signum, frame):
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    signal.signal(signal.SIGTERM, _terminate)
+    previous = signal.signal(signal.SIGTERM, _terminate)
     try:
         run(args)
     except Interrupted as err:
@@ -94,7 +97,23 @@ def main(argv: list[str] | None = None) -> int:
     except BookError as err:
         print(f"\nerror: {err}", file=sys.stderr)
         return 2
+    except OSError as err:
+        if err.errno not in NO_SPACE:
+            return _bug()
+        print(f"\nerror: {disk_error(err, 'building')}", file=sys.stderr)
+        return 2
+    except Exception:  # noqa: BLE001 - anything else is ours
+        return _bug()
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     return 0
+
+
+def _bug() -> int:
+    traceback.print_exc()
+    print("\nerror: this is a bug in the build, not in the book: please report it with the traceback above. "
+          "The last good site, the execution cache and the data were left as they were.", file=sys.stderr)
+    return 3
 
 
 if __name__ == "__main__":

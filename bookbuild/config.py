@@ -1,15 +1,28 @@
 """build.yml, read and checked once; every setting of the build is declared here.
 
 Nothing else opens build.yml: stages, tests, the Makefile (`python -m bookbuild
-frameworks`) and the CI workflow (`python -m bookbuild matrix`) take a `BookConfig`
-or ask the command line. A setting has one declaration: a dataclass field with its
-default and what it means. The command line may override `timeout` and `jobs`
-for one build (`make html TIMEOUT=... JOBS=...`).
+frameworks`) and the CI workflow (`python -m bookbuild matrix`, or
+`bookbuild/config.py` run on a bare Python) take a `BookConfig` or ask the command
+line. A setting has one declaration: a dataclass field with its default and what
+it means. The reader knows every key from those fields, so a key it does not know
+is an error at its line with the closest known key ("did you mean `kernel_env`?"),
+and every value has a strict type. The command line may override `timeout` and
+`jobs` for one build (`make html TIMEOUT=... JOBS=...`).
+
+Settings that are not the book's but the project's (where things go, what a render
+reads, the preview's port, the reader's-view targets) are declared at the end.
+
+This module imports nothing outside the standard library at import time (and
+PyYAML only when it reads), so `make env` and the CI matrix job can use it on a
+bare Python.
 """
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import os
+import types
+import typing
 from pathlib import Path
 
 from bookbuild.errors import ConfigError
@@ -18,47 +31,89 @@ ROOT = Path(__file__).resolve().parent.parent   # the project: conf.py, d2l/, st
 BUILD_YML = ROOT / "build.yml"
 
 
+def setting(default=dataclasses.MISSING, doc: str = "", **kind):
+    """A field of build.yml: its default (none: required) and what it means."""
+    if isinstance(default, (list, dict, tuple)):
+        return dataclasses.field(default_factory=lambda: default, metadata={"doc": doc, **kind})
+    return dataclasses.field(default=default, metadata={"doc": doc, **kind})
+
+
 @dataclasses.dataclass(frozen=True)
-class Framework:
-    name: str                   # the tab's key, as written after `#@tab`
-    label: str                  # what readers see on the tab
-    d2l_module: str             # `from d2l import <d2l_module> as d2l`
-    requirements: Path | None   # pinned requirements of its environment (None: `environment` is shared)
-    kernel: str                 # Jupyter kernel name registered for it
-    env: dict[str, str]         # extra variables of its kernel
-    environment: str            # the environment (.envs/<environment>) its kernel runs in
+class Published:
+    url: str = setting("", "the published edition, where labels outside this build link to")
+    labels: Path | None = setting(None, "its table of labels: label, kind, page, title, number", file=True)
 
 
 @dataclasses.dataclass(frozen=True)
 class Book:
-    title: str
-    short_name: str             # file names: <short_name>-<framework>.pdf
-    authors: tuple[str, ...]
-    copyright: str
-    index: Path                 # the front page, relative to the book root
-    bibliography: Path | None   # BibTeX file of every :cite: key, absolute
-    published_url: str          # the published edition, for labels outside this build
-    published_labels: Path | None   # its table of labels: label, kind, page, title
+    title: str = setting(doc="the book's title")
+    short_name: str = setting(doc="file names of what the build makes: <short_name>-<framework>.pdf")
+    index: Path = setting(doc="the front page; the build follows its `toc` blocks", file=True)
+    authors: tuple[str, ...] = setting((), "its authors, in order")
+    copyright: str = setting("", "the copyright line")
+    bibliography: Path | None = setting(None, "BibTeX file of every :cite: key", file=True)
+    published: Published = setting(Published(), "the published edition")
+
+    published_url = property(lambda self: self.published.url)
+    published_labels = property(lambda self: self.published.labels)
 
 
 @dataclasses.dataclass(frozen=True)
 class Agreement:
-    rtol: float = 0.05          # numbers printed by two tabs may differ by this fraction ...
-    atol: float = 0.01          # ... or by this much
-    ignore: tuple[str, ...] = ("sec/epoch", "examples/sec", "sec")   # units of timings: not compared
-    strict: bool = False        # a disagreement fails the build (`make check` is always strict)
+    rtol: float = setting(0.05, "numbers of two tabs may differ by this fraction ...")
+    atol: float = setting(0.01, "... or by this much")
+    # A number followed by one of these (or after one of them on its line, as in
+    # "performance in Gigaflops: 1.2, 3.4") measures the machine, not the code.
+    timing_units: tuple[str, ...] = setting(
+        ("sec/epoch", "sec", "s", "ms", "us", "µs", "seconds", "examples/sec", "tokens/sec",
+         "samples/sec", "images/sec", "it/s", "Gigaflops", "GFLOPS", "GFlops", "TFLOPS", "MFLOPS"),
+        "units of timings and throughput: never compared")
+    # Where another seed moves an output (a curve, a group's printed numbers), tabs may lie apart by
+    # this many times what it moves (both as root mean squares over the output's values) ...
+    spread_factor: float = setting(3.0, "tabs may lie this many times what another seed moves an output apart")
+    # ... and an output that the seed moves by this fraction of its size is noise: not comparable.
+    noise: float = setting(0.1, "an output another seed moves by this fraction of its size is not comparable")
+    strict: bool = setting(False, "a disagreement fails the build (`make check` is always strict)")
+
+
+@dataclasses.dataclass(frozen=True)
+class Limits:
+    output_bytes: int = setting(1_000_000, "text a cell may print before it is cut (on the page and in "
+                                           "the notebook)")
+    images: int = setting(20, "figures a cell may show before the rest are dropped")
+    image_bytes: int = setting(2_000_000, "bytes one figure may take before it is dropped")
+
+
+@dataclasses.dataclass(frozen=True)
+class Launch:
+    repository: str = setting(doc="GitHub `owner/name` where CI publishes the executed notebooks")
+    branch: str = setting("notebooks", "the branch of that repository")
+
+
+@dataclasses.dataclass(frozen=True)
+class Framework:
+    name: str                   # the tab's key, as written after `#@tab` (the key in build.yml)
+    label: str = setting(doc="what readers see on the tab")
+    d2l_module: str = setting(doc="`from d2l import <d2l_module> as d2l`")
+    kernel: str = setting(doc="Jupyter kernel name registered for it")
+    requirements: Path | None = setting(None, "pinned requirements of its environment", file=True)
+    env: dict[str, str] = setting({}, "extra variables of its kernel")
+    environment: str = setting("", "the environment (.envs/<environment>) its kernel runs in "
+                                   "(default: its own name)")
 
 
 @dataclasses.dataclass(frozen=True)
 class BookConfig:
     root: Path                          # the book: build.yml's folder
     path: Path                          # build.yml itself
-    book: Book
+    book: Book = setting(doc="the book: title, files, bibliography, published edition")
     frameworks: tuple[Framework, ...]   # in tab order; the first is d2lbook's default tab
-    kernel_env: dict[str, str]
-    agreement: Agreement = Agreement()
-    timeout: int = 600                  # seconds a cell may run
-    jobs: int = os.cpu_count() or 1     # kernels running at once, across pages and frameworks
+    kernel_env: dict[str, str] = setting({}, "variables set in every framework's kernel")
+    agreement: Agreement = setting(Agreement(), "how the tabs of a group are compared")
+    limits: Limits = setting(Limits(), "what one cell may output")
+    launch: Launch | None = setting(None, "where readers open a page's notebook elsewhere (Colab)")
+    timeout: int = setting(600, "seconds a cell may run", positive=True)
+    jobs: int = os.cpu_count() or 1     # kernels running at once (command line only)
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -79,38 +134,29 @@ class BookConfig:
                      strict: bool | None = None) -> "BookConfig":
         """The same book with the command line's overrides for one build."""
         changes = {}
-        if timeout is not None:
-            changes["timeout"] = _positive(timeout, "timeout", self.path)
-        if jobs is not None:
-            changes["jobs"] = _positive(jobs, "jobs", self.path)
+        for name, value in (("timeout", timeout), ("jobs", jobs)):
+            if value is not None:
+                if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                    raise ConfigError(f"--{name} must be a whole number of at least 1, not {value!r}")
+                changes[name] = value
         if strict is not None:
             changes["agreement"] = dataclasses.replace(self.agreement, strict=strict)
         return dataclasses.replace(self, **changes)
 
 
-# --- reading --------------------------------------------------------------------------
-
-def _positive(value, what: str, path) -> int:
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        number = 0
-    if number <= 0:
-        raise ConfigError(f"{what} must be a whole number of at least 1, not {value!r}", path=path)
-    return number
-
+# --- reading ------------------------------------------------------------------------------
 
 class _Reader:
-    """Checks one mapping of build.yml; errors name the key path and the line it is on."""
+    """Turns build.yml's mappings into the dataclasses above; errors name the key and its line."""
 
-    def __init__(self, path: Path, text: str, tree):
+    def __init__(self, path: Path, tree):
         self.path, self.tree = path, tree   # tree: yaml's node graph, which knows every key's line
 
     def line_of(self, key: str) -> int | None:
         """The line of a dotted key path (`frameworks.pytorch.label`), or of its nearest parent."""
         node, line = self.tree, None
         for part in key.split("."):
-            if not hasattr(node, "value") or not isinstance(node.value, list):
+            if not isinstance(getattr(node, "value", None), list):
                 break
             for key_node, value_node in (item for item in node.value if isinstance(item, tuple)):
                 if str(key_node.value) == part:
@@ -127,22 +173,81 @@ class _Reader:
         if value is None:
             return {}
         if not isinstance(value, dict):
-            raise self.error(key, f"must be a mapping (`name: value` lines), not {type(value).__name__} {value!r}")
+            raise self.error(key, f"must be a mapping (`name: value` lines), not {_shown(value)}")
         return value
 
-    def require(self, mapping: dict, key: str, where: str):
-        if key not in mapping or mapping[key] in (None, ""):
-            raise self.error(f"{where}.{key}" if where else key, "is missing")
-        return mapping[key]
+    def fill(self, cls, raw, key: str, **given):
+        """An instance of dataclass `cls` from mapping `raw` at `key`: every key known, every value typed."""
+        raw = self.mapping(raw, key)
+        fields = {f.name: f for f in dataclasses.fields(cls) if f.name not in given and f.init and f.metadata}
+        for name in raw:
+            if name not in fields:
+                known = sorted(fields)
+                close = difflib.get_close_matches(str(name), known, n=1, cutoff=0.6)
+                hint = f"did you mean `{close[0]}`?" if close else f"known keys: {', '.join(known)}"
+                raise self.error(f"{key}.{name}" if key else str(name), f"unknown key; {hint}")
+        values = dict(given)
+        for name, field in fields.items():
+            where = f"{key}.{name}" if key else name
+            if name not in raw or raw[name] is None:
+                if field.default is dataclasses.MISSING and field.default_factory is dataclasses.MISSING:
+                    raise self.error(where, "is missing")
+                continue
+            values[name] = self.value(field, raw[name], where)
+        return cls(**values)
 
-    def strings(self, value, key: str) -> dict[str, str]:
-        return {str(k): str(v) for k, v in self.mapping(value, key).items()}
+    def value(self, field, value, where: str):
+        kind = typing.get_type_hints(_owner(field))[field.name]
+        optional = typing.get_args(kind) if isinstance(kind, types.UnionType) else ()
+        kind = next((k for k in optional if k is not type(None)), kind)
+        if dataclasses.is_dataclass(kind):
+            return self.fill(kind, value, where)
+        if field.metadata.get("file"):
+            path = self.root / str(value)
+            if not path.is_file():
+                raise self.error(where, f"{path} does not exist")
+            if not path.resolve().is_relative_to(self.root.resolve()):
+                raise self.error(where, f"{value} is outside the book's folder {self.root}")
+            return path
+        if kind is bool:
+            if not isinstance(value, bool):
+                raise self.error(where, f"must be true or false, not {_shown(value)}")
+            return value
+        if kind is int:
+            if isinstance(value, bool) or not isinstance(value, int) or (field.metadata.get("positive")
+                                                                          and value < 1):
+                least = "a whole number of at least 1" if field.metadata.get("positive") else "a whole number"
+                raise self.error(where, f"must be {least}, not {_shown(value)}")
+            return value
+        if kind is float:
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+                raise self.error(where, f"must be a number of at least 0, not {_shown(value)}")
+            return float(value)
+        if kind is str:
+            if not isinstance(value, (str, int, float)) or isinstance(value, bool):
+                raise self.error(where, f"must be text, not {_shown(value)}")
+            return str(value)
+        if typing.get_origin(kind) is tuple:
+            items = [value] if isinstance(value, str) else value
+            if not isinstance(items, list) or not all(isinstance(i, (str, int, float)) for i in items):
+                raise self.error(where, f"must be a list of texts, not {_shown(value)}")
+            return tuple(map(str, items))
+        if typing.get_origin(kind) is dict:
+            entries = self.mapping(value, where)
+            bad = [k for k, v in entries.items() if not isinstance(v, (str, int, float)) or isinstance(v, bool)]
+            if bad:
+                raise self.error(f"{where}.{bad[0]}", f"must be text (quote it), not {_shown(entries[bad[0]])}")
+            return {str(k): str(v) for k, v in entries.items()}
+        raise TypeError(f"build.yml reader: no rule for {kind}")   # a bug in this module
 
-    def file(self, root: Path, value, key: str) -> Path:
-        path = root / str(value)
-        if not path.is_file():
-            raise self.error(key, f"{path} does not exist")
-        return path
+
+def _owner(field):
+    return next(cls for cls in (Published, Book, Agreement, Limits, Launch, Framework, BookConfig)
+                if field in dataclasses.fields(cls))
+
+
+def _shown(value) -> str:
+    return f"{type(value).__name__} {value!r}"
 
 
 def load(path: Path = BUILD_YML) -> BookConfig:
@@ -152,55 +257,19 @@ def load(path: Path = BUILD_YML) -> BookConfig:
     path = Path(path).resolve()
     root = path.parent
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as err:
         raise ConfigError(f"cannot read it: {err}", path=path) from None
     try:
-        raw = yaml.safe_load(text)
+        raw, tree = yaml.safe_load(text), yaml.compose(text)
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         raise ConfigError(f"not valid YAML: {getattr(err, 'problem', err)}", path=path,
                           line=mark.line + 1 if mark else None) from None
-    read = _Reader(path, text, yaml.compose(text))
+    read = _Reader(path, tree)
+    read.root = root
     raw = read.mapping(raw, "build.yml")
-    book = _book(read, root, read.mapping(read.require(raw, "book", ""), "book"))
-    frameworks = _frameworks(read, root, read.require(raw, "frameworks", ""))
-    agreement = read.mapping(raw.get("agreement"), "agreement")
-    unknown = set(agreement) - {f.name for f in dataclasses.fields(Agreement)}
-    if unknown:
-        raise read.error("agreement", f"unknown setting(s) {', '.join(sorted(unknown))}")
-    try:
-        agreement = Agreement(**{**agreement, "ignore": tuple(agreement.get("ignore", Agreement.ignore))})
-        float(agreement.rtol), float(agreement.atol)
-    except (TypeError, ValueError) as err:
-        raise read.error("agreement", str(err)) from None
-    config = BookConfig(root=root, path=path, book=book, frameworks=frameworks,
-                        kernel_env=read.strings(raw.get("kernel_env"), "kernel_env"), agreement=agreement)
-    if "timeout" in raw:
-        config = config.with_options(timeout=raw["timeout"])
-    return config
-
-
-def _book(read: _Reader, root: Path, raw: dict) -> Book:
-    published = read.mapping(raw.get("published"), "book.published")
-    authors = raw.get("authors") or []
-    if isinstance(authors, str):
-        authors = [authors]
-    return Book(
-        title=str(read.require(raw, "title", "book")),
-        short_name=str(read.require(raw, "short_name", "book")),
-        authors=tuple(map(str, authors)),
-        copyright=str(raw.get("copyright", "")),
-        index=read.file(root, read.require(raw, "index", "book"), "book.index").relative_to(root),
-        bibliography=read.file(root, raw["bibliography"], "book.bibliography") if raw.get("bibliography") else None,
-        published_url=str(published.get("url", "")),
-        published_labels=(read.file(root, published["labels"], "book.published.labels")
-                          if published.get("labels") else None),
-    )
-
-
-def _frameworks(read: _Reader, root: Path, entries) -> tuple[Framework, ...]:
-    entries = read.mapping(entries, "frameworks")
+    entries = read.mapping(raw.get("frameworks"), "frameworks")
     if not entries:
         raise read.error("frameworks", "must name at least one framework")
     frameworks = []
@@ -208,22 +277,19 @@ def _frameworks(read: _Reader, root: Path, entries) -> tuple[Framework, ...]:
         key = f"frameworks.{name}"
         if name == "all" or not str(name).isidentifier():
             raise read.error(key, "a framework name must be an identifier other than 'all'")
-        entry = read.mapping(entry, key)
-        environment = str(entry.get("environment", name))
-        requirements = entry.get("requirements")
-        if requirements is None and environment == name:
-            raise read.error(f"{key}.requirements", "is missing (or name a shared `environment:`)")
-        frameworks.append(Framework(
-            name=str(name),
-            label=str(read.require(entry, "label", key)),
-            d2l_module=str(read.require(entry, "d2l_module", key)),
-            requirements=read.file(root, requirements, f"{key}.requirements") if requirements else None,
-            kernel=str(read.require(entry, "kernel", key)),
-            env=read.strings(entry.get("env"), f"{key}.env"),
-            environment=environment,
-        ))
-    return tuple(frameworks)
+        fw = read.fill(Framework, entry, key, name=str(name))
+        if not fw.environment:
+            if fw.requirements is None:
+                raise read.error(f"{key}.requirements", "is missing (or name a shared `environment:`)")
+            fw = dataclasses.replace(fw, environment=fw.name)
+        frameworks.append(fw)
+    config = read.fill(BookConfig, {k: v for k, v in raw.items() if k != "frameworks"}, "",
+                       root=root, path=path, frameworks=tuple(frameworks))
+    # Pages are named relative to the book's folder, the front page too.
+    return dataclasses.replace(config, book=dataclasses.replace(config.book, index=config.book.index.relative_to(root)))
 
+
+# --- the project's own settings --------------------------------------------------------------
 
 @dataclasses.dataclass(frozen=True)
 class Paths:
@@ -234,8 +300,9 @@ class Paths:
         cache/                             jupyter-cache's execution cache, and the kernels' logs
         doctrees/                          Sphinx's environment, kept for incremental renders
         html/                              the site: replaced only by a render that succeeded
+        jupyter_execute/                   myst-nb's copies of the pages' outputs (made anew by each render)
         latex/<framework>/, pdf/           the PDFs' LaTeX and the PDFs (`make pdf`)
-        report.json                        what the last build did (on every outcome)
+        report.json                        what the last build did (on every outcome; "running" meanwhile)
         lock                               held by the build running now
     """
     out: Path
@@ -254,3 +321,25 @@ class Paths:
 
     def site(self, builder: str = "html") -> Path:
         return self.out / builder
+
+
+# What a render reads besides the staged pages: the site's configuration and code.
+RENDER_INPUTS = ("conf.py", "static", "templates", "locale", "bookbuild")
+# What `make serve` watches besides the book's own pages, images, build.yml and bibliography.
+WATCHED_INPUTS = ("d2l", *RENDER_INPUTS)
+# Folders no build reads (what builds write, environments, tools' caches).
+NOT_SOURCES = frozenset({"_build", ".envs", ".git", "__pycache__", "node_modules", ".pytest_cache"})
+
+
+def data_mirror() -> Path:
+    """Offline machines: a folder of d2l data files (env DATA_MIRROR, default ../shared/data beside the
+    project) that kernels copy into their data cache when a data set is missing there, after checking
+    its SHA-1 (d2l/data.py)."""
+    return Path(os.environ.get("DATA_MIRROR") or ROOT.parent / "shared" / "data")
+
+
+# `make serve`: where the preview listens unless told otherwise.
+SERVE_HOST, SERVE_PORT = "127.0.0.1", 8000
+# The reader's view, measured by `make audit` and the tests: bytes a page with code may load
+# (gzip, read in one framework) and the site folder's size.
+PAGE_LIMIT_GZIP, SITE_LIMIT = 150_000, 10_000_000

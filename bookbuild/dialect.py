@@ -20,6 +20,7 @@ the file and line.
 from __future__ import annotations
 
 import dataclasses
+import posixpath
 import re
 from pathlib import Path
 
@@ -40,6 +41,10 @@ LABEL_LINE = re.compile(r"^:(label|eqlabel):`([^`]+)`\s*$")
 WIDTH_LINE = re.compile(r"^:width:`([^`]+)`\s*$")
 IMAGE_LINE = re.compile(r"^!\[(.*)\]\((\S+?)\)\s*$")
 HEADING = re.compile(r"^(#{1,6}) +(.*?)\s*$")
+
+
+DIALECT_LINES = (CODE_FENCE, ANY_FENCE, TAB_MARK, BEGIN_TAB, END_TAB, TOC_FENCE, LABEL_LINE, WIDTH_LINE,
+                 IMAGE_LINE, re.compile(r"^#{1,6} \S"), REFERENCE, CITATION)
 
 
 def closes(fence: str, line: str) -> bool:
@@ -70,6 +75,8 @@ class Block:
     line: int                  # 1-based line of its first source line in the file
     myst: str = ""             # markdown only: the block in MyST
     myst_lines: tuple[int, ...] = ()   # markdown only: the source line of each MyST line
+    lines: tuple[int, ...] = ()        # code only: the source line of each line of `source`
+    tab_marked: bool = True    # code only: False if it has no tab mark (it belongs to the first framework)
 
     @property
     def is_blank(self) -> bool:
@@ -109,20 +116,46 @@ def parse_tabs(text: str, frameworks: tuple[str, ...], where: dict) -> tuple[str
     return tuple(fw for fw in frameworks if fw in names)
 
 
+# Characters nobody sees that can hide a dialect line (a label, a fence, a tab mark) from the reader.
+INVISIBLE = {"\ufeff": "BYTE ORDER MARK", "\u200b": "ZERO WIDTH SPACE", "\u200c": "ZERO WIDTH NON-JOINER",
+             "\u200d": "ZERO WIDTH JOINER", "\u2060": "WORD JOINER", "\u00a0": "NO-BREAK SPACE",
+             "\u00ad": "SOFT HYPHEN", "\u200e": "LEFT-TO-RIGHT MARK", "\u200f": "RIGHT-TO-LEFT MARK"}
+
+
 def read_text(root: Path, path: Path) -> str:
+    """The page's text as the dialect reads it: UTF-8, a leading byte-order mark dropped and every line
+    ending made `\n`, so the same text gives the same book whatever editor saved it."""
     data = (Path(root) / path).read_bytes()
     try:
-        return data.decode("utf-8")
+        text = data.decode("utf-8")
     except UnicodeDecodeError as err:
         line = data[:err.start].count(b"\n") + 1
         raise SourceError(f"is not UTF-8 text (byte {data[err.start]:#04x} at byte {err.start})", path=path,
                           line=line, fix="save the file as UTF-8") from None
+    text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+    for number, line in enumerate(text.split("\n"), 1):
+        _check_invisible(line, path, number)
+    return text
+
+
+def _check_invisible(line: str, path: Path, number: int) -> None:
+    """A line that would be a dialect line but for an invisible character is an error that names it."""
+    hidden = [(column, char) for column, char in enumerate(line, 1) if char in INVISIBLE]
+    if not hidden:
+        return
+    visible = "".join(c for c in line if c not in INVISIBLE).replace("\u00a0", " ")
+    if any(p.search(visible.strip()) for p in DIALECT_LINES) and not any(p.search(line.strip()) for p in DIALECT_LINES):
+        column, char = hidden[0]
+        raise SourceError(f"an invisible character, U+{ord(char):04X} {INVISIBLE[char]} (column {column}), "
+                          f"hides `{visible.strip()}` from the dialect", path=path, line=number,
+                          fix="delete that character (most editors show it with 'show invisibles')")
 
 
 def read(root: Path, path: Path, frameworks: tuple[str, ...]) -> Page:
     """Split a dialect file into code blocks and prose blocks, with their tabs."""
     path = Path(path)
-    lines = read_text(root, path).splitlines(keepends=True)
+    lines = read_text(root, path).split("\n")
+    lines = [line + "\n" for line in lines[:-1]] + ([lines[-1]] if lines[-1] else [])
     blocks: list[Block] = []
     prose: list[str] = []
     prose_start = 1
@@ -161,8 +194,10 @@ def read(root: Path, path: Path, frameworks: tuple[str, ...]) -> Page:
                 raise SourceError(f"code cell inside :begin_tab: (line {open_tab_line})", path=path, line=number,
                                   fix="close the tab with :end_tab: first, and mark the cell with #@tab")
             flush_prose(number)
-            tabs, body, first_line = _code_tabs(lines[i + 1:end], number + 1, path, frameworks)
-            blocks.append(Block("code", "".join(body).rstrip("\n"), tabs, first_line))
+            tabs, body, code_lines = _code_tabs(lines[i + 1:end], number + 1, path, frameworks)
+            source = "".join(body).rstrip("\n")
+            blocks.append(Block("code", source, tabs or frameworks[:1], code_lines[0] if code_lines else number + 1,
+                                lines=tuple(code_lines[:max(1, source.count("\n") + 1)]), tab_marked=bool(tabs)))
             i = end + 1
             prose_start = i + 1
             continue
@@ -190,8 +225,8 @@ def read(root: Path, path: Path, frameworks: tuple[str, ...]) -> Page:
 
 
 def _code_tabs(body: list[str], first_line: int, path: Path, frameworks: tuple[str, ...]):
-    """(tabs, code lines without the tab mark, line of the first code line) of one code cell."""
-    tabs, mark_line = frameworks[:1], None
+    """(tabs it names or () without a mark, code lines without the tab mark, the source line of each)."""
+    tabs, mark_line = (), None
     for offset, text in enumerate(body):
         stripped, number = text.strip(), first_line + offset
         mark = TAB_MARK.match(stripped)
@@ -203,11 +238,11 @@ def _code_tabs(body: list[str], first_line: int, path: Path, frameworks: tuple[s
         elif LOOKS_LIKE_TAB_MARK.match(stripped):
             raise SourceError(f"`{stripped}` looks like a tab mark but is not one", path=path, line=number,
                               fix="write it as `#@tab <framework>[, <framework> ...]` or `#@tab all`")
+    numbers = [first_line + offset for offset in range(len(body))]
     if mark_line is None:
-        return tabs, body, first_line
+        return tabs, body, numbers
     offset = mark_line - first_line
-    rest = body[:offset] + body[offset + 1:]
-    return tabs, rest, first_line + (1 if offset == 0 else 0)
+    return tabs, body[:offset] + body[offset + 1:], numbers[:offset] + numbers[offset + 1:]
 
 
 def _prose_facts(path: Path, blocks: list[Block]):
@@ -224,7 +259,8 @@ def _prose_facts(path: Path, blocks: list[Block]):
                 elif BIBLIOGRAPHY.match(stripped):
                     mentions.append(Mention("bibliography", "", number))
                 elif in_toc and stripped and not stripped.startswith(":"):
-                    toc.append((Path(path.parent, stripped).with_suffix(".md"), number))
+                    entry = posixpath.normpath(posixpath.join(path.parent.as_posix(), stripped))
+                    toc.append((Path(entry + ".md"), number))
                 continue
             fence = ANY_FENCE.match(line)
             if fence:
@@ -342,3 +378,57 @@ def _attach_option(out: list[str], origin: list[int], option: str, value: str, w
     while not out[k].startswith(":::{"):
         k -= 1
     out.insert(k + 1, f":{option}: {value}"), origin.insert(k + 1, number)
+
+
+def cell_id(block_index: int) -> str:
+    """The id of a block's cell in every notebook made from the page (split, execute, merge)."""
+    return f"b{block_index}"
+
+
+def block_index(cell) -> int:
+    return int(cell["id"][1:])
+
+
+# --- tab groups: what the agreement and merge stages follow -------------------------------
+
+@dataclasses.dataclass(frozen=True)
+class Run:
+    """Consecutive blocks of one kind: shared "prose", "tab-prose" or "code". A code run is what
+    d2lbook shows as one set of tabs, with any tab prose next to it."""
+    kind: str
+    blocks: tuple[tuple[int, Block], ...]   # (index on the page, block)
+
+    @property
+    def line(self) -> int:
+        return self.blocks[0][1].line
+
+    def cells(self, executed: dict, framework: str) -> list[tuple[Block, object]]:
+        """A framework's cells of this run, each with the block it came from."""
+        by_id = {c["id"]: c for c in executed[framework].cells}
+        return [(block, by_id[cell_id(i)]) for i, block in self.blocks if framework in block.tabs]
+
+
+def runs(page: Page) -> list[Run]:
+    """The page's non-blank blocks as runs, in page order. Shared prose is a run of its own;
+    blank prose between two code cells (or two tab blocks) does not end a run."""
+    found, kind_of_run, run = [], None, []
+    for index, block in enumerate(page.blocks):
+        if block.is_blank:
+            continue
+        kind = "code" if block.kind == "code" else ("prose" if block.tabs is None else "tab-prose")
+        if run and (kind != kind_of_run or kind == "prose"):
+            found.append(Run(kind_of_run, tuple(run)))
+            run = []
+        kind_of_run = kind
+        run.append((index, block))
+    if run:
+        found.append(Run(kind_of_run, tuple(run)))
+    return found
+
+
+def for_download(nb: object, framework) -> object:
+    """A copy readers can open in their own Jupyter: the generic python3 kernel."""
+    nb = nbformat.from_dict(nb)
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": f"Python 3 ({framework.label})",
+                                 "language": "python"}
+    return nb

@@ -143,6 +143,43 @@ def ensure_node(name: str, package: Path) -> bool:
     return True
 
 
+def check_ready(config, frameworks, command: str, executes: bool) -> None:
+    """Before any kernel starts: the environments this build needs are made and up to date, and the
+    programs it will call are there (Node for the math of the site, TeX for the PDF)."""
+    needed = ["build", *NODE_PACKAGES] + ([fw.environment for fw in frameworks] if executes else [])
+    if outdated := stale(config, needed):
+        raise _problem(f"environment(s) {', '.join(outdated)} missing or older than their requirement files")
+    if command == "pdf":
+        check_tex()
+    if command != "check" and not shutil.which("node"):
+        from bookbuild.errors import ToolchainError
+        raise ToolchainError("the site's math is typeset by Node.js, and `node` is not on PATH",
+                             fix="install Node.js 18 or newer (Debian: apt-get install nodejs npm) and put it on PATH")
+
+
+# Program -> Debian package that provides it (fonts are checked by file).
+TOOLS = {"xelatex": "texlive-xetex", "latexmk": "latexmk", "rsvg-convert": "librsvg2-bin",
+         "pdftotext": "poppler-utils"}  # poppler: the PDF tests read the text layer with it
+FONTS = {"/usr/share/fonts/truetype/dejavu/DejaVuSerif.ttf": "fonts-dejavu"}
+EXTRA_PACKAGES = ["texlive-lang-european", "texlive-fonts-recommended"]  # Turkish hyphenation, fonts
+PACKAGES = sorted({*TOOLS.values(), *FONTS.values(), *EXTRA_PACKAGES})
+APT_COMMAND = "apt-get install -y --no-install-recommends " + " ".join(PACKAGES)
+
+
+def check_tex() -> None:
+    """The PDF's toolchain (Debian packages), or a ToolchainError that says how to install it."""
+    from bookbuild.errors import ToolchainError
+    missing = [package for tool, package in TOOLS.items() if not shutil.which(tool)]
+    missing += [package for font, package in FONTS.items() if not Path(font).is_file()]
+    if missing:
+        raise ToolchainError(f"the PDF needs {', '.join(sorted(set(missing)))}",
+                             fix=f"run `sudo {APT_COMMAND}` (make pdf does it when run as root)")
+
+
+def fingerprints(config, frameworks) -> dict[str, str]:
+    return {fw.name: fingerprint(fw, config) for fw in frameworks}
+
+
 def stale(config, names) -> list[str]:
     """Which of these environments ("build" or a framework's `environment`) differ from their requirements."""
     wanted = {"build": requirements_hash(*BUILD_REQUIREMENTS),
@@ -152,33 +189,49 @@ def stale(config, names) -> list[str]:
     return [name for name in dict.fromkeys(names) if installed_hash(name) != wanted.get(name, installed_hash(name))]
 
 
+SEED = "D2L_SEED"   # the d2l library seeds every random number generator from it
+
+
+def reseeded_kernel(framework) -> str:
+    """The name of the framework's twin kernel, which draws other random numbers (another D2L_SEED):
+    the agreement stage runs a page there to see how much chance moves each output."""
+    return f"{framework.kernel}-reseeded"
+
+
 def write_kernel(framework, kernel_env: dict[str, str]) -> Path:
-    """Register the framework's kernel under .envs/kernels (JUPYTER_PATH), not globally."""
-    spec_dir = KERNELS / "kernels" / framework.kernel
-    spec_dir.mkdir(parents=True, exist_ok=True)
-    spec = {
-        "argv": [str(python_of(framework.environment)), "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-        "display_name": f"{framework.label} (d2l)",
-        "language": "python",
-        "env": {**kernel_env, **framework.env},
-        "metadata": {"debugger": False},
-    }
-    path = spec_dir / "kernel.json"
-    text = json.dumps(spec, indent=1, sort_keys=True)
-    if not path.exists() or path.read_text() != text:
-        path.write_text(text)
-    return path
+    """Register the framework's kernel, and its reseeded twin, under .envs/kernels, not globally."""
+    env = {**kernel_env, **framework.env}
+    try:
+        other_seed = str(int(env.get(SEED, "0")) + 1)
+    except ValueError:
+        other_seed = "1"
+    for name, variables in ((framework.kernel, env), (reseeded_kernel(framework), {**env, SEED: other_seed})):
+        spec_dir = KERNELS / "kernels" / name
+        spec_dir.mkdir(parents=True, exist_ok=True)
+        spec = {
+            "argv": [str(python_of(framework.environment)), "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+            "display_name": f"{framework.label} (d2l)",
+            "language": "python",
+            "env": variables,
+            "metadata": {"debugger": False},
+        }
+        path = spec_dir / "kernel.json"
+        text = json.dumps(spec, indent=1, sort_keys=True)
+        if not path.exists() or path.read_text() != text:
+            path.write_text(text)
+    return KERNELS / "kernels" / framework.kernel / "kernel.json"
 
 
-def jupyter_path() -> str:
-    """The value of JUPYTER_PATH under which the build finds its kernels."""
-    return str(KERNELS)
+def kernel_dirs() -> list[Path]:
+    """Where the build's kernels are registered (the user's own Jupyter kernels are never looked at)."""
+    return [KERNELS / "kernels"]
 
 
 def d2l_sources(framework, config) -> list[Path]:
-    """The d2l files a framework's kernel imports: the shared modules and its own."""
+    """The d2l files a framework's kernel imports (the project's, installed editable in every framework
+    environment, whichever book is built): the shared modules and its own."""
     others = {f"{fw.d2l_module}.py" for fw in config.frameworks if fw is not framework}
-    return sorted(p for p in (config.root / "d2l").rglob("*.py") if p.name not in others)
+    return sorted(p for p in (ROOT / "d2l").rglob("*.py") if p.name not in others)
 
 
 def fingerprint(framework, config) -> str:
@@ -188,7 +241,7 @@ def fingerprint(framework, config) -> str:
     digest.update((installed_hash(framework.environment) or "missing").encode())
     digest.update(json.dumps({**config.kernel_env, **framework.env}, sort_keys=True).encode())
     for path in d2l_sources(framework, config):
-        digest.update(path.relative_to(config.root).as_posix().encode() + b"\0" + path.read_bytes())
+        digest.update(path.relative_to(ROOT).as_posix().encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()[:16]
 
 

@@ -13,6 +13,8 @@ A message reads, as compilers' do:
 """
 from __future__ import annotations
 
+import errno
+
 
 class BookError(Exception):
     """Base of every error a maintainer can act on. `fix` is the one thing to do about it."""
@@ -121,6 +123,22 @@ class RenderError(BookError):
     """Sphinx (or LaTeX) could not turn the staged pages into the site or the PDF."""
     kind = "render"
     fix = "correct the source at that line; the last good site is kept"
+
+
+NO_SPACE = (errno.ENOSPC, errno.EDQUOT)
+
+
+class StorageError(BookError):
+    """The disk is full, or a folder the build writes to is not writable."""
+    kind = "storage"
+    fix = "free space on that disk, or make the folder writable, then build again: nothing half-written was kept"
+
+
+def disk_error(err: OSError, doing: str, path=None) -> StorageError:
+    """An OSError met while writing, as one line that says what the build was doing."""
+    if err.errno in NO_SPACE:
+        return StorageError(f"no space left on device while {doing}", path=path)
+    return StorageError(f"{err.strerror or err} while {doing}", path=path or err.filename)
 
 
 class ToolchainError(BookError):

@@ -16,53 +16,19 @@ from pathlib import Path
 
 import nbformat
 
-from bookbuild import figures, interactive, tab_marks
-from bookbuild.dialect import Block, Page
+from bookbuild import figures, interactive, outputs, tab_marks
+from bookbuild.dialect import Block, Page, block_index, runs
+from bookbuild.errors import disk_error
 from bookbuild.read import BookSource, image_path
-from bookbuild.split import cell_id, for_download
 
 MERGED_KERNELSPEC = {"name": "python3", "display_name": "Python 3", "language": "python"}
-IMAGE_TYPES = ("image/svg+xml", "image/png", "image/jpeg")
-
-
-@dataclasses.dataclass(frozen=True)
-class Run:
-    """Consecutive blocks of one kind: shared "prose", "tab-prose" or "code"."""
-    kind: str
-    blocks: tuple[tuple[int, Block], ...]   # (index on the page, block)
-
-    @property
-    def line(self) -> int:
-        return self.blocks[0][1].line
-
-    def cells(self, executed: dict, framework: str) -> list[tuple[Block, nbformat.NotebookNode]]:
-        """A framework's cells of this run, each with the block it came from."""
-        by_id = {c["id"]: c for c in executed[framework].cells}
-        return [(block, by_id[cell_id(i)]) for i, block in self.blocks if framework in block.tabs]
-
-
-def runs(page: Page) -> list[Run]:
-    """The page's non-blank blocks as runs, in page order. Shared prose is a run of its own;
-    blank prose between two code cells (or two tab blocks) does not end a run."""
-    found, kind_of_run, run = [], None, []
-    for index, block in enumerate(page.blocks):
-        if block.is_blank:
-            continue
-        kind = "code" if block.kind == "code" else ("prose" if block.tabs is None else "tab-prose")
-        if run and (kind != kind_of_run or kind == "prose"):
-            found.append(Run(kind_of_run, tuple(run)))
-            run = []
-        kind_of_run = kind
-        run.append((index, block))
-    if run:
-        found.append(Run(kind_of_run, tuple(run)))
-    return found
 
 
 def merge(page: Page, executed: dict[str, nbformat.NotebookNode], config,
-          tools: str | None = None, placements=()) -> nbformat.NotebookNode:
-    """One notebook for the render stage. `tools`: the page-tools directive to put under the title;
-    `placements`: the page's interactive figures (interactive.Placement)."""
+          tools: str | None = None, placements=(), failures: dict | None = None) -> nbformat.NotebookNode:
+    """One notebook for the render stage, from the page's notebooks with their outputs as readers get
+    them (`readers_notebook`). `tools`: the page-tools directive to put under the title; `placements`:
+    the page's interactive figures (interactive.Placement); `failures`: {framework: its ExecutionError}."""
     merged = nbformat.v4.new_notebook()
     merged.metadata["kernelspec"] = dict(MERGED_KERNELSPEC)
     merged.metadata["language_info"] = {"name": "python", "pygments_lexer": "ipython3"}
@@ -110,8 +76,10 @@ def merge(page: Page, executed: dict[str, nbformat.NotebookNode], config,
                 add(cell, _code_lines(block, cell))
     for figure in figures_before.get(None, []):   # the named section runs to the page's end
         add(nbformat.v4.new_markdown_cell(figure), [lines[-1][-1] if lines else 1])
+    if failures:
+        tools = (tools or "") + "\n\n" + _failure_notice(failures, config)
     if tools:
-        _insert_under_title(merged, lines, tools)
+        _insert_under_title(merged, lines, tools.strip())
     merged.metadata[tab_marks.SOURCE_KEY] = {"path": page.path.as_posix(), "lines": lines}
     for number, cell in enumerate(merged.cells):  # stable ids: an unchanged page is an unchanged file
         cell["id"] = f"c{number}"
@@ -136,7 +104,36 @@ def _split_before(block: Block, figures_before: dict):
 
 
 def _code_lines(block: Block, cell) -> list[int]:
-    return [block.line + i for i in range(max(1, len(cell.source.splitlines())))]
+    return list(block.lines) or [block.line]
+
+
+def _failure_notice(failures: dict, config) -> str:
+    """The page's notice of its failed frameworks, under its title."""
+    items = "\n".join(f"- **{config.framework(name).label}**: hücre {err.cell or '?'}, satır {err.line}: "
+                      f"`{err.message.splitlines()[0][:200]}`" for name, err in failures.items())
+    return (":::{admonition} Derleme hatası\n:class: error d2l-build-failure\n\n"
+            "Bu sayfa derlenirken şu çerçevelerde bir hücre hata verdi; o çerçevenin sekmelerinde hataya kadar "
+            f"çalışanlar ve hata iletisi gösteriliyor:\n\n{items}\n:::")
+
+
+def readers_notebook(page: Page, nb, config, framework: str, failure=None, warn=print) -> nbformat.NotebookNode:
+    """A framework's executed notebook with its outputs as readers get them (outputs.for_readers), and,
+    if it failed, the failing cell marked and the cells after it marked as not run."""
+    nb = nbformat.from_dict(copy.deepcopy(nb))
+    label = config.framework(framework).label
+    failed_at = None
+    for number, cell in enumerate((c for c in nb.cells if c.cell_type == "code"), 1):
+        where = f"{page.path}:{page.blocks[block_index(cell)].line}"
+        cell.outputs = outputs.for_readers(cell.get("outputs", []), config.limits, where,
+                                           lambda message: warn(f"[{framework}] {message}"))
+        if failure is None:
+            continue
+        if failed_at is None and any(o.get("output_type") == "error" for o in cell.outputs):
+            failed_at = number
+            cell.outputs.insert(0, outputs.failed(label, failure.cell or str(number)))
+        elif failed_at is not None:
+            cell.outputs = [outputs.not_run()]
+    return nb
 
 
 def _prose_lines(block: Block) -> list[int]:
@@ -157,7 +154,7 @@ def _describe_images(cell, framework_label: str) -> None:
     images = []
     for output in cell.get("outputs", []):
         data = output.get("data", {})
-        kind = next((t for t in IMAGE_TYPES if t in data), None)
+        kind = next((t for t in outputs.IMAGE_TYPES if t in data), None)
         if kind is None:
             continue
         svg = data[kind] if kind == "image/svg+xml" else ""
@@ -205,18 +202,30 @@ def notebook_text(nb) -> str:
     return nbformat.writes(nb) + "\n"
 
 
+def for_download(nb: nbformat.NotebookNode, framework) -> nbformat.NotebookNode:
+    """A copy readers can open in their own Jupyter: the generic python3 kernel."""
+    nb = nbformat.from_dict(nb)
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": f"Python 3 ({framework.label})",
+                                 "language": "python"}
+    return nb
+
+
 def download_path(page: Path, framework: str) -> Path:
     """Where a page's notebook for one framework is, in the staging folder and on the site."""
     return Path("_notebooks") / page.parent / f"{page.stem}-{framework}.ipynb"
 
 
-def stage(config, staging: Path, source: BookSource, executed: dict, pdfs: dict[str, Path]) -> None:
+def stage(config, paths, source: BookSource, execution, pdfs: dict[str, Path], log=print) -> None:
     """Write what Sphinx reads: one merged notebook per page, the downloads, the images and PDFs.
-    `pdfs`: {framework: a PDF `make pdf` made}, linked from every page."""
-    written = set()
+    `execution`: what the execute stage handed on; `pdfs`: {framework: a PDF `make pdf` made}, linked
+    from every page. Only what changed is written; what no page needs any more is removed."""
+    staging, written = paths.staging, set()
 
     def put(relative: Path, content: str | bytes) -> None:
-        write_if_changed(staging / relative, content)
+        try:
+            write_if_changed(staging / relative, content)
+        except OSError as err:
+            raise disk_error(err, f"staging {relative}", staging / relative) from None
         written.add(staging / relative)
 
     pdf_links = {}
@@ -225,9 +234,12 @@ def stage(config, staging: Path, source: BookSource, executed: dict, pdfs: dict[
         put(target, built.read_bytes())
         pdf_links[name] = target.as_posix()
     for page in source.pages:
+        failures = {f.framework: f for f in execution.failures if Path(str(f.path)) == page.path and f.framework}
+        readers = {name: readers_notebook(page, nb, config, name, failures.get(name), log)
+                   for name, nb in execution.notebooks[page.path].items()}
         notebooks = {}
         if page.has_code:
-            for name, nb in executed[page.path].items():
+            for name, nb in readers.items():
                 target = download_path(page.path, name)
                 put(target, notebook_text(for_download(nb, config.framework(name))))
                 notebooks[name] = target.as_posix()
@@ -236,7 +248,7 @@ def stage(config, staging: Path, source: BookSource, executed: dict, pdfs: dict[
         for placement in placements:
             for asset in filter(None, (placement.script, placement.style)):
                 put(Path(interactive.ASSETS) / asset, (config.root / asset).read_bytes())
-        merged = merge(page, executed[page.path], config, tools, placements)
+        merged = merge(page, readers, config, tools, placements, failures)
         put(page.path.with_suffix(".ipynb"), notebook_text(merged))
         for mention in page.mentions:
             if mention.role == "image" and "://" not in mention.target:

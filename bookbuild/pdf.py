@@ -14,25 +14,9 @@ import time
 from pathlib import Path
 
 from bookbuild.config import BookConfig, Paths
-from bookbuild.errors import RenderError, ToolchainError
+from bookbuild.environments import check_tex
+from bookbuild.errors import RenderError
 from bookbuild.render import render
-
-# Program -> Debian package that provides it (fonts are checked by file).
-TOOLS = {"xelatex": "texlive-xetex", "latexmk": "latexmk", "rsvg-convert": "librsvg2-bin",
-         "pdftotext": "poppler-utils"}  # poppler: the PDF tests read the text layer with it
-FONTS = {"/usr/share/fonts/truetype/dejavu/DejaVuSerif.ttf": "fonts-dejavu"}
-EXTRA_PACKAGES = ["texlive-lang-european", "texlive-fonts-recommended"]  # Turkish hyphenation, fonts
-PACKAGES = sorted({*TOOLS.values(), *FONTS.values(), *EXTRA_PACKAGES})
-APT_COMMAND = "apt-get install -y --no-install-recommends " + " ".join(PACKAGES)
-
-
-def check_toolchain() -> None:
-    missing = [package for tool, package in TOOLS.items() if not shutil.which(tool)]
-    missing += [package for font, package in FONTS.items() if not Path(font).is_file()]
-    if missing:
-        raise ToolchainError(f"the PDF needs {', '.join(sorted(set(missing)))}",
-                             fix=f"run `sudo {APT_COMMAND}` (make pdf does it when run as root)")
-
 
 def pdf_path(config: BookConfig, paths: Paths, framework: str) -> Path:
     return paths.pdf / f"{config.book.short_name}-{framework}.pdf"
@@ -55,7 +39,7 @@ def latex_settings(config: BookConfig, framework) -> dict:
 
 
 def render_pdfs(config: BookConfig, paths: Paths, log=print) -> dict[str, Path]:
-    check_toolchain()
+    check_tex()
     pdfs = {}
     for fw in config.frameworks:
         started = time.monotonic()

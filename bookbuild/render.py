@@ -21,11 +21,9 @@ import sys
 from pathlib import Path
 
 from bookbuild import tab_marks
-from bookbuild.config import ROOT, BookConfig, Paths
-from bookbuild.errors import Interrupted, RenderError
+from bookbuild.config import RENDER_INPUTS, ROOT, BookConfig, Paths
+from bookbuild.errors import BookError, Interrupted, RenderError, disk_error
 
-# What a render reads besides the staged pages: the site's configuration and code.
-RENDER_INPUTS = ("conf.py", "static", "templates", "locale", "bookbuild")
 NOTEBOOK_LINE = re.compile(r"(?P<path>\S+?\.ipynb):(?P<line>\d+):")
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
@@ -49,8 +47,8 @@ def sphinx_settings(config: BookConfig) -> dict:
 class SourceWarnings:
     """Sphinx's warning stream, rewritten to point at the sources and kept for the error message."""
 
-    def __init__(self, staging: Path, out=sys.stderr):
-        self.staging, self.out, self.lines, self._partial = staging, out, [], ""
+    def __init__(self, staging: Path, out=None):
+        self.staging, self.out, self.lines, self._partial = staging, out or sys.stderr, [], ""
         self._maps: dict[str, dict] = {}
 
     def write(self, text: str) -> int:
@@ -144,8 +142,21 @@ def render(config: BookConfig, paths: Paths, builder: str = "html", overrides: d
     except KeyboardInterrupt:
         _discard(new_site, new_doctrees)
         raise Interrupted(f"the render was interrupted; {kept}") from None
-    except (SphinxError, Exception) as err:   # Sphinx's own and its extensions' errors
+    except BookError:
+        _discard(new_site, new_doctrees)
+        raise
+    except SphinxError as err:   # Sphinx's own, and what its extensions report through it ...
+        cause = getattr(err, "orig_exc", None)
+        if cause is not None and not isinstance(cause, SphinxError):
+            _discard(new_site, new_doctrees)   # ... unless an extension's handler broke: ours to fix
+            raise cause from err
         failure = f"{type(err).__name__}: {warnings.to_source(str(err))}"
+    except OSError as err:
+        _discard(new_site, new_doctrees)
+        raise disk_error(err, f"rendering into {new_site}; {kept}") from None
+    except BaseException:        # a bug in the build or an extension: not the source's fault
+        _discard(new_site, new_doctrees)
+        raise
     if failure:
         _discard(new_site, new_doctrees)
         first = warnings.lines[0] if warnings.lines else failure

@@ -1,15 +1,19 @@
-"""The build report: what ran, how long, what failed, whether the tabs agree.
+"""The build's bookkeeping: its report, and the lock that lets one build run at a time.
 
-Stages add to one `BuildReport`; the pipeline writes it to `_build/report.json`
-on every outcome (done, failed, interrupted), atomically, and prints a summary.
+Stages add to one `BuildReport`; `recorded` writes it to `_build/report.json` when the
+build starts ("running": a build that was killed shows as such) and on every outcome
+(done, failed, interrupted), atomically, and prints a summary.
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import os
 import time
 from pathlib import Path
+
+from bookbuild.errors import BookError, Interrupted, StorageError, disk_error
 
 
 @dataclasses.dataclass
@@ -28,6 +32,7 @@ class NotebookReport:
     seconds: float = 0.0       # wall time of this build's execution (0 when cached)
     cells: list[CellReport] = dataclasses.field(default_factory=list)
     error: dict | None = None
+    run: str = "book"          # "book", or "reseeded": another seed, for the agreement stage only
 
 
 @dataclasses.dataclass
@@ -41,8 +46,14 @@ class BuildReport:
     site: str | None = None    # what the site folder holds after this build
     started: float = dataclasses.field(default_factory=time.monotonic)
 
-    def timed(self, stage: str, since: float) -> None:
-        self.seconds[stage] = round(time.monotonic() - since, 3)
+    @contextlib.contextmanager
+    def stage(self, name: str):
+        """Times a stage into `seconds`."""
+        started = time.monotonic()
+        try:
+            yield
+        finally:
+            self.seconds[name] = round(time.monotonic() - started, 3)
 
     def as_json(self) -> dict:
         data = dataclasses.asdict(self)
@@ -50,11 +61,16 @@ class BuildReport:
         return data
 
     def write(self, path: Path) -> None:
+        """Whole or not at all: a .part renamed into place, never left behind."""
         self.seconds["total"] = round(time.monotonic() - self.started, 3)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_suffix(".json.part")
-        temporary.write_text(json.dumps(self.as_json(), indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-        os.replace(temporary, path)
+        temporary = path.with_name(path.name + ".part")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            temporary.write_text(json.dumps(self.as_json(), indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+            os.replace(temporary, path)
+        except OSError as err:
+            temporary.unlink(missing_ok=True)
+            raise disk_error(err, "writing the build report", path) from None
 
     def summary(self) -> str:
         lines = []
@@ -62,15 +78,68 @@ class BuildReport:
             if r.status == "cached" and not r.error:
                 continue
             cells = " ".join(f"{c.number}:{c.status if c.seconds is None else f'{c.seconds:.1f}s'}" for c in r.cells)
-            lines.append(f"  {r.page:40} {r.framework:11} {r.status:11} {r.seconds:6.1f} s  {cells}")
+            framework = r.framework + (" (seed)" if r.run != "book" else "")
+            lines.append(f"  {r.page:40} {framework:18} {r.status:11} {r.seconds:6.1f} s  {cells}")
         cached = sum(r.status == "cached" for r in self.notebooks)
         if cached:
             lines.append(f"  {cached} notebook(s) cached")
-        disagreements = [a for a in self.agreement if a["status"] == "disagree"]
         if self.agreement:
-            counts = {s: sum(a["status"] == s for a in self.agreement) for s in ("agree", "disagree", "not comparable")}
-            lines.append("  tabs: " + ", ".join(f"{n} {s}" for s, n in counts.items()))
-        for a in disagreements:
-            lines.append(f"  tabs disagree at {a['page']}:{a['line']}: {a['detail']}")
+            statuses = dict.fromkeys(("agree", "disagree", "not comparable", "expected to differ"), 0)
+            for a in self.agreement:
+                statuses[a["status"]] += 1
+            lines.append("  tabs: " + ", ".join(f"{n} {s}" for s, n in statuses.items() if n or s == "agree"))
+        for a in self.agreement:
+            if a["status"] in ("disagree", "expected to differ"):
+                lines.append(f"  tabs {a['status']} at {a['page']}:{a['line']}: {a['detail']}")
         lines.append("  " + ", ".join(f"{stage} {s:.1f} s" for stage, s in self.seconds.items()))
         return "\n".join(lines)
+
+
+@contextlib.contextmanager
+def recorded(paths, command: str, log):
+    """The report of the build run inside: "running" at once, then its outcome, whatever it is."""
+    report = BuildReport(command)
+    report.write(paths.report)
+    try:
+        try:
+            yield report
+        except KeyboardInterrupt:
+            raise Interrupted("the build was interrupted; the last good site is kept") from None
+        report.status = "done"
+    except BookError as err:
+        report.status = "interrupted" if isinstance(err, Interrupted) else "failed"
+        report.error = err.as_record()
+        raise
+    except BaseException as err:
+        report.status = "failed"
+        report.error = {"kind": "bug", "message": f"{type(err).__name__}: {err}"}
+        raise
+    finally:
+        site = paths.site("html")
+        report.site = str(site) if site.is_dir() else None
+        try:
+            report.write(paths.report)
+        finally:
+            log(f"\nBuild report ({paths.report}):\n{report.summary()}")
+
+
+@contextlib.contextmanager
+def build_lock(paths, log):
+    """One build at a time per checkout: a second one waits, and says so."""
+    from filelock import FileLock, Timeout
+
+    try:
+        paths.out.mkdir(parents=True, exist_ok=True)
+        lock = FileLock(str(paths.lock))
+        try:
+            lock.acquire(timeout=0)
+        except Timeout:
+            log(f"another build is running in this checkout (it holds {paths.lock}); waiting for it to finish ...")
+            lock.acquire()
+    except OSError as err:
+        raise StorageError(f"cannot write into {paths.out}: {err.strerror or err}", path=paths.out,
+                           fix="build in a writable checkout (the build writes only under _build/)") from None
+    try:
+        yield
+    finally:
+        lock.release()

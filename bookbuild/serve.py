@@ -1,10 +1,12 @@
 """`make serve`: a live preview for translators and maintainers.
 
-It builds the site, serves `_build/html` on localhost (loopback unless told otherwise)
-and watches the book's sources, build.yml, the bibliography, the d2l library and the
-site's configuration (watchfiles: a burst of saves is one change). Every change runs the
-real build (`python -m bookbuild html`, as `make html` does: only what changed executes),
-its progress in this terminal. The open pages reload themselves, keeping their scroll
+It watches the book's sources (its pages' folders, build.yml and the files at the book's
+top, the d2l library and the site's configuration; never `_build/` or the environments),
+from before its first build, so no save is lost; a burst of saves is one change. It
+serves `_build/html` on localhost (loopback unless told otherwise). Every change runs
+the real build (`python -m bookbuild html`, as `make html` does: it reads build.yml
+anew, and only what changed executes), its progress in this terminal. A failing cell
+fails the build but not the site: the pages reload and show the failure. The open pages reload themselves, keeping their scroll
 position (the reader's framework is kept anyway). A failed build keeps the last good
 site served and shows its error (file:line, framework, cell) on every page as a banner,
 until a build succeeds. Ctrl-C stops the build that runs (its kernels shut down) and the
@@ -18,18 +20,17 @@ import functools
 import http.server
 import json
 import os
+import queue
 import signal
 import subprocess
 import sys
 import threading
+import urllib.parse
 from pathlib import Path
 
-from bookbuild.config import ROOT, BookConfig, Paths
+from bookbuild.config import NOT_SOURCES, ROOT, WATCHED_INPUTS, BookConfig, Paths
 
 LIVE = "/__d2l_live__"
-# What the site is made from, besides the book's own folder (pages, images, build.yml, bibliography).
-WATCHED = ("d2l", "conf.py", "static", "templates", "locale", "bookbuild")
-IGNORED_DIRS = {"_build", ".envs", ".git", "__pycache__", "node_modules", ".pytest_cache"}
 
 CLIENT = """(() => {
   const KEY = "d2l-live-scroll";
@@ -68,12 +69,13 @@ class State:
 
     def __init__(self):
         self.error: str | None = None
+        self.reload = False     # the last build changed the site (a failing cell fails the build, not the site)
         self.generation = 0
         self.changed = threading.Condition()
 
-    def publish(self, error: str | None) -> None:
+    def publish(self, error: str | None, site_changed: bool = False) -> None:
         with self.changed:
-            self.error = error
+            self.error, self.reload = error, site_changed
             self.generation += 1
             self.changed.notify_all()
 
@@ -85,14 +87,30 @@ class PreviewHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
     def do_GET(self):
-        path = self.path.split("?", 1)[0]
+        self._answer(with_body=True)
+
+    def do_HEAD(self):
+        self._answer(with_body=False)   # the same headers as GET, Content-Length included
+
+    def list_directory(self, path):
+        self.send_error(404, "Not found")   # a folder without index.html is not a page
+        return None
+
+    def _answer(self, with_body: bool) -> None:
+        self.with_body = with_body
+        path = urllib.parse.urlsplit(self.path).path
+        if not path.startswith("/") or "\0" in urllib.parse.unquote(path):
+            return self.send_error(400, "Bad request")
         if path == f"{LIVE}/reload.js":
             return self._send(CLIENT.encode(), "text/javascript")
         if path == f"{LIVE}/status":
             return self._send(json.dumps({"error": self.state.error}).encode(), "application/json")
         if path == f"{LIVE}/events":
             return self._events()
-        file = Path(self.translate_path(self.path))
+        try:
+            file = Path(self.translate_path(self.path))
+        except ValueError:
+            return self.send_error(400, "Bad request")
         if file.is_dir():
             file = file / "index.html"
         if file.suffix == ".html" and file.is_file():
@@ -102,7 +120,9 @@ class PreviewHandler(http.server.SimpleHTTPRequestHandler):
         if not file.exists() and path in ("/", "/index.html"):
             return self._send(b"<!doctype html><html lang=tr><body><h1>Kitap daha derlenmedi</h1>"
                               + f'<script src="{LIVE}/reload.js"></script></body></html>'.encode(), "text/html")
-        return super().do_GET()
+        if with_body:
+            return super().do_GET()
+        return super().do_HEAD()
 
     def _send(self, body: bytes, kind: str) -> None:
         self.send_response(200)
@@ -110,7 +130,8 @@ class PreviewHandler(http.server.SimpleHTTPRequestHandler):
         self.send_header("Content-Length", str(len(body)))
         self.send_header("Cache-Control", "no-store")
         self.end_headers()
-        self.wfile.write(body)
+        if self.with_body:
+            self.wfile.write(body)
 
     def _events(self) -> None:
         """Server-sent events: `reload` after a good build, `failed` with the error after a bad one."""
@@ -127,7 +148,8 @@ class PreviewHandler(http.server.SimpleHTTPRequestHandler):
                     self.wfile.write(b": still here\n\n")
                 else:
                     seen = self.state.generation
-                    event = ("failed", json.dumps(self.state.error)) if self.state.error else ("reload", "{}")
+                    failed = self.state.error and not self.state.reload
+                    event = ("failed", json.dumps(self.state.error)) if failed else ("reload", "{}")
                     self.wfile.write(f"event: {event[0]}\ndata: {event[1]}\n\n".encode())
                 self.wfile.flush()
         except (BrokenPipeError, ConnectionResetError):
@@ -137,13 +159,15 @@ class PreviewHandler(http.server.SimpleHTTPRequestHandler):
 class Builder:
     """Runs `python -m bookbuild html` for the book, one build at a time, its output on this terminal."""
 
-    def __init__(self, config: BookConfig):
-        self.config, self.process = config, None
+    def __init__(self, config: BookConfig, overrides: list[str]):
+        self.config, self.overrides, self.process = config, overrides, None
 
-    def build(self) -> str | None:
-        """The error of a failed build (as the build reported it), or None."""
-        command = [sys.executable, "-m", "bookbuild", "--config", str(self.config.path),
-                   "--timeout", str(self.config.timeout), "--jobs", str(self.config.jobs), "html"]
+    def build(self) -> tuple[str | None, bool]:
+        """(the error of a failed build, as the build reported it, or None; whether the site changed)."""
+        site = Paths.under(self.config.root).site("html")
+        before = _stamp(site)
+        # build.yml is read anew by every build; only what the command line gave overrides it.
+        command = [sys.executable, "-m", "bookbuild", "--config", str(self.config.path), *self.overrides, "html"]
         # Its own process group: Ctrl-C here reaches us, and we stop it as `make html` would be stopped.
         self.process = subprocess.Popen(command, cwd=ROOT, stderr=subprocess.PIPE, text=True,
                                         start_new_session=True)
@@ -151,11 +175,12 @@ class Builder:
         code, self.process = self.process.returncode, None
         if stderr:
             sys.stderr.write(stderr)
+        changed = _stamp(site) != before
         if code == 0:
-            return None
+            return None, changed
         if code == 130:
-            return "the build was interrupted"
-        return stderr.split("error: ", 1)[-1].strip() or f"the build failed (exit {code})"
+            return "the build was interrupted", False
+        return stderr.split("error: ", 1)[-1].strip() or f"the build failed (exit {code})", changed
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
@@ -166,26 +191,49 @@ class Builder:
                 os.killpg(self.process.pid, signal.SIGKILL)
 
 
-def watched_paths(config: BookConfig) -> list[Path]:
-    return [config.root, *(ROOT / name for name in WATCHED if (ROOT / name).exists() and ROOT != config.root)]
+def _stamp(site: Path):
+    try:
+        return site.stat().st_ino, site.stat().st_mtime_ns
+    except OSError:
+        return None
+
+
+def watched(config: BookConfig) -> tuple[list[Path], list[Path]]:
+    """(folders watched with everything below them, folders watched for their own files only): the book's
+    and the project's source folders, never what builds write or the environments."""
+    tops = {config.root, ROOT}
+    deep = [p for top in tops for p in sorted(top.iterdir()) if p.is_dir() and p.name not in NOT_SOURCES
+            and not p.name.startswith(".") and (top != ROOT or p.name in WATCHED_INPUTS or top == config.root)]
+    return deep, sorted(tops)
 
 
 def source_filter():
     from watchfiles import DefaultFilter
 
     class Sources(DefaultFilter):
-        """What the site is made from: not what the build writes (_build, .envs, compiled catalogs)."""
+        """What the site is made from: not what the build writes (compiled catalogs, partial files)."""
         def __call__(self, change, path: str) -> bool:
-            parts = Path(path).parts
-            return (super().__call__(change, path) and not IGNORED_DIRS.intersection(parts)
+            return (super().__call__(change, path) and not NOT_SOURCES.intersection(Path(path).parts)
                     and not path.endswith((".mo", ".pyc", "sphinx.js", ".part", ".lock")))
-    return Sources(ignore_dirs=tuple(IGNORED_DIRS))
+    return Sources(ignore_dirs=tuple(NOT_SOURCES))
 
 
-def serve(config: BookConfig, host: str, port: int) -> None:
-    from watchfiles import watch
+def watch(config: BookConfig, changes: queue.Queue, stop: threading.Event) -> None:
+    """Put every burst of changes to the sources on `changes`, from now on (two watchers: the folders
+    below, and the top folders' own files, such as build.yml and index.md)."""
+    from watchfiles import watch as watch_files
 
-    state, builder = State(), Builder(config)
+    deep, flat = watched(config)
+    for paths, recursive in ((deep, True), (flat, False)):
+        def run(paths=paths, recursive=recursive):
+            for batch in watch_files(*paths, watch_filter=source_filter(), stop_event=stop, recursive=recursive,
+                                     debounce=1600, step=300, raise_interrupt=False):
+                changes.put(batch)
+        threading.Thread(target=run, daemon=True, name="watch").start()
+
+
+def serve(config: BookConfig, host: str, port: int, overrides: list[str] = ()) -> None:
+    state, builder = State(), Builder(config, list(overrides))
     site = Paths.under(config.root).site("html")
     handler = functools.partial(type("Handler", (PreviewHandler,), {"state": state}), directory=str(site))
     server = http.server.ThreadingHTTPServer((host, port), handler)
@@ -193,17 +241,22 @@ def serve(config: BookConfig, host: str, port: int) -> None:
     threading.Thread(target=server.serve_forever, daemon=True).start()
     shown = "localhost" if host in ("127.0.0.1", "::1") else host
     print(f"Serving the book on http://{shown}:{port}/ (Ctrl-C stops; open it in your browser)", flush=True)
-    stop = threading.Event()
+    stop, changes = threading.Event(), queue.Queue()
+    watch(config, changes, stop)   # before the first build: a save made while it runs is not lost
     try:
-        state.publish(builder.build())
-        print(f"\nWatching {', '.join(str(p) for p in watched_paths(config))} for changes ...", flush=True)
-        for changes in watch(*watched_paths(config), watch_filter=source_filter(), stop_event=stop,
-                             debounce=1600, step=300, raise_interrupt=True):
-            names = sorted({Path(path).name for _, path in changes})
+        state.publish(*builder.build())
+        deep, flat = watched(config)
+        print(f"\nWatching {', '.join(str(p) for p in deep + flat)} for changes ...", flush=True)
+        while True:
+            batch = set(changes.get())
+            while not changes.empty():
+                batch |= changes.get_nowait()
+            names = sorted({Path(path).name for _, path in batch})
             print(f"\n[serve] changed: {', '.join(names[:5])}{' ...' if len(names) > 5 else ''}; building", flush=True)
-            state.publish(builder.build())
-            print(f"[serve] {'failed: the last good site is still served' if state.error else 'done: pages reload'}",
-                  flush=True)
+            state.publish(*builder.build())
+            outcome = ("done: pages reload" if not state.error else "failed: the pages reload and show it"
+                       if state.reload else "failed: the last good site is still served")
+            print(f"[serve] {outcome}", flush=True)
     except KeyboardInterrupt:
         pass
     finally:

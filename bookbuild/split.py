@@ -3,23 +3,15 @@
 Each cell's id is the index of the block it came from (`b7`), which is all the
 merge stage needs to put outputs back; nothing else goes into cell metadata,
 so the execution cache (which hashes code and kernelspec only) sees code alone.
-The framework's environment fingerprint goes into the kernelspec on purpose:
-a changed environment or d2l library must re-execute that framework.
+The framework's environment fingerprint (from stage 0, `environments`) goes into
+the kernelspec on purpose: a changed environment or d2l library must re-execute
+that framework.
 """
 from __future__ import annotations
 
 import nbformat
 
-from bookbuild import environments
-from bookbuild.dialect import Page
-
-
-def cell_id(block_index: int) -> str:
-    return f"b{block_index}"
-
-
-def block_index(cell) -> int:
-    return int(cell["id"][1:])
+from bookbuild.dialect import Page, cell_id
 
 
 def notebook_for(page: Page, framework, fingerprint: str) -> nbformat.NotebookNode:
@@ -49,15 +41,17 @@ def split(page: Page, frameworks, fingerprints: dict[str, str]) -> dict[str, nbf
     return {fw.name: notebook_for(page, fw, fingerprints[fw.name]) for fw in frameworks}
 
 
-def split_book(source, config, frameworks) -> dict:
+def split_book(source, frameworks, fingerprints: dict[str, str]) -> dict:
     """{page path: {framework name: notebook}} for every page of the book."""
-    fingerprints = {fw.name: environments.fingerprint(fw, config) for fw in frameworks}
     return {page.path: split(page, frameworks, fingerprints) for page in source.pages}
 
 
-def for_download(nb: nbformat.NotebookNode, framework) -> nbformat.NotebookNode:
-    """A copy readers can open in their own Jupyter: the generic python3 kernel."""
+def reseeded(nb: nbformat.NotebookNode, kernel: str) -> nbformat.NotebookNode:
+    """The same notebook for the framework's reseeded kernel (environments.reseeded_kernel): it draws
+    other random numbers, so the agreement stage sees how much they move each output."""
     nb = nbformat.from_dict(nb)
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": f"Python 3 ({framework.label})",
-                                 "language": "python"}
+    nb.metadata["kernelspec"] = {**nb.metadata["kernelspec"], "name": kernel}
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.outputs, cell.execution_count = [], None
     return nb

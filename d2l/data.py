@@ -2,11 +2,15 @@
 
 `download(name)` returns the path of a data set's file in the cache
 (env D2L_DATA_DIR, default ~/.cache/d2l/data), fetching it first if it is not
-there with the right SHA-1. A file with another SHA-1 is never used.
+there with the right SHA-1: from an offline mirror when env DATA_MIRROR names a
+folder holding the file (the book build sets it), else from the network. A file
+with another SHA-1 is never used.
 """
+import contextlib
 import hashlib
 import os
 import shutil
+import sys
 import tempfile
 import urllib.error
 import urllib.request
@@ -49,14 +53,17 @@ def sha1_of(path):
     return digest.hexdigest()
 
 
-def download(name, cache_dir=None):
+def download(name, cache_dir=None, mirror=None):
     """Return the local path (a str) of data set `name` from DATA_HUB.
 
     A cached file with the expected SHA-1 is used without touching the
-    network. Otherwise the file is downloaded (timeout 10 s) into a temporary
-    file, checked, then renamed into place. Raises UnknownDataSetError (a
-    KeyError) for a name not in DATA_HUB and DownloadError (an OSError) when
-    no good file can be had; its message says where to put the file by hand.
+    network. Otherwise the file is copied from the offline mirror (`mirror`,
+    default env DATA_MIRROR) if the mirror's copy has the expected SHA-1, or
+    downloaded (timeout 10 s); either goes into a temporary file, is checked,
+    then renamed into place, so the cache never holds half a file. Raises
+    UnknownDataSetError (a KeyError) for a name not in DATA_HUB and
+    DownloadError (an OSError) when no good file can be had; its message says
+    where to put the file by hand.
     """
     if name not in DATA_HUB:
         raise UnknownDataSetError(
@@ -68,71 +75,51 @@ def download(name, cache_dir=None):
     found_sha1 = sha1_of(path) if path.exists() else None
     if found_sha1 == expected_sha1:
         return str(path)
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    mirror = mirror if mirror is not None else os.environ.get('DATA_MIRROR')
+    offered = Path(mirror) / path.name if mirror else None
+    if offered is not None and offered.is_file():
+        if sha1_of(offered) == expected_sha1:
+            with _replacing(path) as out, open(offered, 'rb') as source:
+                shutil.copyfileobj(source, out)
+            print(f'[data] {name}: copied from {offered} (SHA-1 checked)', file=sys.stderr)
+            return str(path)
+        print(f'[data] {name}: the mirror copy {offered} has the wrong SHA-1: not used', file=sys.stderr)
 
     def failure(reason):
         found = (f' The file already there has SHA-1 {found_sha1}, so it is not used.'
                  if found_sha1 else '')
+        where = f' or put it in the mirror {mirror}' if mirror else ''
         return DownloadError(
             f'cannot get data set {name!r}: {reason}. Download {url} by hand and '
-            f'place it at {path} (expected SHA-1 {expected_sha1}).{found}')
+            f'place it at {path}{where} (expected SHA-1 {expected_sha1}).{found}')
 
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    # The temporary file sits next to the target so the final rename is atomic.
-    handle, temp_name = tempfile.mkstemp(dir=cache_dir, prefix=path.name + '.',
-                                         suffix='.part')
-    try:
-        digest = hashlib.sha1()
-        with os.fdopen(handle, 'wb') as out:
-            try:
-                with urllib.request.urlopen(url, timeout=DOWNLOAD_TIMEOUT_SECONDS) as response:
-                    for chunk in iter(lambda: response.read(1 << 20), b''):
-                        digest.update(chunk)
-                        out.write(chunk)
-            except (urllib.error.URLError, OSError) as error:
-                raise failure(f'downloading failed ({error})') from error
+    digest = hashlib.sha1()
+    with _replacing(path) as out:
+        try:
+            with urllib.request.urlopen(url, timeout=DOWNLOAD_TIMEOUT_SECONDS) as response:
+                for chunk in iter(lambda: response.read(1 << 20), b''):
+                    digest.update(chunk)
+                    out.write(chunk)
+        except (urllib.error.URLError, OSError) as error:
+            raise failure(f'downloading failed ({error})') from error
         if digest.hexdigest() != expected_sha1:
             raise failure(f'the downloaded file has SHA-1 {digest.hexdigest()}')
+    return str(path)
+
+
+@contextlib.contextmanager
+def _replacing(path):
+    """A file to write `path`'s new content into; it replaces `path` only if the block ends well.
+    The temporary file sits next to the target so the final rename is atomic."""
+    handle, temp_name = tempfile.mkstemp(dir=path.parent, prefix=path.name + '.', suffix='.part')
+    try:
+        with os.fdopen(handle, 'wb') as out:
+            yield out
         os.replace(temp_name, path)
     finally:
         if os.path.exists(temp_name):
             os.remove(temp_name)
-    return str(path)
-
-
-def seed_cache(mirror, cache_dir=None):
-    """Fill the cache from an offline mirror: a folder holding data files under
-    their download names (e.g. ../shared/data/airfoil_self_noise.dat).
-
-    Only files of DATA_HUB entries are looked at. A cached copy with the right
-    SHA-1 is never touched; a missing or damaged one is replaced by the mirror's
-    copy, but only if that copy has the right SHA-1 (written to a temporary file
-    and renamed, so the cache never holds half a file). A missing or empty mirror
-    is not an error. Yields (data set name, what happened) for each entry.
-    """
-    mirror = Path(mirror)
-    cache_dir = Path(cache_dir) if cache_dir is not None else default_cache_dir()
-    for name, (url, expected_sha1) in sorted(DATA_HUB.items()):
-        file_name = url.split('/')[-1]
-        cached, offered = cache_dir / file_name, mirror / file_name
-        if cached.is_file() and sha1_of(cached) == expected_sha1:
-            yield name, 'cached copy verified'
-            continue
-        if not offered.is_file():
-            yield name, f'not in the mirror {mirror}' + (' (the cached copy is damaged)' if cached.exists() else '')
-            continue
-        if sha1_of(offered) != expected_sha1:
-            yield name, f'mirror copy {offered} has the wrong SHA-1: not used'
-            continue
-        cache_dir.mkdir(parents=True, exist_ok=True)
-        handle, temp_name = tempfile.mkstemp(dir=cache_dir, prefix=file_name + '.', suffix='.part')
-        os.close(handle)
-        try:
-            shutil.copyfile(offered, temp_name)
-            os.replace(temp_name, cached)
-        finally:
-            if os.path.exists(temp_name):
-                os.remove(temp_name)
-        yield name, f'copied from {offered} (SHA-1 checked)'
 
 
 def read_airfoil(n=1500):
@@ -141,7 +128,7 @@ def read_airfoil(n=1500):
     NumPy float32 arrays of shape (n, 5) and (n,); standardization uses the
     mean and standard deviation of all rows, as the book does.
     """
-    import numpy  # here, not at the top: the build seeds the data cache without NumPy
+    import numpy  # here, not at the top: downloading needs no NumPy
 
     data = numpy.genfromtxt(download('airfoil'), dtype=numpy.float32, delimiter='\t')
     data = (data - data.mean(axis=0)) / data.std(axis=0)

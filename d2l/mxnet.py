@@ -17,6 +17,39 @@ from .common import device_helpers
 
 npx.set_np()
 
+
+# MXNet's NumPy arrays do not speak NumPy's array protocol: `numpy.asarray(a)` wraps one in an array
+# of objects, so Matplotlib rejects it (`plt.contour(x1, x2, f(x1, x2))`: "ufunc 'isfinite' not
+# supported"), and NumPy functions that MXNet does not implement refuse a mix of both kinds. The
+# book's own code hands MXNet arrays to Matplotlib, as the published edition did; these two methods
+# let it: an MXNet array converts to its NumPy copy, and what MXNet cannot do NumPy does.
+def _array(self, dtype=None, copy=None):
+    values = self.asnumpy()
+    return values if dtype is None else values.astype(dtype, copy=False)
+
+
+def _as_numpy(value):
+    if isinstance(value, np.ndarray):
+        return value.asnumpy()
+    if isinstance(value, (list, tuple)):
+        return type(value)(_as_numpy(v) for v in value)
+    return value
+
+
+_mxnet_array_function = np.ndarray.__array_function__
+
+
+def _array_function(self, func, types, args, kwargs):
+    result = _mxnet_array_function(self, func, types, args, kwargs)
+    if result is NotImplemented:
+        return func(*_as_numpy(args), **{k: _as_numpy(v) for k, v in kwargs.items()})
+    return result
+
+
+if not hasattr(np.ndarray, '__array__'):
+    np.ndarray.__array__ = _array
+    np.ndarray.__array_function__ = _array_function
+
 # The book's framework-neutral names for tensor functions.
 size = lambda a: a.size
 transpose = lambda a: a.T

@@ -91,12 +91,14 @@ def evaluate_loss(net, data_iter, loss):
 def load_array(data_arrays, batch_size, is_train=True):
     """A tf.data pipeline of minibatches.
 
-    For training it reshuffles every epoch (buffer of 1000 examples, as in the
-    book) with TensorFlow's RNG, reproducible after `seed`.
+    For training it reshuffles every epoch with TensorFlow's RNG, reproducible
+    after `seed`, over the whole data set: a smaller shuffle buffer (upstream
+    d2l's 1000) draws the first minibatches from the first examples only, and
+    the early losses then differ from the other frameworks' tabs.
     """
     dataset = tf.data.Dataset.from_tensor_slices(data_arrays)
     if is_train:
-        dataset = dataset.shuffle(buffer_size=1000)
+        dataset = dataset.shuffle(buffer_size=len(data_arrays[0]))
     return dataset.batch(batch_size)
 
 
@@ -152,7 +154,9 @@ def train_concise_ch11(trainer_fn, hyperparams, data_iter, num_epochs=2):
     def train_step(X, y):
         with tf.GradientTape() as tape:
             out = net(X)
-            l = tf.reduce_mean(loss(tf.reshape(y, tf.shape(out)), out))
+            # Half the squared error, as MXNet's L2Loss and `train_ch11`: the same gradients, so the same
+            # learning rate trains alike in every framework (upstream d2l trains on the whole error here).
+            l = tf.reduce_mean(loss(tf.reshape(y, tf.shape(out)), out)) / 2
         grads = tape.gradient(l, net.trainable_variables)
         optimizer.apply_gradients(zip(grads, net.trainable_variables))
 

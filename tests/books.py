@@ -2,8 +2,9 @@
 merged notebooks the build staged, never typed in), and a local server for the browser.
 
 Fixture books use the project's conf.py and three "frameworks" named like the real ones
-(so pages use the real `#@tab` marks) whose kernels are the build environment's own
-Python: cheap to start, and able to print, fail, sleep and show SVG figures.
+(so pages use the real `#@tab` marks) whose kernels run in the first real framework's
+environment without importing the framework: cheap to start, and able to print, fail,
+sleep, and draw real figures with the framework-free part of d2l (plotting, training).
 """
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import contextlib
 import functools
 import gzip
 import http.server
+import io
 import json
 import os
 import re
@@ -48,7 +50,7 @@ frameworks:
     label: {fw.label}
     d2l_module: {fw.d2l_module}
     kernel: fixture-{fw.name}
-    environment: build
+    environment: {REAL.frameworks[0].environment}
     env:
       FIXTURE_FRAMEWORK: {fw.name}
       PYTHONPATH: {ROOT}
@@ -71,8 +73,11 @@ class Book:
     """A book in a temporary directory, built with the project's conf.py. `real`: the project's
     build.yml and real framework kernels; otherwise the cheap fixture frameworks."""
 
-    def __init__(self, root: Path, pages: dict[str, str], real: bool = False):
+    def __init__(self, root: Path, pages: dict[str, str] | None = None, real: bool = False):
         self.root = root
+        self.paths = Paths(root / "_build")
+        if pages is None:   # an existing book (see `copy`)
+            return
         (root / "build.yml").write_text((ROOT / "build.yml").read_text() if real else FIXTURE_YML, encoding="utf-8")
         if real:
             shutil.copytree(ROOT / "requirements", root / "requirements")  # build.yml names them
@@ -80,7 +85,13 @@ class Book:
             shutil.copy(ROOT / data, root / data)
         for name, text in pages.items():
             self.write(name, text)
-        self.paths = Paths(root / "_build")
+
+    def copy(self, root: Path) -> "Book":
+        """The same book, and what its builds made (cache, site), in another folder: a test starts from a
+        built book and executes only what it changes."""
+        shutil.copytree(self.root, root, symlinks=True, dirs_exist_ok=True,
+                        ignore=shutil.ignore_patterns("lock"))
+        return Book(root)
 
     def write(self, name: str, text: str | bytes) -> None:
         path = self.root / name
@@ -97,8 +108,25 @@ class Book:
     def build(self, command: str = "html", **options):
         return pipeline.build(self.config, pipeline.Options(command, **options), paths=self.paths, log=lambda m: None)
 
+    def main(self, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+        """`python -m bookbuild --config <book>/build.yml ARGS`, run in this process (no interpreter to
+        start, the bibliography already parsed): its exit code, and what it printed."""
+        from bookbuild.__main__ import main
+
+        stdout, stderr = io.StringIO(), io.StringIO()
+        saved = dict(os.environ)
+        os.environ.update(env or {})
+        try:
+            with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+                code = main(["--config", str(self.root / "build.yml"), *args])
+        finally:
+            os.environ.clear()
+            os.environ.update(saved)
+        return subprocess.CompletedProcess(args, code, stdout.getvalue(), stderr.getvalue())
+
     def cli(self, *args: str, env: dict | None = None, timeout: int = 600) -> subprocess.CompletedProcess:
-        """`python -m bookbuild --config <book>/build.yml ARGS`, as the Makefile runs it."""
+        """`python -m bookbuild --config <book>/build.yml ARGS`, as the Makefile runs it (a process of its own:
+        for signals, locks and environments)."""
         return subprocess.run([sys.executable, "-m", "bookbuild", "--config", str(self.root / "build.yml"), *args],
                               cwd=ROOT, capture_output=True, text=True, timeout=timeout,
                               env={**os.environ, **(env or {})})

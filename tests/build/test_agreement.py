@@ -1,83 +1,308 @@
-"""Tab agreement: the frameworks' tabs of a group must print the same lines, their numbers equal
-within build.yml's tolerance; timings are ignored; other shapes are "not comparable"."""
+"""Tab agreement on a fixture page written in the book's style: each group reproduces a false alarm
+or a miss that the real book showed (issue #14), and the check must call each one right.
+
+The page is built once (cheap kernels that draw real figures with d2l's framework-free plotting);
+the build measures the seed's spread itself where tabs differ, by running the page once more in
+the reseeded kernels."""
 from __future__ import annotations
 
 import pytest
 
 from bookbuild import errors
-from bookbuild.agreement import compare_group, numbers
+from bookbuild.agreement import PLOT_DATA, TIMING, compare_group, numbers, Shown
 from bookbuild.config import Agreement
 
-PAGE = """# Sayfa
+SETUP = """# Sayfa
 
 ```{.python .input}
 #@tab all
 import os
+import numpy as np
+from d2l import plotting, training
 fw = os.environ["FIXTURE_FRAMEWORK"]
-loss = {"mxnet": 0.246, "pytorch": 0.243, "tensorflow": 0.251}[fw]
-print(f"loss: {loss:.3f}, {len(fw) * 0.137:.3f} sec/epoch")
-print(f"epoch 20, x1: -0.943467, x2: -0.000073")
+seed = int(os.environ.get("D2L_SEED", "0"))
+rng = np.random.default_rng([seed, ("mxnet", "pytorch", "tensorflow").index(fw)])
 ```
+"""
 
-Ara metin.
+# Noisy gradient steps, each framework with its own random numbers (sgd.md): not comparable.
+TRAJECTORY = """
+Gürültülü adımlar.
 
 ```{.python .input}
 #@tab all
-print({"mxnet": "array([1., 2.])", "pytorch": "tensor([1., 2.])",
-       "tensorflow": "<tf.Tensor: shape=(2,), dtype=float32, numpy=array([1., 2.], dtype=float32)>"}[fw])
+x, path = np.array([-5.0, -2.0]), []
+for step in range(50):
+    x = x - 0.1 * (np.array([2 * x[0], 4 * x[1]]) + rng.normal(0, 1, 2))
+    path.append(x.copy())
+print(f'epoch 50, x1: {x[0]:f}, x2: {x[1]:f}')
+plotting.set_figsize()
+plotting.plt.plot(*np.array(path).T, '-o');
 ```
+"""
 
-Son.
+# A bare timer value as the cell's result (minibatch-sgd.md): never compared.
+TIMER = """
+Zamanlama.
+
+```{.python .input}
+#@tab all
+timer = training.Timer()
+total = sum(i * i for i in range(100_000 * (1 + len(fw))))
+timer.stop()
+```
+"""
+
+# Throughput on a line of its own, and a loss on the same line as a timing.
+GIGAFLOPS = """
+Başarım.
+
+```{.python .input}
+#@tab all
+gigaflops = [2 / t for t in (0.01 * len(fw), 0.002 / len(fw), 0.0015 * len(fw))]
+print(f'performance in Gigaflops: element {gigaflops[0]:.3f}, '
+      f'column {gigaflops[1]:.3f}, full {gigaflops[2]:.3f}')
+print(f'loss: {0.25:.3f}, {0.05 * len(fw):.3f} sec/epoch')
+```
+"""
+
+# Adam from scratch on a regression (adam.md); the TensorFlow tab never advances its step
+# counter, so its bias correction is wrong: the final losses agree, the curves do not.
+ADAM_DATA = """
+Veri ve eğitim döngüsü.
+
+```{.python .input}
+#@tab all
+data = np.random.default_rng(7)
+features = data.normal(0, 1, (1000, 5))
+labels = features @ np.array([2.0, -3.4, 1.5, 0.7, -1.2]) + 4.2 + data.normal(0, 0.5, 1000)
+
+def train(trainer, hyperparams, epochs=2, batch=10):
+    w, b = np.zeros(5), np.zeros(1)
+    states = [(np.zeros(5), np.zeros(5)), (np.zeros(1), np.zeros(1))]
+    losses = []
+    for epoch in range(epochs):
+        for start in range(0, 1000, batch):
+            take = rng.permutation(1000)[:batch]
+            error = features[take] @ w + b - labels[take]
+            grads = [features[take].T @ error / batch, np.array([error.mean()])]
+            trainer([w, b], grads, states, hyperparams)
+            if (start // batch) % 10 == 9:
+                losses.append(float(((features @ w + b - labels) ** 2).mean() / 2))
+    print(f'loss: {losses[-1]:.3f}, {0.01 * len(fw):.3f} sec/epoch')
+    plotting.plot(np.arange(1, len(losses) + 1) / 50, [losses], xlabel='epoch', ylabel='loss', yscale='log')
+```
+"""
+ADAM = """
+Adam.
 
 ```{.python .input}
 #@tab mxnet, pytorch
-def step(x, lr):
-    return x - lr * 2 * x
+def adam(params, grads, states, hyperparams):
+    beta1, beta2, eps = 0.9, 0.999, 1e-6
+    for p, g, (v, s) in zip(params, grads, states):
+        v[:] = beta1 * v + (1 - beta1) * g
+        s[:] = beta2 * s + (1 - beta2) * np.square(g)
+        v_bias_corr = v / (1 - beta1 ** hyperparams['t'])
+        s_bias_corr = s / (1 - beta2 ** hyperparams['t'])
+        p[:] -= hyperparams['lr'] * v_bias_corr / (np.sqrt(s_bias_corr) + eps)
+    hyperparams['t'] += 1
 ```
 
 ```{.python .input}
 #@tab tensorflow
-def step(x, lr):
-    return x - lr * 3 * x      # drifted: another update than the other tabs
+def adam(params, grads, states, hyperparams):
+    beta1, beta2, eps = 0.9, 0.999, 1e-6
+    for p, g, (v, s) in zip(params, grads, states):
+        v[:] = beta1 * v + (1 - beta1) * g
+        s[:] = beta2 * s + (1 - beta2) * np.square(g)
+        v_bias_corr = v / (1 - beta1 ** hyperparams['t'])
+        s_bias_corr = s / (1 - beta2 ** hyperparams['t'])
+        p[:] -= hyperparams['lr'] * v_bias_corr / (np.sqrt(s_bias_corr) + eps)
 ```
 
 ```{.python .input}
 #@tab all
-print(f"x: {step(1.0, 0.1):.4f}")
+train(adam, {'lr': 0.05, 't': 1})
 ```
 """
 
+# One tab switches Matplotlib's backend and loses its figures.
+LOST_FIGURES = """
+İki şekil.
 
-def test_the_report_compares_every_group_and_names_the_drifting_tab(make_book):
-    book = make_book(PAGE)
+```{.python .input}
+#@tab mxnet, pytorch
+for power in (1, 2):
+    plotting.plot(np.arange(10.0), [np.arange(10.0) ** power])
+    plotting.plt.show()
+```
+
+```{.python .input}
+#@tab tensorflow
+plotting.plt.switch_backend('agg')
+for power in (1, 2):
+    plotting.plot(np.arange(10.0), [np.arange(10.0) ** power])
+    plotting.plt.show()
+```
+"""
+
+# The same training everywhere, with each framework's own shuffling: seeds move the curve a little.
+SAME = """
+Aynı eğitim.
+
+```{.python .input}
+#@tab all
+def sgd(params, grads, states, hyperparams):
+    for p, g in zip(params, grads):
+        p[:] -= hyperparams['lr'] * g
+train(sgd, {'lr': 0.01})
+```
+"""
+
+PAGE = SETUP + TRAJECTORY + TIMER + GIGAFLOPS + ADAM_DATA + ADAM + SAME + LOST_FIGURES   # the backend stays switched
+
+
+def line_of(text: str, page: str = PAGE) -> int:
+    """The page line of a group's first code line: the line after the fence and its tab mark."""
+    before = page[:page.index(text)]
+    return before.count("\n") + 1
+
+
+@pytest.fixture(scope="module")
+def verdicts(tmp_path_factory, fixture_kernels):
+    from books import INDEX, REFERENCES, Book
+    book = Book(tmp_path_factory.mktemp("agreement"), {"index.md": INDEX, "kaynakca.md": REFERENCES,
+                                                       "ch/page.md": PAGE})
     report = book.build()
     entries = {entry["line"]: entry for entry in book.report()["agreement"]}
-    # A group's line is its first code line (the line under a `#@tab` mark).
-    assert entries[5]["status"] == "agree"                      # losses within 0.05 relative; sec/epoch ignored
-    assert entries[5]["frameworks"] == ["mxnet", "pytorch", "tensorflow"] and entries[5]["page"] == "ch/page.md"
-    assert entries[16]["status"] == "not comparable"            # tensor reprs of three libraries
-    assert entries[24]["status"] == "disagree"
-    assert "mxnet 0.8, pytorch 0.8, tensorflow 0.7" in entries[24]["detail"]
-    assert "tabs disagree at ch/page.md:24" in report.summary()
-    assert report.status == "done"                              # not strict: reported, the site is built
+    return book, report, entries
 
 
-def test_strict_agreement_fails_the_build_at_the_group(make_book):
-    book = make_book(PAGE)
-    book.write("build.yml", (book.root / "build.yml").read_text().replace("  atol: 0.01\n",
-                                                                           "  atol: 0.01\n  strict: true\n"))
-    with pytest.raises(errors.DisagreementError) as error:
-        book.build()
-    assert str(error.value).startswith("ch/page.md:24: the tabs mxnet, pytorch, tensorflow print different results")
-    with pytest.raises(errors.DisagreementError):
-        book.build("check")                                     # `make check` is always strict
+def entry_for(entries, code: str) -> dict:
+    return entries[line_of(code)]
 
 
-def test_numbers_timings_and_tolerances():
-    settings = Agreement(rtol=0.05, atol=0.01, ignore=("sec/epoch", "examples/sec", "sec"))
-    assert numbers("loss: 0.246, 0.162 sec/epoch", settings.ignore) == [0.246, None]
-    assert numbers("12.5 examples/sec on cpu(0)", settings.ignore) == [None, 0.0]
-    assert numbers("float32 x1: −0.5e-3", settings.ignore) == [-0.0005]
-    assert compare_group({"a": ["loss: 0.246"], "b": ["loss: 0.258"]}, settings)[0] == "agree"
-    assert compare_group({"a": ["loss: 0.246"], "b": ["loss: 0.300"]}, settings)[0] == "disagree"
-    assert compare_group({"a": ["1", "2"], "b": ["1"]}, settings)[0] == "not comparable"
+def test_a_noisy_trajectory_is_not_comparable_with_the_reason(verdicts):
+    _, _, entries = verdicts
+    entry = entry_for(entries, "x, path = np.array")
+    assert entry["status"] == "not comparable", entry
+    assert "moves with the seed as much as the tabs differ" in entry["detail"] and entry["seeds"]
+
+
+def test_a_bare_timer_value_is_never_compared(verdicts):
+    _, _, entries = verdicts
+    entry = entry_for(entries, "timer = training.Timer()")
+    assert entry["status"] == "not comparable" and entry["detail"] == "only timings, or nothing to compare"
+
+
+def test_throughput_is_not_compared_but_a_loss_beside_a_timing_is(verdicts):
+    _, _, entries = verdicts
+    entry = entry_for(entries, "gigaflops = [2 / t")
+    assert entry["status"] == "agree", entry
+    assert entry["detail"].startswith("2 lines × 3 frameworks, 1 number")
+
+
+def test_an_optimizer_whose_counter_never_advances_disagrees_from_its_curve(verdicts):
+    book, report, entries = verdicts
+    entry = entry_for(entries, "def adam(params")                      # the group starts at the first tab's code
+    assert entry["status"] == "disagree", entry
+    assert entry["detail"].startswith("curve 1, point"), entry         # the printed loss agrees; the curve does not
+    assert "another seed moves them by" in entry["detail"]
+    assert f"tabs disagree at ch/page.md:{entry['line']}" in report.summary()
+
+
+def test_a_tab_that_loses_figures_disagrees(verdicts):
+    _, _, entries = verdicts
+    entry = entry_for(entries, "for power in (1, 2)")
+    assert entry["status"] == "disagree"
+    assert entry["detail"] == "the tabs draw different numbers of figures (mxnet 2, pytorch 2, tensorflow 0)"
+
+
+def test_the_same_training_agrees_and_says_what_was_compared(verdicts):
+    _, _, entries = verdicts
+    entry = entry_for(entries, "def sgd(params")
+    assert entry["status"] == "agree", entry
+    assert entry["detail"] == "1 line × 3 frameworks, 1 number; 1 curve of 20 points × 3 frameworks"
+
+
+def test_the_seed_is_measured_only_where_tabs_differ_and_cached(verdicts):
+    book, report, _ = verdicts
+    reseeded = [n for n in report.notebooks if n.run == "reseeded"]
+    assert sorted(n.framework for n in reseeded) == ["mxnet", "pytorch", "tensorflow"]
+    again = book.build()
+    assert {n.status for n in again.notebooks} == {"cached"}          # both runs come from the cache now
+    assert again.agreement == report.agreement
+
+
+def test_strict_fails_at_every_disagreeing_group_and_check_is_always_strict(verdicts):
+    book, report, entries = verdicts
+    disagreeing = sorted(line for line, e in entries.items() if e["status"] == "disagree")
+    with pytest.raises(errors.BookErrors) as error:
+        book.build("check")
+    assert [e.line for e in error.value.errors] == disagreeing
+    assert all(isinstance(e, errors.DisagreementError) for e in error.value.errors)
+
+
+def test_a_page_may_expect_a_group_to_differ_with_a_reason(verdicts):
+    book, _, entries = verdicts
+    book.write("ch/page.agreement.yml", '- code: "plotting.plt.switch_backend"\n'
+                                       '  reason: "Bu sekme şekilleri kasten çizmez."\n')
+    try:
+        entries = {e["line"]: e for e in book.build().agreement}
+        entry = entry_for(entries, "for power in (1, 2)")
+        assert entry["status"] == "expected to differ" and entry["detail"] == "Bu sekme şekilleri kasten çizmez."
+        book.write("ch/page.agreement.yml", '- code: "np.array"\n  reason: "çok"\n')
+        with pytest.raises(errors.SourceError, match=r"ch/page.agreement.yml:1: `code: np.array` names \d+ tab "
+                                                     r"groups of ch/page.md, not one"):
+            book.build()
+    finally:
+        (book.root / "ch" / "page.agreement.yml").unlink()
+
+
+# --- the rules, without kernels ------------------------------------------------------------
+
+def test_numbers_timings_and_throughput():
+    units = Agreement().timing_units
+    assert numbers("loss: 0.246, 0.162 sec/epoch", units) == [0.246, None]
+    assert numbers("12.5 examples/sec on cpu(0)", units) == [None, 0.0]
+    assert numbers("performance in Gigaflops: element 0.5, column 8.9", units) == [None, None]
+    assert numbers("float32 x1: −0.5e-3", units) == [-0.0005]
+    assert numbers("the model's loss 0.5", units) == [0.5]
+
+
+def curve(*ys):
+    return {"label": "", "x": list(range(len(ys))), "y": list(ys)}
+
+
+def shown(lines=(), curves=(), figures=None):
+    return Shown(list(lines), len(curves) if figures is None else figures, list(curves))
+
+
+def test_a_curve_off_by_more_than_the_seed_moves_it_disagrees():
+    settings = Agreement()
+    tabs = {"a": shown(curves=[curve(0.36, 0.31, 0.27)]), "b": shown(curves=[curve(0.359, 0.289, 0.264)]),
+            "c": shown(curves=[curve(0.322, 0.274, 0.249)])}
+    seeds = {"a": shown(curves=[curve(0.362, 0.306, 0.272)]), "b": shown(curves=[curve(0.355, 0.292, 0.262)]),
+             "c": shown(curves=[curve(0.320, 0.277, 0.247)])}
+    verdict = compare_group(tabs, settings, seeds)
+    assert verdict.status == "disagree" and verdict.detail.startswith("curve 1, point 2 y: a 0.31, b 0.289, c 0.274")
+    assert compare_group(tabs, settings).status == "disagree"   # before the seed is measured too
+
+
+def test_printed_shapes_and_figures():
+    settings = Agreement()
+    assert compare_group({"a": shown(["1", "2"]), "b": shown(["1"])}, settings).status == "not comparable"
+    assert compare_group({"a": shown(["loss: 0.246"]), "b": shown(["loss: 0.258"])}, settings).status == "agree"
+    assert compare_group({"a": shown(["loss: 0.246"]), "b": shown(["loss: 0.300"])}, settings).status == "disagree"
+    verdict = compare_group({"a": shown(curves=[curve(1, 2)]), "b": shown(curves=[curve(1, 2), curve(1, 2)])},
+                            settings)
+    assert verdict.status == "disagree" and "figures" in verdict.detail
+
+
+def test_the_library_writes_what_the_build_reads():
+    """d2l declares the same output types the agreement stage reads (they cannot import each other)."""
+    from books import ROOT
+    plotting = (ROOT / "d2l" / "plotting.py").read_text()
+    training = (ROOT / "d2l" / "training.py").read_text()
+    assert f"PLOT_DATA = '{PLOT_DATA}'" in plotting and f"TIMING = '{TIMING}'" in training

@@ -104,25 +104,74 @@ def test_cache_reexecutes_only_what_changed_and_keeps_the_seconds(make_book):
     assert "pytorch 3" in book.html("ch/page")
 
 
-def test_a_failing_cell_names_its_line_and_keeps_the_last_good_site(make_book):
-    book = make_book(PAGE)
-    book.build()
-    before = book.html("ch/page")
-    book.write("ch/page.md", PAGE.replace('print("tensorflow", 2 + 2)', 'print("tensorflow", 2 / 0)'))
+FAILING = """# Bozuk
+:label:`sec_bozuk`
+
+```{.python .input}
+#@tab all
+import numpy as np
+def contour_of(values):
+    return np.ma.masked_invalid(values).sum()
+print("önce", 1)
+```
+
+Ara metin.
+
+```{.python .input}
+#@tab mxnet, pytorch
+values = [1.0, 2.0]
+total = contour_of(values)
+print("toplam", total)
+```
+
+```{.python .input}
+#@tab tensorflow
+values = [object()]
+total = contour_of(values)
+print("toplam", total)
+```
+
+```{.python .input}
+#@tab all
+print("sonra", 2)
+```
+"""
+
+
+def test_a_failing_cell_stops_only_its_notebook_and_the_site_shows_it(make_book):
+    book = make_book(PAGE, **{"ch/bozuk.md": FAILING})
+    book.write("index.md", book.root.joinpath("index.md").read_text().replace("ch/page\n", "ch/page\nch/bozuk\n"))
     with pytest.raises(errors.ExecutionError) as error:
         book.build()
+    # One message at the line of the failing call inside the cell, then the innermost frame.
     message = str(error.value)
-    assert message.startswith("ch/page.md:26: [tensorflow] cell 2/3: ZeroDivisionError: division by zero"), message
+    call = len(FAILING.splitlines()) - FAILING.splitlines()[::-1].index("total = contour_of(values)")
+    assert message.startswith(f"ch/bozuk.md:{call}: [tensorflow] cell 2/3: TypeError: "), message
+    assert f"at ch/bozuk.md:{call}: total = contour_of(values)" in message
+    assert re.search(r"innermost: .*numpy/ma/core\.py:\d+, in masked_invalid", message), message
     assert "make check TAB=tensorflow" in message and "\x1b[" not in message
-    assert book.html("ch/page") == before                      # the last good site is kept
+    # Every other notebook of every framework ran, and the site was rendered anyway.
     report = book.report()
     assert report["status"] == "failed" and report["error"]["kind"] == "cell error"
-    failed = next(n for n in report["notebooks"] if n["framework"] == "tensorflow")
-    assert failed["status"] == "failed" and failed["cells"][-1] == {"number": 2, "line": 26, "status": "failed",
-                                                                    "seconds": failed["cells"][-1]["seconds"]}
-    # The frameworks that ran are cached: once the cell is fixed, the next build executes TensorFlow only.
-    book.write("ch/page.md", PAGE.replace('print("tensorflow", 2 + 2)', 'print("tensorflow", 2 * 2)'))
-    assert statuses(book.build()) == {"mxnet": "cached", "pytorch": "cached", "tensorflow": "executed"}
+    status = {(n["page"], n["framework"]): n["status"] for n in report["notebooks"]}
+    assert status.pop(("ch/bozuk.md", "tensorflow")) == "failed"
+    assert set(status.values()) == {"executed"} and len(status) == 5
+    failed = next(n for n in report["notebooks"] if n["framework"] == "tensorflow" and n["page"] == "ch/bozuk.md")
+    assert failed["cells"][-1]["number"] == 2 and failed["cells"][-1]["status"] == "failed"
+    assert "pytorch 2" in book.html("ch/page")                       # the other page is whole
+    html = book.html("ch/bozuk")
+    notice = html[html.index("Derleme hatası"):][:600]
+    assert "TensorFlow" in notice and "2/3" in notice                  # the page names the framework and cell
+    assert html.count("toplam 3.0") == 2                               # MXNet and PyTorch printed their totals
+    assert html.count('class="d2l-failure"') == 1 and "TypeError" in html
+    assert html.count('class="d2l-not-run"') == 1                      # TensorFlow's third cell did not run
+    assert html.count("sonra 2") == 2 and html.count("önce 1") == 3    # what ran before the failure is shown
+    # Once fixed, only the failed notebook runs again.
+    book.write("ch/bozuk.md", FAILING.replace("[object()]", "[1.0, 2.0]"))
+    report = book.build()
+    assert {(n.page, n.framework): n.status for n in report.notebooks if n.status != "cached"} == \
+        {("ch/bozuk.md", "tensorflow"): "executed"}
+    assert 'class="d2l-failure"' not in book.html("ch/bozuk") and "Derleme hatası" not in book.html("ch/bozuk")
 
 
 def test_check_one_tab_then_merge_without_executing(make_book, tmp_path_factory):

@@ -291,13 +291,39 @@ def test_train_concise_ch11_as_the_chapter_calls_it(d2l, framework, capsys, monk
 
     [animator] = animators
     losses = animator.Y[0]
-    num_epochs = {'pytorch': 4}.get(framework, 2)  # the book's defaults
-    assert len(losses) == num_epochs * 1500 // 200
+    assert len(losses) == 2 * 1500 // 200           # two epochs by default, in every framework
     # From 0.5 (w = 0) down to the chapter's ~0.25.
     assert all(0.2 < loss < 0.5 for loss in losses) and losses[-1] < 0.3
     [line] = capsys.readouterr().out.splitlines()
     printed_loss, per_epoch = LOSS_LINE.match(line).groups()
     assert printed_loss == f'{losses[-1]:.3f}' and float(per_epoch) > 0
+
+
+def plain_sgd(framework):
+    """The framework's own plain SGD with learning rate 0.1, as train_concise_ch11 takes it."""
+    if framework == 'pytorch':
+        import torch
+        return torch.optim.SGD, {'lr': 0.1}
+    if framework == 'tensorflow':
+        import tensorflow as tf
+        return tf.keras.optimizers.SGD, {'learning_rate': 0.1}
+    return 'sgd', {'learning_rate': 0.1}
+
+
+def test_train_concise_ch11_takes_the_steps_of_train_ch11(d2l, framework, capsys):
+    """The same learning rate trains alike in every framework: the framework's optimizer follows the
+    gradient of half the squared error, as train_ch11 (and MXNet's L2Loss) does."""
+    features, labels = d2l.read_airfoil(1500)
+    data_iter, _ = d2l.get_data_ch11(batch_size=1500)   # one batch: the shuffle does not matter
+    trainer, hyperparams = plain_sgd(framework)
+    d2l.train_concise_ch11(trainer, hyperparams, data_iter, num_epochs=3)
+    printed, _ = LOSS_LINE.match(capsys.readouterr().out.strip()).groups()
+    X = numpy.hstack([features.astype(numpy.float64), numpy.ones((1500, 1))])
+    theta = numpy.zeros(6)
+    for _ in range(3):
+        theta -= 0.1 * X.T @ (X @ theta - labels) / 1500
+    expected = numpy.mean((X @ theta - labels) ** 2) / 2     # 0.409; twice the gradient would give 0.351
+    assert float(printed) == pytest.approx(expected, abs=0.025)   # the weights start N(0, 0.01²), not at 0
 
 
 def test_seed_makes_training_repeatable(d2l, framework, capsys):
