@@ -21,6 +21,7 @@ extensions = [
     "bookbuild.page_tools",    # framework chooser, downloads, PDFs, readers' notebooks, meta description
     "bookbuild.references",    # labels of the published edition
     "bookbuild.numbering",     # the published edition's section, figure and equation numbers
+    "bookbuild.previews",      # what a reference's hover preview shows (static/preview.js)
     "bookbuild.figures",       # alt text and size of executed figures
     "bookbuild.interactive",   # interactive figures placed from a page's .interactive.yml
     "bookbuild.typeset_math",  # every display equation numbered; math typeset to SVG at build time
