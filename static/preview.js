@@ -106,10 +106,11 @@
     owner = null;
   }
 
-  const link = (event) => event.target.closest && event.target.closest("a.reference:not(.headerlink)");
+  // A reference of the page (not a copy inside the preview).
+  const link = (event) => !tip.contains(event.target) && event.target.closest("a.reference:not(.headerlink)");
   main.addEventListener("pointerover", (event) => {
-    const a = link(event);
     if (event.pointerType !== "mouse") return;
+    const a = link(event);
     if (a) { clearTimeout(timer); timer = setTimeout(() => show(a), owner ? 0 : 150); }
     else if (tip.contains(event.target)) clearTimeout(timer);   // the pointer may rest on the preview
   });
