@@ -30,10 +30,11 @@ def _table(app) -> dict:
                                        if app.config.d2l_published_labels else None)
 
 
-def _section_number(env, docname: str, section_id: str) -> tuple[int, ...]:
+def _section_number(env, docname: str, section_id: str, trees: dict) -> tuple[int, ...]:
     """Sphinx's number of the section with that id (the page's title is its toc entry without anchor)."""
     numbers = env.toc_secnumbers.get(docname, {})
-    for position, section in enumerate(env.get_doctree(docname).findall(nodes.section)):
+    tree = trees.get(docname) or trees.setdefault(docname, env.get_doctree(docname))
+    for position, section in enumerate(tree.findall(nodes.section)):
         if section_id in section["ids"]:
             return numbers.get("#" + section["ids"][0]) or (numbers.get("", ()) if position == 0 else ())
     return ()
@@ -41,10 +42,10 @@ def _section_number(env, docname: str, section_id: str) -> tuple[int, ...]:
 
 def published_renumbering(env, table: dict) -> dict[tuple[int, ...], tuple[int, ...]]:
     """{Sphinx's number: the published one} of every section of the build labelled in the table."""
-    renumber = {}
+    renumber, trees = {}, {}
     for label, (docname, section_id, _title) in env.domains.standard_domain.labels.items():
         found = table.get(label)
-        if found is not None and found.numbers and (number := _section_number(env, docname, section_id)):
+        if found is not None and found.numbers and (number := _section_number(env, docname, section_id, trees)):
             renumber[number] = found.numbers
     return renumber
 

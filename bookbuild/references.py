@@ -80,7 +80,8 @@ def published_labels(path: Path | None) -> dict[str, PublishedLabel]:
                 raise ConfigError(f"row {number}: number {row['number']!r} is not a section number", path=path,
                                   fix='write it as the published edition does, e.g. "11.6", or leave it empty')
             table[row["label"]] = PublishedLabel(row["label"], row.get("kind") or "section", row["page"],
-                                                 _clean_title(row.get("title") or ""), (row.get("number") or "").strip())
+                                                 _clean_title(row.get("title") or ""),
+                                                 (row.get("number") or "").strip())
     return table
 
 

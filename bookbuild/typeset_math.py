@@ -124,7 +124,8 @@ def typeset(app, exception) -> None:
         result = _run_mathjax(app, json.dumps({"pages": missing}, sort_keys=True))
         cached["css"] = result["css"]
         cached["pages"].update({keys[docname]: page for docname, page in result["pages"].items()})
-    used = {"program": program, "css": cached["css"], "pages": {key: cached["pages"][key] for key in set(keys.values())}}
+    used = {"program": program, "css": cached["css"],   # only what this render uses: the cache does not grow
+            "pages": {key: cached["pages"][key] for key in set(keys.values())}}
     partial = cache.with_name(cache.name + ".part")
     partial.write_text(json.dumps(used, sort_keys=True), encoding="utf-8")
     os.replace(partial, cache)

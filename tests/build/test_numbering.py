@@ -25,8 +25,8 @@ def text(html: str) -> str:
 def heading_numbers(html: str) -> dict[str, str]:
     """{a section's id: the number its heading shows}."""
     return {anchor: number.rstrip(". ") for anchor, number in re.findall(
-        r'<section\b[^>]*\bid="([^"]+)"[^>]*>\s*(?:<span id="[^"]*"></span>)*<h\d><span class="section-number">([^<]+)</span>',
-        html)}
+        r'<section\b[^>]*\bid="([^"]+)"[^>]*>\s*(?:<span id="[^"]*"></span>)*'
+        r'<h\d><span class="section-number">([^<]+)</span>', html)}
 
 
 def equation_numbers(html: str) -> list[str]:
