@@ -20,6 +20,8 @@ extensions = [
     "bookbuild.tabs",          # tab groups -> sphinx-tabs; LaTeX keeps one framework
     "bookbuild.page_tools",    # framework chooser, downloads, PDFs, readers' notebooks, meta description
     "bookbuild.references",    # labels of the published edition
+    "bookbuild.numbering",     # the published edition's section, figure and equation numbers
+    "bookbuild.previews",      # what a reference's hover preview shows (static/preview.js)
     "bookbuild.figures",       # alt text and size of executed figures
     "bookbuild.interactive",   # interactive figures placed from a page's .interactive.yml
     "bookbuild.typeset_math",  # every display equation numbered; math typeset to SVG at build time
@@ -92,6 +94,8 @@ latex_elements = {
     "figure_align": "H",
     "releasename": "Çerçeve:",
     "sphinxsetup": "VerbatimColor={rgb}{0.97,0.97,0.97}",
+    # The published edition's two-digit chapter numbers (11, 12, ...) need a wider box in the contents.
+    "preamble": r"\makeatletter\patchcmd{\l@chapter}{1.5em}{2em}{}{}\makeatother",
 }
 # The figures are SVG only: the PDF takes them too (converted to PDF by rsvgconverter, vector).
 nb_mime_priority_overrides = [("latex", "image/svg+xml", 15)]

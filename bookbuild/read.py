@@ -1,7 +1,10 @@
 """Stage 1, read: the whole book, every source check done before any kernel starts.
 
 From build.yml's index page the reader follows `toc` fences (as d2lbook does)
-and parses each page (`dialect`). Then it checks what would otherwise fail
+and parses each page (`dialect`). A toc entry with no file here that names a page
+of the published edition stays in the toc as a link there, with its published
+number and title (`outside`); a name found in neither place is an error at its
+toc line. Then it checks what would otherwise fail
 only after every kernel has run: each reference names a label of this build or
 of the published edition, each citation key is in the bibliography, each image
 exists, no label is defined twice, each interactive figure's file is right
@@ -13,11 +16,13 @@ from __future__ import annotations
 import dataclasses
 import posixpath
 from pathlib import Path
+from urllib.parse import urljoin
 
 from bookbuild import dialect, interactive, references
 from bookbuild.config import BookConfig
 from bookbuild.dialect import Label, Page, runs
 from bookbuild.errors import SourceError, raise_all
+from bookbuild.references import PublishedLabel
 
 
 @dataclasses.dataclass(frozen=True)
@@ -40,13 +45,15 @@ class BookSource:
     labels: dict[str, tuple[Page, Label]]    # every label this build defines
     placements: dict[Path, list] = dataclasses.field(default_factory=dict)   # interactive figures by page
     expected: dict[Path, list[Expected]] = dataclasses.field(default_factory=dict)   # agreement exceptions
+    # toc entries that are pages of the published edition, not of this build (linked there), by path
+    outside: dict[Path, PublishedLabel] = dataclasses.field(default_factory=dict)
 
     def page(self, path: Path) -> Page:
         return next(p for p in self.pages if p.path == Path(path))
 
 
 def read_book(config: BookConfig) -> BookSource:
-    pages = _follow_toc(config)
+    pages, outside = _follow_toc(config)
     labels: dict[str, tuple[Page, Label]] = {}
     errors = []
     for page in pages:
@@ -79,33 +86,97 @@ def read_book(config: BookConfig) -> BookSource:
                                   path=page.path, line=first.line,
                                   fix="add a page with an eval_rst fence holding `.. bibliography::` to a toc"))
     raise_all(errors)
-    return BookSource(tuple(pages), labels, placements, expected)
+    return BookSource(tuple(pages), labels, placements, expected, outside)
 
 
-def _follow_toc(config: BookConfig) -> list[Page]:
-    pages, listed = [], {}   # listed: page -> where a toc lists it
+def _follow_toc(config: BookConfig) -> tuple[list[Page], dict[Path, PublishedLabel]]:
+    """The pages in reading order, and the toc entries that are pages of the published edition only.
+    An entry must stay inside the book's folder, be listed in one toc only and make no loop."""
+    table = references.published_labels(config.book.published_labels)
+    pages, outside, listed = [], {}, {}   # listed: page -> where a toc lists it
 
-    def visit(path: Path, referrer: dict, above: tuple[Path, ...]) -> None:
-        if path in above:
-            loop = " → ".join(p.as_posix() for p in (*above[above.index(path):], path))
-            raise SourceError(f"toc entry {path.with_suffix('').as_posix()} makes a loop ({loop})", **referrer,
-                              fix="a toc lists the pages below its own page: remove this entry")
-        if path in listed:
-            first = listed[path]
-            raise SourceError(f"toc entry {path.with_suffix('').as_posix()} is already listed at "
-                              f"{first['path']}:{first['line']}", **referrer, fix="list each page in one toc only")
-        inside(config.root, path, referrer, f"toc entry {path.with_suffix('').as_posix()}")
-        if not (config.root / path).is_file():
-            raise SourceError(f"toc entry {path.with_suffix('').as_posix()} has no file {path}", **referrer,
-                              fix="create the page, or correct the toc entry")
-        listed[path] = referrer
+    def visit(path: Path, above: tuple[Path, ...]) -> None:
         page = dialect.read(config.root, path, config.names)
-        pages.append(page)
-        for entry, line in page.toc:
-            visit(entry, {"path": path, "line": line}, (*above, path))
+        chain, local = (*above, path), []
+        for position, (entry, line) in enumerate(page.toc, 1):
+            where, name = {"path": path, "line": line}, entry.with_suffix("").as_posix()
+            if entry in chain:
+                loop = " → ".join(p.as_posix() for p in (*chain[chain.index(entry):], entry))
+                raise SourceError(f"toc entry {name} makes a loop ({loop})", **where,
+                                  fix="a toc lists the pages below its own page: remove this entry")
+            if entry in listed:
+                raise SourceError(f"toc entry {name} is already listed at {listed[entry]['path']}:"
+                                  f"{listed[entry]['line']}", **where, fix="list each page in one toc only")
+            inside(config.root, entry, where, f"toc entry {name}")
+            listed[entry] = where
+            if (config.root / entry).is_file():
+                local.append(entry)
+            elif found := _published_entry(table, page, position, entry):
+                outside[entry] = found
+            else:
+                raise SourceError(f"toc entry {name} has no file {entry}, and the published edition's table "
+                                  f"({_name(config, config.book.published_labels)}) has no page "
+                                  f"{published_path(entry)}", **where, fix="create the page, or correct the toc entry")
+        pages.append(_link_outside(page, outside, config.book.published_url))
+        for entry in local:
+            visit(entry, chain)
 
-    visit(config.book.index, {"path": config.path.name, "line": None}, ())
-    return pages
+    if not (config.root / config.book.index).is_file():
+        raise SourceError(f"the index page {config.book.index} does not exist", path=config.path.name,
+                          fix="create it, or correct book.index")
+    visit(config.book.index, ())
+    return pages, outside
+
+
+def published_path(page: Path) -> str:
+    """A page's path on the published site: chapter_optimization/gd.md -> chapter_optimization/gd.html."""
+    return page.with_suffix(".html").as_posix()
+
+
+def _published_entry(table, page: Page, position: int, entry: Path) -> PublishedLabel | None:
+    """The published page a toc entry names: the one the table lists at its path; or, in a toc that is
+    the published edition's own (see `_published_number`), the page at that place of it, whose number
+    is the place's even though the table has no label of it."""
+    found = references.published_page(table, published_path(entry))
+    if found is not None:
+        return found
+    number = _published_number(table, page)
+    if number is None:
+        return None
+    return PublishedLabel("", "section", published_path(entry), "", ".".join(map(str, (*number, position))))
+
+
+def _published_number(table, page: Page) -> tuple[int, ...] | None:
+    """The page's published number, if its toc is the published edition's own: the page carries the
+    label the table gives its published path, and every entry the table numbers is at the place that
+    number says (d2lbook numbers a toc's pages 1, 2, ... under the page's number)."""
+    own = references.published_page(table, published_path(page.path))
+    if own is None or not own.numbers or own.label not in {label.name for label in page.labels}:
+        return None
+    for position, (entry, _) in enumerate(page.toc, 1):
+        known = references.published_page(table, published_path(entry))
+        if known is not None and known.numbers and known.numbers != (*own.numbers, position):
+            return None
+    return own.numbers
+
+
+def _link_outside(page: Page, outside: dict[Path, PublishedLabel], base_url: str) -> Page:
+    """The page with each toc entry that is outside this build written as a link to the published page
+    (Sphinx's `Title <url>` toctree entry), titled with its published number and title."""
+    entries = {line: outside[entry] for entry, line in page.toc if entry in outside}
+    if not entries:
+        return page
+    blocks = []
+    for block in page.blocks:
+        lines = block.myst.split("\n")
+        for i, origin in enumerate(block.myst_lines):
+            if origin in entries and lines[i].strip() and not lines[i].strip().startswith(":"):
+                found = entries[origin]
+                title = found.text[:1].upper() + found.text[1:]
+                lines[i] = f"{found.number}. {title}" if found.number else title
+                lines[i] += f" <{urljoin(base_url, found.page)}>"
+        blocks.append(dataclasses.replace(block, myst="\n".join(lines)) if block.kind == "markdown" else block)
+    return dataclasses.replace(page, blocks=tuple(blocks))
 
 
 def inside(root: Path, path: Path, where: dict, what: str) -> None:

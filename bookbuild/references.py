@@ -3,7 +3,8 @@ edition's labels and the bibliography. Read by the read stage (to check every
 reference before any kernel starts) and by the render stage (to link them).
 
 The published edition's table (build.yml `book.published.labels`) is a TSV of
-`label, kind, page, title`; lines starting with `#` are comments (provenance).
+`label, kind, page, title, number`; lines starting with `#` are comments (provenance).
+`number` is the published number of a numbered section ("11.6"), empty otherwise.
 A published page's anchor for a label is what docutils makes of it: `sec_sgd`
 becomes `#sec-sgd`.
 """
@@ -31,9 +32,20 @@ class PublishedLabel:
     kind: str
     page: str      # the page's path on the published site, e.g. chapter_optimization/sgd.html
     title: str     # its heading or caption, cleaned of d2l's markup; may be ""
+    number: str = ""   # the published number of a numbered section ("11.6"); "" for anything else
 
     def url(self, base: str) -> str:
         return urljoin(base, self.page) + "#" + anchor(self.label)
+
+    @property
+    def numbers(self) -> tuple[int, ...]:
+        """The number as Sphinx keeps section numbers: "11.6" -> (11, 6); () when it has none."""
+        return tuple(int(part) for part in self.number.split(".")) if self.number else ()
+
+    def reads(self, role: str, section_format: str) -> str:
+        """What a reference to it reads: a :numref: to a numbered section its number in the book's
+        format ("Bölüm 11.4"), anything else its title."""
+        return section_format % self.number if role == "numref" and self.number else self.text
 
     @property
     def text(self) -> str:
@@ -63,10 +75,23 @@ def published_labels(path: Path | None) -> dict[str, PublishedLabel]:
         for number, row in enumerate(csv.DictReader(lines, delimiter="\t", quoting=csv.QUOTE_NONE), 2):
             if not row.get("label") or not row.get("page"):
                 raise ConfigError(f"row {number} has no label or page", path=path,
-                                  fix="each row is: label, kind, page, title (tab-separated)")
+                                  fix="each row is: label, kind, page, title, number (tab-separated)")
+            if not re.fullmatch(r"(\d+(\.\d+)*)?", (row.get("number") or "").strip()):
+                raise ConfigError(f"row {number}: number {row['number']!r} is not a section number", path=path,
+                                  fix='write it as the published edition does, e.g. "11.6", or leave it empty')
             table[row["label"]] = PublishedLabel(row["label"], row.get("kind") or "section", row["page"],
-                                                 _clean_title(row.get("title") or ""))
+                                                 _clean_title(row.get("title") or ""),
+                                                 (row.get("number") or "").strip())
     return table
+
+
+def published_page(table: dict[str, PublishedLabel], page: str) -> PublishedLabel | None:
+    """The label of a published page's own title (`chapter_optimization/gd.html` -> sec_gd, not its
+    subsection's): of the page's labels, the section with the shortest number, else the first one."""
+    labels = [found for found in table.values() if found.page == page]
+    if not labels:
+        return None
+    return min(labels, key=lambda found: (found.kind != "section", len(found.numbers) or 99))
 
 
 @functools.lru_cache(maxsize=4)
@@ -111,10 +136,13 @@ def link_published(app, env, node, contnode):
     found = table.get(node.get("reftarget"))
     if found is None:
         return None
+    text = found.reads(node["reftype"], app.config.numfig_format["section"])
+    # The title attribute is what static/preview.js shows on hover and focus (and the browser, without it).
+    heading = f"{found.number}. {found.text}" if found.number else found.text
     reference = nodes.reference("", "", internal=False, classes=["d2l-published"],
                                 refuri=found.url(app.config.d2l_published_url),
-                                reftitle=f"{found.text} (yayımlanmış baskı)")
-    reference += nodes.inline(found.text, found.text)
+                                reftitle=f"{heading} (yayımlanmış baskı)")
+    reference += nodes.inline(text, text)
     return reference
 
 

@@ -2,12 +2,17 @@
 
 * Every display equation is numbered, as the published edition numbers them: Sphinx's
   ``math_number_all`` only reaches its own ``math`` directive, not MyST's ``$$``.
-* HTML: all math is typeset at build time by MathJax 3 in Node (bookbuild/mathjax,
-  one run per render, cached by content) into SVG with hidden MathML for screen readers.
-  The page loads no math JavaScript, and no formula is a tab stop. Writers leave a
-  placeholder per formula; once Sphinx has written the pages, the placeholders are
-  replaced, each page gets its glyph definitions once, and the site its math.css.
-  A TeX error is reported at the formula's source line.
+* HTML: all math is typeset at build time by MathJax 3 in Node (bookbuild/mathjax)
+  into SVG with hidden MathML for screen readers. The page loads no math JavaScript,
+  and no formula is a tab stop. Writers leave a placeholder per formula; once Sphinx
+  has written the pages, the placeholders are replaced, each page gets its glyph
+  definitions once, and the site its math.css. A TeX error is reported at the
+  formula's source line.
+* The typeset pages are cached (in the doctrees folder, kept between renders) by their
+  formulas: a render sends Node only the pages whose formulas it has not typeset before,
+  and starts no Node when there are none. A page is typeset as a whole, in a MathJax
+  document of its own, as a browser would (its glyphs defined once, its \newcommands its
+  own), so a cached page is byte for byte what a cold render makes of it.
 LaTeX typesets math itself.
 """
 from __future__ import annotations
@@ -28,6 +33,9 @@ from sphinx.util.math import get_node_equation_number
 from bookbuild import environments
 
 PROGRAM = Path(__file__).parent / "mathjax" / "typeset.mjs"
+# What the typeset SVG depends on besides the formulas: our program and the MathJax it loads.
+PROGRAM_FILES = (PROGRAM, Path(__file__).parent / "mathjax" / "package-lock.json")
+CACHE = "math-svg.json"   # in the doctrees folder
 PLACEHOLDER = "<!--d2l-math:{}-->"
 PLACEHOLDERS = re.compile(r"<!--d2l-math:(\d+)-->")
 
@@ -46,10 +54,28 @@ def number_equations(app, doctree) -> None:
         node["ids"].append(nodes.make_id(f"equation-{node['label']}"))
 
 
-def _formula(translator, node, tex: str, display: bool) -> str:
-    found = translator.builder.d2l_math.setdefault(translator.builder.current_docname, [])
-    found.append({"tex": tex, "display": display, "where": f"{node.source}:{node.line}"})
+def placeholder(builder, docname: str, tex: str, display: bool, where: str) -> str:
+    """Where a formula goes in a page's HTML: replaced by the typeset formula once the page is written
+    (also for HTML other extensions put on the page before it is written: hover previews)."""
+    found = builder.d2l_math.setdefault(docname, [])
+    found.append({"tex": tex, "display": display, "where": where})
     return PLACEHOLDER.format(len(found) - 1)
+
+
+def _formula(translator, node, tex: str, display: bool) -> str:
+    return placeholder(translator.builder, translator.builder.current_docname, tex, display,
+                       f"{node.source}:{node.line}")
+
+
+def display_tex(node) -> str:
+    """A display equation's TeX as MathJax takes it (as Sphinx's MathJax writer wraps it)."""
+    tex = node.astext()
+    if node.get("nowrap"):
+        return tex
+    parts = [part for part in tex.split("\n\n") if part.strip()]
+    wrapped = [rf"\begin{{split}}{p}\end{{split}}" if r"\\" in p else p for p in parts]
+    return (r"\begin{align}\begin{aligned}" + r"\\".join(wrapped) + r"\end{aligned}\end{align}"
+            if len(parts) > 1 else wrapped[0] if wrapped else "")
 
 
 def visit_math(translator, node) -> None:
@@ -58,19 +84,17 @@ def visit_math(translator, node) -> None:
 
 
 def visit_displaymath(translator, node) -> None:
-    """As Sphinx's MathJax writer lays a display equation out, with the formula typeset."""
-    translator.body.append(translator.starttag(node, "div", CLASS="math notranslate nohighlight"))
+    """As Sphinx's MathJax writer lays a display equation out, with the formula typeset. When the
+    theme has wrapped the equation in a container with its ids (Furo, for sideways scrolling), the
+    wrapper alone carries them: an id is unique, and a link to the equation lands on the wrapper."""
+    wrapped = isinstance(node.parent, nodes.container) and node.parent["ids"] == node["ids"]
+    translator.body.append(translator.starttag(nodes.math_block(classes=node["classes"]) if wrapped else node,
+                                               "div", CLASS="math notranslate nohighlight"))
     if node["number"]:
         translator.body.append(f'<span class="eqno">({get_node_equation_number(translator, node)})')
         translator.add_permalink_ref(node, _("Link to this equation"))
         translator.body.append("</span>")
-    tex = node.astext()
-    if not node.get("nowrap"):
-        parts = [part for part in tex.split("\n\n") if part.strip()]
-        wrapped = [rf"\begin{{split}}{p}\end{{split}}" if r"\\" in p else p for p in parts]
-        tex = (r"\begin{align}\begin{aligned}" + r"\\".join(wrapped) + r"\end{aligned}\end{align}"
-               if len(parts) > 1 else wrapped[0] if wrapped else "")
-    translator.body.append(_formula(translator, node, tex, True) + "</div>\n")
+    translator.body.append(_formula(translator, node, display_tex(node), True) + "</div>\n")
     raise nodes.SkipNode
 
 
@@ -79,31 +103,41 @@ def start_collecting(app) -> None:
 
 
 def typeset(app, exception) -> None:
-    """`build-finished`: one MathJax run for every page written, then the placeholders replaced."""
+    """`build-finished`: the pages' formulas typeset (those not cached, in one MathJax run), then the
+    placeholders replaced."""
     if exception is not None or app.builder.format != "html" or not getattr(app.builder, "d2l_math", None):
         return
     pages = {docname: [{"tex": f["tex"], "display": f["display"]} for f in found]
              for docname, found in sorted(app.builder.d2l_math.items())}
-    request = json.dumps({"pages": pages}, sort_keys=True)
-    cache = Path(app.doctreedir) / "math-svg.json"   # the doctrees are kept between renders
-    key = hashlib.sha256(request.encode() + PROGRAM.read_bytes()).hexdigest()
+    keys = {docname: hashlib.sha256(json.dumps(formulas, sort_keys=True).encode()).hexdigest()
+            for docname, formulas in pages.items()}
+    cache = Path(app.doctreedir) / CACHE   # the doctrees are kept between renders
+    program = hashlib.sha256(b"".join(path.read_bytes() for path in PROGRAM_FILES)).hexdigest()
     try:
         cached = json.loads(cache.read_text(encoding="utf-8"))
-        result = cached["result"] if cached["key"] == key else None
+        if cached["program"] != program:
+            raise ValueError("typeset by another program")
     except (OSError, ValueError, KeyError):
-        result = None
-    if result is None:
-        result = _run_mathjax(app, request)
-        cache.write_text(json.dumps({"key": key, "result": result}), encoding="utf-8")
+        cached = {"program": program, "css": None, "pages": {}}
+    missing = {docname: formulas for docname, formulas in pages.items() if keys[docname] not in cached["pages"]}
+    if missing or cached["css"] is None:
+        result = _run_mathjax(app, json.dumps({"pages": missing}, sort_keys=True))
+        cached["css"] = result["css"]
+        cached["pages"].update({keys[docname]: page for docname, page in result["pages"].items()})
+    used = {"program": program, "css": cached["css"],   # only what this render uses: the cache does not grow
+            "pages": {key: cached["pages"][key] for key in set(keys.values())}}
+    partial = cache.with_name(cache.name + ".part")
+    partial.write_text(json.dumps(used, sort_keys=True), encoding="utf-8")
+    os.replace(partial, cache)
     out = Path(app.outdir)
-    for docname, page in result["pages"].items():
+    for docname in pages:
         path = out / app.builder.get_target_uri(docname)
-        formulas, defs = page["formulas"], page["defs"]
+        formulas, defs = used["pages"][keys[docname]]["formulas"], used["pages"][keys[docname]]["defs"]
         text = path.read_text(encoding="utf-8")
         text = PLACEHOLDERS.sub(lambda m, formulas=formulas: formulas[int(m.group(1))], text)
         text = re.sub(r"(<body[^>]*>)", lambda m, defs=defs: m.group(1) + defs, text, count=1)
         path.write_text(text, encoding="utf-8")
-    (out / "_static" / "math.css").write_text(result["css"], encoding="utf-8")
+    (out / "_static" / "math.css").write_text(used["css"], encoding="utf-8")
 
 
 def _run_mathjax(app, request: str) -> dict:

@@ -83,7 +83,9 @@ def test_what_a_reader_meets(browser, server, view, scheme):
         assert page.locator(".sidebar-drawer .sidebar-search").is_visible()
         assert page.locator(".toc-drawer .toc-title").inner_text().strip().lower() == "bu sayfada"
     pages = merged_pages(site[0].staging)
-    assert page.locator(".sidebar-tree a").count() == len(pages) - 1        # every page but the front page
+    outside = page.locator(".sidebar-tree a.reference.external")            # sections of the published edition
+    assert page.locator(".sidebar-tree a").count() - outside.count() == len(pages) - 1   # every page but the front
+    assert all(href.startswith(REAL.book.published_url) for href in outside.evaluate_all("a => a.map(x => x.href)"))
     assert page.locator(".sidebar-tree li.current-page").count() == 1
     # Previous and next, at the bottom.
     assert page.locator("footer .related-pages a.prev-page").count() == 1

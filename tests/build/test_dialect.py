@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from bookbuild import dialect, split
+from bookbuild import dialect, references, split
 from bookbuild import read as read_stage
 from bookbuild.config import load
 from bookbuild.errors import ConfigError, SourceError
@@ -81,6 +81,42 @@ def test_toc_is_followed_and_a_missing_page_is_named(make_book):
         read_stage.read_book(book.config)
 
 
+def test_a_toc_entry_of_the_published_edition_links_there_and_one_found_nowhere_is_named(make_book):
+    """A toc entry with no file that names a page of the published edition (by its path) stays in the
+    toc as a link there, with its published number and title; a name found in neither place is an
+    error at its toc line."""
+    book = make_book("# P\n")
+    book.write("index.md", "# K\n\n```toc\n:numbered:\n\nchapter_optimization/index\n```\n")
+    book.write("chapter_optimization/index.md", "# Bizim Bölümümüz\n\n```toc\n:maxdepth: 2\n\ngd\nnowhere\n```\n")
+    with pytest.raises(SourceError, match=r"^chapter_optimization/index.md:7: toc entry chapter_optimization/nowhere "
+                                          r"has no file .*has no page chapter_optimization/nowhere.html"):
+        read_stage.read_book(book.config)
+    book.write("chapter_optimization/index.md", "# Bizim Bölümümüz\n\n```toc\n:maxdepth: 2\n\ngd\n```\n")
+    source = read_stage.read_book(book.config)
+    gd = references.published_page(references.published_labels(book.config.book.published_labels),
+                                   "chapter_optimization/gd.html")
+    assert source.outside == {Path("chapter_optimization/gd.md"): gd}
+    toctree = source.page(Path("chapter_optimization/index.md")).blocks[0].myst
+    assert f"\n{gd.number}. {gd.title} <{book.config.book.published_url}chapter_optimization/gd.html>\n" in toctree
+
+
+def test_the_books_own_chapter_page_lists_every_section_of_the_published_chapter():
+    """The chapter page, as the published edition has it: every toc entry that is not in this build is
+    a page of the published chapter, numbered by its place in the toc (as d2lbook numbers them), which
+    is the number the table gives each one it knows."""
+    config = load(ROOT / "build.yml")
+    source = read_stage.read_book(config)
+    table = references.published_labels(config.book.published_labels)
+    chapter = source.page(Path("chapter_optimization/index.md"))
+    number = next(table[label.name].number for label in chapter.labels if label.name in table)
+    assert source.outside and set(source.outside) < {entry for entry, _ in chapter.toc}
+    for place, (entry, _) in enumerate(chapter.toc, 1):
+        known = references.published_page(table, entry.with_suffix(".html").as_posix())
+        if entry in source.outside:
+            assert source.outside[entry].number == f"{number}.{place}", entry
+        assert known is None or known.number == f"{number}.{place}", entry
+
+
 def test_tab_marks_as_d2lbook_finds_them(tmp_path):
     """d2lbook's pattern is `# *@tab +names`, anywhere in the cell; so is ours (test_oracle checks it)."""
     page = read(tmp_path, "\n".join([
@@ -142,6 +178,11 @@ def test_split_gives_each_framework_its_own_code(tmp_path):
 def test_chapter_source_is_the_seed_byte_for_byte():
     seed = ROOT.parent / "shared" / "seed" / "momentum.md"
     assert (ROOT / "chapter_optimization" / "momentum.md").read_bytes() == seed.read_bytes()
+
+
+def test_the_chapter_page_is_the_books_own_byte_for_byte():
+    seed = ROOT.parent / "shared" / "seed" / "chapter_optimization-index.md"
+    assert (ROOT / "chapter_optimization" / "index.md").read_bytes() == seed.read_bytes()
 
 
 def test_chapter_split_by_framework():

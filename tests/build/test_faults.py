@@ -23,9 +23,11 @@ from pathlib import Path
 import pytest
 
 from books import INDEX, REFERENCES, Book
-from bookbuild import environments
+from bookbuild import environments, references
 from bookbuild.config import ROOT
 from d2l import data as d2l_data
+
+import conf
 
 PAGE = """# Sayfa
 :label:`sec_page`
@@ -117,8 +119,8 @@ def line_of(text: str, words: str) -> int:
      "(ch/page.md → ch/page.md)", ["remove this entry"]),
     (lambda t: t + "\n```toc\n../index\n```\n", "ch/page.md:{index}: toc entry index makes a loop "
      "(index.md → ch/page.md → index.md)", []),
-    (lambda t: t + "\n```toc\n../kaynakca\n```\n", "index.md:", ["toc entry kaynakca is already listed at "
-                                                                     "ch/page.md:", "one toc only"]),
+    (lambda t: t + "\n```toc\n../kaynakca\n```\n", "ch/page.md:{kaynakca}: toc entry kaynakca is already listed at "
+     "index.md:", ["one toc only"]),
     (lambda t: t + "\n```toc\n../../dışarı\n```\n", "ch/page.md:{dışarı}: toc entry ../dışarı resolves to ",
      ["outside"]),
     (lambda t: t.replace(":label:`sec_page`", "\u200b:label:`sec_page`"), "ch/page.md:2: an invisible character, "
@@ -138,8 +140,11 @@ def test_source_errors_fail_before_any_kernel(book, edit, starts, words):
 
 
 def test_a_label_of_the_published_edition_links_there(book):
+    """A :numref: to it reads its published number ("Bölüm 11.4"; a :ref:, its title)."""
     html = book.html("ch/page")
+    sgd = references.published_labels(book.config.book.published_labels)["sec_sgd"]
     assert 'href="https://tr.d2l.ai/chapter_optimization/sgd.html#sec-sgd"' in html
+    assert f"><span>{sgd.reads('numref', conf.numfig_format['section'])}</span><" in html
 
 
 def test_a_label_of_this_build_wins_over_the_published_one(book):

@@ -113,6 +113,27 @@ def test_every_display_equation_is_numbered_and_typeset(site):
         assert "tabindex" not in "".join(re.findall(r"<mjx-container.*?</mjx-container>", html, re.S))
 
 
+class Ids(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.ids: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.ids += [value for name, value in attrs if name == "id"]
+
+
+def test_every_id_is_unique_and_equation_links_land_on_their_equation(site):
+    for page in site[0].site("html").rglob("*.html"):
+        parser = Ids()
+        parser.feed(page.read_text(encoding="utf-8"))
+        assert len(parser.ids) == len(set(parser.ids)), (page.name, sorted({i for i in parser.ids
+                                                                            if parser.ids.count(i) > 1}))
+    for docname, html, nb in pages(site):
+        for target in re.findall(r'<a class="reference internal" href="#(equation-[^"]+)"', html):
+            element = re.search(rf'<div class="([^"]+)"[^>]*\bid="{target}"[^>]*>\s*<div class="math', html)
+            assert element, (docname, target)                # the equation's wrapper, right around it
+
+
 def test_references_citations_and_equation_links_resolve(site):
     paths, _ = site
     bibliography = next(paths.site("html").rglob("*kaynakca*.html"), None) or \

@@ -8,6 +8,8 @@ import subprocess
 from books import figures, merged_pages, printed
 from bookbuild import pdf, read, references
 
+import conf
+
 
 def run(*command) -> str:
     return subprocess.run(command, check=True, capture_output=True, text=True).stdout
@@ -74,14 +76,15 @@ def test_links_to_the_published_edition_and_the_bibliography(built):
     config, paths = built
     source = read.read_book(config)
     table = references.published_labels(config.book.published_labels)
-    outside = {m.target for p in source.pages for m in p.mentions
+    outside = {(m.target, m.role) for p in source.pages for m in p.mentions
                if m.role in ("numref", "ref") and m.target not in source.labels}
     cited = {m.target for p in source.pages for m in p.mentions if m.role == "cite"}
     for fw in config.frameworks:
         latex = (paths.out / "latex" / fw.name / f"{config.book.short_name}-{fw.name}.tex").read_text(encoding="utf-8")
-        for label in outside:
+        for label, role in outside:
             url = table[label].url(config.book.published_url).replace("_", "\\_").replace("#", "\\#")
-            assert f"\\sphinxhref{{{url}}}{{{table[label].text}}}" in latex, label
+            reads = table[label].reads(role, conf.numfig_format["section"])   # "Bölüm 11.4" for a :numref:
+            assert f"\\sphinxhref{{{url}}}{{{reads}}}" in latex, label
         assert len(set(re.findall(r"\\hyperlink\{cite\.[^}]+\}", latex))) == len(cited)
 
 
@@ -93,3 +96,24 @@ def test_every_page_of_the_site_links_the_pdfs(built):
             continue
         for fw in config.frameworks:
             assert re.search(rf'href="[^"]*_pdf/{config.book.short_name}-{fw.name}\.pdf"', html), (page.name, fw.name)
+
+
+def test_the_pdf_numbers_as_the_site(built):
+    """Each page's title and each equation carries the number the site gives it (the published
+    edition's, where it has one), not LaTeX's own count."""
+    config, paths = built
+    site = paths.site("html")
+    titles, equations = [], []
+    for page in read.read_book(config).pages:
+        html = (site / page.path.with_suffix(".html")).read_text(encoding="utf-8")
+        title = re.search(r'<h1><span class="section-number">([\d.]+)\. </span>([^<]+)<', html)
+        if title:
+            titles.append(f"{title.group(1)} {title.group(2)}")
+        equations += re.findall(r'class="eqno">(\([\d.]+\))', html)
+    assert titles and equations
+    for fw in config.frameworks:
+        flat = " ".join(text_of(pdf.pdf_path(config, paths, fw.name)).split())
+        for title in titles:
+            assert title in flat, (fw.name, title)
+        for number in equations:
+            assert number in flat, (fw.name, number)
