@@ -94,8 +94,18 @@ latex_elements = {
     "figure_align": "H",
     "releasename": "Çerçeve:",
     "sphinxsetup": "VerbatimColor={rgb}{0.97,0.97,0.97}",
-    # The published edition's two-digit chapter numbers (11, 12, ...) need a wider box in the contents.
-    "preamble": r"\makeatletter\patchcmd{\l@chapter}{1.5em}{2em}{}{}\makeatother",
+    # xelatex writes Unicode PDFs itself: no cmap (pdflatex's), and polyglossia loaded here rather than
+    # by Sphinx, which would also pass `turkish` to the document class, where nothing uses it.
+    "cmappkg": "",
+    "babel": "",
+    "polyglossia": "",
+    "preamble": "\n".join([
+        r"\usepackage{polyglossia}\setmainlanguage{turkish}",
+        # The published edition's two-digit chapter numbers (11, 12, ...) need a wider box in the contents.
+        r"\makeatletter\patchcmd{\l@chapter}{1.5em}{2em}{}{}\makeatother",
+        # The running head's text is 14.2pt high; fancyhdr asks for that much room (and the text keeps its place).
+        r"\setlength{\headheight}{14.5pt}\addtolength{\topmargin}{-2.5pt}",
+    ]),
 }
 # The figures are SVG only: the PDF takes them too (converted to PDF by rsvgconverter, vector).
 nb_mime_priority_overrides = [("latex", "image/svg+xml", 15)]

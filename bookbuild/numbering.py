@@ -111,7 +111,12 @@ def latex_counters(app, doctree, docname) -> None:
             latex += "".join(f"\\setcounter{{{LATEX_COUNTERS[top + depth]}}}{{{value - (depth == len(number) - 1)}}}"
                              for depth, value in enumerate(number))
         if latex:
-            section.parent.insert(section.parent.index(section), nodes.raw("", latex + "\n", format="latex"))
+            # Before the targets that name the section too (a `(label)=` line): Sphinx writes them as the
+            # section's own labels only when nothing stands between them and the section.
+            at = section.parent.index(section)
+            while at > 0 and isinstance(section.parent[at - 1], nodes.target):
+                at -= 1
+            section.parent.insert(at, nodes.raw("", latex + "\n", format="latex"))
 
 
 SAVE_AND_STOP_NUMBERING = (r"\ifdefined\dtwolsecnumdepth\else\edef\dtwolsecnumdepth{\the\value{secnumdepth}}\fi"

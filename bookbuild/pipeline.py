@@ -44,10 +44,9 @@ def build(config: BookConfig, options: Options = Options(), paths: Paths | None 
                 execution = execute.execute(config, paths, source, notebooks, pages, log)
             report.notebooks = execution.reports
         with report.stage("agree"):
-            report.agreement, spreads = agreement.check(
-                source, execution, config,
-                measure=lambda pages: execute.execute(config, paths, source, notebooks, pages, log, reseeded=True),
-                log=log)
+            measure = None if options.executed_dir else (   # notebooks executed elsewhere: no kernels here
+                lambda pages: execute.execute(config, paths, source, notebooks, pages, log, reseeded=True))
+            report.agreement, spreads = agreement.check(source, execution, config, measure, log)
             report.notebooks += spreads.reports if spreads else []
         if options.command != "check":
             with report.stage("render"):

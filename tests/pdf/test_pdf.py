@@ -117,3 +117,14 @@ def test_the_pdf_numbers_as_the_site(built):
             assert title in flat, (fw.name, title)
         for number in equations:
             assert number in flat, (fw.name, number)
+
+
+def test_latex_warns_about_nothing(built):
+    """The final LaTeX run of each PDF logs no warning: not from our settings (head height, language,
+    Unicode maps), not from labels written twice, not a pending rerun."""
+    config, paths = built
+    for fw in config.frameworks:
+        tex = pdf.pdf_path(config, paths, fw.name).with_suffix(".tex").name
+        log = (paths.out / "latex" / fw.name / tex).with_suffix(".log").read_text(errors="replace")
+        warnings = re.findall(r"^(?:LaTeX|Package \w+|Class \w+) Warning:.*$", log, re.M)
+        assert warnings == [], (fw.name, warnings)
