@@ -18,7 +18,7 @@ apt_install = { packages="$(2)"; \
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(3) $$packages >/dev/null; \
   else echo "$(1) need Debian packages: sudo apt-get install $(3) $$packages"; exit 1; fi; }
 
-.PHONY: env env-build html check merge pdf tex serve audit audit-tools test test-d2l test-build test-pdf browser clean
+.PHONY: env env-build html check merge merge-pdf pdf tex serve audit audit-tools test test-d2l test-build test-pdf browser clean
 
 # Environments are remade only when their requirement files change, or when a
 # framework no longer imports (see bookbuild/environments.py).
@@ -42,6 +42,10 @@ check: env-build
 EXECUTED ?= _build/executed
 merge: env-build
 	$(BOOKBUILD) html --executed $(EXECUTED)
+
+# CI's PDFs: from the same executed notebooks (TeX from Debian packages: `make tex`).
+merge-pdf: env-build
+	$(BOOKBUILD) pdf --executed $(EXECUTED)
 
 # A live preview: build, serve on http://localhost:8000/ (PORT=..., HOST=... to change; the defaults
 # are in bookbuild/config.py), rebuild and reload on every change.

@@ -42,7 +42,9 @@ def parser() -> argparse.ArgumentParser:
                                               "disagreement; render nothing")
     check.add_argument("--tab", action="append", default=[], help="only this framework (repeatable)")
     check.add_argument("--shard", type=_shard, default=(1, 1), help="i/n: only the i-th of n shares of the pages")
-    commands.add_parser("pdf", help="one PDF per framework in _build/pdf, then the site linking them")
+    pdf = commands.add_parser("pdf", help="one PDF per framework in _build/pdf, then the site linking them")
+    pdf.add_argument("--executed", metavar="DIR", type=Path,
+                     help="take executed notebooks from DIR/<framework>/ instead of executing")
     frameworks = commands.add_parser("frameworks", help="print the framework names of build.yml")
     frameworks.add_argument("--table", action="store_true",
                             help="one line per framework: name, d2l module, environment (for the Makefile)")
@@ -62,8 +64,9 @@ def run(args) -> None:
         print("\n".join(f"{fw.name} {fw.d2l_module} {fw.environment}" for fw in config.frameworks)
               if args.table else " ".join(config.names))
     elif args.command == "matrix":
-        print(json.dumps([{"framework": name, "shard": f"{i}/{args.shards}"} for name in config.names
-                          for i in range(1, args.shards + 1)]))
+        print(json.dumps([{"framework": fw.name, "shard": f"{i}/{args.shards}", "environment": fw.environment,
+                           "requirements": fw.requirements.relative_to(config.root).as_posix() if fw.requirements
+                           else ""} for fw in config.frameworks for i in range(1, args.shards + 1)]))
     elif args.command == "serve":
         from bookbuild import serve
         overrides = [f"--{name}={value}" for name in ("timeout", "jobs") if (value := getattr(args, name))]
@@ -72,7 +75,7 @@ def run(args) -> None:
         pipeline.build(config, pipeline.Options("check", tuple(args.tab), args.shard))
         print("\nEvery cell ran" + ("" if args.tab else "; the tabs agree") + ".")
     elif args.command == "pdf":
-        pipeline.build(config, pipeline.Options("pdf"))
+        pipeline.build(config, pipeline.Options("pdf", executed_dir=args.executed))
     else:
         pipeline.build(config, pipeline.Options("html", executed_dir=args.executed))
         site = config.root / "_build" / "html"

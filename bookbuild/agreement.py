@@ -155,8 +155,9 @@ def _compare_series(name: str, book: dict[str, list], again: dict[str, list], se
         spread = _rms(abs(book[n][i] - again[n][i]) / math.sqrt(2) for n in seeded for i in moving)
         size = _rms(book[n][i] for n in names for i in moving)
         if spread >= settings.noise * size:
-            return "noisy", (f"{name} moves with the seed as much as the tabs differ (another seed moves it by "
-                             f"{spread:.3g}; its values are of size {size:.3g})"), 0
+            verb, it = ("move", "them") if name == "printed numbers" else ("moves", "it")
+            return "noisy", (f"{name} {verb} with the seed as much as the tabs differ (another seed moves {it} by "
+                             f"{spread:.3g}; the values are of size {size:.3g})"), 0
         mean = {n: [(book[n][i] + again[n][i]) / 2 if n in seeded else book[n][i] for i in moving] for n in names}
         apart = max(_rms(a - b for a, b in zip(mean[x], mean[y])) for x in names for y in names if x < y)
         beyond = [(max(book[n][i] for n in names) - min(book[n][i] for n in names)) /

@@ -303,6 +303,7 @@ class Paths:
         jupyter_execute/                   myst-nb's copies of the pages' outputs (made anew by each render)
         latex/<framework>/, pdf/           the PDFs' LaTeX and the PDFs (`make pdf`)
         report.json                        what the last build did (on every outcome; "running" meanwhile)
+        timings/*.json                     other builds' reports (CI's shards), for the seconds of their notebooks
         lock                               held by the build running now
     """
     out: Path
@@ -316,6 +317,7 @@ class Paths:
     cache = property(lambda self: self.out / "cache")
     doctrees = property(lambda self: self.out / "doctrees")
     report = property(lambda self: self.out / "report.json")
+    timings = property(lambda self: self.out / "timings")
     lock = property(lambda self: self.out / "lock")
     pdf = property(lambda self: self.out / "pdf")
 

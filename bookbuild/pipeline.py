@@ -40,7 +40,7 @@ def build(config: BookConfig, options: Options = Options(), paths: Paths | None 
                 execution = execute.load_executed(options.executed_dir, source, notebooks)
             else:
                 pages = shards.shard_of(list(source.pages), options.shard, [fw.name for fw in frameworks],
-                                        shards.timings(paths.report))
+                                        shards.timings(*sorted(paths.timings.glob("*.json")), paths.report))
                 execution = execute.execute(config, paths, source, notebooks, pages, log)
             report.notebooks = execution.reports
         with report.stage("agree"):

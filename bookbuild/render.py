@@ -89,7 +89,7 @@ def fingerprint(paths: Paths, builder: str, overrides: dict) -> str:
     for name in RENDER_INPUTS:
         files += sorted(p for p in [ROOT / name, *(ROOT / name).rglob("*")]
                         if p.is_file() and p.suffix not in (".pyc", ".mo") and p.name != "sphinx.js")
-    files += [Path(f) for f in overrides.get("bibtex_bibfiles", [])]
+    files += [Path(f) for f in [*overrides.get("bibtex_bibfiles", []), overrides.get("d2l_published_labels")] if f]
     for path in files:
         digest.update(str(path).encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()
@@ -126,6 +126,11 @@ def render(config: BookConfig, paths: Paths, builder: str = "html", overrides: d
         shutil.rmtree(folder, ignore_errors=True)
     if doctrees.is_dir():
         shutil.copytree(doctrees, new_doctrees)
+    # Sphinx writes only the pages that changed into a copy of the last site, unless what every page
+    # shows of the others changed (titles, headings, labels, tocs: the navigation): then all, afresh.
+    navigation, known = navigation_of(paths.staging), paths.doctrees / f"{name}.navigation"
+    if site.is_dir() and doctrees.is_dir() and known.is_file() and known.read_text() == navigation:
+        shutil.copytree(site, new_site, copy_function=shutil.copy2)
     if not getattr(sys.stderr, "isatty", lambda: False)():
         console.nocolor()   # no colour codes in logs written to files
     log(f"[render] sphinx {builder} -> {site.relative_to(paths.out.parent)}")
@@ -168,10 +173,66 @@ def render(config: BookConfig, paths: Paths, builder: str = "html", overrides: d
                               line=int(found.group("line")) if found.group("line").isdigit() else None,
                               detail=detail, fix=f"correct the source at that line; {kept} in {site}")
         raise RenderError(f"Sphinx could not render the book: {first}", detail=detail, fix=f"{kept} in {site}")
+    _prune_outputs(app, new_site)
+    _drop_words_no_page_holds(new_site)
     _replace(new_site, site)
     _replace(new_doctrees, doctrees)
     stamp.write_text(wanted)
+    known.write_text(navigation)
     return site
+
+
+NAVIGATION_LINE = re.compile(r"^(#{1,6} .*|\(\S+\)=)$")
+
+
+def navigation_of(staging: Path) -> str:
+    """What every page shows of the others (the sidebar, previous and next, numbers): each page's
+    headings, labels and toc entries. Prose and outputs are not part of it."""
+    digest = hashlib.sha256()
+    for path in sorted(staging.rglob("*.ipynb")):
+        if path.relative_to(staging).parts[0].startswith("_"):
+            continue   # downloads, not pages
+        digest.update(path.relative_to(staging).as_posix().encode() + b"\0")
+        for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]:
+            if cell["cell_type"] != "markdown":
+                continue
+            in_toc = False
+            for line in "".join(cell["source"]).split("\n"):
+                in_toc = (in_toc or line.startswith("```{toctree}")) and not (in_toc and line.startswith("```")
+                                                                             and not line.startswith("```{"))
+                if in_toc or NAVIGATION_LINE.match(line):
+                    digest.update(line.encode() + b"\n")
+    return digest.hexdigest()
+
+
+def _drop_words_no_page_holds(site: Path) -> None:
+    """Sphinx's search index, rebuilt for some pages only, keeps a word that no page holds any more as an
+    empty entry: drop those, so that the site's bytes do not depend on what it was rendered over."""
+    from sphinx.search import js_index
+
+    path = site / "searchindex.js"
+    if not path.is_file():
+        return
+    index = js_index.loads(path.read_text(encoding="utf-8"))
+    for key in ("terms", "titleterms"):
+        index[key] = {word: pages for word, pages in index.get(key, {}).items() if pages != []}
+    path.write_text(js_index.dumps(index), encoding="utf-8")
+
+
+def _prune_outputs(app, site: Path) -> None:
+    """Figures are files named by their content, which neither myst-nb (beside the site) nor a site
+    written over the last one ever removes: keep only those the book's pages still show. And Sphinx's
+    note of a changed configuration is not for readers."""
+    shown = {(Path(app.srcdir) / image).resolve() for image in app.env.images}
+    names = {unique for _, unique in app.env.images.values()}
+    folder = Path(app.outdir).parent / "jupyter_execute"
+    for file in (p for p in folder.rglob("*") if p.is_file()) if folder.is_dir() else ():
+        if file.resolve() not in shown:
+            file.unlink()
+    for file in (p for p in (site / "_images").rglob("*") if p.is_file()) if (site / "_images").is_dir() else ():
+        if file.name not in names:
+            file.unlink()
+    (site / ".buildinfo.bak").unlink(missing_ok=True)
 
 
 def _discard(*folders: Path) -> None:

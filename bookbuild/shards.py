@@ -2,7 +2,8 @@
 
 Each job executes the i-th of n shares of the pages with code. Shares are balanced by
 time, not by count: each notebook weighs the seconds its cells took when they last ran
-(report.json keeps them, for cached cells too; CI restores the previous run's report),
+(report.json keeps them, for cached cells too; CI restores the previous run's shards' reports into
+_build/timings/),
 and the pages go, heaviest first, to the share that is lightest so far. A page nobody
 has timed yet weighs the median of the timed ones (every page weighs the same when
 none is timed: a split by count).
@@ -14,17 +15,19 @@ import statistics
 from pathlib import Path
 
 
-def timings(report: Path) -> dict[tuple[str, str], float]:
-    """{(page, framework): seconds of its cells} from a build's report.json ({} if there is none)."""
-    try:
-        notebooks = json.loads(Path(report).read_text(encoding="utf-8"))["notebooks"]
-    except (OSError, ValueError, KeyError, TypeError):
-        return {}
+def timings(*reports: Path) -> dict[tuple[str, str], float]:
+    """{(page, framework): seconds of its cells} from builds' report.json files (a later one wins; a missing
+    or unreadable one counts for nothing)."""
     found = {}
-    for notebook in notebooks:
-        seconds = [c.get("seconds") for c in notebook.get("cells", [])]
-        if notebook.get("run", "book") == "book" and seconds and None not in seconds:
-            found[(notebook["page"], notebook["framework"])] = round(sum(seconds), 3)
+    for report in reports:
+        try:
+            notebooks = json.loads(Path(report).read_text(encoding="utf-8"))["notebooks"]
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+        for notebook in notebooks:
+            seconds = [c.get("seconds") for c in notebook.get("cells", [])]
+            if notebook.get("run", "book") == "book" and seconds and None not in seconds:
+                found[(notebook["page"], notebook["framework"])] = round(sum(seconds), 3)
     return found
 
 

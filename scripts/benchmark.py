@@ -6,7 +6,11 @@
 2. Books of N sections (copies of the book's first page with code, under new labels),
    built cold at each JOBS (0: the default, the number of cores): seconds per section,
    and CPU efficiency = CPU time of the build and its kernels / (wall time × cores).
-3. With --preview: `make serve`, seconds from saving a prose edit or a one-framework edit
+3. A prose edit in books of 1 and 6 sections, in the same run: its cost must not grow with the
+   book (at most 1.25 times the one-section book's).
+4. CI shards: a book of 27 notebooks timed like the real book's, split into 2, 4 and 8 shards
+   by count and by last measured seconds (bookbuild/shards.py): the longest shard against the ideal.
+5. With --preview: `make serve`, seconds from saving a prose edit or a one-framework edit
    to the open page (Chromium) showing it.
 
 Environments must exist (`make env`). Every book is built in a temporary directory, each
@@ -146,6 +150,52 @@ def scaling(section_counts: list[int], jobs_list: list[int]) -> None:
     print("  * the default: the number of cores")
 
 
+def prose_edit_by_size(sizes=(1, 6), rounds: int = 3) -> None:
+    """A sentence edited in the first section of books of 1 and 6 sections: the median rebuild."""
+    print("\nA prose edit as the book grows (median of %d edits of one sentence)" % rounds)
+    print(f"  {'sections':>8} {'seconds':>8} {'render s':>9}")
+    medians = {}
+    for sections in sizes:
+        with tempfile.TemporaryDirectory() as tmp:
+            book = Path(tmp)
+            section_book(book, sections)
+            build(book)
+            times, renders = [], []
+            for k in range(rounds):
+                page = first_page_with_code(book)
+                prose = next(b for b in page.blocks if b.kind == "markdown" and b.tabs is None and
+                             any(len(line) > 40 for line in b.source.splitlines()))
+                offset, text = next((i, line) for i, line in enumerate(prose.source.splitlines()) if len(line) > 40)
+                edit_line(book, page, prose.line + offset, text + f" (Düzenleme {k}.)")
+                wall, _, report = build(book)
+                assert all(n["status"] == "cached" for n in report["notebooks"] if n["cells"])
+                times.append(wall)
+                renders.append(report["seconds"]["render"])
+            medians[sections] = sorted(times)[rounds // 2]
+            print(f"  {sections:8} {medians[sections]:8.2f} {sorted(renders)[rounds // 2]:9.2f}")
+    print(f"  {max(sizes)} sections / 1 section: {medians[max(sizes)] / medians[min(sizes)]:.2f} (target: <= 1.25)")
+
+
+def shard_balance(counts=(2, 4, 8)) -> None:
+    """27 notebooks as skewed as the real book's (most 5-15 s, one 116 s, one 58 s): the longest shard
+    of a split by count (every n-th page) and by last measured seconds, against the ideal."""
+    import random
+
+    from bookbuild import shards
+
+    draw = random.Random(27)
+    seconds = [116.0, 58.0] + [round(draw.uniform(5, 15), 1) for _ in range(25)]
+    draw.shuffle(seconds)
+    weights = {f"page{k:02}": t for k, t in enumerate(seconds)}
+    print(f"\nCI shards: 27 notebooks, {sum(seconds):.0f} s in all (longest {max(seconds):.0f} s)")
+    print(f"  {'shards':>6} {'ideal s':>8} {'by count s':>11} {'by time s':>10}")
+    for n in counts:
+        by_count = [sum(t for k, t in enumerate(seconds) if k % n == i) for i in range(n)]
+        by_time = [sum(weights[key] for key in share) for share in shards.split(weights, n)]
+        ideal = max(sum(seconds) / n, max(seconds))
+        print(f"  {n:6} {ideal:8.1f} {max(by_count):11.1f} {max(by_time):10.1f}")
+
+
 def preview_latency(rounds: int = 3) -> None:
     """`make serve` on a copy of the book: seconds from a saved edit to the open page showing it."""
     import signal
@@ -208,9 +258,17 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, nargs="*", default=[1, 2, 0], help="0: the default (cores)")
     parser.add_argument("--skip-edits", action="store_true", help="only the books of N sections")
     parser.add_argument("--preview", action="store_true", help="also time `make serve` from save to reload")
+    parser.add_argument("--only", choices=["edits", "prose", "shards", "scaling", "preview"],
+                        help="run one part only")
     args = parser.parse_args()
+    if args.only:
+        {"edits": maintainer_builds, "prose": prose_edit_by_size, "shards": shard_balance,
+         "scaling": lambda: scaling(args.sections, args.jobs), "preview": preview_latency}[args.only]()
+        return
     if not args.skip_edits:
         maintainer_builds()
+        prose_edit_by_size()
+    shard_balance()
     if args.preview:
         preview_latency()
     if args.sections:

@@ -187,7 +187,7 @@ def test_a_noisy_trajectory_is_not_comparable_with_the_reason(verdicts):
     _, _, entries = verdicts
     entry = entry_for(entries, "x, path = np.array")
     assert entry["status"] == "not comparable", entry
-    assert "moves with the seed as much as the tabs differ" in entry["detail"] and entry["seeds"]
+    assert "move with the seed as much as the tabs differ" in entry["detail"] and entry["seeds"]
 
 
 def test_a_bare_timer_value_is_never_compared(verdicts):
