@@ -224,6 +224,9 @@ class Kernels:
         finally:
             report.seconds = round(time.monotonic() - started, 3)
             stop_descendants(token)
+            # nbclient has shut its kernel down (or never started one): its exit-time cleanup has nothing
+            # left to do but fail on a kernel manager that is gone.
+            atexit.unregister(client._cleanup_kernel)
         report.status = "executed"
 
 
