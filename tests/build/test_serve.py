@@ -63,36 +63,58 @@ class Serve:
 
 
 def test_make_serve_reloads_rebuilds_and_reports(browser, make_book):
-    book = make_book(PAGE)
+    slow = PAGE.replace('print("çerçeve", os.environ["FIXTURE_FRAMEWORK"])',
+                        'import time\ntime.sleep(1)\nprint("çerçeve", os.environ["FIXTURE_FRAMEWORK"])')
+    book = make_book(slow)
     port = free_port()
     serve = Serve(book, port)
     try:
-        seen = serve.wait_for("Watching")
+        # A save while the first build runs is not lost: a rebuild follows it.
+        serve.wait_for("executing")
+        book.write("ch/page.md", slow.replace("İlk sürümün", "Erken sürümün"))
+        seen = serve.wait_for("; building", serve.wait_for("Watching"))
+        seen = serve.wait_for("done: pages reload", seen)
         reader = Reader(browser, "desktop")
         page = reader.open(f"http://127.0.0.1:{port}/ch/page.html")
-        assert "İlk sürümün cümlesi." in page.inner_text("article")
+        assert "Erken sürümün cümlesi." in page.inner_text("article")
         page.evaluate("localStorage.setItem('d2l-tab', 'pytorch')")
 
         # A prose edit: the page reloads itself with it; no kernel starts.
-        book.write("ch/page.md", PAGE.replace("İlk sürümün", "İkinci sürümün"))
+        book.write("ch/page.md", slow.replace("İlk sürümün", "İkinci sürümün"))
         page.wait_for_function("document.querySelector('article').innerText.includes('İkinci sürümün cümlesi.')",
                                timeout=60000)
         seen = serve.wait_for("done: pages reload", seen)
         assert {n["status"] for n in book.report()["notebooks"] if n["cells"]} == {"cached"}
 
         # A code edit in one framework: only that framework executes, its new output is on the page.
-        book.write("ch/page.md", PAGE.replace("İlk sürümün", "İkinci sürümün").replace("der ki\", 1", "der ki\", 2"))
+        edited = slow.replace("İlk sürümün", "İkinci sürümün").replace("der ki\", 1", "der ki\", 2")
+        book.write("ch/page.md", edited)
         page.wait_for_function("document.querySelector('article').innerText.includes('pytorch der ki 2')",
                                timeout=60000)
         seen = serve.wait_for("done: pages reload", seen)
         statuses = {n["framework"]: n["status"] for n in book.report()["notebooks"] if n["cells"]}
         assert statuses == {"mxnet": "cached", "pytorch": "executed", "tensorflow": "cached"}
 
+        # build.yml is read again by every rebuild: a timeout set now makes the one-second cell fail. A failing
+        # cell fails the build, not the site: the page reloads with the failure in its tab, and the banner says so.
+        timeout = (book.root / "build.yml").read_text()
+        book.write("build.yml", timeout.replace("timeout: 60", "timeout: 1"))
+        book.write("ch/page.md", edited.replace("der ki\", 2", "der ki\", 3"))
+        banner = page.locator("#d2l-live-error")
+        banner.wait_for(timeout=60000)
+        assert "ran longer than the timeout of 1 s" in banner.inner_text()
+        page.wait_for_function("document.querySelector('article').innerText.includes('Derleme hatası')",
+                               timeout=60000)
+        seen = serve.wait_for("failed: the pages reload and show it", seen)
+        book.write("build.yml", timeout)
+        page.wait_for_function("!document.querySelector('article').innerText.includes('Derleme hatası')",
+                               timeout=60000)
+        seen = serve.wait_for("done: pages reload", seen)
+
         # A bad citation: a banner names the source line; the last good page is still served.
         good = page.inner_text("article")
-        book.write("ch/page.md", PAGE.replace("İlk sürümün cümlesi.", "Bkz. :cite:`Yok.2099`.")
-                   .replace("der ki\", 1", "der ki\", 2"))
-        banner = page.locator("#d2l-live-error")
+        book.write("ch/page.md", edited.replace("der ki\", 2", "der ki\", 3").replace(
+            "İkinci sürümün cümlesi.", "Bkz. :cite:`Yok.2099`."))
         banner.wait_for(timeout=60000)
         assert "ch/page.md:3: citation key Yok.2099 is not in d2l.bib" in banner.inner_text()
         seen = serve.wait_for("failed: the last good site is still served", seen)
@@ -100,22 +122,67 @@ def test_make_serve_reloads_rebuilds_and_reports(browser, make_book):
         assert page.inner_text("article") == good and banner.is_visible()   # after a reload too
 
         # The fix: the banner goes, the page reloads.
-        book.write("ch/page.md", PAGE.replace("İlk sürümün cümlesi.", "Bkz. :cite:`Polyak.1964`.")
-                   .replace("der ki\", 1", "der ki\", 2"))
+        fixed = edited.replace("der ki\", 2", "der ki\", 3").replace("İkinci sürümün cümlesi.", "Bkz. :cite:`Polyak.1964`.")
+        book.write("ch/page.md", fixed)
         page.wait_for_function("document.querySelector('article').innerText.includes('Polyak')", timeout=60000)
         assert page.locator("#d2l-live-error").count() == 0
+        seen = serve.wait_for("done: pages reload", seen)
         assert reader.errors == []
         reader.close()
 
-        # A burst of saves is one rebuild.
+        # A burst of saves is one rebuild: the next build after it is the one for a later, different save.
         builds_before = sum("; building" in line for line in serve.lines)
         for k in range(5):
-            book.write("ch/page.md", PAGE.replace("İlk sürümün", f"Sürüm {k}").replace("der ki\", 1", "der ki\", 2"))
-            time.sleep(0.05)
-        serve.wait_for("done: pages reload", serve.wait_for("; building", seen))
-        time.sleep(2)
-        assert sum("; building" in line for line in serve.lines) - builds_before == 1
+            book.write("ch/page.md", fixed.replace("Bkz.", f"Sürüm {k}. Bkz."))
+        seen = serve.wait_for("done: pages reload", serve.wait_for("; building", seen))
+        book.write("build.yml", timeout + "# son\n")
+        serve.wait_for("done: pages reload", serve.wait_for("changed: build.yml; building", seen))
+        assert sum("; building" in line for line in serve.lines) - builds_before == 2
     finally:
         output = serve.stop()
     assert "stopped" in output and not re.search(r"^Traceback", output, re.M)
-    assert json.loads((book.paths.report).read_text())["status"] in ("done", "failed", "interrupted")
+    assert json.loads((book.paths.report).read_text())["status"] == "done"
+
+
+def test_the_preview_watches_sources_only():
+    """Not what builds write, not the environments (20,000 folders), not git."""
+    from bookbuild import serve
+    from bookbuild.config import NOT_SOURCES, load
+
+    deep, flat = serve.watched(load())
+    assert deep and not any(NOT_SOURCES.intersection(path.parts) for path in deep + flat)
+    assert ROOT in flat and (ROOT / "chapter_optimization") in deep and (ROOT / "d2l") in deep
+
+
+def test_the_preview_answers_bad_requests_and_lists_no_folders(tmp_path):
+    """400 for a malformed request, 404 for a folder without index.html, HEAD as long as GET."""
+    import http.client
+    import functools
+    import http.server
+    from bookbuild import serve
+
+    (tmp_path / "_images").mkdir()
+    (tmp_path / "_images" / "a.svg").write_text("<svg/>")
+    (tmp_path / "page.html").write_text("<html><body>sayfa</body></html>")
+    handler = functools.partial(type("Handler", (serve.PreviewHandler,), {"state": serve.State()}),
+                                directory=str(tmp_path))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+
+    def ask(method: str, path: str):
+        connection = http.client.HTTPConnection("127.0.0.1", server.server_address[1], timeout=10)
+        connection.request(method, path)
+        response = connection.getresponse()
+        body = response.read()
+        connection.close()
+        return response.status, response.getheader("Content-Length"), body
+
+    try:
+        assert ask("GET", "/%00")[0] == 400
+        assert ask("GET", "/_images/")[0] == 404 and b"a.svg" not in ask("GET", "/_images/")[2]
+        for path in ("/page.html", "/_images/a.svg"):
+            status, length, body = ask("GET", path)
+            assert status == 200 and int(length) == len(body)
+            assert ask("HEAD", path)[:2] == (200, length)
+    finally:
+        server.shutdown()
