@@ -18,7 +18,7 @@ apt_install = { packages="$(2)"; \
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(3) $$packages >/dev/null; \
   else echo "$(1) need Debian packages: sudo apt-get install $(3) $$packages"; exit 1; fi; }
 
-.PHONY: env env-build html check merge merge-pdf pdf tex serve audit audit-tools test test-d2l test-build test-pdf browser clean
+.PHONY: env env-build html check merge merge-pdf pdf tex serve audit audit-tools test test-d2l test-build test-elsewhere test-pdf browser clean
 
 # Environments are remade only when their requirement files change, or when a
 # framework no longer imports (see bookbuild/environments.py).
@@ -85,6 +85,11 @@ test-d2l: env-build
 test-build: env
 	@$(PYTHON) -m bookbuild.environments oracle
 	$(BUILD_PY) -m pytest tests/build -q -p no:cacheprovider
+
+# A downloaded notebook in a fresh environment: it installs its framework and d2l, then runs (slow: CI
+# runs it after `make test`).
+test-elsewhere: env
+	$(BUILD_PY) -m pytest tests/elsewhere -q -p no:cacheprovider
 
 # The PDFs of `make pdf`: text, fonts, figures (CI runs it after `make pdf`).
 test-pdf: env-build

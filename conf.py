@@ -43,7 +43,7 @@ math_numfig = True
 numfig_secnum_depth = 2
 math_eqref_format = "({number})"
 # Staged beside the pages, not pages themselves: readers' notebooks and PDFs.
-exclude_patterns = ["_notebooks/**", "_pdf/**", "_interactive/**"]
+exclude_patterns = ["_notebooks/**", "_pdf/**", "_interactive/**", "_extra/**"]
 suppress_warnings = ["mystnb.unknown_mime_type"]
 
 # Author–year citations and a plain bibliography, in Turkish ("ve", "vd."): bookbuild/references.py.

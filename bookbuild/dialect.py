@@ -425,10 +425,3 @@ def runs(page: Page) -> list[Run]:
         found.append(Run(kind_of_run, tuple(run)))
     return found
 
-
-def for_download(nb: object, framework) -> object:
-    """A copy readers can open in their own Jupyter: the generic python3 kernel."""
-    nb = nbformat.from_dict(nb)
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": f"Python 3 ({framework.label})",
-                                 "language": "python"}
-    return nb

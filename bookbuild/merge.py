@@ -16,11 +16,12 @@ from pathlib import Path
 
 import nbformat
 
-from bookbuild import figures, interactive, outputs, tab_marks
+from bookbuild import downloads, figures, interactive, outputs, tab_marks
 from bookbuild.dialect import Block, Page, block_index, runs
 from bookbuild.errors import disk_error
 from bookbuild.read import BookSource, image_path
 
+EXTRA = "_extra"   # staged files Sphinx copies to the site's root as they are (html_extra_path)
 MERGED_KERNELSPEC = {"name": "python3", "display_name": "Python 3", "language": "python"}
 
 
@@ -202,19 +203,6 @@ def notebook_text(nb) -> str:
     return nbformat.writes(nb) + "\n"
 
 
-def for_download(nb: nbformat.NotebookNode, framework) -> nbformat.NotebookNode:
-    """A copy readers can open in their own Jupyter: the generic python3 kernel."""
-    nb = nbformat.from_dict(nb)
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": f"Python 3 ({framework.label})",
-                                 "language": "python"}
-    return nb
-
-
-def download_path(page: Path, framework: str) -> Path:
-    """Where a page's notebook for one framework is, in the staging folder and on the site."""
-    return Path("_notebooks") / page.parent / f"{page.stem}-{framework}.ipynb"
-
-
 def stage(config, paths, source: BookSource, execution, pdfs: dict[str, Path], log=print) -> None:
     """Write what Sphinx reads: one merged notebook per page, the downloads, the images and PDFs.
     `execution`: what the execute stage handed on; `pdfs`: {framework: a PDF `make pdf` made}, linked
@@ -228,6 +216,9 @@ def stage(config, paths, source: BookSource, execution, pdfs: dict[str, Path], l
             raise disk_error(err, f"staging {relative}", staging / relative) from None
         written.add(staging / relative)
 
+    wheel = downloads.wheel(paths.out / "d2l-wheel")
+    put(Path(EXTRA) / downloads.WHEEL_FOLDER / wheel.name, wheel.read_bytes())
+    wheel_url = config.site_url + f"{downloads.WHEEL_FOLDER}/{wheel.name}"
     pdf_links = {}
     for name, built in pdfs.items():
         target = Path("_pdf") / built.name
@@ -240,8 +231,8 @@ def stage(config, paths, source: BookSource, execution, pdfs: dict[str, Path], l
         notebooks = {}
         if page.has_code:
             for name, nb in readers.items():
-                target = download_path(page.path, name)
-                put(target, notebook_text(for_download(nb, config.framework(name))))
+                target = downloads.download_path(page.path, name)
+                put(target, notebook_text(downloads.for_download(nb, config.framework(name), wheel_url)))
                 notebooks[name] = target.as_posix()
         tools = tab_marks.page_tools(notebooks, pdf_links) if notebooks or pdf_links else None
         placements = source.placements.get(page.path, [])

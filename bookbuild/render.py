@@ -21,6 +21,7 @@ import sys
 from pathlib import Path
 
 from bookbuild import tab_marks
+from bookbuild.merge import EXTRA
 from bookbuild.config import RENDER_INPUTS, ROOT, BookConfig, Paths
 from bookbuild.errors import BookError, Interrupted, RenderError, disk_error
 
@@ -42,6 +43,11 @@ def sphinx_settings(config: BookConfig) -> dict:
         "d2l_published_labels": str(book.published_labels or ""),
         "bibtex_bibfiles": [str(book.bibliography)] if book.bibliography else [],
     }
+
+
+def paths_settings(paths: Paths) -> dict:
+    """Where Sphinx finds what the merge stage staged for the site as it is (the d2l wheel)."""
+    return {"html_extra_path": [str(paths.staging / EXTRA)] if (paths.staging / EXTRA).is_dir() else []}
 
 
 class SourceWarnings:
@@ -114,7 +120,7 @@ def render(config: BookConfig, paths: Paths, builder: str = "html", overrides: d
     from sphinx.util.docutils import docutils_namespace, patch_docutils
 
     site = site or paths.site(builder)
-    overrides = {**sphinx_settings(config), **(overrides or {})}
+    overrides = {**sphinx_settings(config), **paths_settings(paths), **(overrides or {})}
     name = site.relative_to(paths.out).as_posix().replace("/", "-")
     doctrees = paths.doctrees / name
     stamp, wanted = paths.doctrees / f"{name}.rendered", fingerprint(paths, builder, overrides)

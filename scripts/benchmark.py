@@ -32,30 +32,12 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 from bookbuild import config as book_config  # noqa: E402
 from bookbuild import read  # noqa: E402
 from bookbuild.config import ROOT  # noqa: E402
-
-BOOK_FILES = ["build.yml", "requirements", "d2l", "d2l.bib", "d2l-tr-labels.tsv"]
-
-
-def copy_book(target: Path) -> None:
-    config = book_config.load()
-    for name in BOOK_FILES:
-        (shutil.copytree if (ROOT / name).is_dir() else shutil.copy)(ROOT / name, target / name)
-    source = read.read_book(config)
-    for page in source.pages:   # each page, and what sits beside it (its interactive figures' files)
-        folder = ROOT / page.path.parent
-        for file in (f for f in folder.iterdir() if f.is_file() and (f.suffix != ".md" or f.name == page.path.name)):
-            (target / page.path.parent).mkdir(parents=True, exist_ok=True)
-            shutil.copy(file, target / page.path.parent / file.name)
-    for page in source.pages:   # images the pages show, wherever they are
-        for mention in (m for m in page.mentions if m.role == "image" and "://" not in m.target):
-            image = read.image_path(page, mention.target)
-            (target / image).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy(ROOT / image, target / image)
-
+from books import copy_book  # noqa: E402
 
 def build(book: Path, jobs: int | None = None) -> tuple[float, float, dict]:
     """(wall seconds, CPU seconds of the build and its kernels, report)."""

@@ -17,6 +17,7 @@ import json
 import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
 import threading
@@ -27,7 +28,7 @@ SHARED = ROOT.parent / "shared"
 sys.path.insert(0, str(ROOT))
 
 from bookbuild import config as book_config  # noqa: E402
-from bookbuild import environments, pipeline, tab_marks  # noqa: E402
+from bookbuild import environments, pipeline, read, tab_marks  # noqa: E402
 from bookbuild.config import Paths  # noqa: E402
 
 REAL = book_config.load()
@@ -136,6 +137,28 @@ class Book:
 
     def report(self) -> dict:
         return json.loads(self.paths.report.read_text(encoding="utf-8"))
+
+
+BOOK_FILES = ["build.yml", "requirements", "d2l", "d2l.bib", "d2l-tr-labels.tsv"]
+
+
+def copy_book(target: Path) -> None:
+    """The project's own book, and what it needs (build.yml, requirements, data, d2l), copied into `target`:
+    a copy to build and edit without touching the checkout."""
+    config = book_config.load()
+    for name in BOOK_FILES:
+        (shutil.copytree if (ROOT / name).is_dir() else shutil.copy)(ROOT / name, target / name)
+    source = read.read_book(config)
+    for page in source.pages:   # each page, and what sits beside it (its interactive figures' files)
+        folder = ROOT / page.path.parent
+        for file in (f for f in folder.iterdir() if f.is_file() and (f.suffix != ".md" or f.name == page.path.name)):
+            (target / page.path.parent).mkdir(parents=True, exist_ok=True)
+            shutil.copy(file, target / page.path.parent / file.name)
+    for page in source.pages:   # images the pages show, wherever they are
+        for mention in (m for m in page.mentions if m.role == "image" and "://" not in m.target):
+            image = read.image_path(page, mention.target)
+            (target / image).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(ROOT / image, target / image)
 
 
 # --- a book of several sections, for the site, browser and PDF tests ------------------------
@@ -290,10 +313,16 @@ class StaticHost(http.server.SimpleHTTPRequestHandler):
         pass
 
 
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
 @contextlib.contextmanager
-def served(folder: Path):
-    """The folder on http://127.0.0.1:<free port>, as a static host serves it."""
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(StaticHost, directory=str(folder)))
+def served(folder: Path, port: int = 0):
+    """The folder on http://127.0.0.1:<port, or a free one>, as a static host serves it."""
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", port), functools.partial(StaticHost, directory=str(folder)))
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     try:
         yield f"http://127.0.0.1:{httpd.server_address[1]}"

@@ -7,12 +7,11 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import threading
 import time
 
-from books import ROOT, Reader
+from books import ROOT, Reader, free_port
 
 PAGE = """# Sayfa
 
@@ -29,12 +28,6 @@ print("çerçeve", os.environ["FIXTURE_FRAMEWORK"])
 print("pytorch der ki", 1)
 ```
 """
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class Serve:

@@ -1,0 +1,93 @@
+"""Merge-stage helper: what readers take away, and run elsewhere.
+
+* Each page's notebook per framework, for the reader's own Jupyter or Colab: the generic
+  python3 kernel, and a first cell that installs what it needs, the framework at the pinned
+  versions of its environment (requirements/<framework>.txt) and the readers' library d2l,
+  from the wheel the site serves (`book.url`, or `--site-url`).
+* That wheel: built from d2l/ and pyproject.toml by pip, again only when they change, with
+  fixed timestamps (the same sources give the same bytes), under `_build/`.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+
+from bookbuild.config import ROOT
+from bookbuild.errors import EnvironmentProblem
+
+WHEEL_FOLDER = "_d2l"      # where the wheel is on the site (and staged)
+INSTALL_TAG = "d2l-install"   # the install cell's tag: readers' tools (and the build) know it by it
+REPRODUCIBLE_EPOCH = "315532800"   # 1980-01-01, the earliest time a zip file holds
+
+
+def download_path(page: Path, framework: str) -> Path:
+    """Where a page's notebook for one framework is, in the staging folder and on the site."""
+    return Path("_notebooks") / page.parent / f"{page.stem}-{framework}.ipynb"
+
+
+def pins(framework) -> list[str]:
+    """The framework environment's own pinned packages (its requirement file, without what it includes)."""
+    if framework.requirements is None:
+        return []
+    lines = framework.requirements.read_text(encoding="utf-8").splitlines()
+    return [line.split("#")[0].strip() for line in lines if line.split("#")[0].strip()
+            and not line.strip().startswith("-")]
+
+
+def install_cell(framework, wheel_url: str) -> nbformat.NotebookNode:
+    packages = " ".join([*pins(framework), f'"d2l-tr @ {wheel_url}"'])
+    cell = nbformat.v4.new_code_cell(
+        f"# Bu defteri kendi ortamınızda (Python 3.11, Jupyter ya da Colab) çalıştırmak için gerekenler:\n"
+        f"# {framework.label}, kitabın ortamındaki sürümleriyle, ve kitabın d2l kitaplığı.\n"
+        f"%pip install --quiet {packages}")
+    cell.metadata["tags"] = [INSTALL_TAG]
+    return cell
+
+
+def for_download(nb: nbformat.NotebookNode, framework, wheel_url: str) -> nbformat.NotebookNode:
+    """A copy readers can open in their own Jupyter: the generic python3 kernel, and the install cell first."""
+    nb = nbformat.from_dict(nb)
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": f"Python 3 ({framework.label})",
+                                 "language": "python"}
+    cell = install_cell(framework, wheel_url)
+    cell["id"] = "install"
+    nb.cells.insert(0, cell)
+    return nb
+
+
+def wheel(folder: Path) -> Path:
+    """The d2l wheel in `folder` (made again only when d2l/ or pyproject.toml changed)."""
+    sources = [ROOT / "pyproject.toml", *sorted((ROOT / "d2l").rglob("*.py"))]
+    digest = hashlib.sha256(b"".join(p.relative_to(ROOT).as_posix().encode() + b"\0" + p.read_bytes()
+                                     for p in sources)).hexdigest()[:16]
+    stamp = folder / "sources.sha256"
+    made = sorted(folder.glob("*.whl"))
+    if len(made) == 1 and stamp.is_file() and stamp.read_text() == digest:
+        return made[0]
+    shutil.rmtree(folder, ignore_errors=True)
+    tree = folder / "source"   # a copy: pip builds in place, and the build writes only under _build/
+    for path in sources:
+        (tree / path.relative_to(ROOT)).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(path, tree / path.relative_to(ROOT))
+    done = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "--disable-pip-version-check",
+                           "-w", str(folder), str(tree)], capture_output=True, text=True,
+                          env={**os.environ, "SOURCE_DATE_EPOCH": REPRODUCIBLE_EPOCH})
+    shutil.rmtree(tree, ignore_errors=True)
+    made = sorted(folder.glob("*.whl"))
+    if done.returncode or len(made) != 1:
+        raise EnvironmentProblem("the readers' d2l wheel could not be made (pip wheel)", path=ROOT / "pyproject.toml",
+                                 detail="\n".join((done.stdout + done.stderr).strip().splitlines()[-8:]),
+                                 fix="check pyproject.toml, and that pip can reach the package index for setuptools")
+    stamp.write_text(digest)
+    return made[0]
+
+
+def colab_url(launch, relative: str) -> str:
+    """"Open in Colab" for a notebook that CI publishes to `launch.branch` of `launch.repository`."""
+    return f"https://colab.research.google.com/github/{launch.repository}/blob/{launch.branch}/{relative}"
