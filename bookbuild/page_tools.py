@@ -1,7 +1,7 @@
 """Stage 5, render: a Sphinx extension for what the build puts around a page's content.
 
 * Under the title (``{d2l-page-tools}``, placed by the merge stage): a framework
-  chooser that sets every tab group of the page (shown once JavaScript runs), the
+  chooser that sets every tab group of the page (shown when JavaScript runs), the
   page's notebook for each framework and the book's PDF for each framework.
 * The readers' notebooks, written into the site with every reference and citation
   resolved to text and links, as the page shows them: no raw d2lbook roles.
@@ -51,7 +51,8 @@ def visit_page_tools(translator, node) -> None:
     if files["notebooks"]:
         buttons = "".join(f'<button type="button" data-d2l-choose="{name}" aria-pressed="false">'
                           f'{html.escape(label)}</button>' for name, label in builder.config.d2l_frameworks)
-        parts.append(f'<div class="d2l-chooser" role="group" aria-label="Kod çerçevesi" hidden>'
+        # Shown from the first paint when scripts run (it does nothing without them: static/d2l.css).
+        parts.append(f'<div class="d2l-chooser" role="group" aria-label="Kod çerçevesi">'
                      f'<span class="d2l-chooser-label">Çerçeve:</span> {buttons}</div>')
     downloads = []
     if files["notebooks"]:

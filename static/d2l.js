@@ -261,8 +261,6 @@
   // --- start ---
   document.addEventListener("DOMContentLoaded", () => {
     // Before sphinx-tabs' handler (on window): its memory was cleared in the head, it restores nothing.
-    const chooser = document.querySelector(".d2l-chooser");
-    if (chooser) chooser.hidden = false;
     const names = frameworks();
     const wanted = names.includes(early.chosen) ? early.chosen : names[0];
     if (wanted) choose(wanted);
@@ -279,10 +277,13 @@
     window.addEventListener("pageshow", (event) => { if (event.persisted) follow(remembered()); });
     nameFuro();
     asButtons();
-    quietIcons();
     setUpDrawers();
-    nameCopyButtons();   // sphinx-copybutton added them on DOMContentLoaded, before this handler
-    scrollingBoxes();
-    window.addEventListener("resize", scrollingBoxes);
+    // What no reader meets in the first moment waits for a task of its own (the page stays responsive).
+    setTimeout(() => {
+      quietIcons();
+      nameCopyButtons();   // sphinx-copybutton added them on DOMContentLoaded, before this handler
+      scrollingBoxes();
+      window.addEventListener("resize", scrollingBoxes);
+    });
   });
 })();
