@@ -83,8 +83,16 @@
   }
 
   // A box that scrolls sideways (wide code or math on a phone) is a named tab stop while it scrolls.
-  function scrollingBoxes() {
-    const boxes = document.querySelectorAll('div.highlight pre, div.cell_output pre, div.math > mjx-container[display="true"]');
+  // Measured when the browser has laid the boxes out anyway (a ResizeObserver), never forcing it.
+  const BOXES = 'div.highlight pre, div.cell_output pre, div.math > mjx-container[display="true"]';
+  function watchBoxes() {
+    const boxes = document.querySelectorAll(BOXES);
+    if (!window.ResizeObserver) return scrollingBoxes(boxes);
+    const observer = new ResizeObserver(() => scrollingBoxes(boxes));
+    boxes.forEach((box) => observer.observe(box));
+  }
+
+  function scrollingBoxes(boxes) {
     // numbered as a reader of one framework meets them
     const names = frameworks().length ? frameworks() : [""], counted = Object.fromEntries(names.map((n) => [n, {}]));
     for (const box of boxes) {
@@ -137,7 +145,9 @@
   // --- Furo: drawers and expanders (a hidden checkbox, <label for>s), by keyboard ---
   // Each label becomes a button named as its checkbox, expanded as it is checked (a <label> may
   // not take a button's role). Without scripts the labels stay, and work by pointer.
-  const DRAWERS = [["__navigation", ".sidebar-drawer", ".sidebar-sticky"], ["__toc", ".toc-drawer", ".toc-sticky"]];
+  // [checkbox, drawer, where its close button goes, the widths at which Furo makes it a drawer (furo.css)]
+  const DRAWERS = [["__navigation", ".sidebar-drawer", ".sidebar-sticky", "(max-width: 63em)"],
+                   ["__toc", ".toc-drawer", ".toc-sticky", "(max-width: 82em)"]];
   const drawers = [];
   let modal = [];   // what a drawer that is open made inert
 
@@ -159,7 +169,7 @@
   }
 
   function setUpDrawers() {
-    for (const [boxId, selector, top] of DRAWERS) {
+    for (const [boxId, selector, top, narrow] of DRAWERS) {
       const box = document.getElementById(boxId), drawer = document.querySelector(selector);
       if (!box || !drawer) continue;
       drawer.id = drawer.id || `d2l-${boxId.replace(/_/g, "")}`;
@@ -170,7 +180,8 @@
       bar.innerHTML = `<button type="button" class="d2l-drawer-close"><span aria-hidden="true">✕</span> ${CLOSE}</button>`;
       bar.firstChild.addEventListener("click", () => close(entry));
       (drawer.querySelector(top) || drawer).prepend(bar);
-      const entry = { box, drawer, openers, bar };
+      const entry = { box, drawer, openers, bar, narrow: window.matchMedia(narrow) };
+      entry.narrow.addEventListener("change", () => update(null));
       drawers.push(entry);
       box.addEventListener("change", () => update(entry));
       // Following a link in an open drawer (a heading of this page) shuts it; focus goes with the link.
@@ -185,12 +196,11 @@
       const open = drawers.find((d) => d.box.checked && isDrawer(d));
       if (event.key === "Escape" && open) close(open);
     });
-    window.addEventListener("resize", () => update(null));
     window.addEventListener("pageshow", () => update(null));   // a checkbox the browser restored
     update(null);
   }
 
-  const isDrawer = ({ drawer }) => getComputedStyle(drawer).position === "fixed";
+  const isDrawer = (entry) => entry.narrow.matches;   // no style read: nothing forces a layout
 
   function close(entry) {
     if (entry.box.checked) entry.box.click();
@@ -282,8 +292,8 @@
     setTimeout(() => {
       quietIcons();
       nameCopyButtons();   // sphinx-copybutton added them on DOMContentLoaded, before this handler
-      scrollingBoxes();
-      window.addEventListener("resize", scrollingBoxes);
+      panelStops();
+      watchBoxes();
     });
   });
 })();
