@@ -1,7 +1,7 @@
 """Stage 5, render: a Sphinx extension for what the build puts around a page's content.
 
 * Under the title (``{d2l-page-tools}``, placed by the merge stage): a framework
-  chooser that sets every tab group of the page (shown once JavaScript runs), the
+  chooser that sets every tab group of the page (shown when JavaScript runs), the
   page's notebook for each framework and the book's PDF for each framework.
 * The readers' notebooks, written into the site with every reference and citation
   resolved to text and links, as the page shows them: no raw d2lbook roles.
@@ -51,7 +51,8 @@ def visit_page_tools(translator, node) -> None:
     if files["notebooks"]:
         buttons = "".join(f'<button type="button" data-d2l-choose="{name}" aria-pressed="false">'
                           f'{html.escape(label)}</button>' for name, label in builder.config.d2l_frameworks)
-        parts.append(f'<div class="d2l-chooser" role="group" aria-label="Kod çerçevesi" hidden>'
+        # Shown from the first paint when scripts run (it does nothing without them: static/d2l.css).
+        parts.append(f'<div class="d2l-chooser" role="group" aria-label="Kod çerçevesi">'
                      f'<span class="d2l-chooser-label">Çerçeve:</span> {buttons}</div>')
     downloads = []
     if files["notebooks"]:
@@ -60,7 +61,9 @@ def visit_page_tools(translator, node) -> None:
         downloads.append(f"PDF: {links(files['pdfs'])}")
     if downloads:
         parts.append(f'<p class="d2l-downloads">İndir — {" — ".join(downloads)}</p>')
-    translator.body.append(f'<div class="d2l-page-tools">{"".join(parts)}</div>')
+    # `no-search`: page chrome, kept out of search result snippets (static/d2l-search.js), as Sphinx
+    # keeps nodes of that class out of its index.
+    translator.body.append(f'<div class="d2l-page-tools no-search">{"".join(parts)}</div>')
     raise nodes.SkipNode
 
 
@@ -156,26 +159,32 @@ def _ancestors(node):
         yield node
 
 
-# Inline in <head>, before anything is drawn: the reader's framework, from ?tab= (any case; an
-# unknown value is ignored and not saved) or from the saved choice; the other frameworks'
-# panels are hidden from the first paint on. static/d2l.js takes over once the page is parsed.
+# Inline in <head>, before anything is drawn. Scripts run, so the page drops Furo's `no-js` class
+# (which, without scripts, shows every framework's panel under its name: static/d2l.css). The
+# reader's framework: ?tab= first (any case; an unknown value is ignored and not saved), then the
+# reader's last choice anywhere (localStorage), then the book's first framework. sphinx-tabs' own
+# memory (sessionStorage) would override it on the next load: it is cleared. The other frameworks'
+# panels are hidden from the first paint on; static/d2l.js takes over once the page is parsed.
 EARLY_TAB_SCRIPT = """(function () {
+  document.documentElement.classList.remove("no-js");
   var names = %(names)s, labels = %(labels)s, chosen = null, saved = null;
   var wanted = (new URLSearchParams(window.location.search).get("tab") || "").toLowerCase();
   for (var i = 0; i < names.length; i++) {
     if (wanted && (names[i].toLowerCase() === wanted || labels[i].toLowerCase() === wanted)) chosen = names[i];
   }
   try {
+    window.sessionStorage.removeItem("sphinx-tabs-last-selected");
     if (chosen) window.localStorage.setItem("d2l-tab", chosen);
     else saved = window.localStorage.getItem("d2l-tab");
   } catch (e) { /* private mode: no memory */ }
-  if (!chosen && names.indexOf(saved) >= 0) chosen = saved;
+  if (!chosen) chosen = names.indexOf(saved) >= 0 ? saved : names[0];
   window.d2lTab = {chosen: chosen};
-  if (!chosen) return;
+  var panel = '.d2l-tabs .sphinx-tabs-panel[data-d2l-tab', tab = '.d2l-tabs .sphinx-tabs-tab[data-d2l-tab';
   var style = document.createElement("style");
   style.id = "d2l-tab-early";
-  style.textContent = '.d2l-tabs .sphinx-tabs-panel[data-d2l-tab]:not([data-d2l-tab="' + chosen + '"])' +
-    '{display:none!important}.d2l-tabs .sphinx-tabs-panel[data-d2l-tab="' + chosen + '"]{display:block!important}';
+  style.textContent = panel + ']:not([data-d2l-tab="' + chosen + '"]){display:none!important}' +
+    tab + ']:not([data-d2l-tab="' + chosen + '"]){border-bottom-color:transparent!important}' +
+    tab + '="' + chosen + '"]{border-bottom-color:var(--color-brand-primary)!important}';
   document.head.appendChild(style);
 })();"""
 

@@ -79,9 +79,15 @@ def make_tabs(app, doctree, docname) -> None:
 
 
 def tab_element(run, serial: int, frameworks) -> nodes.container:
-    """sphinx-tabs' own nodes, as its ``group-tab`` directive makes them."""
+    """sphinx-tabs' own nodes, as its ``group-tab`` directive makes them, with two differences:
+    no panel is `hidden` in the HTML and each begins with its framework's name, so that without
+    scripts every framework is readable under its name (static/d2l.css hides the tab bars and
+    shows the names only then; with scripts, the page's head hides the other frameworks before
+    the first paint). Panels get no tabindex here: static/d2l.js gives one to a panel with
+    nothing focusable in it (WAI-ARIA tabs). `no-search`: the tab bar and the names are chrome,
+    kept out of the search index and of result snippets."""
     element = nodes.container(type="tab-element", classes=["sphinx-tabs", "d2l-tabs"])
-    tablist = SphinxTabsTablist(role="tablist", classes=[])
+    tablist = SphinxTabsTablist(role="tablist", classes=["no-search"])
     tablist["aria-label"] = "Çerçeve"
     element += tablist
     for position, (name, label) in enumerate(frameworks):
@@ -94,10 +100,8 @@ def tab_element(run, serial: int, frameworks) -> nodes.container:
             "aria-selected": "true" if first else "false", "aria-controls": panel_id})
         tablist += tab
         panel = SphinxTabsPanel(classes=["sphinx-tabs-panel", "group-tab"], ids=[panel_id])
-        panel.attributes.update({"role": "tabpanel", "name": key, "tabindex": 0, "aria-labelledby": tab_id,
-                                 "data-d2l-tab": name})
-        if not first:
-            panel["hidden"] = "true"
+        panel.attributes.update({"role": "tabpanel", "name": key, "aria-labelledby": tab_id, "data-d2l-tab": name})
+        panel += nodes.paragraph("", label, classes=["d2l-tab-label", "no-search"])
         members = [node for node in run if tab_of(node)[0] == name]
         panel += members or [nodes.paragraph("", f"Bu kısmın {label} sürümü yok.", classes=["d2l-tab-missing"])]
         element += panel

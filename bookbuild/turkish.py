@@ -6,6 +6,11 @@
 * Search folds case by Turkish rules (İ→i, I→ı) in the index and in the query, so
   "DIŞBÜKEY" finds what "dışbükey" finds. Sphinx lower-cases with the default
   rules (I→i, İ→i̇) on both sides.
+* Search also folds to ASCII (ı→i, ş→s, ğ→g, ü→u, ö→o, ç→c), for readers on keyboards
+  without Turkish letters: "disbukey" finds dışbükey, "IVME" finds ivme. Each indexed
+  word with such a letter is indexed once more, folded and then stemmed, under a marked
+  term (`FOLDED`); static/d2l-search.js folds and stems the query the same way, looks
+  both up, and ranks what only the folded form finds below the exact matches.
 * The browser's message catalog (translations.js): Sphinx's Turkish one leaves
   the search result count empty and its plural rule returns a boolean, which
   breaks every search that finds something. The catalog is written anew from
@@ -36,8 +41,16 @@ author_separators = [";", ","]
 PLURAL_RULE = "n == 1 ? 0 : 1"   # an index into (singular, plural), as Sphinx's ngettext needs
 
 
+FOLDED = "~"   # marks a folded term in the search index; never part of a query word
+ASCII_FOLDING = str.maketrans("çğıöşüâîû", "cgiosuaiu")
+
+
 def turkish_lower(text: str) -> str:
     return text.replace("I", "ı").replace("İ", "i").lower()
+
+
+def ascii_fold(word: str) -> str:
+    return turkish_lower(word).translate(ASCII_FOLDING)
 
 
 def register_docutils_language() -> None:
@@ -52,14 +65,25 @@ def search_language():
 
     class TurkishSearch(SearchTurkish):
         """Sphinx's Turkish search, with Turkish case folding on both sides."""
-        # Replaces searchtools.js's splitQuery: the query's words, lower-cased by Turkish rules.
+        # Replaces searchtools.js's splitQuery: the query's words, lower-cased by Turkish rules. And
+        # the index's ASCII folding, for static/d2l-search.js (language_data.js holds both).
         js_splitter_code = ("function splitQuery(query) {\n"
                             "  return query.toLocaleLowerCase('tr')\n"
                             "    .split(/[^\\p{Letter}\\p{Number}_\\p{Emoji_Presentation}]+/gu)\n"
                             "    .filter((term) => term);\n"
-                            "}")
+                            "}\n"
+                            f"const FOLDED_TERM = {json.dumps(FOLDED)};\n"
+                            f"const ASCII_FOLDING = {json.dumps({chr(k): chr(v) for k, v in ASCII_FOLDING.items()})};\n"
+                            "const asciiFold = (word) => word.toLocaleLowerCase('tr')\n"
+                            "  .replace(/./gu, (letter) => ASCII_FOLDING[letter] || letter);")
+
+        def split(self, text: str) -> list[str]:
+            words = super().split(text)
+            return words + [FOLDED + folded for word in words if (folded := ascii_fold(word)) != turkish_lower(word)]
 
         def stem(self, word: str) -> str:
+            if word.startswith(FOLDED):
+                return FOLDED + self.stemmer.stemWord(word[len(FOLDED):])
             return self.stemmer.stemWord(turkish_lower(word))
 
     return TurkishSearch

@@ -1,6 +1,6 @@
 // Momentum gezgini: the interactive figure of the "Momentum" section.
-// Fills <div id="momentum-explorer"> (left empty, and so invisible, without
-// JavaScript). Everything is computed here, in IEEE doubles, in the same
+// Fills <div id="momentum-explorer">, replacing the still the build put there
+// for readers without JavaScript (bookbuild/interactive.py). Everything is computed here, in IEEE doubles, in the same
 // operation order as the chapter's `momentum_2d`, `gd_2d` and `d2l.train_2d`,
 // and the result lines are formatted as Python's f'{float(x):f}' prints them.
 // No library, no network.
@@ -230,11 +230,13 @@
     const presets = h('div', { class: 'mx-presets' }, ctl);
     h('span', { class: 'mx-presets-label', id: 'mx-presets-label' }, presets, 'Bölümdeki ayarlar:');
     const presetGroup = h('div', { role: 'group', 'aria-labelledby': 'mx-presets-label', class: 'mx-preset-buttons' }, presets);
-    for (const pr of [[60, 50], [60, 25], [60, 0], [40, 0]]) {
-      const b = h('button', { type: 'button', class: 'mx-preset' }, presetGroup,
+    // Toggle buttons (WAI-ARIA): the one whose setting is the current one is pressed.
+    const presetButtons = [[60, 50], [60, 25], [60, 0], [40, 0]].map((pr) => {
+      const b = h('button', { type: 'button', class: 'mx-preset', 'aria-pressed': 'false' }, presetGroup,
         'η = ' + hundredths(pr[0]) + ', β = ' + hundredths(pr[1]));
       b.addEventListener('click', () => { setState(pr[0], pr[1]); update(true); });
-    }
+      return { button: b, i: pr[0], j: pr[1] };
+    });
 
     // Panel 1: trajectories on the contours of f.
     const p1 = h('div', { class: 'mx-panel', role: 'group', 'aria-labelledby': 'mx-p1-title' }, fig);
@@ -339,6 +341,9 @@
         const s = sliders[key], v = key === 'eta' ? eta : beta;
         s.out.textContent = v.toFixed(2);
         s.input.setAttribute('aria-valuetext', s.sym + ' = ' + v.toFixed(2));
+      }
+      for (const pr of presetButtons) {
+        pr.button.setAttribute('aria-pressed', String(pr.i === state.i && pr.j === state.j));
       }
       const mom = momentumTrace(eta, beta), gd = gdTrace(eta);
       resMom.textContent = resultLine(mom);

@@ -7,7 +7,8 @@ on loopback and Debian's Chromium:
   * Lighthouse 12.2.3, mobile preset: performance >= 0.95; accessibility, best practices
     and SEO 1.0;
   * axe-core at 1366×900 and 390×844, light and dark: no violation;
-  * the page's weight with everything it can load (uncompressed) <= 1.2 MB;
+  * the page's weight with everything it can load (uncompressed) <= 1.2 MB, and what a reader of
+    one framework loads reading it to its end, as served (gzip) <= 150 KB, for each framework;
 and the site folder <= 10 MB. Prints a table, writes _build/audit/<page>.lighthouse.json,
 and exits 1 if a target is missed.
 """
@@ -24,13 +25,13 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-from books import CHROMIUM, FLAGS, VIEWS, Reader, launch_browser, read_through, served  # noqa: E402
+from books import CHROMIUM, FLAGS, VIEWS, Reader, launch_browser, read_in_one_framework, read_through, served  # noqa: E402
 from bookbuild import environments  # noqa: E402
 from bookbuild.config import ROOT  # noqa: E402
 
 LIGHTHOUSE = environments.node_modules("audit") / "lighthouse" / "cli" / "index.js"
 TARGETS = {"performance": 0.95, "accessibility": 1.0, "best-practices": 1.0, "seo": 1.0}
-PAGE_LIMIT, SITE_LIMIT = 1_200_000, 10_000_000
+PAGE_LIMIT, ONE_FRAMEWORK_LIMIT, SITE_LIMIT = 1_200_000, 150_000, 10_000_000
 
 
 def pages_with_code(site: Path) -> list[str]:
@@ -49,12 +50,12 @@ def lighthouse(url: str, out: Path) -> dict[str, float]:
     return {name: report["categories"][name]["score"] for name in TARGETS}
 
 
-def browser_figures(base: str, page: str) -> tuple[dict[str, int], int]:
-    """axe violations (nodes) per view and scheme, and the bytes the page loads when read through
-    in every framework."""
+def browser_figures(base: str, page: str) -> tuple[dict[str, int], int, dict[str, int]]:
+    """axe violations (nodes) per view and scheme, the bytes the page loads when read through in
+    every framework, and (gzip, as served) in each framework alone."""
     from playwright.sync_api import sync_playwright
 
-    violations, weight = {}, 0
+    violations, weight, one, frameworks = {}, 0, {}, []
     with sync_playwright() as playwright:
         browser = launch_browser(playwright)
         for view, options in VIEWS.items():
@@ -67,10 +68,15 @@ def browser_figures(base: str, page: str) -> tuple[dict[str, int], int]:
                 if found:
                     print(f"  axe {view} {scheme}: {found}")
                 if view == "desktop" and scheme == "light":
+                    frameworks = tab.eval_on_selector_all("[data-d2l-choose]", "b => b.map(x => x.dataset.d2lChoose)")
                     weight = read_through(tab)
                 reader.close()
+        for name in frameworks:
+            reader = Reader(browser, "desktop")
+            one[name] = read_in_one_framework(reader.open(f"{base}/{page}?tab={name}"))
+            reader.close()
         browser.close()
-    return violations, weight
+    return violations, weight, one
 
 
 def main() -> int:
@@ -95,13 +101,17 @@ def main() -> int:
                 ok = score is not None and score >= TARGETS[name]
                 print(f"  Lighthouse {name:15} {score:.2f}  (target >= {TARGETS[name]:.2f}){'' if ok else '  MISSED'}")
                 missed += [] if ok else [f"{page} {name}"]
-            violations, weight = browser_figures(base, page)
+            violations, weight, one = browser_figures(base, page)
             for view, count in violations.items():
                 print(f"  axe {view:15} {count} violation node(s)")
                 missed += [f"{page} axe {view}"] if count else []
             print(f"  page weight, read through in every framework: {weight / 1e6:.2f} MB "
                   f"(target <= {PAGE_LIMIT / 1e6:.1f} MB)")
             missed += [f"{page} weight"] if weight > PAGE_LIMIT else []
+            for name, size in one.items():
+                print(f"  page weight, read through in {name} only, gzip: {size / 1e3:.1f} KB "
+                      f"(target <= {ONE_FRAMEWORK_LIMIT / 1e3:.0f} KB)")
+                missed += [f"{page} weight in {name}"] if size > ONE_FRAMEWORK_LIMIT else []
     if missed:
         print("\nmissed: " + ", ".join(missed))
         return 1

@@ -1,70 +1,299 @@
-// The reader's framework, on every page and every visit. The early part (bookbuild/page_tools.py,
-// inline in <head>) has already read ?tab= (any case; an unknown value is ignored, not saved)
-// or the saved choice, and hidden the other frameworks' panels before the first paint. Here,
-// once the page is parsed: every tab group and the chooser under the title show that choice;
-// a click on a tab or on the chooser sets every group and is remembered. sphinx-tabs does the
-// switching itself (selectNamedTabs).
+// The site's behaviour on top of Furo, sphinx-tabs and sphinx-copybutton (every page, deferred).
+// * One framework choice: the head's early script (bookbuild/page_tools.py) chose it and hid the
+//   other panels; here every group and the chooser show it, and a click sets, remembers (only
+//   here: sphinx-tabs' sessionStorage copy goes) and puts it in ?tab= if the address has one. A
+//   choice made in another window, or while the page sat in the back/forward cache, is followed.
+// * Keyboard (WAI-ARIA): tabs with Home/End (sphinx-tabs: arrows), one stop per tab bar, a panel a
+//   stop only when nothing in it is; Furo's drawers as named buttons, modal while open, inert while
+//   closed; boxes that scroll sideways reachable.
+// * Names: Furo's English through the catalog (Sphinx's translations.js), Turkish copy buttons,
+//   landmarks, the phone header's search button (templates/page.html).
 (function () {
   "use strict";
-  const KEY = "d2l-tab";
+  const KEY = "d2l-tab", SPHINX_TABS_KEY = "sphinx-tabs-last-selected";
+  const COPY = "Kopyala", CLOSE = "Kapat";
+  const FOCUSABLE = 'a[href], button:not([disabled]), input:not([type="hidden"]):not([disabled]), select, textarea, ' +
+                    '[tabindex]:not([tabindex="-1"])';
   const early = window.d2lTab || {};
+  const _ = (text) => (typeof Documentation === "object" && Documentation.gettext ? Documentation.gettext(text) : text);
 
-  function store(name) {
-    try { window.localStorage.setItem(KEY, name); } catch (e) { /* private mode: no memory */ }
+  // --- one framework choice ---
+  const frameworks = () => [...new Set([...document.querySelectorAll("[data-d2l-choose]")].map((b) => b.dataset.d2lChoose))];
+
+  function remember(name) {
+    try {
+      window.localStorage.setItem(KEY, name);
+      window.sessionStorage.removeItem(SPHINX_TABS_KEY);
+    } catch (e) { /* private mode: no memory */ }
+  }
+
+  function remembered() {
+    try { return window.localStorage.getItem(KEY); } catch (e) { return null; }
   }
 
   function choose(name) {
     const tab = document.querySelector(`.d2l-tabs .sphinx-tabs-tab[data-d2l-tab="${CSS.escape(name)}"]`);
     if (tab && typeof selectNamedTabs === "function") selectNamedTabs(tab.getAttribute("name"));
+    document.querySelectorAll(".d2l-tabs [role=tablist]").forEach(rove);
     for (const button of document.querySelectorAll("[data-d2l-choose]")) {
       button.setAttribute("aria-pressed", String(button.dataset.d2lChoose === name));
     }
     document.documentElement.dataset.d2lTab = name;
     const hiding = document.getElementById("d2l-tab-early");
-    if (hiding) hiding.remove();   // from now on sphinx-tabs' own `hidden` attributes decide
+    if (hiding) hiding.remove();   // sphinx-tabs' `hidden` attributes decide from now on
   }
 
-  // sphinx-copybutton's messages have no Turkish: give them, before it adds its buttons.
-  if (typeof messages === "object" && messages && !messages.tr) {
-    messages.tr = { copy: "Kopyala", copy_to_clipboard: "Panoya kopyala", copy_success: "Kopyalandı!",
-                    copy_failure: "Kopyalanamadı" };
-    if (document.documentElement.lang === "tr" && typeof locale !== "undefined") locale = "tr";
+  // The address shows what the page shows: a ?tab= that is there follows the reader's choice.
+  function followInAddress(name) {
+    const url = new URL(window.location.href);
+    if (!url.searchParams.has("tab") || url.searchParams.get("tab") === name) return;
+    url.searchParams.set("tab", name);
+    try { window.history.replaceState(window.history.state, "", url); } catch (e) { /* sandboxed */ }
   }
 
-  // A scrolling box (wide code or display math on a phone) must be reachable by keyboard:
-  // it becomes a named region in the tab order while (and only while) it scrolls.
-  function focusableWhenScrolling() {
-    const boxes = document.querySelectorAll('div.highlight pre, div.cell_output pre, div.math > mjx-container[display="true"]');
-    let code = 0;
+  function follow(name) {
+    if (!name || !frameworks().includes(name) || document.documentElement.dataset.d2lTab === name) return;
+    choose(name);
+    followInAddress(name);
+  }
+
+  // --- tabs by keyboard: one stop per tab bar, the selected tab ---
+  function rove(list) {
+    const selected = list.querySelector('[aria-selected="true"]') || list.firstElementChild;
+    for (const tab of list.children) tab.tabIndex = tab === selected ? 0 : -1;
+  }
+
+  function tabKeys(list) {
+    list.addEventListener("keydown", (event) => {
+      if (event.key !== "Home" && event.key !== "End") return;
+      event.preventDefault();
+      const tabs = [...list.children], next = event.key === "Home" ? tabs[0] : tabs[tabs.length - 1];
+      for (const tab of tabs) tab.tabIndex = tab === next ? 0 : -1;
+      next.focus();
+    });
+    list.addEventListener("focusout", (event) => { if (!list.contains(event.relatedTarget)) rove(list); });
+  }
+
+  // A panel is a tab stop only if nothing in it is one (WAI-ARIA tabs pattern).
+  function panelStops() {
+    for (const panel of document.querySelectorAll(".d2l-tabs [role=tabpanel]")) {
+      if (panel.querySelector(FOCUSABLE)) panel.removeAttribute("tabindex");
+      else panel.tabIndex = 0;
+    }
+  }
+
+  // A box that scrolls sideways (wide code or math on a phone) is a named tab stop while it scrolls.
+  // Measured when the browser has laid the boxes out anyway (a ResizeObserver), never forcing it.
+  const BOXES = 'div.highlight pre, div.cell_output pre, div.math > mjx-container[display="true"]';
+  function watchBoxes() {
+    const boxes = document.querySelectorAll(BOXES);
+    if (!window.ResizeObserver) return scrollingBoxes(boxes);
+    const observer = new ResizeObserver(() => scrollingBoxes(boxes));
+    boxes.forEach((box) => observer.observe(box));
+  }
+
+  function scrollingBoxes(boxes) {
+    // numbered as a reader of one framework meets them
+    const names = frameworks().length ? frameworks() : [""], counted = Object.fromEntries(names.map((n) => [n, {}]));
     for (const box of boxes) {
       const isMath = box.tagName.toLowerCase() === "mjx-container";
-      const number = isMath ? (box.parentElement.querySelector(".eqno") || {}).textContent : String(++code);
+      const panel = box.closest(".sphinx-tabs-panel[data-d2l-tab]"), framework = panel ? panel.dataset.d2lTab : null;
+      const kind = isMath ? "" : box.closest(".cell_output") ? "Çıktı" : "Kod";
+      if (kind) (framework ? [framework] : names).forEach((n) => { counted[n][kind] = (counted[n][kind] || 0) + 1; });
+      const number = isMath ? (box.parentElement.querySelector(".eqno") || {}).textContent
+                            : String(counted[framework || names[0]][kind]);
       if (box.scrollWidth > box.clientWidth + 1) {
         box.setAttribute("tabindex", "0");
         box.setAttribute("role", "region");
         box.setAttribute("aria-label", isMath ? `Denklem ${(number || "").replace(/[^\d.()]/g, "")}, yana kaydırılabilir`
-                                              : `Kod ${number}, yana kaydırılabilir`);
+                                              : `${kind} ${number}, yana kaydırılabilir`);
       } else if (box.getAttribute("role") === "region") {
         for (const name of ["tabindex", "role", "aria-label"]) box.removeAttribute(name);
       }
     }
+    panelStops();
   }
 
+  // --- Furo: names ---
+  function nameFuro() {
+    for (const element of document.querySelectorAll("[aria-label]")) {
+      const label = element.getAttribute("aria-label");
+      const prefix = "Toggle navigation of ";
+      if (label.startsWith(prefix)) element.setAttribute("aria-label", `${_(prefix.trim())} ${label.slice(prefix.length)}`);
+      else if (_(label) !== label) element.setAttribute("aria-label", _(label));
+    }
+    for (const title of document.querySelectorAll("svg symbol > title")) title.textContent = _(title.textContent);
+    const regions = [[".sidebar-drawer", "Table of Contents"], [".toc-drawer", "On this page"]];
+    for (const [selector, name] of regions) {
+      const region = document.querySelector(selector);
+      if (region) region.setAttribute("aria-label", _(name));
+    }
+    // "Back to top" sits outside every landmark: it gets one of its own.
+    const back = document.querySelector("a.back-to-top");
+    if (back && !back.closest("nav")) {
+      const nav = document.createElement("nav");
+      nav.setAttribute("aria-label", _("Back to top"));
+      back.replaceWith(nav);
+      nav.append(back);
+    }
+    // Search from the top of a phone's page, not only from inside the closed drawer.
+    const search = document.getElementById("d2l-header-search");
+    const header = document.querySelector(".mobile-header .header-right");
+    if (search && header && !header.querySelector(".d2l-header-search")) header.prepend(search.content.cloneNode(true));
+  }
+
+  // --- Furo: drawers and expanders (a hidden checkbox, <label for>s), by keyboard ---
+  // Each label becomes a button named as its checkbox, expanded as it is checked (a <label> may
+  // not take a button's role). Without scripts the labels stay, and work by pointer.
+  // [checkbox, drawer, where its close button goes, the widths at which Furo makes it a drawer (furo.css)]
+  const DRAWERS = [["__navigation", ".sidebar-drawer", ".sidebar-sticky", "(max-width: 63em)"],
+                   ["__toc", ".toc-drawer", ".toc-sticky", "(max-width: 82em)"]];
+  const drawers = [];
+  let modal = [];   // what a drawer that is open made inert
+
+  function asButtons() {
+    for (const label of document.querySelectorAll("label[for]:not(.overlay)")) {
+      const box = document.getElementById(label.htmlFor);
+      if (!box || box.type !== "checkbox") continue;
+      const button = document.createElement("button");
+      button.type = "button";
+      button.className = `${label.className} d2l-toggle`.trim();
+      button.dataset.for = box.id;
+      button.append(...label.childNodes);
+      button.setAttribute("aria-label", box.getAttribute("aria-label") || "");
+      button.setAttribute("aria-expanded", String(box.checked));
+      button.addEventListener("click", () => { button.dataset.d2lOpener = ""; box.click(); });
+      box.addEventListener("change", () => button.setAttribute("aria-expanded", String(box.checked)));
+      label.replaceWith(button);
+    }
+  }
+
+  function setUpDrawers() {
+    for (const [boxId, selector, top, narrow] of DRAWERS) {
+      const box = document.getElementById(boxId), drawer = document.querySelector(selector);
+      if (!box || !drawer) continue;
+      drawer.id = drawer.id || `d2l-${boxId.replace(/_/g, "")}`;
+      const openers = [...document.querySelectorAll(`button[data-for="${boxId}"]`)];
+      openers.forEach((opener) => opener.setAttribute("aria-controls", drawer.id));
+      const bar = document.createElement("div");
+      bar.className = "d2l-drawer-bar";
+      bar.innerHTML = `<button type="button" class="d2l-drawer-close"><span aria-hidden="true">✕</span> ${CLOSE}</button>`;
+      bar.firstChild.addEventListener("click", () => close(entry));
+      (drawer.querySelector(top) || drawer).prepend(bar);
+      const entry = { box, drawer, openers, bar, narrow: window.matchMedia(narrow) };
+      entry.narrow.addEventListener("change", () => update(null));
+      drawers.push(entry);
+      box.addEventListener("change", () => update(entry));
+      // Following a link in an open drawer (a heading of this page) shuts it; focus goes with the link.
+      drawer.addEventListener("click", (event) => {
+        if (!event.target.closest("a[href]") || !isDrawer(entry) || !box.checked) return;
+        entry.followed = true;
+        box.checked = false;
+        box.dispatchEvent(new Event("change"));
+      });
+    }
+    document.addEventListener("keydown", (event) => {
+      const open = drawers.find((d) => d.box.checked && isDrawer(d));
+      if (event.key === "Escape" && open) close(open);
+    });
+    window.addEventListener("pageshow", () => update(null));   // a checkbox the browser restored
+    update(null);
+  }
+
+  const isDrawer = (entry) => entry.narrow.matches;   // no style read: nothing forces a layout
+
+  function close(entry) {
+    if (entry.box.checked) entry.box.click();
+  }
+
+  // A closed drawer is inert; an open one is modal (the rest is inert). `changed`: the drawer that
+  // just opened or closed: focus moves into it, or back to its opener.
+  function update(changed) {
+    for (const element of modal) element.inert = false;
+    modal = [];
+    for (const entry of drawers) {
+      const drawer = isDrawer(entry), open = drawer && entry.box.checked;
+      entry.drawer.inert = drawer && !entry.box.checked;
+      entry.bar.hidden = !drawer;
+      if (open) {
+        for (let node = entry.drawer; node.parentElement; node = node.parentElement) {
+          for (const sibling of node.parentElement.children) {
+            if (sibling !== node && !sibling.inert && !sibling.matches("label.overlay, script, style, template")) {
+              sibling.inert = true;
+              modal.push(sibling);
+            }
+          }
+        }
+      }
+      if (entry !== changed) continue;
+      if (open) {
+        entry.bar.querySelector("button").focus({ preventScroll: true });
+      } else if (!entry.followed && (entry.drawer.contains(document.activeElement) || document.activeElement === document.body)) {
+        const opener = entry.openers.find((o) => "d2lOpener" in o.dataset && o.offsetParent)
+          || entry.openers.find((o) => o.offsetParent);
+        if (opener) opener.focus({ preventScroll: true });
+      }
+      entry.openers.forEach((opener) => delete opener.dataset.d2lOpener);
+      entry.followed = false;
+    }
+  }
+
+  // An icon in a control that has a name of its own adds nothing to it ("Sonraki … Genişlet"):
+  // Chromium reads a <symbol>'s title through <use> even in an aria-hidden <svg>, so a title whose
+  // every use is such an icon goes.
+  function quietIcons() {
+    const named = (control) => control && (control.getAttribute("aria-label") || control.textContent.trim());
+    for (const icon of document.querySelectorAll("a svg, button svg")) {
+      if (named(icon.closest("a, button"))) icon.setAttribute("aria-hidden", "true");
+    }
+    for (const title of document.querySelectorAll("svg symbol[id] > title")) {
+      const uses = [...document.querySelectorAll(`use[href="#${CSS.escape(title.parentElement.id)}"]`)];
+      if (uses.every((use) => named(use.closest("a, button")))) title.remove();
+    }
+  }
+
+  // --- sphinx-copybutton: Turkish tooltips (before it adds its buttons), and names ---
+  if (typeof messages === "object" && messages && !messages.tr) {
+    messages.tr = { copy: COPY, copy_to_clipboard: "Panoya kopyala", copy_success: "Kopyalandı!",
+                    copy_failure: "Kopyalanamadı" };
+    if (document.documentElement.lang === "tr" && typeof locale !== "undefined") locale = "tr";
+  }
+
+  // (its icon's title stays English: it is made before this script runs)
+  function nameCopyButtons() {
+    for (const button of document.querySelectorAll("button.copybtn")) {
+      button.setAttribute("aria-label", COPY);
+      const icon = button.querySelector("svg");
+      if (icon) icon.setAttribute("aria-hidden", "true");
+    }
+  }
+
+  // --- start ---
   document.addEventListener("DOMContentLoaded", () => {
-    // After sphinx-tabs' own DOMContentLoaded handler, which wires the tabs up.
-    const chooser = document.querySelector(".d2l-chooser");
-    if (chooser) chooser.hidden = false;
-    const names = [...document.querySelectorAll(".d2l-tabs .sphinx-tabs-tab[data-d2l-tab]")].map((t) => t.dataset.d2lTab);
-    const wanted = early.chosen && names.includes(early.chosen) ? early.chosen : names[0];
+    // Before sphinx-tabs' handler (on window): its memory was cleared in the head, it restores nothing.
+    const names = frameworks();
+    const wanted = names.includes(early.chosen) ? early.chosen : names[0];
     if (wanted) choose(wanted);
+    document.querySelectorAll(".d2l-tabs [role=tablist]").forEach(tabKeys);
     document.addEventListener("click", (event) => {
-      const target = event.target.closest && event.target.closest("[data-d2l-choose], .sphinx-tabs-tab[data-d2l-tab]");
-      if (!target || !event.isTrusted) return;
+      const target = event.target.closest && event.target.closest("[data-d2l-choose], .d2l-tabs .sphinx-tabs-tab[data-d2l-tab]");
+      if (!target) return;
       const name = target.dataset.d2lChoose || target.dataset.d2lTab;
       choose(name);
-      store(name);
+      remember(name);
+      followInAddress(name);
     });
-    focusableWhenScrolling();
-    window.addEventListener("resize", focusableWhenScrolling);
+    window.addEventListener("storage", (event) => { if (event.key === KEY) follow(event.newValue); });
+    window.addEventListener("pageshow", (event) => { if (event.persisted) follow(remembered()); });
+    nameFuro();
+    asButtons();
+    setUpDrawers();
+    // What no reader meets in the first moment waits for a task of its own (the page stays responsive).
+    setTimeout(() => {
+      quietIcons();
+      nameCopyButtons();   // sphinx-copybutton added them on DOMContentLoaded, before this handler
+      panelStops();
+      watchBoxes();
+    });
   });
 })();

@@ -75,7 +75,7 @@ def test_what_a_reader_meets(browser, server, view, scheme):
         title = page.title().rsplit(" - ", 1)[-1]                       # "<page> - <book>"
         assert header.bounding_box()["y"] == 0 and header.locator(".brand").inner_text() == title
         assert header.locator("a.d2l-header-search").is_visible()
-        header.locator("label[for=__navigation]").click()
+        header.locator("[data-for=__navigation]").click()
         page.wait_for_timeout(400)
         assert page.locator(".sidebar-drawer").evaluate("e => e.getBoundingClientRect().left >= 0")
         page.locator("label.overlay.sidebar-overlay").click(position={"x": 380, "y": 400}, force=True)

@@ -153,11 +153,17 @@ def test_axe_finds_nothing_in_the_explorer(browser, chapter, view, scheme):
     reader.close()
 
 
-def test_without_javascript_the_page_is_as_its_source(browser, chapter):
+def test_without_javascript_a_still_and_a_sentence(browser, chapter):
+    """The build's still (bookbuild/interactive.py): the section's own last figure, and what the
+    explorer does; test_reader.py checks the still in general."""
     base, _ = chapter
     context = browser.new_context(java_script_enabled=False)
-    page = context.new_page()
-    page.goto(f"{base}/{PAGE}")
-    explorer = page.locator("#momentum-explorer")
-    assert explorer.inner_html() == "" and not explorer.is_visible()
-    context.close()
+    try:
+        page = context.new_page()
+        page.goto(f"{base}/{PAGE}")
+        explorer = page.locator("#momentum-explorer")
+        assert explorer.is_visible() and "momentum_2d" in explorer.locator("img").get_attribute("alt")
+        assert "η" in explorer.inner_text() and "β" in explorer.inner_text()
+        assert explorer.locator("input, button").count() == 0
+    finally:
+        context.close()

@@ -171,9 +171,10 @@ def test_figures_say_what_they_show(site):
 def test_the_interface_is_turkish(site):
     paths, _ = site
     site_dir = paths.site("html")
-    english = ["Skip to content", "Back to top", "On this page", "Toggle site navigation", "Toggle table of",
-               "Toggle Light", "Link to this heading", ">Next<", ">Previous<", 'placeholder="Search"',
-               "Made with", "Copyright ©", "Toggle navigation of", "<title>Contents</title>"]
+    # What Furo writes without the catalog (its drawers' and icons' names) static/d2l.js puts through
+    # it in the browser: test_reader.py checks the names a reader meets.
+    english = ["Skip to content", "Back to top", "On this page", "Link to this heading", ">Next<", ">Previous<",
+               'placeholder="Search"', "Made with", "Copyright ©"]
     for page in site_dir.rglob("*.html"):
         html = page.read_text(encoding="utf-8")
         assert '<html lang="tr"' in html or "<html class" in html and 'lang="tr"' in html
