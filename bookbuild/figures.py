@@ -4,7 +4,7 @@ shift when it loads.
 
 The words come from the code that drew it (which d2l or matplotlib call) and
 from the figure itself: matplotlib's SVG keeps every text it drew (axis labels,
-tick labels, legend entries) as a comment before its glyphs.
+tick labels, legend entries), as text (or as a comment before its glyphs).
 """
 from __future__ import annotations
 
@@ -27,7 +27,19 @@ CALLS = [
 
 
 def _texts(group) -> list[str]:
-    return [c.text.strip() for c in group.iter() if c.tag is ET.Comment and c.text and c.text.strip()]
+    """The texts drawn in an SVG group: matplotlib writes each as a <text> element, or, where it draws
+    text as outlines, as a comment before them."""
+    found = []
+    for element in group.iter():
+        if element.tag is ET.Comment:
+            text = element.text or ""
+        elif isinstance(element.tag, str) and element.tag.rsplit("}", 1)[-1] == "text":
+            text = "".join(element.itertext())
+        else:
+            continue
+        if text.strip():
+            found.append(text.strip())
+    return found
 
 
 def _children(element, prefix: str):

@@ -64,8 +64,11 @@ def _show_plot_data_beside_figures():
 
 
 def use_svg_display():
-    """Show figures in Jupyter as SVG, rendered reproducibly (fixed ids, no date)."""
+    """Show figures in Jupyter as SVG, rendered reproducibly (fixed ids, no date), their text as text."""
     plt.rcParams['svg.hashsalt'] = SVG_HASH_SALT
+    # Text as <text> with a list of fonts ending in sans-serif, not as glyph outlines: a third of the
+    # bytes, sharp at any zoom, and found by a reader's search and screen reader.
+    plt.rcParams['svg.fonttype'] = 'none'
     # Matplotlib writes today's date into each SVG unless told not to.
     backend_inline.set_matplotlib_formats('svg', metadata={'Date': None})
     _show_plot_data_beside_figures()
