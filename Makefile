@@ -5,10 +5,12 @@
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 BUILD_PY := .envs/build/bin/python
 # Offline machines: DATA_MIRROR names a folder of d2l data files (default: bookbuild/config.py).
-# Optional, for one build: TIMEOUT=<seconds a cell may run>, JOBS=<kernels at once>;
+# Optional, for one build: TIMEOUT=<seconds a cell may run>, JOBS=<kernels at once>, SITE_URL=<where
+# the site is published: readers' notebooks install d2l from there>;
 # BOOK=<another build.yml> builds that book (e.g. a test's).
 BOOK ?= build.yml
-BUILD_OPTIONS = --config $(BOOK) $(if $(TIMEOUT),--timeout $(TIMEOUT)) $(if $(JOBS),--jobs $(JOBS))
+BUILD_OPTIONS = --config $(BOOK) $(if $(TIMEOUT),--timeout $(TIMEOUT)) $(if $(JOBS),--jobs $(JOBS)) \
+  $(if $(SITE_URL),--site-url $(SITE_URL))
 BOOKBUILD = $(BUILD_PY) -m bookbuild $(BUILD_OPTIONS)
 
 # $(call apt_install,who needs them,packages[,apt-get options]): Debian packages, installed where we may

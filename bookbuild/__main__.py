@@ -1,4 +1,4 @@
-"""`python -m bookbuild html|check|pdf|frameworks|matrix|serve`: the build's command line (the Makefile calls it).
+"""`python -m bookbuild html|check|pdf|serve|frameworks|matrix|launch`: the build's command line (the Makefile calls it).
 
 A `BookError` (bad source, configuration, environment, data, a failing cell, a
 render problem, a full disk) prints its message and exits with 2; Ctrl-C or SIGTERM
@@ -49,6 +49,8 @@ def parser() -> argparse.ArgumentParser:
     frameworks = commands.add_parser("frameworks", help="print the framework names of build.yml")
     frameworks.add_argument("--table", action="store_true",
                             help="one line per framework: name, d2l module, environment (for the Makefile)")
+    commands.add_parser("launch", help="print where CI publishes the readers' notebooks (build.yml `launch`), "
+                                       "as JSON ({} if nowhere)")
     matrix = commands.add_parser("matrix", help="print the CI matrix (framework × shard) as JSON")
     matrix.add_argument("--shards", type=int, default=1, help="split each framework's pages into this many jobs")
     serve = commands.add_parser("serve", help="build, serve on localhost and rebuild on every change")
@@ -68,6 +70,9 @@ def run(args) -> None:
         print(json.dumps([{"framework": fw.name, "shard": f"{i}/{args.shards}", "environment": fw.environment,
                            "requirements": fw.requirements.relative_to(config.root).as_posix() if fw.requirements
                            else ""} for fw in config.frameworks for i in range(1, args.shards + 1)]))
+    elif args.command == "launch":
+        launch = config.launch
+        print(json.dumps({"repository": launch.repository, "branch": launch.branch} if launch else {}))
     elif args.command == "serve":
         from bookbuild import serve
         overrides = [f"--{name}={value}" for name in ("timeout", "jobs") if (value := getattr(args, name))]

@@ -1,18 +1,7 @@
-"""Interactive figures the build places on a page, without touching the page's source.
+"""Stage 5, render: a Sphinx extension for the interactive figures the build places on a page.
 
-A page `ch/page.md` may have a file beside it, `ch/page.interactive.yml`, listing
-figures computed in the reader's browser:
-
-    - id: momentum-explorer          # the element the script fills
-      script: momentum-explorer.js   # beside the .yml file; loaded (deferred) on that page only
-      style: momentum-explorer.css   # optional
-      after: momentum-yontemi        # the section it closes: a :label: of the page, or the id
-                                     # of a heading (what follows `#` in the page's address)
-      description: ...               # optional: what the figure does, in a sentence
-
-The figure goes at the end of the named section, before the next heading of the same
-or a higher level. The read stage checks the file (read.py); the merge stage places a
-``{d2l-interactive}`` directive (tab_marks); this module's Sphinx extension writes the
+A page's `<page>.interactive.yml` lists them (read and checked by sidecars.py); the merge
+stage places a ``{d2l-interactive}`` directive (tab_marks); this extension writes the
 element, which the script fills. Until then, and for readers without scripts, the element
 holds a still: the description (or a general sentence) and the section's own last figure
 as the page's executed code drew it, in the book's first framework. The PDF leaves the
@@ -20,7 +9,6 @@ figure out: there the page is exactly as its source says.
 """
 from __future__ import annotations
 
-import dataclasses
 import html
 import json
 import posixpath
@@ -31,100 +19,6 @@ from docutils import nodes
 from sphinx.util.docutils import SphinxDirective
 
 from bookbuild import tab_marks, tabs
-from bookbuild.dialect import ANY_FENCE, HEADING, LABEL_LINE, Page, closes
-from bookbuild.errors import SourceError
-
-SUFFIX = ".interactive.yml"
-ASSETS = "_interactive"   # where the scripts and styles go, in the staging folder and on the site
-
-
-@dataclasses.dataclass(frozen=True)
-class Placement:
-    id: str
-    script: Path            # relative to the book root
-    style: Path | None
-    after: str
-    before_line: int | None   # the source line it goes before (the next heading); None: the page's end
-    description: str | None = None
-
-
-def sidecar(page: Page) -> Path:
-    return page.path.with_name(page.path.stem + SUFFIX)
-
-
-def headings(page: Page) -> list[tuple[int, int, str, set[str]]]:
-    """(line, level, title, names) of each heading; names: its id and the :label: under it."""
-    found = []
-    for block in (b for b in page.blocks if b.kind == "markdown"):
-        in_fence = None
-        for offset, line in enumerate(block.source.splitlines()):
-            if in_fence:
-                in_fence = None if closes(in_fence, line) else in_fence
-            elif ANY_FENCE.match(line):
-                in_fence = ANY_FENCE.match(line).group(1)
-            elif HEADING.match(line):
-                marks, title = HEADING.match(line).groups()
-                found.append((block.line + offset, len(marks), title, {nodes.make_id(title)}))
-            elif LABEL_LINE.match(line) and found and found[-1][0] == block.line + offset - 1:
-                found[-1][3].add(LABEL_LINE.match(line).group(2))
-    return found
-
-
-def read_placements(root: Path, page: Page) -> list[Placement]:
-    """The page's interactive figures, checked: every error names the .yml file and line."""
-    import yaml
-
-    path = sidecar(page)
-    if not (root / path).is_file():
-        return []
-    text = (root / path).read_text(encoding="utf-8")
-    try:
-        entries = yaml.safe_load(text) or []
-        nodes = yaml.compose(text)
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        raise SourceError(f"not valid YAML: {getattr(err, 'problem', err)}", path=path,
-                          line=mark.line + 1 if mark else None) from None
-    if not isinstance(entries, list):
-        raise SourceError("must be a list of figures (`- id: ...`)", path=path, line=1)
-    sections = headings(page)
-    placements = []
-    for number, entry in enumerate(entries):
-        line = nodes.value[number].start_mark.line + 1
-        where = {"path": path, "line": line}
-        if not isinstance(entry, dict) or not all(isinstance(entry.get(k), str) for k in ("id", "script", "after")):
-            raise SourceError("each figure needs `id`, `script` and `after`", **where,
-                              fix="see bookbuild/interactive.py for the form of this file")
-        if not isinstance(entry.get("description", ""), str):
-            raise SourceError("`description` must be a sentence (text)", **where)
-        files = {}
-        for key in ("script", "style"):
-            if entry.get(key):
-                files[key] = Path(path.parent, entry[key])
-                if not (root / files[key]).is_file():
-                    raise SourceError(f"{key} {entry[key]} not found (looked for {files[key]})", **where,
-                                      fix=f"put {entry[key]} beside {path.name}")
-        index = next((i for i, h in enumerate(sections) if entry["after"] in h[3]), None)
-        if index is None:
-            known = ", ".join(sorted(n for h in sections for n in h[3]))
-            raise SourceError(f"`after: {entry['after']}` names no section of {page.path}", **where,
-                              fix=f"use a heading's id or a :label: of the page: {known}")
-        level = sections[index][1]
-        following = [h[0] for h in sections[index + 1:] if h[1] <= level]
-        placements.append(Placement(entry["id"], files["script"], files.get("style"), entry["after"],
-                                    following[0] if following else None, entry.get("description")))
-    return placements
-
-
-def directive(placement: Placement) -> str:
-    """The merged page's mark for a figure (tab_marks.INTERACTIVE)."""
-    files = {"script": f"{ASSETS}/{placement.script.as_posix()}"}
-    if placement.style:
-        files["style"] = f"{ASSETS}/{placement.style.as_posix()}"
-    if placement.description:
-        files["description"] = placement.description
-    return tab_marks.interactive(placement.id, files)
-
 
 # --- render stage: a Sphinx extension ---------------------------------------------------
 
@@ -213,9 +107,9 @@ def skip(translator, node) -> None:
 
 def copy_assets(app, exception) -> None:
     """`build-finished`: the staged scripts and styles, into the site."""
-    staged = Path(app.srcdir) / ASSETS
+    staged = Path(app.srcdir) / tab_marks.INTERACTIVE_ASSETS
     if exception is None and app.builder.format == "html" and staged.is_dir():
-        shutil.copytree(staged, Path(app.outdir) / ASSETS, dirs_exist_ok=True)
+        shutil.copytree(staged, Path(app.outdir) / tab_marks.INTERACTIVE_ASSETS, dirs_exist_ok=True)
 
 
 def setup(app):

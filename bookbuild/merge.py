@@ -16,7 +16,7 @@ from pathlib import Path
 
 import nbformat
 
-from bookbuild import downloads, figures, interactive, outputs, tab_marks
+from bookbuild import downloads, outputs, tab_marks
 from bookbuild.dialect import Block, Page, block_index, runs
 from bookbuild.errors import disk_error
 from bookbuild.read import BookSource, image_path
@@ -29,7 +29,7 @@ def merge(page: Page, executed: dict[str, nbformat.NotebookNode], config,
           tools: str | None = None, placements=(), failures: dict | None = None) -> nbformat.NotebookNode:
     """One notebook for the render stage, from the page's notebooks with their outputs as readers get
     them (`readers_notebook`). `tools`: the page-tools directive to put under the title; `placements`:
-    the page's interactive figures (interactive.Placement); `failures`: {framework: its ExecutionError}."""
+    the page's interactive figures (sidecars.Placement); `failures`: {framework: its ExecutionError}."""
     merged = nbformat.v4.new_notebook()
     merged.metadata["kernelspec"] = dict(MERGED_KERNELSPEC)
     merged.metadata["language_info"] = {"name": "python", "pygments_lexer": "ipython3"}
@@ -42,7 +42,7 @@ def merge(page: Page, executed: dict[str, nbformat.NotebookNode], config,
     group, in_group = 0, False  # in_group: the last run was tabbed, the next may join its group
     figures_before = {}
     for placement in placements:
-        figures_before.setdefault(placement.before_line, []).append(interactive.directive(placement))
+        figures_before.setdefault(placement.before_line, []).append(tab_marks.interactive(placement))
     for run in runs(page):
         if run.kind == "prose":
             (_, block), = run.blocks
@@ -84,6 +84,8 @@ def merge(page: Page, executed: dict[str, nbformat.NotebookNode], config,
     merged.metadata[tab_marks.SOURCE_KEY] = {"path": page.path.as_posix(), "lines": lines}
     for number, cell in enumerate(merged.cells):  # stable ids: an unchanged page is an unchanged file
         cell["id"] = f"c{number}"
+        if cell.cell_type == "code":
+            tab_marks.name_cell(cell, cell["id"])
     return merged
 
 
@@ -159,8 +161,8 @@ def _describe_images(cell, framework_label: str) -> None:
         if kind is None:
             continue
         svg = data[kind] if kind == "image/svg+xml" else ""
-        images.append({"alt": figures.describe(cell.source, svg, framework_label),
-                       "size": figures.size(svg) if svg else None})
+        images.append({"alt": outputs.describe(cell.source, svg, framework_label),
+                       "size": outputs.size(svg) if svg else None})
     if images:
         cell.metadata[tab_marks.IMAGES] = images
 
@@ -238,7 +240,7 @@ def stage(config, paths, source: BookSource, execution, pdfs: dict[str, Path], l
         placements = source.placements.get(page.path, [])
         for placement in placements:
             for asset in filter(None, (placement.script, placement.style)):
-                put(Path(interactive.ASSETS) / asset, (config.root / asset).read_bytes())
+                put(Path(tab_marks.INTERACTIVE_ASSETS) / asset, (config.root / asset).read_bytes())
         merged = merge(page, readers, config, tools, placements, failures)
         put(page.path.with_suffix(".ipynb"), notebook_text(merged))
         for mention in page.mentions:

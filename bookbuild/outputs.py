@@ -10,10 +10,16 @@
   timings (agreement.py reads them).
 * A failed notebook's cells say so: the failing cell is marked as a build failure
   above its error, and the cells after it as not run.
+* Each figure is described, in Turkish words, for readers who cannot see it (its alt
+  text), from the code that drew it (which d2l or matplotlib call) and from the figure
+  itself: matplotlib's SVG keeps every text it drew (axis labels, tick labels, legend
+  entries), as text (or as a comment before its glyphs); and measured (`size`).
 """
 from __future__ import annotations
 
 import html
+import re
+import xml.etree.ElementTree as ET
 
 import nbformat
 
@@ -120,3 +126,82 @@ def failed(label: str, cell: str) -> dict:
 
 def not_run() -> dict:
     return notice("Önceki bir hücre hata verdiği için bu hücre çalıştırılmadı.", "d2l-not-run")
+
+
+# --- what a figure shows ----------------------------------------------------------------
+
+# What a plotting call of the d2l library draws (the library is the same in every chapter).
+CALLS = [
+    (re.compile(r"\bshow_trace_2d\(\s*(\w+)\s*,.*?train_2d\(\s*(\w+)"),
+     lambda m: f"{m.group(1)} fonksiyonunun eş yükselti eğrileri üzerinde {m.group(2)} adımlarının izlediği yol"),
+    (re.compile(r"\bshow_trace_2d\("), lambda m: "eş yükselti eğrileri üzerinde optimizasyon yolu"),
+    (re.compile(r"\bshow_trace\("), lambda m: "fonksiyon eğrisi üzerinde optimizasyon yolu"),
+    (re.compile(r"\b(train_\w*ch\d+|Animator)\b"), lambda m: "eğitim boyunca kayıbın değişimi"),
+    (re.compile(r"\bshow_images\("), lambda m: "örnek görüntüler"),
+    (re.compile(r"\bshow_heatmaps\("), lambda m: "ısı haritası"),
+    (re.compile(r"\b(plt\.plot|d2l\.plot|\.plot)\("), lambda m: "çizgi grafiği"),
+    (re.compile(r"\b(scatter)\("), lambda m: "saçılım grafiği"),
+    (re.compile(r"\b(hist)\("), lambda m: "histogram"),
+]
+
+
+def _texts(group) -> list[str]:
+    """The texts drawn in an SVG group: matplotlib writes each as a <text> element, or, where it draws
+    text as outlines, as a comment before them."""
+    found = []
+    for element in group.iter():
+        if element.tag is ET.Comment:
+            text = element.text or ""
+        elif isinstance(element.tag, str) and element.tag.rsplit("}", 1)[-1] == "text":
+            text = "".join(element.itertext())
+        else:
+            continue
+        if text.strip():
+            found.append(text.strip())
+    return found
+
+
+def _children(element, prefix: str):
+    return [c for c in element if str(c.get("id", "")).startswith(prefix)]
+
+
+def _describe_axis(axis, name: str) -> str:
+    ticks = [t for tick in _children(axis, ("xtick_" if name == "x" else "ytick_")) for t in _texts(tick)]
+    label = [t for text in _children(axis, "text_") for t in _texts(text)]
+    words = f"{name} ekseni"
+    if label:
+        words += f" «{label[0]}»"
+    if len(ticks) >= 2:
+        words += f" ({ticks[0]} ile {ticks[-1]} arası)"
+    return words
+
+
+def describe(code: str, svg: str, framework: str) -> str:
+    """`"PyTorch çıktısı: çizgi grafiği; x ekseni «time» (0 ile 40 arası), ...; eğriler: beta = 0.95, ..."`"""
+    flat = " ".join(code.split())
+    what = next((make(found) for pattern, make in CALLS if (found := pattern.search(flat))), "grafik")
+    parts = [f"{framework} çıktısı: {what}"]
+    try:
+        root = ET.fromstring(svg, parser=ET.XMLParser(target=ET.TreeBuilder(insert_comments=True)))
+    except ET.ParseError:
+        return parts[0]
+    for axes in root.iter():
+        if not str(axes.get("id", "")).startswith("axes_"):
+            continue
+        axis_words = [_describe_axis(axis, name) for axis, name in
+                      zip(_children(axes, "matplotlib.axis_"), ("x", "y"))]
+        if axis_words:
+            parts.append(", ".join(axis_words))
+        legend = [t for group in _children(axes, "legend_") for t in _texts(group)]
+        if legend:
+            parts.append("eğriler: " + ", ".join(legend))
+    return "; ".join(parts) + "."
+
+
+def size(svg: str) -> tuple[int, int] | None:
+    """The drawing's size in CSS pixels (matplotlib writes points: 1 pt = 4/3 px)."""
+    found = re.search(r'<svg[^>]*\swidth="([\d.]+)(pt|px)?"[^>]*\sheight="([\d.]+)(pt|px)?"', svg[:2000])
+    if not found:
+        return None
+    scale = 4 / 3 if found.group(2) == "pt" else 1
+    return round(float(found.group(1)) * scale), round(float(found.group(3)) * scale)

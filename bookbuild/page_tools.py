@@ -2,7 +2,8 @@
 
 * Under the title (``{d2l-page-tools}``, placed by the merge stage): a framework
   chooser that sets every tab group of the page (shown when JavaScript runs), the
-  page's notebook for each framework and the book's PDF for each framework.
+  page's notebook for each framework, the book's PDF for each framework, and, when
+  build.yml names where CI publishes the notebooks (`launch`), "open in Colab" links.
 * The readers' notebooks, written into the site with every reference and citation
   resolved to text and links, as the page shows them: no raw d2lbook roles.
 * A meta description for search engines: the page's first paragraph.
@@ -34,7 +35,24 @@ class PageToolsDirective(SphinxDirective):
     has_content = True
 
     def run(self):
-        return [page_tools(files=json.loads("\n".join(self.content)))]
+        files = json.loads("\n".join(self.content))
+        downloads(self.env)[self.env.docname] = files["notebooks"]   # for write_notebooks: handed on, not guessed
+        return [page_tools(files=files)]
+
+
+def downloads(env) -> dict[str, dict[str, str]]:
+    """{docname: {framework: its staged notebook, relative to the site root}}, kept in Sphinx's environment."""
+    if not hasattr(env, "d2l_downloads"):
+        env.d2l_downloads = {}
+    return env.d2l_downloads
+
+
+def forget_page(app, env, docname) -> None:
+    downloads(env).pop(docname, None)
+
+
+def merge_pages(app, env, docnames, other) -> None:
+    downloads(env).update({d: files for d, files in downloads(other).items() if d in docnames})
 
 
 def visit_page_tools(translator, node) -> None:
@@ -54,13 +72,21 @@ def visit_page_tools(translator, node) -> None:
         # Shown from the first paint when scripts run (it does nothing without them: static/d2l.css).
         parts.append(f'<div class="d2l-chooser" role="group" aria-label="Kod çerçevesi">'
                      f'<span class="d2l-chooser-label">Çerçeve:</span> {buttons}</div>')
-    downloads = []
+    taken = []
     if files["notebooks"]:
-        downloads.append(f"Defter: {links(files['notebooks'])}")
+        taken.append(f"Defter: {links(files['notebooks'])}")
     if files["pdfs"]:
-        downloads.append(f"PDF: {links(files['pdfs'])}")
-    if downloads:
-        parts.append(f'<p class="d2l-downloads">İndir — {" — ".join(downloads)}</p>')
+        taken.append(f"PDF: {links(files['pdfs'])}")
+    if taken:
+        parts.append(f'<p class="d2l-downloads">İndir — {" — ".join(taken)}</p>')
+    if files["notebooks"] and builder.config.d2l_launch:
+        repository, branch = builder.config.d2l_launch.split("@")
+        opened = " · ".join(
+            f'<a class="reference external" href="https://colab.research.google.com/github/{html.escape(repository)}'
+            f'/blob/{html.escape(branch)}/{html.escape(path.split("/", 1)[1])}" data-d2l-tab="{name}">'
+            f'{html.escape(label)}</a>' for name, label in builder.config.d2l_frameworks
+            if (path := files["notebooks"].get(name)))
+        parts.append(f'<p class="d2l-launch">Colab\'da aç — {opened}</p>')
     # `no-search`: page chrome, kept out of search result snippets (static/d2l-search.js), as Sphinx
     # keeps nodes of that class out of its index.
     translator.body.append(f'<div class="d2l-page-tools no-search">{"".join(parts)}</div>')
@@ -72,16 +98,6 @@ def skip(translator, node) -> None:
 
 
 # --- the readers' notebooks -------------------------------------------------------------
-
-def _notebook_pages(app):
-    """(staged notebook, its page's docname, framework) for every staged download."""
-    staging = Path(app.srcdir) / "_notebooks"
-    for path in sorted(staging.rglob("*.ipynb")):
-        relative = path.relative_to(staging)
-        for name, _ in app.config.d2l_frameworks:
-            if relative.name.endswith(f"-{name}.ipynb"):
-                yield path, (relative.parent / relative.name[:-len(f"-{name}.ipynb")]).as_posix(), name
-
 
 def resolve_roles(text: str, app, docname: str, notebook_uri: str) -> str:
     """d2lbook roles -> Markdown text and links, as the rendered page reads them."""
@@ -121,18 +137,23 @@ def write_notebooks(app, exception) -> None:
     if exception is not None or app.builder.format != "html":
         return
     out = Path(app.outdir)
-    for staged, docname, _framework in _notebook_pages(app):
-        nb = nbformat.read(staged, as_version=4)
-        uri = staged.relative_to(app.srcdir).as_posix()
-        for cell in nb.cells:
-            if cell.cell_type == "markdown":
-                cell.source = resolve_roles(cell.source, app, docname, uri)
-        target = out / uri
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(nbformat.writes(nb) + "\n", encoding="utf-8")
+    for docname, notebooks in sorted(downloads(app.env).items()):
+        for uri in notebooks.values():
+            _write_notebook(app, docname, uri, out)
     pdfs = Path(app.srcdir) / "_pdf"
     if pdfs.is_dir():
         shutil.copytree(pdfs, out / "_pdf", dirs_exist_ok=True)
+
+
+def _write_notebook(app, docname: str, uri: str, out: Path) -> None:
+    """One reader's notebook, its references and citations resolved as the page reads them."""
+    nb = nbformat.read(Path(app.srcdir) / uri, as_version=4)
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            cell.source = resolve_roles(cell.source, app, docname, uri)
+    target = out / uri
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(nbformat.writes(nb) + "\n", encoding="utf-8")
 
 
 # --- a description for search engines ---------------------------------------------------
@@ -204,5 +225,9 @@ def setup(app):
                  man=(skip, None), texinfo=(skip, None))
     app.add_directive(tab_marks.PAGE_TOOLS, PageToolsDirective)
     app.connect("build-finished", write_notebooks)
+    app.connect("env-purge-doc", forget_page)
+    app.connect("env-merge-info", merge_pages)
+    # "owner/name@branch" where CI publishes the readers' notebooks (build.yml `launch`): "open in Colab"
+    app.add_config_value("d2l_launch", "", "html", types=[str])
     app.connect("html-page-context", describe_page)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

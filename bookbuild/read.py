@@ -7,8 +7,8 @@ number and title (`outside`); a name found in neither place is an error at its
 toc line. Then it checks what would otherwise fail
 only after every kernel has run: each reference names a label of this build or
 of the published edition, each citation key is in the bibliography, each image
-exists, no label is defined twice, each interactive figure's file is right
-(interactive.py). A typo fails in a second, at its file:line.
+exists, no label is defined twice, and what sits beside a page is right (sidecars.py:
+interactive figures, tab groups expected to differ). A typo fails in a second, at its file:line.
 It hands on a `BookSource`: the pages in reading order and the book's labels.
 """
 from __future__ import annotations
@@ -18,25 +18,12 @@ import posixpath
 from pathlib import Path
 from urllib.parse import urljoin
 
-from bookbuild import dialect, interactive, references
+from bookbuild import dialect, references, sidecars
 from bookbuild.config import BookConfig
-from bookbuild.dialect import Label, Page, runs
+from bookbuild.dialect import Label, Page
 from bookbuild.errors import SourceError, raise_all
+from bookbuild.sidecars import Expected
 from bookbuild.references import PublishedLabel
-
-
-@dataclasses.dataclass(frozen=True)
-class Expected:
-    """A tab group a page expects to differ between frameworks (its `<page>.agreement.yml`)."""
-    code: str          # a piece of the group's code (any framework's) that names it
-    reason: str        # why the tabs differ: the report shows it
-    line: int          # in the .yml file
-
-    def matches(self, run) -> bool:
-        return any(self.code in block.source for _, block in run.blocks)
-
-
-AGREEMENT_SUFFIX = ".agreement.yml"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -44,7 +31,7 @@ class BookSource:
     pages: tuple[Page, ...]                  # reading order: the index first, then its toc, depth first
     labels: dict[str, tuple[Page, Label]]    # every label this build defines
     placements: dict[Path, list] = dataclasses.field(default_factory=dict)   # interactive figures by page
-    expected: dict[Path, list[Expected]] = dataclasses.field(default_factory=dict)   # agreement exceptions
+    expected: dict[Path, list[Expected]] = dataclasses.field(default_factory=dict)   # groups expected to differ
     # toc entries that are pages of the published edition, not of this build (linked there), by path
     outside: dict[Path, PublishedLabel] = dataclasses.field(default_factory=dict)
 
@@ -75,8 +62,8 @@ def read_book(config: BookConfig) -> BookSource:
     placements, expected = {}, {}
     for page in pages:
         try:
-            placements[page.path] = interactive.read_placements(config.root, page)
-            expected[page.path] = _expected(config.root, page)
+            placements[page.path] = sidecars.placements(config.root, page)
+            expected[page.path] = sidecars.expected(config.root, page)
         except SourceError as err:
             errors.append(err)
     citations = [(page, m) for page in pages for m in page.mentions if m.role == "cite"]

@@ -42,6 +42,7 @@ def sphinx_settings(config: BookConfig) -> dict:
         "d2l_published_url": book.published_url,
         "d2l_published_labels": str(book.published_labels or ""),
         "bibtex_bibfiles": [str(book.bibliography)] if book.bibliography else [],
+        "d2l_launch": f"{config.launch.repository}@{config.launch.branch}" if config.launch else "",
     }
 
 

@@ -1,10 +1,13 @@
 """The merge -> render contract: how a merged notebook tells the Sphinx extensions
 what belongs to which framework's tab, and what else the build places on a page.
 
-The merge stage writes these marks; `tabs`, `page_tools` and `interactive`
+The merge stage writes these marks; `tabs`, `figures`, `page_tools` and `interactive`
 read them. Both sides import them from here, so they cannot drift apart.
 
-* a framework's code cell of tab group n: ``cell.metadata["d2l"] = {"tab": name, "group": n}``
+* a framework's code cell of tab group n: the cell's tags ``d2l-tab-<name>`` and ``d2l-group-<n>``,
+  which MyST-NB puts on the rendered cell as the classes ``tag_<tag>`` (its documented rule for tags);
+* every code cell: the tag ``d2l-cell-<id>``, by which the render stage finds the cell's own
+  metadata in the staged notebook (`staged_cell`);
 * a framework's tab prose: a ``{d2l-tab}`` directive with ``:group: n``
 * the page's tools (framework chooser, downloads, PDFs): a ``{d2l-page-tools}`` directive
 * an interactive figure placed by the build: a ``{d2l-interactive}`` directive
@@ -16,21 +19,54 @@ from __future__ import annotations
 
 import json
 
-CELL_KEY = "d2l"
+TAB_TAG, GROUP_TAG, CELL_TAG = "d2l-tab-", "d2l-group-", "d2l-cell-"
+RENDERED_TAG = "tag_"   # MyST-NB: a cell's tag becomes the class tag_<tag> of its container
 TAB_PROSE = "d2l-tab"
 PAGE_TOOLS = "d2l-page-tools"
 INTERACTIVE = "d2l-interactive"
+INTERACTIVE_ASSETS = "_interactive"   # interactive figures' scripts and styles, staged and on the site
 SOURCE_KEY = "d2l_source"
 IMAGES = "d2l_images"
 
 
+def _tag(cell, tag: str) -> None:
+    cell.metadata["tags"] = [*cell.metadata.get("tags", []), tag]
+
+
 def mark_cell(cell, tab: str, group: int) -> None:
-    cell.metadata[CELL_KEY] = {"tab": tab, "group": group}
+    """A framework's code cell of tab group `group`."""
+    _tag(cell, f"{TAB_TAG}{tab}")
+    _tag(cell, f"{GROUP_TAG}{group}")
+
+
+def name_cell(cell, cell_id: str) -> None:
+    _tag(cell, f"{CELL_TAG}{cell_id}")
+
+
+def _mark(tags) -> tuple[str, int] | None:
+    tab = next((t[len(TAB_TAG):] for t in tags if t.startswith(TAB_TAG)), None)
+    group = next((int(t[len(GROUP_TAG):]) for t in tags if t.startswith(GROUP_TAG)), None)
+    return (tab, group) if tab is not None and group is not None else None
 
 
 def cell_mark(metadata) -> tuple[str, int] | None:
-    mark = (metadata or {}).get(CELL_KEY)
-    return (mark["tab"], mark["group"]) if mark else None
+    """(framework, group) of a merged notebook's cell, from its metadata; None if it is shown to all."""
+    return _mark((metadata or {}).get("tags", []))
+
+
+def _rendered_tags(node) -> list[str]:
+    return [c[len(RENDERED_TAG):] for c in node.get("classes", []) if c.startswith(RENDERED_TAG)]
+
+
+def node_mark(node) -> tuple[str, int] | None:
+    """(framework, group) of a rendered cell (a docutils node), from its classes."""
+    return _mark(_rendered_tags(node))
+
+
+def staged_cell(node, staged: dict) -> dict | None:
+    """The staged notebook's cell (a dict: {"id": cell}) that a rendered cell came from, or None."""
+    cell_id = next((t[len(CELL_TAG):] for t in _rendered_tags(node) if t.startswith(CELL_TAG)), None)
+    return staged.get(cell_id) if cell_id else None
 
 
 def tab_prose(body: str, tab: str, group: int) -> str:
@@ -42,5 +78,12 @@ def page_tools(notebooks: dict[str, str], pdfs: dict[str, str]) -> str:
     return f"```{{{PAGE_TOOLS}}}\n{json.dumps({'notebooks': notebooks, 'pdfs': pdfs}, sort_keys=True)}\n```"
 
 
-def interactive(widget: str, options: dict) -> str:
-    return f"```{{{INTERACTIVE}}} {widget}\n{json.dumps(options, sort_keys=True)}\n```"
+def interactive(placement) -> str:
+    """The mark of an interactive figure (sidecars.Placement); its script and style are staged, and served,
+    under INTERACTIVE_ASSETS."""
+    options = {"script": f"{INTERACTIVE_ASSETS}/{placement.script.as_posix()}"}
+    if placement.style:
+        options["style"] = f"{INTERACTIVE_ASSETS}/{placement.style.as_posix()}"
+    if placement.description:
+        options["description"] = placement.description
+    return f"```{{{INTERACTIVE}}} {placement.id}\n{json.dumps(options, sort_keys=True)}\n```"

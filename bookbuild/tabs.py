@@ -40,7 +40,7 @@ def tab_of(node) -> tuple[str, int] | None:
         return None
     if "d2l_tab" in node:
         return node["d2l_tab"], node["d2l_group"]
-    return tab_marks.cell_mark(node.get("cell_metadata")) if node.get("nb_element") == "cell_code" else None
+    return tab_marks.node_mark(node)
 
 
 def _runs(parent):

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from bookbuild import dialect, references, split
+from bookbuild import dialect, references, split, tab_marks
 from bookbuild import read as read_stage
 from bookbuild.config import load
 from bookbuild.errors import ConfigError, SourceError
@@ -207,7 +207,7 @@ def test_merge_groups_like_d2lbook(tmp_path):
     config = load(ROOT / "build.yml")
     notebooks = split.split(page, config.frameworks, {name: "fp" for name in config.names})
     merged = merge.merge(page, notebooks, config)
-    groups = [(c.metadata["d2l"]["tab"], c.metadata["d2l"]["group"], c.source) for c in merged.cells
+    groups = [(*tab_marks.cell_mark(c.metadata), c.source) for c in merged.cells
               if c.cell_type == "code"]
     assert groups == [("pytorch", 1, "b"), ("mxnet", 2, "c"), ("pytorch", 2, "c"), ("tensorflow", 2, "c"),
                       ("tensorflow", 2, "d")]

@@ -242,3 +242,17 @@ def test_images_are_staged_numbered_and_checked(make_book):
     (book.root / "img" / "kare.svg").unlink()
     with pytest.raises(errors.SourceError, match=r"ch/page.md:5: image ../img/kare.svg not found"):
         book.build()
+
+
+def test_open_in_colab_where_ci_publishes_the_notebooks(make_book):
+    """With `launch:` in build.yml, every page with code links each framework's notebook in Colab, from
+    the branch CI publishes the site's _notebooks/ to."""
+    book = make_book(PAGE)
+    book.write("build.yml", (book.root / "build.yml").read_text() +
+               "launch:\n  repository: d2l-tr/defterler\n  branch: yayin\n")
+    book.build()
+    html = book.html("ch/page")
+    for name in ("mxnet", "pytorch", "tensorflow"):
+        assert (f'href="https://colab.research.google.com/github/d2l-tr/defterler/blob/yayin/ch/page-{name}.ipynb"'
+                in html)
+        assert (book.paths.site("html") / "_notebooks" / "ch" / f"page-{name}.ipynb").is_file()

@@ -147,7 +147,7 @@ def test_references_citations_and_equation_links_resolve(site):
         assert 'href="https://tr.d2l.ai/chapter_optimization/sgd.html#sec-sgd"' in html or \
             ":numref:`sec_sgd`" not in "".join("".join(c["source"]) for c in nb["cells"])
     # Each citation reads as the bibliography's entry in Turkish author–year ("ve", "vd.").
-    config = book_config.load(paths.out.parent / "build.yml") if (paths.out.parent / "build.yml").is_file() else REAL
+    config = book_config.load(paths.out.parent / "build.yml") if (paths.out.parent / "build.yml").is_file() else REAL if (paths.out.parent / "build.yml").is_file() else REAL
     bib = references.bibliography(config.book.bibliography)
     for page in read.read_book(config).pages:
         keys = {m.target for m in page.mentions if m.role == "cite"}
@@ -201,11 +201,15 @@ def test_every_page_has_one_h1_a_skip_link_and_a_description(site):
 
 
 def test_downloads_are_runnable_notebooks_with_references_resolved(site):
+    """Each framework's notebook: an install cell first (the framework's pins, d2l from the wheel the site
+    serves), then the page's code in that framework with the outputs it printed; prose as the page reads."""
+    from bookbuild import downloads
     paths, _ = site
+    config = book_config.load(paths.out.parent / "build.yml") if (paths.out.parent / "build.yml").is_file() else REAL
     for docname, html, nb in pages(site):
         if not tab_groups(nb):
             continue
-        for fw in REAL.frameworks:
+        for fw in config.frameworks:
             found = re.search(rf'href="([^"]+-{fw.name}\.ipynb)"', html)
             assert found, (docname, fw.name)
             target = (paths.site("html") / docname).parent / found.group(1)
@@ -215,8 +219,14 @@ def test_downloads_are_runnable_notebooks_with_references_resolved(site):
             assert re.search(r"\[[^\]]+\]\((https://tr\.d2l\.ai/|\.\./)[^)]+\)", prose)     # links
             assert "(Polyak, 1964)" in prose
             assert notebook.metadata.kernelspec.name == "python3"
-            code = [c.source for c in notebook.cells if c.cell_type == "code"]
-            assert code and all(c.outputs is not None for c in notebook.cells if c.cell_type == "code")
+            install, *code = [c for c in notebook.cells if c.cell_type == "code"]
+            assert downloads.INSTALL_TAG in install.metadata["tags"]
+            wheel = re.search(r'"d2l-tr @ (\S+)"', install.source).group(1)
+            assert wheel.startswith(config.site_url) and (paths.site("html") / wheel[len(config.site_url):]).is_file()
+            assert all(pin in install.source for pin in downloads.pins(fw))
+            lines = [line for c in code for o in c.outputs if o.get("name") == "stdout"
+                     for line in o["text"].splitlines() if line.strip()]
+            assert lines == printed(nb, fw.name), (docname, fw.name)     # what the page shows for it
 
 
 def test_nothing_is_loaded_from_another_host_and_no_math_script(site):
