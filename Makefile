@@ -70,7 +70,9 @@ audit: html browser audit-tools
 audit-tools: env-build
 	@$(BUILD_PY) -m bookbuild.environments audit
 
-test: env browser audit-tools test-d2l test-build
+# The library's tests and the build's side by side (their output kept apart).
+test: env browser audit-tools
+	@$(MAKE) --no-print-directory -j 2 --output-sync=target test-d2l test-build
 
 # Each framework's tests run in that framework's own environment (build.yml, read by the build);
 # TAB=<framework> tests one only (CI's per-framework jobs).
@@ -84,9 +86,11 @@ test-d2l: env-build
 	    .envs/$$environment/bin/python -m pytest tests/d2l -q -p no:cacheprovider || exit 1; \
 	done
 
+# Side by side (pytest-xdist): most of the tests' time is waiting on kernels, Sphinx and the browser.
+TEST_WORKERS ?= 4
 test-build: env
 	@$(PYTHON) -m bookbuild.environments oracle
-	$(BUILD_PY) -m pytest tests/build -q -p no:cacheprovider
+	$(BUILD_PY) -m pytest tests/build -q -p no:cacheprovider -n $(TEST_WORKERS) --dist worksteal
 
 # A downloaded notebook in a fresh environment: it installs its framework and d2l, then runs (slow: CI
 # runs it after `make test`).

@@ -218,7 +218,9 @@ def write_kernel(framework, kernel_env: dict[str, str]) -> Path:
         path = spec_dir / "kernel.json"
         text = json.dumps(spec, indent=1, sort_keys=True)
         if not path.exists() or path.read_text() != text:
-            path.write_text(text)
+            temporary = path.with_name(f"kernel.json.{os.getpid()}.part")   # a kernel starting now reads it whole
+            temporary.write_text(text)
+            os.replace(temporary, path)
     return KERNELS / "kernels" / framework.kernel / "kernel.json"
 
 

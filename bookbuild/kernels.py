@@ -27,6 +27,7 @@ import os
 import re
 import signal
 import subprocess
+import tempfile
 import threading
 import time
 import uuid
@@ -232,8 +233,8 @@ class Kernels:
 
 @functools.lru_cache(maxsize=None)
 def _kernel_manager(kernel_dirs: tuple[str, ...]):
-    """jupyter_client's kernel manager, finding kernels in `kernel_dirs` only: the build's own kernels,
-    never the user's (and without changing JUPYTER_PATH for the whole process)."""
+    """jupyter_client's kernel manager, finding kernels in `kernel_dirs` only (the build's own kernels,
+    never the user's, and without changing JUPYTER_PATH for the whole process), talking over sockets."""
     from jupyter_client.kernelspec import KernelSpecManager
     from jupyter_client.manager import AsyncKernelManager
     from traitlets import default
@@ -242,6 +243,17 @@ def _kernel_manager(kernel_dirs: tuple[str, ...]):
         @default("kernel_spec_manager")
         def _kernel_spec_manager_default(self):
             return KernelSpecManager(kernel_dirs=list(kernel_dirs), parent=self)
+
+        @default("transport")
+        def _transport_default(self):
+            # Unix sockets, not TCP ports: kernels started side by side by several builds (tests, CI)
+            # cannot race for a port, and nothing listens on the network.
+            return "ipc"
+
+        @default("ip")
+        def _ip_default(self):
+            # The sockets' path, absolute: the kernel runs in the page's folder, the build elsewhere.
+            return os.path.join(tempfile.gettempdir(), f"d2l-kernel-{uuid.uuid4().hex[:12]}")
 
     return BookKernelManager
 

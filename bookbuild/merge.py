@@ -11,7 +11,6 @@ from, so a render warning can name the page's own file and line.
 from __future__ import annotations
 
 import copy
-import dataclasses
 from pathlib import Path
 
 import nbformat

@@ -22,8 +22,8 @@ from bookbuild import dialect, references, sidecars
 from bookbuild.config import BookConfig
 from bookbuild.dialect import Label, Page
 from bookbuild.errors import SourceError, raise_all
-from bookbuild.sidecars import Expected
 from bookbuild.references import PublishedLabel
+from bookbuild.sidecars import Expected
 
 
 @dataclasses.dataclass(frozen=True)
@@ -172,41 +172,6 @@ def inside(root: Path, path: Path, where: dict, what: str) -> None:
     if Path(path).is_absolute() or not resolved.is_relative_to(Path(root).resolve()):
         raise SourceError(f"{what} resolves to {resolved}, outside the book's folder {root}", **where,
                           fix="name a file inside the book's folder, relative to the page")
-
-
-def _expected(root: Path, page: Page) -> list[Expected]:
-    """The page's `<page>.agreement.yml`: groups expected to differ, each named by a piece of its code:
-
-        - code: "def adam("             # text the group's code holds (any framework's tab)
-          reason: "..."                 # shown in the report
-    """
-    import yaml
-
-    path = page.path.with_name(page.path.stem + AGREEMENT_SUFFIX)
-    if not (root / path).is_file():
-        return []
-    text = dialect.read_text(root, path)
-    try:
-        entries, nodes = yaml.safe_load(text) or [], yaml.compose(text)
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        raise SourceError(f"not valid YAML: {getattr(err, 'problem', err)}", path=path,
-                          line=mark.line + 1 if mark else None) from None
-    if not isinstance(entries, list):
-        raise SourceError("must be a list of groups (`- code: ...`)", path=path, line=1)
-    found = []
-    for number, entry in enumerate(entries):
-        line = nodes.value[number].start_mark.line + 1
-        if not isinstance(entry, dict) or set(entry) != {"code", "reason"} or not all(
-                isinstance(entry[k], str) and entry[k].strip() for k in ("code", "reason")):
-            raise SourceError("each group needs `code` (a piece of its code) and `reason`, nothing else",
-                              path=path, line=line, fix="see bookbuild/read.py, `_expected`, for the form")
-        matching = [run for run in runs(page) if run.kind == "code" and Expected(entry["code"], "", 0).matches(run)]
-        if len(matching) != 1:
-            raise SourceError(f"`code: {entry['code']}` names {len(matching)} tab groups of {page.path}, not one",
-                              path=path, line=line, fix="quote a piece of code that only that group holds")
-        found.append(Expected(entry["code"], entry["reason"].strip(), line))
-    return found
 
 
 def _check(config, page: Page, mention, labels, published, bib) -> None:

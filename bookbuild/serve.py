@@ -248,7 +248,10 @@ def serve(config: BookConfig, host: str, port: int, overrides: list[str] = ()) -
         deep, flat = watched(config)
         print(f"\nWatching {', '.join(str(p) for p in deep + flat)} for changes ...", flush=True)
         while True:
-            batch = set(changes.get())
+            try:
+                batch = set(changes.get(timeout=0.5))   # a timeout: Ctrl-C is seen at once
+            except queue.Empty:
+                continue
             while not changes.empty():
                 batch |= changes.get_nowait()
             names = sorted({Path(path).name for _, path in batch})

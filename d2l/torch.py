@@ -141,6 +141,7 @@ def train_concise_ch11(trainer_fn, hyperparams, data_iter, num_epochs=2):
     feature_dim = next(iter(data_iter))[0].shape[1]
     net = nn.Sequential(nn.Linear(feature_dim, 1))
     nn.init.normal_(net[0].weight, std=0.01)
+    nn.init.zeros_(net[0].bias)   # as MXNet's and Keras' dense layers start (torch draws it at random)
     optimizer = trainer_fn(net.parameters(), **hyperparams)
     loss = nn.MSELoss(reduction='none')
 

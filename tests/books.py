@@ -27,6 +27,8 @@ ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
 sys.path.insert(0, str(ROOT))
 
+from filelock import FileLock  # noqa: E402
+
 from bookbuild import config as book_config  # noqa: E402
 from bookbuild import environments, pipeline, read, tab_marks  # noqa: E402
 from bookbuild.config import Paths  # noqa: E402
@@ -68,6 +70,20 @@ kaynakca
 ```
 """
 REFERENCES = "# Kaynakça\n\n```eval_rst\n.. bibliography::\n```\n"
+
+
+def made_once(tmp_path_factory, name: str, make) -> Path:
+    """A folder `make(folder)` fills once for the whole test run, shared by every worker."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    root = tmp_path_factory.getbasetemp().parent if worker else tmp_path_factory.getbasetemp()
+    folder = root / f"shared-{name}"
+    with FileLock(str(root / f"shared-{name}.lock")):
+        if not (folder / ".made").is_file():
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir()
+            make(folder)
+            (folder / ".made").touch()
+    return folder
 
 
 class Book:
@@ -351,8 +367,8 @@ def launch_browser(playwright):
 class Reader:
     """One browser context (a reader's device and colour scheme), collecting script errors."""
 
-    def __init__(self, browser, view: str, scheme: str = "light"):
-        self.context = browser.new_context(**VIEWS[view], color_scheme=scheme)
+    def __init__(self, browser, view: str, scheme: str = "light", motion: str = "no-preference"):
+        self.context = browser.new_context(**VIEWS[view], color_scheme=scheme, reduced_motion=motion)
         self.page = self.context.new_page()
         self.errors: list[str] = []
         self.requests: list[str] = []

@@ -1,8 +1,12 @@
 """Fixtures of the build tests: throwaway books (tests/books.py), the real chapter built once
-per session with the real MXNet, PyTorch and TensorFlow kernels, and a multi-section fixture
-book built once with cheap kernels."""
+per test run with the real MXNet, PyTorch and TensorFlow kernels, and a multi-section fixture
+book built once with cheap kernels.
+
+The tests run side by side (pytest-xdist, `make test`): what every worker needs is made once, by
+whichever worker asks first, while the others wait for it (`made_once`)."""
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import sys
@@ -13,7 +17,7 @@ from playwright.sync_api import sync_playwright
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from books import INDEX, MULTI, REAL, REFERENCES, SHARED, Book, launch_browser  # noqa: E402
+from books import INDEX, MULTI, REAL, REFERENCES, SHARED, Book, Reader, launch_browser, made_once  # noqa: E402
 from bookbuild import environments, pipeline  # noqa: E402
 from bookbuild.config import Paths  # noqa: E402
 
@@ -46,20 +50,23 @@ def make_book(tmp_path):
     return make
 
 
+def _report(paths: Paths) -> dict:
+    return json.loads(paths.report.read_text(encoding="utf-8"))
+
+
 @pytest.fixture(scope="session")
 def chapter_site(tmp_path_factory, data_cache):
-    """The real book, built cold (execution included) into a temporary _build."""
-    out = tmp_path_factory.mktemp("site") / "_build"
-    report = pipeline.build(REAL, paths=Paths(out), log=lambda m: None)
-    return Paths(out), report
+    """The real book, built cold (execution included) into a temporary _build: (paths, its report)."""
+    folder = made_once(tmp_path_factory, "chapter",
+                       lambda f: pipeline.build(REAL, paths=Paths(f / "_build"), log=lambda m: None))
+    return Paths(folder / "_build"), _report(Paths(folder / "_build"))
 
 
 @pytest.fixture(scope="session")
 def multi_site(tmp_path_factory, data_cache, fixture_kernels):
-    """A book of three sections in one chapter (cheap kernels)."""
-    book = Book(tmp_path_factory.mktemp("multi"), MULTI)
-    report = book.build()
-    return book.paths, report
+    """A book of three sections in one chapter (cheap kernels): (paths, its report)."""
+    folder = made_once(tmp_path_factory, "multi", lambda f: Book(f, MULTI).build())
+    return Paths(folder / "_build"), _report(Paths(folder / "_build"))
 
 
 @pytest.fixture(scope="session", params=["chapter", "multi"])
@@ -77,3 +84,46 @@ def browser():
         browser = launch_browser(playwright)
         yield browser
         browser.close()
+
+
+@pytest.fixture
+def reader(browser):
+    """`reader(view, scheme, motion)`: a reader's browser context (tests/books.Reader), closed after the
+    test whatever happens."""
+    opened = []
+
+    def open_(view: str = "desktop", scheme: str = "light", motion: str = "no-preference") -> Reader:
+        opened.append(Reader(browser, view, scheme, motion))
+        return opened[-1]
+    yield open_
+    for each in opened:
+        each.close()
+
+
+# What several tests share and takes long to make: one test of each comes first, so that while it is
+# made the other workers run the tests that need none of them, and the rest come last. Long tests that
+# mostly wait (the live preview's) start first too.
+SHARED_BUILDS = ("chapter_site", "multi_site", "verdicts", "built_book", "previews_site")
+LONG = ("test_serve.py::test_make_serve_reloads_rebuilds_and_reports",)
+
+
+def _shared_builds(item) -> list[str]:
+    """The shared builds a test uses (`site` is each built site in turn, by its parameter)."""
+    uses = [name for name in SHARED_BUILDS if name in item.fixturenames]
+    site = getattr(item, "callspec", None) and item.callspec.params.get("site")
+    return uses + ([f"{site}_site"] if site else [])
+
+
+def pytest_collection_modifyitems(config, items):
+    firsts, alone, after, started = [], [], [], set()
+    for item in items:
+        uses = _shared_builds(item)
+        if not uses:
+            alone.append(item)
+        elif not started.issuperset(uses):
+            started.update(uses)
+            firsts.append(item)
+        else:
+            after.append(item)
+    long = [item for item in alone if item.nodeid.endswith(LONG)]
+    items[:] = firsts + long + [item for item in alone if item not in long] + after

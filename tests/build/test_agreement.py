@@ -171,12 +171,18 @@ def line_of(text: str, page: str = PAGE) -> int:
 
 @pytest.fixture(scope="module")
 def verdicts(tmp_path_factory, fixture_kernels):
-    from books import INDEX, REFERENCES, Book
-    book = Book(tmp_path_factory.mktemp("agreement"), {"index.md": INDEX, "kaynakca.md": REFERENCES,
-                                                       "ch/page.md": PAGE})
-    report = book.build()
-    entries = {entry["line"]: entry for entry in book.report()["agreement"]}
-    return book, report, entries
+    """(the built book, its report, its agreement entries by line), built once for the whole run; a test
+    that builds again works on a copy."""
+    from books import INDEX, REFERENCES, Book, made_once
+
+    def build(folder):
+        report = Book(folder, {"index.md": INDEX, "kaynakca.md": REFERENCES, "ch/page.md": PAGE}).build()
+        (folder / "summary.txt").write_text(report.summary(), encoding="utf-8")
+
+    book = Book(made_once(tmp_path_factory, "agreement", build))
+    report = book.report()
+    report["summary"] = (book.root / "summary.txt").read_text(encoding="utf-8")
+    return book, report, {entry["line"]: entry for entry in report["agreement"]}
 
 
 def entry_for(entries, code: str) -> dict:
@@ -209,7 +215,7 @@ def test_an_optimizer_whose_counter_never_advances_disagrees_from_its_curve(verd
     assert entry["status"] == "disagree", entry
     assert entry["detail"].startswith("curve 1, point"), entry         # the printed loss agrees; the curve does not
     assert "another seed moves them by" in entry["detail"]
-    assert f"tabs disagree at ch/page.md:{entry['line']}" in report.summary()
+    assert f"tabs disagree at ch/page.md:{entry['line']}" in report["summary"]
 
 
 def test_a_tab_that_loses_figures_disagrees(verdicts):
@@ -226,17 +232,18 @@ def test_the_same_training_agrees_and_says_what_was_compared(verdicts):
     assert entry["detail"] == "1 line × 3 frameworks, 1 number; 1 curve of 20 points × 3 frameworks"
 
 
-def test_the_seed_is_measured_only_where_tabs_differ_and_cached(verdicts):
+def test_the_seed_is_measured_only_where_tabs_differ_and_cached(verdicts, tmp_path):
     book, report, _ = verdicts
-    reseeded = [n for n in report.notebooks if n.run == "reseeded"]
-    assert sorted(n.framework for n in reseeded) == ["mxnet", "pytorch", "tensorflow"]
-    again = book.build()
+    reseeded = [n for n in report["notebooks"] if n["run"] == "reseeded"]
+    assert sorted(n["framework"] for n in reseeded) == ["mxnet", "pytorch", "tensorflow"]
+    again = book.copy(tmp_path / "book").build()
     assert {n.status for n in again.notebooks} == {"cached"}          # both runs come from the cache now
-    assert again.agreement == report.agreement
+    assert again.agreement == report["agreement"]
 
 
-def test_strict_fails_at_every_disagreeing_group_and_check_is_always_strict(verdicts):
+def test_strict_fails_at_every_disagreeing_group_and_check_is_always_strict(verdicts, tmp_path):
     book, report, entries = verdicts
+    book = book.copy(tmp_path / "book")
     disagreeing = sorted(line for line, e in entries.items() if e["status"] == "disagree")
     with pytest.raises(errors.BookErrors) as error:
         book.build("check")
@@ -244,20 +251,17 @@ def test_strict_fails_at_every_disagreeing_group_and_check_is_always_strict(verd
     assert all(isinstance(e, errors.DisagreementError) for e in error.value.errors)
 
 
-def test_a_page_may_expect_a_group_to_differ_with_a_reason(verdicts):
-    book, _, entries = verdicts
+def test_a_page_may_expect_a_group_to_differ_with_a_reason(verdicts, tmp_path):
+    book = verdicts[0].copy(tmp_path / "book")
     book.write("ch/page.agreement.yml", '- code: "plotting.plt.switch_backend"\n'
                                        '  reason: "Bu sekme şekilleri kasten çizmez."\n')
-    try:
-        entries = {e["line"]: e for e in book.build().agreement}
-        entry = entry_for(entries, "for power in (1, 2)")
-        assert entry["status"] == "expected to differ" and entry["detail"] == "Bu sekme şekilleri kasten çizmez."
-        book.write("ch/page.agreement.yml", '- code: "np.array"\n  reason: "çok"\n')
-        with pytest.raises(errors.SourceError, match=r"ch/page.agreement.yml:1: `code: np.array` names \d+ tab "
-                                                     r"groups of ch/page.md, not one"):
-            book.build()
-    finally:
-        (book.root / "ch" / "page.agreement.yml").unlink()
+    entries = {e["line"]: e for e in book.build().agreement}
+    entry = entry_for(entries, "for power in (1, 2)")
+    assert entry["status"] == "expected to differ" and entry["detail"] == "Bu sekme şekilleri kasten çizmez."
+    book.write("ch/page.agreement.yml", '- code: "np.array"\n  reason: "çok"\n')
+    with pytest.raises(errors.SourceError, match=r"ch/page.agreement.yml:1: `code: np.array` names \d+ tab "
+                                                 r"groups of ch/page.md, not one"):
+        book.build()
 
 
 # --- the rules, without kernels ------------------------------------------------------------

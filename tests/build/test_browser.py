@@ -1,13 +1,13 @@
 """The reader's view: the built sites in Debian's Chromium, driven by Playwright, at 1366×900
-and 390×844, in light and dark, checked with axe-core. Expected counts come from the merged
-notebooks (tests/books.py)."""
+and 390×844, checked with axe-core, in light and dark where colour matters. Expected counts come
+from the merged notebooks (tests/books.py). Browser contexts are closed by the `reader` fixture."""
 from __future__ import annotations
 
 import re
 
 import pytest
 
-from books import REAL, VIEWS, Reader, display_equations, merged_pages, read_through, served, tab_groups
+from books import REAL, VIEWS, display_equations, merged_pages, served, tab_groups
 
 @pytest.fixture(scope="module")
 def server(site):
@@ -20,12 +20,12 @@ def main_page(site) -> tuple[str, dict]:
     return max(merged_pages(site[0].staging).items(), key=lambda item: tab_groups(item[1]))
 
 
-def open_main_page(browser, server, view: str = "desktop", scheme: str = "light"):
+def open_main_page(reader, server, view: str = "desktop", scheme: str = "light"):
     """(reader, page, docname, merged notebook): the site's main page opened as a reader would."""
     base, site = server
     docname, nb = main_page(site)
-    reader = Reader(browser, view, scheme)
-    return reader, reader.open(f"{base}/{docname}.html"), docname, nb
+    one = reader(view, scheme)
+    return one, one.open(f"{base}/{docname}.html"), docname, nb
 
 
 def brightness(colour: str) -> float:
@@ -47,9 +47,9 @@ def visible_panels(page) -> list[str]:
 
 @pytest.mark.parametrize("view", VIEWS)
 @pytest.mark.parametrize("scheme", ["light", "dark"])
-def test_what_a_reader_meets(browser, server, view, scheme):
+def test_what_a_reader_meets(reader, server, view, scheme):
     base, site = server
-    reader, page, docname, nb = open_main_page(browser, server, view, scheme)
+    one, page, docname, nb = open_main_page(reader, server, view, scheme)
     width = VIEWS[view]["viewport"]["width"]
 
     # Nothing scrolls sideways; every tab bar is one line.
@@ -91,15 +91,14 @@ def test_what_a_reader_meets(browser, server, view, scheme):
     assert page.locator("footer .related-pages a.prev-page").count() == 1
     assert page.locator("footer .related-pages a.next-page").count() == 1
     # axe finds nothing.
-    assert reader.axe() == []
-    assert reader.errors == []
-    foreign = [url for url in reader.requests if not url.startswith(base) and not url.startswith("data:")]
+    assert one.axe() == []
+    assert one.errors == []
+    foreign = [url for url in one.requests if not url.startswith(base) and not url.startswith("data:")]
     assert foreign == []
-    reader.close()
 
 
-def test_this_page_list_follows_the_reader(browser, server):
-    reader, page, docname, _ = open_main_page(browser, server, "desktop")
+def test_this_page_list_follows_the_reader(reader, server):
+    one, page, docname, _ = open_main_page(reader, server, "desktop")
     headings = page.locator("article section[id] > h2")
     page.mouse.move(600, 400)
     page.mouse.wheel(0, 800)                       # as a reader scrolls
@@ -110,11 +109,10 @@ def test_this_page_list_follows_the_reader(browser, server):
     assert current and current[-1].lstrip("#") in on_screen
     # Heading anchors.
     assert page.locator("article h2 a.headerlink").count() == headings.count()
-    reader.close()
 
 
-def test_dark_mode_toggle_overrides_the_system_and_is_remembered(browser, server):
-    reader, page, docname, _ = open_main_page(browser, server, "desktop", "light")
+def test_dark_mode_toggle_overrides_the_system_and_is_remembered(reader, server):
+    one, page, docname, _ = open_main_page(reader, server, "desktop", "light")
     toggle = page.locator(".theme-toggle-content .theme-toggle")
     for _ in range(3):
         if page.evaluate("document.body.dataset.theme") == "dark":
@@ -124,18 +122,16 @@ def test_dark_mode_toggle_overrides_the_system_and_is_remembered(browser, server
     page.reload()
     assert page.evaluate("document.body.dataset.theme") == "dark"
     assert brightness(page.evaluate("getComputedStyle(document.body).backgroundColor")) < 100
-    reader.close()
 
 
 @pytest.mark.parametrize("view", VIEWS)
-@pytest.mark.parametrize("scheme", ["light", "dark"])
-def test_tabs_switch_together_persist_and_follow_the_address(browser, server, view, scheme):
+def test_tabs_switch_together_persist_and_follow_the_address(reader, server, view):
     base, site = server
     docname, nb = main_page(site)
     groups = tab_groups(nb)
     first, second, third = (fw.name for fw in REAL.frameworks[:3])
-    reader = Reader(browser, view, scheme)
-    page = reader.open(f"{base}/{docname}.html")
+    one = reader(view)
+    page = one.open(f"{base}/{docname}.html")
     assert set(selected(page)) == {first}
     page.locator(f".d2l-tabs .sphinx-tabs-tab[data-d2l-tab='{second}']").nth(groups - 1).click()
     assert selected(page) == [second] * groups and set(visible_panels(page)) == {second}
@@ -159,20 +155,18 @@ def test_tabs_switch_together_persist_and_follow_the_address(browser, server, vi
     page.locator(f".d2l-tabs .sphinx-tabs-tab[data-d2l-tab='{second}']").first.focus()
     page.keyboard.press("ArrowRight")
     assert page.evaluate("document.activeElement.dataset.d2lTab") == third
-    assert reader.errors == []
-    reader.close()
+    assert one.errors == []
 
 
 @pytest.mark.parametrize("view", VIEWS)
-@pytest.mark.parametrize("scheme", ["light", "dark"])
-def test_the_saved_framework_shows_from_the_first_paint(browser, server, view, scheme):
+def test_the_saved_framework_shows_from_the_first_paint(reader, server, view):
     """No flash of the default tab: before any script of the page runs, and at the first frame,
     only the saved framework's panels are visible."""
     base, site = server
     docname, _ = main_page(site)
     saved = REAL.frameworks[-1].name
-    reader = Reader(browser, view, scheme)
-    reader.context.add_init_script(f"""
+    one = reader(view)
+    one.context.add_init_script(f"""
       try {{ localStorage.setItem('d2l-tab', '{saved}'); }} catch (e) {{}}
       window.__seen = [];
       const look = (when) => window.__seen.push([when, [...document.querySelectorAll('.d2l-tabs .sphinx-tabs-panel')]
@@ -180,40 +174,35 @@ def test_the_saved_framework_shows_from_the_first_paint(browser, server, view, s
       requestAnimationFrame(() => look('first frame'));
       document.addEventListener('DOMContentLoaded', () => look('parsed, before any handler'), {{capture: true}});
     """)
-    page = reader.open(f"{base}/{docname}.html")
+    page = one.open(f"{base}/{docname}.html")
     seen = page.evaluate("window.__seen")
     assert any(when.startswith("parsed") for when, _ in seen)
     for when, panels in seen:
         assert set(panels) <= {saved}, (when, panels)
     assert set(visible_panels(page)) == {saved}
-    reader.close()
 
 
-@pytest.mark.parametrize("view", VIEWS)
-@pytest.mark.parametrize("scheme", ["light", "dark"])
-def test_search_folds_turkish_capitals(browser, chapter_site, view, scheme):
+def test_search_folds_turkish_capitals(reader, chapter_site):
     """Capitals find what lower case finds (Turkish rules: İ→i, I→ı), with a Turkish result count."""
     docname, _ = main_page(chapter_site)
     with served(chapter_site[0].site("html")) as base:
-        reader = Reader(browser, view, scheme)
+        one = reader()
         for lower in ("ilk", "dışbükey", "gradyanların"):
             found = {}
             for query in (lower, lower.replace("i", "İ").replace("ı", "I").upper()):
-                page = reader.open(f"{base}/search.html?q={query}")
+                page = one.open(f"{base}/search.html?q={query}")
                 page.locator("#search-results p.search-summary").wait_for()
                 found[query] = page.eval_on_selector_all("#search-results li a", "a => a.map(x => x.getAttribute('href'))")
                 text = page.locator("#search-results p.search-summary").inner_text()
                 assert text.startswith("Arama bitti:") and "sayfa bulundu" in text
             upper, lower_hits = found[query], found[lower]
             assert upper == lower_hits and any(f"{docname}.html" in href for href in upper), (query, found)
-        assert reader.errors == []
-        reader.close()
+        assert one.errors == []
 
 
 @pytest.mark.parametrize("view", VIEWS)
-@pytest.mark.parametrize("scheme", ["light", "dark"])
-def test_keyboard_path_formulas_are_not_tab_stops(browser, server, view, scheme):
-    reader, page, docname, _ = open_main_page(browser, server, view, scheme)
+def test_keyboard_path_formulas_are_not_tab_stops(reader, server, view):
+    one, page, docname, _ = open_main_page(reader, server, view)
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.className").startswith("skip-to-content")
     landed = []
@@ -229,27 +218,13 @@ def test_keyboard_path_formulas_are_not_tab_stops(browser, server, view, scheme)
     assert ("scrolling formula box" in landed) == (page.evaluate(
         "[...document.querySelectorAll('div.math > mjx-container')].some(m => m.scrollWidth > m.clientWidth"
         " && m.getBoundingClientRect().top < document.querySelector('.d2l-tabs').getBoundingClientRect().top)"))
-    reader.close()
 
 
 @pytest.mark.parametrize("view", VIEWS)
-@pytest.mark.parametrize("scheme", ["light", "dark"])
-def test_figures_have_alt_text_and_copy_buttons_speak_turkish(browser, server, view, scheme):
-    reader, page, docname, _ = open_main_page(browser, server, view, scheme)
+def test_figures_have_alt_text_and_copy_buttons_speak_turkish(reader, server, view):
+    one, page, docname, _ = open_main_page(reader, server, view)
     alts = page.eval_on_selector_all(".cell_output img", "imgs => imgs.map(i => i.alt)")
     assert alts and all(" çıktısı: " in alt and ".svg" not in alt for alt in alts)
     assert page.locator("div.cell_input .copybtn").count() > 0
     assert page.locator("div.cell_output .copybtn").count() == 0
     assert set(page.eval_on_selector_all("div.cell_input .copybtn", "b => b.map(x => x.dataset.tooltip)")) == {"Kopyala"}
-    reader.close()
-
-
-@pytest.mark.parametrize("view", VIEWS)
-@pytest.mark.parametrize("scheme", ["light", "dark"])
-def test_page_weight(browser, server, view, scheme):
-    """What a reader downloads for the page, scrolled to the end with every framework shown once:
-    at most 1.2 MB uncompressed."""
-    reader, page, docname, _ = open_main_page(browser, server, view, scheme)
-    total = read_through(page)
-    assert 0 < total <= 1_200_000, total
-    reader.close()

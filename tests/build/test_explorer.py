@@ -9,7 +9,7 @@ import nbformat
 import numpy as np
 import pytest
 
-from books import AXE, REAL, VIEWS, Reader, served
+from books import AXE, REAL, VIEWS, served
 
 PAGE = "chapter_optimization/momentum.html"
 
@@ -69,10 +69,10 @@ def chapter_runs(paths) -> list[tuple[str, float, float, str]]:
 
 
 @pytest.mark.parametrize("view", VIEWS)
-def test_printed_lines_match_numpy_and_the_executed_cells(browser, chapter, view):
+def test_printed_lines_match_numpy_and_the_executed_cells(reader, chapter, view):
     base, paths = chapter
-    reader = Reader(browser, view)
-    page = reader.open(f"{base}/{PAGE}")
+    one = reader(view)
+    page = one.open(f"{base}/{PAGE}")
     assert page.locator("#momentum-explorer .mx-figure").count() == 1
     assert page.evaluate("document.documentElement.scrollWidth") == VIEWS[view]["viewport"]["width"]
     for eta, beta in [(0.6, 0.5), (0.4, 0.0), (0.05, 0.95), (0.9, 0.0), (1.2, 0.9), (1.5, 0.99), (0.01, 0.0)]:
@@ -84,14 +84,13 @@ def test_printed_lines_match_numpy_and_the_executed_cells(browser, chapter, view
     for rule, eta, beta, line in runs:
         set_state(page, eta, beta)
         assert printed(page)["momentum" if rule == "momentum_2d" else "gd"] == line, (rule, eta, beta)
-    assert reader.errors == []
-    reader.close()
+    assert one.errors == []
 
 
-def test_the_scalar_panel_against_numpy_eigenvalues(browser, chapter):
+def test_the_scalar_panel_against_numpy_eigenvalues(reader, chapter):
     base, paths = chapter
-    reader = Reader(browser, "desktop")
-    page = reader.open(f"{base}/{PAGE}")
+    one = reader("desktop")
+    page = one.open(f"{base}/{PAGE}")
     source = (paths.staging / "chapter_optimization" / "momentum.ipynb").read_text(encoding="utf-8")
     lambdas = [float(v) for v in re.search(r"lambdas = \[([^\]]+)\]", source).group(1).split(",")]
     rows = page.eval_on_selector_all("#momentum-explorer tr[data-lambda]", "r => r.map(x => x.dataset.lambda)")
@@ -111,14 +110,13 @@ def test_the_scalar_panel_against_numpy_eigenvalues(browser, chapter):
                 assert verdict == ("salınarak yakınsar" if oscillates else "yakınsar"), (eta, beta, lam)
             # In the region 0 < ηλ < 2 + 2β, and only there, momentum converges (the chapter's claim).
             assert (verdict != "ıraksar") == (0 < eta * lam < 2 + 2 * beta), (eta, beta, lam)
-    reader.close()
 
 
 @pytest.mark.parametrize("view", VIEWS)
-def test_state_in_the_address_and_the_keyboard(browser, chapter, view):
+def test_state_in_the_address_and_the_keyboard(reader, chapter, view):
     base, _ = chapter
-    reader = Reader(browser, view)
-    page = reader.open(f"{base}/{PAGE}?tab=pytorch&eta=0.3&beta=0.7#momentum-yontemi")
+    one = reader(view)
+    page = one.open(f"{base}/{PAGE}?tab=pytorch&eta=0.3&beta=0.7#momentum-yontemi")
     eta_slider = page.get_by_role("slider", name=re.compile("η"))
     beta_slider = page.get_by_role("slider", name=re.compile("β"))
     assert (eta_slider.input_value(), beta_slider.input_value()) == ("0.3", "0.7")
@@ -136,21 +134,19 @@ def test_state_in_the_address_and_the_keyboard(browser, chapter, view):
     assert printed(page)["momentum"] == train_2d(momentum_2d, 0.32, 0.0)
     page.keyboard.press("End")
     assert printed(page)["momentum"] == train_2d(momentum_2d, 0.32, float(beta_slider.input_value()))
-    reader.close()
 
 
 @pytest.mark.parametrize("view", VIEWS)
 @pytest.mark.parametrize("scheme", ["light", "dark"])
-def test_axe_finds_nothing_in_the_explorer(browser, chapter, view, scheme):
+def test_axe_finds_nothing_in_the_explorer(reader, chapter, view, scheme):
     base, _ = chapter
-    reader = Reader(browser, view, scheme)
-    page = reader.open(f"{base}/{PAGE}?eta=1.2&beta=0.9")
+    one = reader(view, scheme)
+    page = one.open(f"{base}/{PAGE}?eta=1.2&beta=0.9")
     page.locator("#momentum-explorer").scroll_into_view_if_needed()
     page.add_script_tag(path=str(AXE))
     violations = page.evaluate("async () => (await axe.run('#momentum-explorer')).violations"
                                ".map(v => [v.id, v.nodes.map(n => n.target.join(' '))])")
     assert violations == []
-    reader.close()
 
 
 def test_without_javascript_a_still_and_a_sentence(browser, chapter):

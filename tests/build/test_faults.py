@@ -17,12 +17,11 @@ import re
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
-from books import INDEX, REFERENCES, Book
+from books import INDEX, REFERENCES, Book, made_once
 from bookbuild import environments, references
 from bookbuild.config import ROOT
 from d2l import data as d2l_data
@@ -63,11 +62,13 @@ def cache_records(book) -> list[str]:
 
 @pytest.fixture(scope="module")
 def built_book(tmp_path_factory, fixture_kernels):
-    book = Book(tmp_path_factory.mktemp("faults-base"), {"index.md": INDEX, "kaynakca.md": REFERENCES,
-                                                         "ch/page.md": PAGE})
-    done = book.main("html")
-    assert done.returncode == 0, done.stderr
-    return book
+    """The fixture book, built once for the whole run (every test works on a copy of it)."""
+    def build(folder):
+        book = Book(folder, {"index.md": INDEX, "kaynakca.md": REFERENCES, "ch/page.md": PAGE})
+        done = book.main("html")
+        assert done.returncode == 0, done.stderr
+
+    return Book(made_once(tmp_path_factory, "faults", build))
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ from __future__ import annotations
 import re
 from html import unescape
 
-import pytest
 
 from books import REAL, REFERENCES, Book, merged_pages
 from bookbuild import config as book_config

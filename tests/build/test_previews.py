@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from books import REFERENCES, VIEWS, Book, Reader, served
+from books import REFERENCES, VIEWS, Book, made_once, served
 from bookbuild.config import ROOT
 
 SQUARE = ('<svg xmlns="http://www.w3.org/2000/svg" width="80" height="80" viewBox="0 0 80 80">'
@@ -57,8 +57,7 @@ Geri: :numref:`sec_birinci`.
 
 @pytest.fixture(scope="module")
 def previews_site(tmp_path_factory, data_cache, fixture_kernels):
-    book = Book(tmp_path_factory.mktemp("previews"), PREVIEWS)
-    book.build()
+    book = Book(made_once(tmp_path_factory, "previews", lambda folder: Book(folder, PREVIEWS).build()))
     with served(book.paths.site("html")) as url:
         yield url, book
 
@@ -109,11 +108,11 @@ def closed(page, link) -> bool:
 
 
 @pytest.mark.parametrize("view", VIEWS)
-@pytest.mark.parametrize("scheme", ["light", "dark"])
-def test_each_reference_previews_its_target_on_hover_and_on_keyboard_focus(browser, previews_site, view, scheme):
+def test_each_reference_previews_its_target_on_hover_and_on_keyboard_focus(reader, previews_site, view):
+    """(Its colours, in light and dark: test_the_preview_is_readable_in_both_schemes.)"""
     base, book = previews_site
-    reader = Reader(browser, view, scheme)
-    page = reader.open(f"{base}/ch/birinci.html")
+    one = reader(view)
+    page = one.open(f"{base}/ch/birinci.html")
     links = page.locator("article p a.reference")
     hrefs = links.evaluate_all("links => links.map(a => a.getAttribute('href'))")
     for href, words in expected_previews(book).items():
@@ -142,18 +141,17 @@ def test_each_reference_previews_its_target_on_hover_and_on_keyboard_focus(brows
     # With a preview open: nothing for axe, no id twice.
     page.locator("article p a.reference[href='ikinci.html#sec-ikinci']").hover()
     page.locator("#d2l-preview").wait_for(state="visible")
-    assert reader.axe() == []
+    assert one.axe() == []
     assert page.evaluate("(() => { const ids = [...document.querySelectorAll('[id]')].map(e => e.id);"
                          " return ids.length - new Set(ids).size; })()") == 0
-    assert reader.errors == []
-    reader.close()
+    assert one.errors == []
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
-def test_the_preview_is_readable_in_both_schemes(browser, previews_site, scheme):
+def test_the_preview_is_readable_in_both_schemes(reader, previews_site, scheme):
     base, _ = previews_site
-    reader = Reader(browser, "desktop", scheme)
-    page = reader.open(f"{base}/ch/birinci.html")
+    one = reader("desktop", scheme)
+    page = one.open(f"{base}/ch/birinci.html")
     page.locator("article p a.reference[href='ikinci.html#sec-ikinci']").hover()
     tip = page.locator("#d2l-preview")
     tip.wait_for(state="visible")
@@ -162,22 +160,20 @@ def test_the_preview_is_readable_in_both_schemes(browser, previews_site, scheme)
     brightness = [sum(map(float, re.findall(r"[\d.]+", c)[:3])) / 3 for c in colours]
     assert (brightness[0] < 100) == (scheme == "dark") and abs(brightness[0] - brightness[1]) > 120
     assert brightness[0] == brightness[2]                  # the page's own background
-    reader.close()
 
 
-def test_a_touch_follows_the_link_and_opens_no_preview(browser, previews_site):
+def test_a_touch_follows_the_link_and_opens_no_preview(reader, previews_site):
     base, _ = previews_site
-    reader = Reader(browser, "phone")
-    page = reader.open(f"{base}/ch/birinci.html")
+    one = reader("phone")
+    page = one.open(f"{base}/ch/birinci.html")
     link = page.locator("article p a.reference[href='#equation-eq-birinci']")
     link.tap()
     page.wait_for_function("location.hash === '#equation-eq-birinci'")
     assert page.locator("#d2l-preview").is_hidden() and link.get_attribute("aria-describedby") is None
-    reader.close()
 
 
 @pytest.mark.parametrize("view", VIEWS)
-def test_the_chapter_previews_published_sections_and_citations(browser, chapter_site, view):
+def test_the_chapter_previews_published_sections_and_citations(reader, chapter_site, view):
     """On the real chapter: a section of the published edition shows its published number and title;
     a citation, the bibliography's entry for it."""
     from books import REAL
@@ -186,8 +182,8 @@ def test_the_chapter_previews_published_sections_and_citations(browser, chapter_
     site = chapter_site[0].site("html")
     bibliography = (site / "chapter_references" / "zreferences.html").read_text(encoding="utf-8")
     with served(site) as base:
-        reader = Reader(browser, view)
-        page = reader.open(f"{base}/chapter_optimization/momentum.html")
+        one = reader(view)
+        page = one.open(f"{base}/chapter_optimization/momentum.html")
         published = page.locator("article a.d2l-published").first
         label = next(found for found in table.values() if found.url(REAL.book.published_url) ==
                      published.get_attribute("href"))
@@ -202,8 +198,7 @@ def test_the_chapter_previews_published_sections_and_citations(browser, chapter_
         citation.hover()
         shown = "".join(preview_of(page, citation).split())
         assert shown and shown in "".join(entry.split()), (shown, entry)     # compared without spaces
-        assert reader.errors == []
-        reader.close()
+        assert one.errors == []
 
 
 def test_the_preview_script_is_small():

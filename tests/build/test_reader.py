@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from books import INDEX, REAL, VIEWS, Book, Reader, cells_of, merged_pages, printed, read_in_one_framework, served, \
+from books import INDEX, REAL, VIEWS, Book, cells_of, merged_pages, printed, read_in_one_framework, served, \
     tab_groups
 from bookbuild import turkish
-from bookbuild.config import ROOT
+from bookbuild.config import PAGE_LIMIT_GZIP, ROOT
 from reader_checks import TARGETS, accessible_name, problems, too_small, walk
 
 FIRST, SECOND, THIRD = (fw.name for fw in REAL.frameworks[:3])
@@ -31,19 +31,6 @@ def server(site):
 def chapter(chapter_site):
     with served(chapter_site[0].site("html")) as url:
         yield url, chapter_site[0]
-
-
-@pytest.fixture
-def reader(browser):
-    """A reader's browser context, closed after the test whatever happens."""
-    opened = []
-
-    def open_(view: str = "desktop", scheme: str = "light") -> Reader:
-        opened.append(Reader(browser, view, scheme))
-        return opened[-1]
-    yield open_
-    for each in opened:
-        each.close()
 
 
 def main_page(paths) -> tuple[str, dict]:
@@ -132,7 +119,7 @@ def furo_english() -> list[str]:
 def test_every_tab_stop_is_visible_on_screen_ringed_and_named(reader, chapter, view):
     base, paths = chapter
     docname, nb = main_page(paths)
-    page = reader(view).open(f"{base}/{docname}.html")
+    page = reader(view, motion="reduce").open(f"{base}/{docname}.html")   # no smooth scroll to wait for
     limit = page.eval_on_selector_all(FOCUSABLES, "e => e.length") + 5
     stops = walk(page, limit)
     assert 0 < len(stops) < limit                                         # focus came back round
@@ -466,5 +453,5 @@ def test_page_weight_read_in_one_framework(reader, chapter, framework):
     """What a reader of one framework downloads, as served (gzip): at most 150 KB."""
     base, paths = chapter
     docname, _ = main_page(paths)
-    page = reader().open(f"{base}/{docname}.html?tab={framework}")
-    assert 0 < read_in_one_framework(page) <= 150_000
+    page = reader(motion="reduce").open(f"{base}/{docname}.html?tab={framework}")
+    assert 0 < read_in_one_framework(page) <= PAGE_LIMIT_GZIP

@@ -11,7 +11,7 @@ import subprocess
 import threading
 import time
 
-from books import ROOT, Reader, free_port
+from books import ROOT, free_port
 
 PAGE = """# Sayfa
 
@@ -55,7 +55,7 @@ class Serve:
         return "".join(self.lines)
 
 
-def test_make_serve_reloads_rebuilds_and_reports(browser, make_book):
+def test_make_serve_reloads_rebuilds_and_reports(reader, make_book):
     slow = PAGE.replace('print("çerçeve", os.environ["FIXTURE_FRAMEWORK"])',
                         'import time\ntime.sleep(1)\nprint("çerçeve", os.environ["FIXTURE_FRAMEWORK"])')
     book = make_book(slow)
@@ -67,8 +67,8 @@ def test_make_serve_reloads_rebuilds_and_reports(browser, make_book):
         book.write("ch/page.md", slow.replace("İlk sürümün", "Erken sürümün"))
         seen = serve.wait_for("; building", serve.wait_for("Watching"))
         seen = serve.wait_for("done: pages reload", seen)
-        reader = Reader(browser, "desktop")
-        page = reader.open(f"http://127.0.0.1:{port}/ch/page.html")
+        one = reader("desktop")
+        page = one.open(f"http://127.0.0.1:{port}/ch/page.html")
         assert "Erken sürümün cümlesi." in page.inner_text("article")
         page.evaluate("localStorage.setItem('d2l-tab', 'pytorch')")
 
@@ -120,8 +120,7 @@ def test_make_serve_reloads_rebuilds_and_reports(browser, make_book):
         page.wait_for_function("document.querySelector('article').innerText.includes('Polyak')", timeout=60000)
         assert page.locator("#d2l-live-error").count() == 0
         seen = serve.wait_for("done: pages reload", seen)
-        assert reader.errors == []
-        reader.close()
+        assert one.errors == []
 
         # A burst of saves is one rebuild: the next build after it is the one for a later, different save.
         builds_before = sum("; building" in line for line in serve.lines)
