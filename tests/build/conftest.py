@@ -100,9 +100,9 @@ def reader(browser):
         each.close()
 
 
-# What several tests share and takes long to make: one test of each comes first, so that while it is
-# made the other workers run the tests that need none of them, and the rest come last. Long tests that
-# mostly wait (the live preview's) start first too.
+# What several tests share and takes long to make: one test of each comes first (the real chapter's
+# first of all), so that while it is made the other workers run the tests that need none of them, and
+# the rest come last. Long tests that mostly wait (the live preview's) start first too.
 SHARED_BUILDS = ("chapter_site", "multi_site", "verdicts", "built_book", "previews_site")
 LONG = ("test_serve.py::test_make_serve_reloads_rebuilds_and_reports",)
 
@@ -115,15 +115,26 @@ def _shared_builds(item) -> list[str]:
 
 
 def pytest_collection_modifyitems(config, items):
-    firsts, alone, after, started = [], [], [], set()
+    heads, alone, after, started = [], [], [], set()
     for item in items:
         uses = _shared_builds(item)
         if not uses:
-            alone.append(item)
+            (heads if item.nodeid.endswith(LONG) else alone).append(item)
         elif not started.issuperset(uses):
             started.update(uses)
-            firsts.append(item)
+            heads.append(item)
         else:
             after.append(item)
-    long = [item for item in alone if item.nodeid.endswith(LONG)]
-    items[:] = firsts + long + [item for item in alone if item not in long] + after
+    # xdist's worksteal first hands worker i the i-th of n equal slices of this order: each slice starts
+    # with its own long head (so that the shared builds are made side by side, not one after another by
+    # one worker), then takes its share of the rest, the tests that need a shared build last.
+    heads.sort(key=lambda item: ("chapter_site" not in _shared_builds(item), not item.nodeid.endswith(LONG)))
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    sizes = [(i + 1) * len(items) // workers - i * len(items) // workers for i in range(workers)]
+    slices = [heads[i::workers] for i in range(workers)]
+    rest = alone + after
+    while rest:
+        for each in [each for each, size in zip(slices, sizes) if len(each) < size] or slices[-1:]:
+            if rest:
+                each.append(rest.pop(0))
+    items[:] = [item for each in slices for item in each]
