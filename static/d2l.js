@@ -122,7 +122,9 @@
       if (label.startsWith(prefix)) element.setAttribute("aria-label", `${_(prefix.trim())} ${label.slice(prefix.length)}`);
       else if (_(label) !== label) element.setAttribute("aria-label", _(label));
     }
-    for (const title of document.querySelectorAll("svg symbol > title")) title.textContent = _(title.textContent);
+    for (const title of document.querySelectorAll("svg symbol > title")) {
+      if (_(title.textContent) !== title.textContent) title.textContent = _(title.textContent);   // no needless relayout
+    }
     const regions = [[".sidebar-drawer", "Table of Contents"], [".toc-drawer", "On this page"]];
     for (const [selector, name] of regions) {
       const region = document.querySelector(selector);

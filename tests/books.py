@@ -362,8 +362,6 @@ def launch_browser(playwright):
     return playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
 
 
-
-
 class Reader:
     """One browser context (a reader's device and colour scheme), collecting script errors."""
 
@@ -394,15 +392,18 @@ class Reader:
         self.context.close()
 
 
+def scroll_through(page) -> None:
+    """Scroll the page from top to end a screen at a time, so that its lazy figures start loading."""
+    for y in range(0, page.evaluate("document.body.scrollHeight"), 700):
+        page.evaluate(f"window.scrollTo(0, {y})")
+        page.wait_for_timeout(20)
 
 
 def read_in_one_framework(page) -> int:
     """Bytes the page has loaded as served (gzip-compressed where the host compresses: bodies as
     sent, headers left out) once read to its end in the framework it shows, scrolled through so
     that every lazy figure of that framework is fetched."""
-    for y in range(0, page.evaluate("document.body.scrollHeight"), 700):
-        page.evaluate(f"window.scrollTo(0, {y})")
-        page.wait_for_timeout(20)
+    scroll_through(page)
     page.wait_for_load_state("networkidle")
     return page.evaluate("performance.getEntriesByType('navigation')[0].encodedBodySize + "
                          "performance.getEntriesByType('resource').reduce((s, r) => s + r.encodedBodySize, 0)")
@@ -413,9 +414,7 @@ def read_through(page) -> int:
     chosen in turn and the page scrolled through, so every lazy figure it shows is fetched."""
     for choice in page.eval_on_selector_all("[data-d2l-choose]", "b => b.map(x => x.dataset.d2lChoose)"):
         page.evaluate(f"document.querySelector(\"[data-d2l-choose='{choice}']\").click()")
-        for y in range(0, page.evaluate("document.body.scrollHeight"), 700):
-            page.evaluate(f"window.scrollTo(0, {y})")
-            page.wait_for_timeout(20)
+        scroll_through(page)
     page.wait_for_load_state("networkidle")
     return page.evaluate("performance.getEntriesByType('navigation')[0].decodedBodySize + "
                          "performance.getEntriesByType('resource').reduce((s, r) => s + r.decodedBodySize, 0)")
