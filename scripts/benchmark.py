@@ -110,7 +110,11 @@ def section_book(target: Path, sections: int) -> None:
         if sidecar.is_file():
             shutil.copy(sidecar, target / page.path.parent / f"{name}.interactive.yml")
     (target / page.path).unlink()
-    text = (target / index.path).read_text(encoding="utf-8")
+    # The toc lists the copies where the page was, and no longer the published edition's other pages:
+    # it is not the published toc any more, whose places gave them their numbers.
+    elsewhere = {line for entry, line in index.toc if entry != page.path and not (target / entry).is_file()}
+    lines = (target / index.path).read_text(encoding="utf-8").splitlines(keepends=True)
+    text = "".join(line for number, line in enumerate(lines, 1) if number not in elsewhere)
     text = re.sub(rf"^{re.escape(page.path.stem)}$", "\n".join(names), text, flags=re.M)
     (target / index.path).write_text(text, encoding="utf-8")
 
