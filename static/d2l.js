@@ -130,14 +130,6 @@
       const region = document.querySelector(selector);
       if (region) region.setAttribute("aria-label", _(name));
     }
-    // "Back to top" sits outside every landmark: it gets one of its own.
-    const back = document.querySelector("a.back-to-top");
-    if (back && !back.closest("nav")) {
-      const nav = document.createElement("nav");
-      nav.setAttribute("aria-label", _("Back to top"));
-      back.replaceWith(nav);
-      nav.append(back);
-    }
     // Search from the top of a phone's page, not only from inside the closed drawer.
     const search = document.getElementById("d2l-header-search");
     const header = document.querySelector(".mobile-header .header-right");
