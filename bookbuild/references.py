@@ -17,6 +17,9 @@ import re
 from pathlib import Path
 from urllib.parse import urljoin
 
+from docutils import nodes
+from sphinx.builders.latex.nodes import thebibliography
+
 from bookbuild.errors import ConfigError
 
 WIDTH_ONLY = re.compile(r"^`?\d+(px|%|em)?`?$")
@@ -173,8 +176,33 @@ def register_turkish_citation_styles() -> None:
     register_plugin("pybtex.style.formatting", "plain_tr", TurkishPlain)
 
 
+# LaTeX around the cited works when they print under their page's own heading: the environment's own
+# page break, unnumbered chapter and line in the contents are left out (in this group only).
+UNDER_THE_PAGE = (r"\begingroup\renewcommand{\chapter}[2]{}\renewcommand{\cleardoublepage}{}"
+                  r"\renewcommand{\clearpage}{}\renewcommand{\addcontentsline}[3]{}" "\n")
+
+
+def bibliography_under_its_page(app, doctree, docname) -> None:
+    """`doctree-resolved`, LaTeX: the cited works print on the page that holds the bibliography, under
+    its heading. Sphinx's LaTeX writer gathers them at the end of the book under a chapter of its own,
+    which left that page an empty chapter, a blank page, and the bibliography twice in the contents."""
+    gathered = next(doctree.findall(thebibliography), None) if app.builder.format == "latex" else None
+    emptied = [section for section in doctree.findall(nodes.section)
+               if all(isinstance(child, nodes.title) or _prints_nothing(child) for child in section.children)]
+    if gathered is None or not emptied:
+        return
+    gathered.parent.remove(gathered)
+    emptied[-1] += [nodes.raw("", UNDER_THE_PAGE, format="latex"), gathered,
+                    nodes.raw("", "\\endgroup\n", format="latex")]
+
+
+def _prints_nothing(node) -> bool:
+    return not node.astext().strip() and not any(node.findall(nodes.image))
+
+
 def setup(app):
     register_turkish_citation_styles()
+    app.connect("doctree-resolved", bibliography_under_its_page)
     app.add_config_value("d2l_published_url", "", "env", types=[str])
     app.add_config_value("d2l_published_labels", "", "env", types=[str])   # path of the label table
     app.connect("missing-reference", link_published)

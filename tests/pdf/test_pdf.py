@@ -128,3 +128,17 @@ def test_latex_warns_about_nothing(built):
         log = (paths.out / "latex" / fw.name / tex).with_suffix(".log").read_text(errors="replace")
         warnings = re.findall(r"^(?:LaTeX|Package \w+|Class \w+) Warning:.*$", log, re.M)
         assert warnings == [], (fw.name, warnings)
+
+
+def test_the_bibliography_prints_under_its_own_page_once(built):
+    """The cited works print under the heading of the page that holds the bibliography (its number too,
+    where the site numbers it), and nowhere else: no empty chapter, no second line in the contents."""
+    config, paths = built
+    for fw in config.frameworks:
+        toc = (paths.out / "latex" / fw.name / f"{config.book.short_name}-{fw.name}.toc").read_text(encoding="utf-8")
+        chapters = [re.sub(r"\\numberline \{[\d.]+\}", "", title) for title in
+                    re.findall(r"^\\contentsline \{chapter\}\{(.*)\}\{\d+\}\{[^}]*\}%$", toc, re.M)]
+        assert chapters and len(chapters) == len(set(chapters)), (fw.name, chapters)
+        text = text_of(pdf.pdf_path(config, paths, fw.name))
+        heading = chapters[-1]
+        assert text.count(heading) >= 2 and re.search(r"^\[1\] ", text, re.M), fw.name   # contents, chapter, works
