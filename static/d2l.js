@@ -279,10 +279,12 @@
     });
     window.addEventListener("storage", (event) => { if (event.key === KEY) follow(event.newValue); });
     window.addEventListener("pageshow", (event) => { if (event.persisted) follow(remembered()); });
-    nameFuro();
-    asButtons();
-    setUpDrawers();
-    // What no reader meets in the first moment waits for a task of its own (the page stays responsive).
+    // The rest in tasks of their own, each short: a phone stays responsive while the page starts.
+    setTimeout(() => {
+      nameFuro();
+      asButtons();
+      setUpDrawers();
+    });
     setTimeout(() => {
       quietIcons();
       nameCopyButtons();   // sphinx-copybutton added them on DOMContentLoaded, before this handler
