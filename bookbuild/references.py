@@ -187,9 +187,11 @@ def bibliography_under_its_page(app, doctree, docname) -> None:
     its heading. Sphinx's LaTeX writer gathers them at the end of the book under a chapter of its own,
     which left that page an empty chapter, a blank page, and the bibliography twice in the contents."""
     gathered = next(doctree.findall(thebibliography), None) if app.builder.format == "latex" else None
+    if gathered is None:
+        return
     emptied = [section for section in doctree.findall(nodes.section)
                if all(isinstance(child, nodes.title) or _prints_nothing(child) for child in section.children)]
-    if gathered is None or not emptied:
+    if not emptied:
         return
     gathered.parent.remove(gathered)
     emptied[-1] += [nodes.raw("", UNDER_THE_PAGE, format="latex"), gathered,
