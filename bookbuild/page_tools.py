@@ -190,7 +190,7 @@ def _ancestors(node):
 # Furo's "Back to top" link sits outside every landmark: it gets a nav of its own as soon as the parser
 # reaches it, before the page is first laid out (done once the page was parsed, it cost a layout of the
 # whole page again: a tenth of a second on a phone).
-EARLY_TAB_SCRIPT = """(function () {
+EARLY_SCRIPT = """(function () {
   document.documentElement.classList.remove("no-js");
   var names = %(names)s, labels = %(labels)s, chosen = null, saved = null;
   var wanted = (new URLSearchParams(window.location.search).get("tab") || "").toLowerCase();
@@ -225,18 +225,17 @@ EARLY_TAB_SCRIPT = """(function () {
 })();"""
 
 
-def add_early_tab_script(app, pagename, templatename, context, doctree) -> None:
+def add_early_script(app, pagename, templatename, context, doctree) -> None:
     """`html-page-context`: the early script, with the frameworks of build.yml, for the head of the
     page (templates/page.html puts it there: the theme writes its scripts at the end of the body)."""
     if app.config.d2l_frameworks:
         names, labels = zip(*app.config.d2l_frameworks)
-        context["d2l_early_tab_script"] = EARLY_TAB_SCRIPT % {"names": json.dumps(names),
-                                                              "labels": json.dumps(labels),
-                                                              "back_to_top": json.dumps(_("Back to top"))}
+        context["d2l_early_script"] = EARLY_SCRIPT % {"names": json.dumps(names), "labels": json.dumps(labels),
+                                                      "back_to_top": json.dumps(_("Back to top"))}
 
 
 def setup(app):
-    app.connect("html-page-context", add_early_tab_script)
+    app.connect("html-page-context", add_early_script)
     app.add_node(page_tools, html=(visit_page_tools, None), latex=(skip, None), text=(skip, None),
                  man=(skip, None), texinfo=(skip, None))
     app.add_directive(tab_marks.PAGE_TOOLS, PageToolsDirective)

@@ -5,9 +5,9 @@
 For every page with code (the chapters readers spend their time on), with the site served
 on loopback and Debian's Chromium:
   * Lighthouse 12.2.3, mobile preset, the median of RUNS runs (its scores move from run to run
-    with the machine's load; Lighthouse's advice is the median of five, docs/variability.md), its CPU slowdown
-    calibrated when the machine measures slower than the hosts it suits: performance >= 0.95;
-    accessibility, best practices and SEO 1.0;
+    with the machine's load; Lighthouse's advice is the median of five, docs/variability.md),
+    its CPU slowdown calibrated when the machine measures slower than the hosts it suits:
+    performance >= 0.95; accessibility, best practices and SEO 1.0;
   * axe-core at 1366×900 and 390×844, light and dark: no violation;
   * the page's weight with everything it can load (uncompressed) <= 1.2 MB, and what a reader of
     one framework loads reading it to its end, as served (gzip) <= 150 KB, for each framework;

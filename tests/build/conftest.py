@@ -100,9 +100,8 @@ def reader(browser):
         each.close()
 
 
-# What several tests share and takes long to make: one test of each comes first (the real chapter's
-# first of all), so that while it is made the other workers run the tests that need none of them, and
-# the rest come last. Long tests that mostly wait (the live preview's) start first too.
+# What several tests share and takes long to make, and long tests that mostly wait (the live preview's):
+# see pytest_collection_modifyitems for the order they run in.
 SHARED_BUILDS = ("chapter_site", "multi_site", "verdicts", "built_book", "previews_site")
 LONG = ("test_serve.py::test_make_serve_reloads_rebuilds_and_reports",)
 
