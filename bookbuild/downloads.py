@@ -4,16 +4,19 @@
   python3 kernel, and a first cell that installs what it needs, the framework at the pinned
   versions of its environment (requirements/<framework>.txt) and the readers' library d2l,
   from the wheel the site serves (`book.url`, or `--site-url`).
-* That wheel: built from d2l/ and pyproject.toml by pip, again only when they change, with
-  fixed timestamps (the same sources give the same bytes), under `_build/`.
+* That wheel: built from d2l/ and pyproject.toml by pip, with fixed timestamps (the same sources
+  give the same bytes), once per version of those sources on this machine: it belongs to the
+  project, not to one book, so every book and every build reuses it.
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import nbformat
@@ -62,30 +65,39 @@ def for_download(nb: nbformat.NotebookNode, framework, wheel_url: str) -> nbform
 
 
 def wheel(folder: Path) -> Path:
-    """The d2l wheel in `folder` (made again only when d2l/ or pyproject.toml changed)."""
+    """The d2l wheel, kept in `folder/<sources' digest>/` (made only when d2l/ or pyproject.toml changed;
+    builds side by side each make it whole in a folder of their own, and the first to finish keeps it)."""
     sources = [ROOT / "pyproject.toml", *sorted((ROOT / "d2l").rglob("*.py"))]
     digest = hashlib.sha256(b"".join(p.relative_to(ROOT).as_posix().encode() + b"\0" + p.read_bytes()
                                      for p in sources)).hexdigest()[:16]
-    stamp = folder / "sources.sha256"
-    made = sorted(folder.glob("*.whl"))
-    if len(made) == 1 and stamp.is_file() and stamp.read_text() == digest:
+    kept = folder / digest
+    made = sorted(kept.glob("*.whl"))
+    if len(made) == 1:
         return made[0]
-    shutil.rmtree(folder, ignore_errors=True)
-    tree = folder / "source"   # a copy: pip builds in place, and the build writes only under _build/
-    for path in sources:
-        (tree / path.relative_to(ROOT)).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(path, tree / path.relative_to(ROOT))
-    done = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "--disable-pip-version-check",
-                           "-w", str(folder), str(tree)], capture_output=True, text=True,
-                          env={**os.environ, "SOURCE_DATE_EPOCH": REPRODUCIBLE_EPOCH})
-    shutil.rmtree(tree, ignore_errors=True)
-    made = sorted(folder.glob("*.whl"))
-    if done.returncode or len(made) != 1:
-        raise EnvironmentProblem("the readers' d2l wheel could not be made (pip wheel)", path=ROOT / "pyproject.toml",
-                                 detail="\n".join((done.stdout + done.stderr).strip().splitlines()[-8:]),
-                                 fix="check pyproject.toml, and that pip can reach the package index for setuptools")
-    stamp.write_text(digest)
-    return made[0]
+    folder.mkdir(parents=True, exist_ok=True)
+    part = Path(tempfile.mkdtemp(prefix=f"{digest}.", suffix=".part", dir=folder))
+    try:
+        tree = part / "source"   # a copy: pip builds in place
+        for path in sources:
+            (tree / path.relative_to(ROOT)).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(path, tree / path.relative_to(ROOT))
+        done = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet",
+                               "--disable-pip-version-check", "-w", str(part / "wheel"), str(tree)],
+                              capture_output=True, text=True, env={**os.environ, "SOURCE_DATE_EPOCH": REPRODUCIBLE_EPOCH})
+        made = sorted((part / "wheel").glob("*.whl"))
+        if done.returncode or len(made) != 1:
+            raise EnvironmentProblem("the readers' d2l wheel could not be made (pip wheel)",
+                                     path=ROOT / "pyproject.toml",
+                                     detail="\n".join((done.stdout + done.stderr).strip().splitlines()[-8:]),
+                                     fix="check pyproject.toml, and that pip can reach the package index for setuptools")
+        for other in folder.iterdir():   # wheels of earlier sources
+            if other.name != digest and not other.name.endswith(".part"):
+                shutil.rmtree(other, ignore_errors=True)
+        with contextlib.suppress(OSError):   # a build beside this one may have kept its own first
+            os.rename(part / "wheel", kept)
+    finally:
+        shutil.rmtree(part, ignore_errors=True)
+    return sorted(kept.glob("*.whl"))[0]
 
 
 def colab_url(launch, relative: str) -> str:

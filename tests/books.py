@@ -388,15 +388,38 @@ class Reader:
         return self.page.evaluate("async () => (await axe.run()).violations"
                                   ".map(v => [v.id, v.nodes.map(n => n.target.join(' '))])")
 
+    def forget(self) -> None:
+        """Make this a reader who has never visited anything, as a new context would be (storage, open
+        tabs, print emulation, the pointer, what was collected), yet keep its tab and so its renderer
+        and cache warm: a page opens again in about half the CPU."""
+        for other in self.context.pages:
+            if other is not self.page:
+                other.close()
+        self.page.goto("about:blank")
+        self.page.emulate_media(media="null")
+        self.page.mouse.move(0, 0)
+        devtools = self.context.new_cdp_session(self.page)
+        try:
+            for origin in {found[0] for url in self.requests if (found := re.findall(r"^https?://[^/]+", url))}:
+                # "all": local and session storage, cookies and the rest
+                devtools.send("Storage.clearDataForOrigin", {"origin": origin, "storageTypes": "all"})
+        finally:
+            devtools.detach()
+        self.errors.clear()
+        self.requests.clear()
+
     def close(self):
         self.context.close()
 
 
 def scroll_through(page) -> None:
     """Scroll the page from top to end a screen at a time, so that its lazy figures start loading."""
-    for y in range(0, page.evaluate("document.body.scrollHeight"), 700):
-        page.evaluate(f"window.scrollTo(0, {y})")
-        page.wait_for_timeout(20)
+    page.evaluate("""async () => {
+      for (let y = 0; y < document.body.scrollHeight; y += innerHeight) {
+        scrollTo({top: y, behavior: "instant"});   // at once: a smooth scroll would not have moved yet
+        await new Promise((shown) => requestAnimationFrame(() => requestAnimationFrame(shown)));
+      }
+    }""")
 
 
 def read_in_one_framework(page) -> int:

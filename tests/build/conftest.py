@@ -6,6 +6,7 @@ The tests run side by side (pytest-xdist, `make test`): what every worker needs 
 whichever worker asks first, while the others wait for it (`made_once`)."""
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -86,18 +87,43 @@ def browser():
         browser.close()
 
 
-@pytest.fixture
-def reader(browser):
-    """`reader(view, scheme, motion)`: a reader's browser context (tests/books.Reader), closed after the
-    test whatever happens."""
-    opened = []
-
-    def open_(view: str = "desktop", scheme: str = "light", motion: str = "no-preference") -> Reader:
-        opened.append(Reader(browser, view, scheme, motion))
-        return opened[-1]
-    yield open_
-    for each in opened:
+@pytest.fixture(scope="session")
+def idle_readers(browser):
+    """Readers that earlier tests used and made forget everything, by (view, scheme, motion)."""
+    idle: dict[tuple, list[Reader]] = {}
+    yield idle
+    for each in (one for ones in idle.values() for one in ones):
         each.close()
+
+
+@pytest.fixture
+def reader(browser, idle_readers):
+    """`reader(view, scheme, motion, fresh=False)`: a reader's browser context (tests/books.Reader). After
+    the test it forgets everything (Reader.forget) and waits for the next test of the same device and
+    scheme; `fresh`: a context of its own, closed after the test (for a test that changes the context
+    itself, or must start with an empty cache)."""
+    lent, own = [], []
+
+    def open_(view: str = "desktop", scheme: str = "light", motion: str = "no-preference",
+              fresh: bool = False) -> Reader:
+        key = (view, scheme, motion)
+        if fresh or not idle_readers.get(key):
+            one = Reader(browser, view, scheme, motion)
+        else:
+            one = idle_readers[key].pop()
+        (own if fresh else lent).append((key, one))
+        return one
+    yield open_
+    for key, one in own:
+        one.close()
+    for key, one in lent:
+        try:
+            one.forget()
+        except Exception:   # its page crashed, say: nobody else gets it
+            with contextlib.suppress(Exception):
+                one.close()
+            continue
+        idle_readers.setdefault(key, []).append(one)
 
 
 # What several tests share and takes long to make, and long tests that mostly wait (the live preview's):

@@ -165,7 +165,7 @@ def test_the_saved_framework_shows_from_the_first_paint(reader, server, view):
     base, site = server
     docname, _ = main_page(site)
     saved = REAL.frameworks[-1].name
-    one = reader(view)
+    one = reader(view, fresh=True)   # its context gets a script of the test's own
     one.context.add_init_script(f"""
       try {{ localStorage.setItem('d2l-tab', '{saved}'); }} catch (e) {{}}
       window.__seen = [];

@@ -107,6 +107,25 @@ def test_one_framework_choice_on_every_page_and_visit(reader, server):
     assert one.errors == []
 
 
+def test_a_reader_lent_to_the_next_test_has_forgotten_everything(reader, chapter):
+    """The readers the tests share (conftest.reader) start as a new device would: nothing stored, one
+    tab, the screen, nothing collected."""
+    base, paths = chapter
+    docname, _ = main_page(paths)
+    one = reader()
+    page = one.open(f"{base}/{docname}.html?tab={SECOND}")
+    page.evaluate("localStorage.setItem('d2l-test', '1'); sessionStorage.setItem('d2l-test', '1')")
+    one.context.new_page().goto(f"{base}/index.html")
+    page.emulate_media(media="print")
+    one.errors.append("an error of the test before")
+    one.forget()
+    page = one.open(f"{base}/{docname}.html")
+    assert page.evaluate("[localStorage.length, sessionStorage.length, matchMedia('print').matches]") == [0, 0, False]
+    assert one.context.pages == [page] and one.errors == [] and one.requests[0] == f"{base}/{docname}.html"
+    groups = tab_groups(merged_pages(paths.staging)[docname])
+    assert showing(page, FIRST, groups)
+
+
 # --- 2. keyboard and phone ---------------------------------------------------------------------
 
 def furo_english() -> list[str]:
@@ -453,5 +472,5 @@ def test_page_weight_read_in_one_framework(reader, chapter, framework):
     """What a reader of one framework downloads, as served (gzip): at most 150 KB."""
     base, paths = chapter
     docname, _ = main_page(paths)
-    page = reader(motion="reduce").open(f"{base}/{docname}.html?tab={framework}")
+    page = reader(motion="reduce", fresh=True).open(f"{base}/{docname}.html?tab={framework}")   # nothing cached
     assert 0 < read_in_one_framework(page) <= PAGE_LIMIT_GZIP

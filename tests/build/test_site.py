@@ -11,7 +11,7 @@ import nbformat
 
 from books import REAL, display_equations, figures, merged_pages, printed, tab_groups
 from bookbuild import config as book_config
-from bookbuild.config import PAGE_LIMIT_EVERYTHING, SITE_LIMIT
+from bookbuild.config import PAGE_LIMIT_EVERYTHING, ROOT, SITE_LIMIT
 from bookbuild import read, references
 
 LABELS = {fw.label: fw.name for fw in REAL.frameworks}
@@ -258,3 +258,19 @@ def test_the_site_is_light(site):
             if url.endswith((".css", ".js", ".svg", ".png", ".woff2")) and target.is_file():
                 total += target.stat().st_size
         assert total <= PAGE_LIMIT_EVERYTHING, (page.name, total)
+
+
+def test_the_d2l_wheel_is_made_once_per_version_of_d2l_and_served_by_every_book(chapter_site, multi_site):
+    """The wheel belongs to the project: every book built from this checkout serves the same one, holding
+    this checkout's d2l, and the project keeps only the wheel of the sources it has now."""
+    import zipfile
+
+    from bookbuild import downloads, environments
+    kept = list((environments.ENVS / "d2l-wheel").glob("*/*.whl"))
+    assert len(kept) == 1
+    for paths, _ in (chapter_site, multi_site):
+        served = list((paths.site("html") / downloads.WHEEL_FOLDER).glob("*.whl"))
+        assert [w.read_bytes() for w in served] == [kept[0].read_bytes()]
+    with zipfile.ZipFile(kept[0]) as wheel:
+        for module in (ROOT / "d2l").rglob("*.py"):
+            assert wheel.read(module.relative_to(ROOT).as_posix()) == module.read_bytes()
