@@ -17,16 +17,19 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import nbformat
 
 from bookbuild.config import ROOT
+from bookbuild.environments import ENVS
 from bookbuild.errors import EnvironmentProblem
 
 WHEEL_FOLDER = "_d2l"      # where the wheel is on the site (and staged)
 INSTALL_TAG = "d2l-install"   # the install cell's tag: readers' tools (and the build) know it by it
 REPRODUCIBLE_EPOCH = "315532800"   # 1980-01-01, the earliest time a zip file holds
+KEPT_WHEELS = ENVS / "d2l-wheel"   # the project's, beside its environments: every book's build serves it
 
 
 def download_path(page: Path, framework: str) -> Path:
@@ -64,7 +67,7 @@ def for_download(nb: nbformat.NotebookNode, framework, wheel_url: str) -> nbform
     return nb
 
 
-def wheel(folder: Path) -> Path:
+def wheel(folder: Path = KEPT_WHEELS) -> Path:
     """The d2l wheel, kept in `folder/<sources' digest>/` (made only when d2l/ or pyproject.toml changed;
     builds side by side each make it whole in a folder of their own, and the first to finish keeps it)."""
     sources = [ROOT / "pyproject.toml", *sorted((ROOT / "d2l").rglob("*.py"))]
@@ -90,14 +93,21 @@ def wheel(folder: Path) -> Path:
                                      path=ROOT / "pyproject.toml",
                                      detail="\n".join((done.stdout + done.stderr).strip().splitlines()[-8:]),
                                      fix="check pyproject.toml, and that pip can reach the package index for setuptools")
-        for other in folder.iterdir():   # wheels of earlier sources
-            if other.name != digest and not other.name.endswith(".part"):
+        for other in folder.iterdir():   # wheels of earlier sources, and what a killed build left
+            if other.name != digest and (not other.name.endswith(".part") or _older_than_an_hour(other)):
                 shutil.rmtree(other, ignore_errors=True)
         with contextlib.suppress(OSError):   # a build beside this one may have kept its own first
             os.rename(part / "wheel", kept)
     finally:
         shutil.rmtree(part, ignore_errors=True)
     return sorted(kept.glob("*.whl"))[0]
+
+
+def _older_than_an_hour(path: Path) -> bool:
+    """No build takes that long to make the wheel: a `.part` folder this old is no build's any more."""
+    with contextlib.suppress(OSError):
+        return time.time() - path.stat().st_mtime > 3600
+    return False
 
 
 def colab_url(launch, relative: str) -> str:

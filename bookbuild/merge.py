@@ -15,7 +15,7 @@ from pathlib import Path
 
 import nbformat
 
-from bookbuild import downloads, environments, outputs, tab_marks
+from bookbuild import downloads, outputs, tab_marks
 from bookbuild.dialect import Block, Page, block_index, runs
 from bookbuild.errors import disk_error
 from bookbuild.read import BookSource, image_path
@@ -217,7 +217,7 @@ def stage(config, paths, source: BookSource, execution, pdfs: dict[str, Path], l
             raise disk_error(err, f"staging {relative}", staging / relative) from None
         written.add(staging / relative)
 
-    wheel = downloads.wheel(environments.ENVS / "d2l-wheel")
+    wheel = downloads.wheel()
     put(Path(EXTRA) / downloads.WHEEL_FOLDER / wheel.name, wheel.read_bytes())
     wheel_url = config.site_url + f"{downloads.WHEEL_FOLDER}/{wheel.name}"
     pdf_links = {}

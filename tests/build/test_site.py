@@ -265,8 +265,8 @@ def test_the_d2l_wheel_is_made_once_per_version_of_d2l_and_served_by_every_book(
     this checkout's d2l, and the project keeps only the wheel of the sources it has now."""
     import zipfile
 
-    from bookbuild import downloads, environments
-    kept = list((environments.ENVS / "d2l-wheel").glob("*/*.whl"))
+    from bookbuild import downloads
+    kept = list(downloads.KEPT_WHEELS.glob("*/*.whl"))
     assert len(kept) == 1
     for paths, _ in (chapter_site, multi_site):
         served = list((paths.site("html") / downloads.WHEEL_FOLDER).glob("*.whl"))
