@@ -7,6 +7,7 @@
 * The readers' notebooks, written into the site with every reference and citation
   resolved to text and links, as the page shows them: no raw d2lbook roles.
 * A meta description for search engines: the page's first paragraph.
+* Every script of the page run once the page is parsed (``defer``), so none holds up its first paint.
 Other builders (LaTeX) get none of it.
 """
 from __future__ import annotations
@@ -234,8 +235,28 @@ def add_early_script(app, pagename, templatename, context, doctree) -> None:
                                                       "back_to_top": json.dumps(_("Back to top"))}
 
 
+def defer_scripts(app, pagename, templatename, context, doctree) -> None:
+    """`html-page-context`, after every other handler: each script file of the page (Sphinx's, the
+    theme's, the extensions') is deferred, as static/d2l.js is. All of them start from
+    DOMContentLoaded or run on a parsed page; deferred ones still run in their order, before it.
+    Not on the search page: its template writes scripts of its own (searchtools.js and the index)
+    that must run after these."""
+    scripts = context.get("script_files")
+    if isinstance(scripts, list) and templatename != "search.html":
+        scripts[:] = [_deferred(script) for script in scripts]
+
+
+def _deferred(script):
+    attributes = getattr(script, "attributes", None)
+    if attributes is None or not script.filename or {"async", "defer"} & attributes.keys() \
+            or attributes.get("type", "text/javascript") != "text/javascript":
+        return script
+    return type(script)(script.filename, priority=script.priority, **attributes, defer="defer")
+
+
 def setup(app):
     app.connect("html-page-context", add_early_script)
+    app.connect("html-page-context", defer_scripts, priority=900)
     app.add_node(page_tools, html=(visit_page_tools, None), latex=(skip, None), text=(skip, None),
                  man=(skip, None), texinfo=(skip, None))
     app.add_directive(tab_marks.PAGE_TOOLS, PageToolsDirective)

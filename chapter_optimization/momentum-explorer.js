@@ -557,6 +557,27 @@
   window.d2lMomentumExplorer = { pyFloat: pyFloat, momentumTrace: momentumTrace, gdTrace: gdTrace,
     resultLine: resultLine, analyse: analyse };
 
-  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start);
-  else start();
+  // Built when the reader nears it (a screen ahead), so it adds nothing to the page's start; at
+  // once when the page opens at an anchor (what lies above must keep its height), before the
+  // first Tab (the keyboard must find its controls) and before printing.
+  function startNear() {
+    const root = document.getElementById('momentum-explorer');
+    if (!root || window.location.hash || !window.IntersectionObserver) return start();
+    const near = new IntersectionObserver((entries) => {
+      if (entries.some((entry) => entry.isIntersecting)) startNow();
+    }, { rootMargin: '100% 0px' });
+    const onTab = (event) => { if (event.key === 'Tab') startNow(); };
+    function startNow() {
+      near.disconnect();
+      document.removeEventListener('keydown', onTab, true);
+      window.removeEventListener('beforeprint', startNow);
+      start();
+    }
+    near.observe(root);
+    document.addEventListener('keydown', onTab, true);
+    window.addEventListener('beforeprint', startNow);
+  }
+
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', startNear);
+  else startNear();
 })();

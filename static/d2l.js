@@ -83,18 +83,21 @@
   }
 
   // A box that scrolls sideways (wide code or math on a phone) is a named tab stop while it scrolls.
-  // Measured when the browser has laid the boxes out anyway (a ResizeObserver), never forcing it.
+  // Measured as the browser lays the boxes out or resizes them (a ResizeObserver: each box once at
+  // the start, a hidden framework's when it is shown), never forcing a layout; each box's name is
+  // worked out once.
   const BOXES = 'div.highlight pre, div.cell_output pre, div.math > mjx-container[display="true"]';
   function watchBoxes() {
-    const boxes = document.querySelectorAll(BOXES);
-    if (!window.ResizeObserver) return scrollingBoxes(boxes);
-    const observer = new ResizeObserver(() => scrollingBoxes(boxes));
-    boxes.forEach((box) => observer.observe(box));
+    const named = boxNames(document.querySelectorAll(BOXES));
+    if (!window.ResizeObserver) return scrollingBoxes([...named.keys()], named);
+    const observer = new ResizeObserver((entries) => scrollingBoxes(entries.map((entry) => entry.target), named));
+    named.forEach((_name, box) => observer.observe(box));
   }
 
-  function scrollingBoxes(boxes) {
-    // numbered as a reader of one framework meets them
+  // Each box's name, numbered as a reader of one framework meets them: "Kod 3", "Denklem (11.6.2)".
+  function boxNames(boxes) {
     const names = frameworks().length ? frameworks() : [""], counted = Object.fromEntries(names.map((n) => [n, {}]));
+    const named = new Map();
     for (const box of boxes) {
       const isMath = box.tagName.toLowerCase() === "mjx-container";
       const panel = box.closest(".sphinx-tabs-panel[data-d2l-tab]"), framework = panel ? panel.dataset.d2lTab : null;
@@ -102,16 +105,27 @@
       if (kind) (framework ? [framework] : names).forEach((n) => { counted[n][kind] = (counted[n][kind] || 0) + 1; });
       const number = isMath ? (box.parentElement.querySelector(".eqno") || {}).textContent
                             : String(counted[framework || names[0]][kind]);
-      if (box.scrollWidth > box.clientWidth + 1) {
+      named.set(box, isMath ? `Denklem ${(number || "").replace(/[^\d.()]/g, "")}, yana kaydırılabilir`
+                            : `${kind} ${number}, yana kaydırılabilir`);
+    }
+    return named;
+  }
+
+  function scrollingBoxes(boxes, named) {
+    let changed = false;
+    for (const box of boxes) {
+      const scrolls = box.scrollWidth > box.clientWidth + 1;
+      if (scrolls === (box.getAttribute("role") === "region")) continue;
+      changed = true;
+      if (scrolls) {
         box.setAttribute("tabindex", "0");
         box.setAttribute("role", "region");
-        box.setAttribute("aria-label", isMath ? `Denklem ${(number || "").replace(/[^\d.()]/g, "")}, yana kaydırılabilir`
-                                              : `${kind} ${number}, yana kaydırılabilir`);
-      } else if (box.getAttribute("role") === "region") {
+        box.setAttribute("aria-label", named.get(box));
+      } else {
         for (const name of ["tabindex", "role", "aria-label"]) box.removeAttribute(name);
       }
     }
-    panelStops();
+    if (changed) panelStops();
   }
 
   // --- Furo: names ---
@@ -246,17 +260,20 @@
     }
   }
 
-  // --- sphinx-copybutton: Turkish tooltips (before it adds its buttons), and names ---
+  // --- sphinx-copybutton: Turkish tooltips, and names ---
+  // Its messages get Turkish for what it says after a click; the buttons it has already made (it
+  // runs first, on the parsed page) get their Turkish tooltip and name from nameCopyButtons.
   if (typeof messages === "object" && messages && !messages.tr) {
     messages.tr = { copy: COPY, copy_to_clipboard: "Panoya kopyala", copy_success: "Kopyalandı!",
                     copy_failure: "Kopyalanamadı" };
     if (document.documentElement.lang === "tr" && typeof locale !== "undefined") locale = "tr";
   }
 
-  // (its icon's title stays English: it is made before this script runs)
+  // (its icon's title stays English, and hidden: the button has a name)
   function nameCopyButtons() {
     for (const button of document.querySelectorAll("button.copybtn")) {
       button.setAttribute("aria-label", COPY);
+      button.setAttribute("data-tooltip", COPY);
       const icon = button.querySelector("svg");
       if (icon) icon.setAttribute("aria-hidden", "true");
     }
@@ -279,17 +296,10 @@
     });
     window.addEventListener("storage", (event) => { if (event.key === KEY) follow(event.newValue); });
     window.addEventListener("pageshow", (event) => { if (event.persisted) follow(remembered()); });
-    // The rest in tasks of their own, each short: a phone stays responsive while the page starts.
-    setTimeout(() => {
-      nameFuro();
-      asButtons();
-      setUpDrawers();
-    });
-    setTimeout(() => {
-      quietIcons();
-      nameCopyButtons();   // sphinx-copybutton added them on DOMContentLoaded, before this handler
-      panelStops();
-      watchBoxes();
-    });
+    // The rest one task each, in this order, each short: a phone stays responsive while the page
+    // starts. (sphinx-copybutton added its buttons before this handler.)
+    for (const step of [nameFuro, asButtons, setUpDrawers, quietIcons, nameCopyButtons, panelStops, watchBoxes]) {
+      setTimeout(step);
+    }
   });
 })();

@@ -68,11 +68,34 @@ def chapter_runs(paths) -> list[tuple[str, float, float, str]]:
     return runs
 
 
+def open_explorer(one, url: str):
+    """The page, scrolled to the explorer as a reader does: it is built when the reader nears it."""
+    page = one.open(url)
+    page.locator("#momentum-explorer").scroll_into_view_if_needed()
+    page.locator("#momentum-explorer .mx-figure").wait_for()
+    return page
+
+
+def test_the_explorer_is_built_when_the_reader_nears_it_or_presses_tab(reader, chapter):
+    base, _ = chapter
+    one = reader("phone")
+    page = one.open(f"{base}/{PAGE}")
+    assert page.locator("#momentum-explorer .mx-figure").count() == 0   # far below: not built at load
+    page.evaluate("scrollTo({top: scrollY + document.getElementById('momentum-explorer').getBoundingClientRect().top"
+                  " - 1.5 * innerHeight, behavior: 'instant'})")
+    page.locator("#momentum-explorer .mx-figure").wait_for()                # a screen ahead: built
+    page = one.open(f"{base}/{PAGE}?eta=0.3")
+    page.keyboard.press("Tab")                      # a keyboard reader's Tab must be able to reach it
+    assert page.locator("#momentum-explorer .mx-figure").count() == 1
+    assert page.get_by_role("slider", name=re.compile("η")).input_value() == "0.3"
+    assert one.errors == []
+
+
 @pytest.mark.parametrize("view", VIEWS)
 def test_printed_lines_match_numpy_and_the_executed_cells(reader, chapter, view):
     base, paths = chapter
     one = reader(view)
-    page = one.open(f"{base}/{PAGE}")
+    page = open_explorer(one, f"{base}/{PAGE}")
     assert page.locator("#momentum-explorer .mx-figure").count() == 1
     assert page.evaluate("document.documentElement.scrollWidth") == VIEWS[view]["viewport"]["width"]
     for eta, beta in [(0.6, 0.5), (0.4, 0.0), (0.05, 0.95), (0.9, 0.0), (1.2, 0.9), (1.5, 0.99), (0.01, 0.0)]:
@@ -90,7 +113,7 @@ def test_printed_lines_match_numpy_and_the_executed_cells(reader, chapter, view)
 def test_the_scalar_panel_against_numpy_eigenvalues(reader, chapter):
     base, paths = chapter
     one = reader("desktop")
-    page = one.open(f"{base}/{PAGE}")
+    page = open_explorer(one, f"{base}/{PAGE}")
     source = (paths.staging / "chapter_optimization" / "momentum.ipynb").read_text(encoding="utf-8")
     lambdas = [float(v) for v in re.search(r"lambdas = \[([^\]]+)\]", source).group(1).split(",")]
     rows = page.eval_on_selector_all("#momentum-explorer tr[data-lambda]", "r => r.map(x => x.dataset.lambda)")
@@ -141,8 +164,7 @@ def test_state_in_the_address_and_the_keyboard(reader, chapter, view):
 def test_axe_finds_nothing_in_the_explorer(reader, chapter, view, scheme):
     base, _ = chapter
     one = reader(view, scheme)
-    page = one.open(f"{base}/{PAGE}?eta=1.2&beta=0.9")
-    page.locator("#momentum-explorer").scroll_into_view_if_needed()
+    page = open_explorer(one, f"{base}/{PAGE}?eta=1.2&beta=0.9")
     page.add_script_tag(path=str(AXE))
     violations = page.evaluate("async () => (await axe.run('#momentum-explorer')).violations"
                                ".map(v => [v.id, v.nodes.map(n => n.target.join(' '))])")

@@ -257,7 +257,9 @@ def test_explorer_presets_are_toggle_buttons(reader, chapter):
     docname, _ = main_page(paths)
     page = reader().open(f"{base}/{docname}.html")
     explorer = page.locator(".d2l-interactive")
+    explorer.scroll_into_view_if_needed()                   # built when the reader nears it
     presets = explorer.locator("button[aria-pressed]")
+    presets.first.wait_for()
     assert presets.count() > 1
 
     def pressed_matches_sliders() -> bool:
@@ -332,7 +334,8 @@ def test_print_shows_the_chosen_framework_and_no_chrome(reader, chapter, scheme,
     docname, nb = main_page(paths)
     chosen = REAL.frameworks[-1]
     page = reader("desktop", scheme).open(f"{base}/{docname}.html?tab={chosen.name}")
-    # The explorer at a setting of the reader's own.
+    # The explorer (built when the reader nears it) at a setting of the reader's own.
+    page.locator(".d2l-interactive").scroll_into_view_if_needed()
     slider = page.locator(".d2l-interactive input[type=range]").first
     slider.focus()
     page.keyboard.press("ArrowRight")
