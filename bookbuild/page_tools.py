@@ -239,10 +239,9 @@ def defer_scripts(app, pagename, templatename, context, doctree) -> None:
     """`html-page-context`, after every other handler: each script file of the page (Sphinx's, the
     theme's, the extensions') is deferred, as static/d2l.js is. All of them start from
     DOMContentLoaded or run on a parsed page; deferred ones still run in their order, before it.
-    Not on the search page: its template writes scripts of its own (searchtools.js and the index)
-    that must run after these."""
+    (The search page's own scripts are deferred by templates/search.html.)"""
     scripts = context.get("script_files")
-    if isinstance(scripts, list) and templatename != "search.html":
+    if isinstance(scripts, list):
         scripts[:] = [_deferred(script) for script in scripts]
 
 

@@ -133,7 +133,7 @@ def add_previews(app, pagename, templatename, context, doctree) -> None:
         if refuri and refuri not in templates and (content := previews.html(refuri)):
             templates[refuri] = f'<template data-d2l-preview="{html.escape(refuri)}">{content}</template>'
     context["body"] += "".join(templates.values())
-    app.add_js_file("preview.js", loading_method="defer")   # during html-page-context: for this page only
+    app.add_js_file("preview.js")   # during html-page-context: for this page only (deferred by page_tools)
     app.add_css_file("preview.css")
 
 

@@ -179,7 +179,7 @@ def test_the_interface_is_turkish(site):
                'placeholder="Search"', "Made with", "Copyright ©"]
     for page in site_dir.rglob("*.html"):
         html = page.read_text(encoding="utf-8")
-        assert '<html lang="tr"' in html or "<html class" in html and 'lang="tr"' in html
+        assert re.search(r"<html [^>]*\blang=\"tr\"", html), page.name
         for words in english:
             assert words not in html, (page.name, words)
     catalog = (site_dir / "_static" / "translations.js").read_text(encoding="utf-8")
@@ -189,6 +189,17 @@ def test_the_interface_is_turkish(site):
     assert all(found) and "${resultCount}" in found[1]
     search = (site_dir / "search.html").read_text(encoding="utf-8")
     assert "<h1>Ara</h1>" in search and "toLocaleLowerCase('tr')" in (site_dir / "_static/language_data.js").read_text()
+
+
+def test_no_script_holds_up_the_first_paint(site):
+    """Every script file of every page, the search page's own included, runs once the page is parsed."""
+    pages_seen = 0
+    for page in site[0].site("html").rglob("*.html"):
+        tags = re.findall(r"<script\b[^>]*\bsrc=[^>]*>", page.read_text(encoding="utf-8"))
+        pages_seen += bool(tags)
+        for tag in tags:
+            assert re.search(r"\s(defer|async)[\s=>]", tag), (page.name, tag)
+    assert pages_seen > 1
 
 
 def test_every_page_has_one_h1_a_skip_link_and_a_description(site):
