@@ -66,7 +66,11 @@ def _lighthouse_calibrated(url: str, out: Path) -> dict[str, float]:
 def _lighthouse_once(url: str, out: Path, *options: str) -> dict:
     done = subprocess.run(["node", str(LIGHTHOUSE), url, "--quiet", "--output=json", f"--output-path={out}",
                            "--only-categories=" + ",".join(TARGETS), *options,
-                           f"--chrome-flags={' '.join(f for f in FLAGS if f != '--headless')} --headless=new"],
+                           f"--chrome-flags={' '.join(f for f in FLAGS if f != '--headless')} --headless=new "
+                           # Headless Chrome's paint holding intermittently withholds a loaded page's first
+                           # frame for one or two whole seconds (GoogleChrome/lighthouse#17148): a
+                           # measurement artefact that a reader's browser does not show.
+                           "--disable-features=PaintHolding"],
                           env={**os.environ, "CHROME_PATH": CHROMIUM}, capture_output=True, text=True)
     if done.returncode:
         sys.exit(f"audit: Lighthouse failed: {done.stderr.strip()[-800:]}")

@@ -220,6 +220,40 @@ def test_keyboard_path_formulas_are_not_tab_stops(reader, server, view):
         " && m.getBoundingClientRect().top < document.querySelector('.d2l-tabs').getBoundingClientRect().top)"))
 
 
+FORMULA_BOXES = """() => [...document.querySelectorAll('div.math')].filter((m) => m.querySelector('.eqno')).map((m) => {
+  const box = m.querySelector('mjx-container'), drawing = box.querySelector('svg');
+  return {right: box.getBoundingClientRect().right, number: m.querySelector('.eqno').getBoundingClientRect().left,
+          wide: drawing.getBoundingClientRect().width > box.clientWidth + 1, scrolls: box.scrollWidth > box.clientWidth + 1}; })"""
+
+
+@pytest.mark.parametrize("view", VIEWS)
+def test_formulas_scroll_beside_their_numbers_and_screen_readers_get_every_one(reader, server, view):
+    """A numbered formula never runs under its number: one too wide for the screen scrolls in its own box.
+    Its drawing is laid out only near the screen, and drawn when the reader gets there; the MathML of
+    every formula on show is in the accessibility tree, as MathML."""
+    one, page, docname, _ = open_main_page(reader, server, view)
+    boxes = page.evaluate(FORMULA_BOXES)
+    assert boxes and all(box["right"] <= box["number"] + 0.5 for box in boxes), boxes
+    assert [box["wide"] for box in boxes] == [box["scrolls"] for box in boxes]
+    if any(box["wide"] for box in boxes):
+        scrolled = page.evaluate("""() => { const box = [...document.querySelectorAll('div.math > mjx-container')]
+            .find((b) => b.scrollWidth > b.clientWidth + 1); box.scrollLeft = 40; return box.scrollLeft; }""")
+        assert scrolled > 0
+
+    last = page.evaluate_handle("[...document.querySelectorAll('mjx-container > svg')].filter((s) => s.checkVisibility()).at(-1)")
+    drawn = "(svg) => svg.querySelector('g').checkVisibility({contentVisibilityAuto: true})"
+    if last.evaluate("(svg) => svg.getBoundingClientRect().top > 3 * innerHeight"):
+        assert not last.evaluate(drawn)
+    last.scroll_into_view_if_needed()
+    page.wait_for_function(drawn, arg=last)
+
+    shown = page.evaluate("[...document.querySelectorAll('mjx-container')].filter((c) => c.checkVisibility()).length")
+    tree = one.context.new_cdp_session(page).send("Accessibility.getFullAXTree")["nodes"]
+    spoken = [node for node in tree if not node.get("ignored") and node.get("role", {}).get("value") == "MathMLMath"]
+    assert shown and len(spoken) == shown
+    assert one.errors == []
+
+
 @pytest.mark.parametrize("view", VIEWS)
 def test_figures_have_alt_text_and_copy_buttons_speak_turkish(reader, server, view):
     one, page, docname, _ = open_main_page(reader, server, view)
