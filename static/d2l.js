@@ -112,9 +112,11 @@
   }
 
   function scrollingBoxes(boxes, named) {
+    // Every box measured before any is changed: one layout, not one per box.
+    const scrolling = boxes.map((box) => box.scrollWidth > box.clientWidth + 1);
     let changed = false;
-    for (const box of boxes) {
-      const scrolls = box.scrollWidth > box.clientWidth + 1;
+    for (const [i, box] of boxes.entries()) {
+      const scrolls = scrolling[i];
       if (scrolls === (box.getAttribute("role") === "region")) continue;
       changed = true;
       if (scrolls) {
