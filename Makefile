@@ -101,11 +101,12 @@ test-elsewhere: env
 test-pdf: env-build
 	$(BUILD_PY) -m pytest tests/pdf -q -p no:cacheprovider
 
-# The browser tests drive Debian's Chromium and read its printed PDFs with poppler; install them where
-# we may (root, as in CI).
+# The browser tests drive Debian's Chromium (its headless shell; `make audit` the full browser) and read
+# its printed PDFs with poppler; install them where we may (root, as in CI).
 browser:
-	@command -v chromium >/dev/null && command -v pdftotext >/dev/null || \
-	  $(call apt_install,The browser tests,chromium poppler-utils)
+	@command -v chromium >/dev/null && command -v chromium-headless-shell >/dev/null && \
+	  command -v pdftotext >/dev/null || \
+	  $(call apt_install,The browser tests,chromium chromium-headless-shell poppler-utils)
 
 clean:
 	rm -rf _build

@@ -27,6 +27,7 @@ A page may list groups that are expected to differ, with the reason, beside it i
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import re
 
@@ -73,15 +74,23 @@ def shown(cells) -> Shown:
     return found
 
 
+@functools.lru_cache(maxsize=8)
+def _unit_patterns(units: tuple[str, ...]) -> tuple[re.Pattern, re.Pattern | None]:
+    """(a unit right after a number, a throughput unit on its own), made once per set of units: a page
+    prints thousands of lines."""
+    unit = "|".join(re.escape(u) for u in sorted(units, key=len, reverse=True))
+    # Only throughput units head a list of numbers ("in Gigaflops: ..."); a lone "s" or "ms" does not.
+    rates = "|".join(re.escape(u) for u in units if re.search(r"flops|/", u, re.I))
+    return (re.compile(rf"\s*(?:{unit})(?![\w/])"),
+            re.compile(rf"(?<![\w/])(?:{rates})(?![\w/])") if rates else None)
+
+
 def numbers(line: str, units: tuple[str, ...]) -> list[float | None]:
     """The line's numbers in order; None for a timing: a number followed by a unit, or any number after a
     unit that no number precedes ("performance in Gigaflops: element 0.5")."""
-    unit = "|".join(re.escape(u) for u in sorted(units, key=len, reverse=True))
-    after_number = re.compile(rf"\s*(?:{unit})(?![\w/])")
-    # Only throughput units head a list of numbers ("in Gigaflops: ..."); a lone "s" or "ms" does not.
-    rates = "|".join(re.escape(u) for u in units if re.search(r"flops|/", u, re.I))
+    after_number, rate = _unit_patterns(tuple(units))
     found, timing_from = [], None
-    for match in re.finditer(rf"(?<![\w/])(?:{rates})(?![\w/])", line) if rates else ():
+    for match in rate.finditer(line) if rate else ():
         if not re.search(r"\d\.?\s*$", line[:match.start()]):
             timing_from = match.end()
             break

@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import shutil
 import sys
 from pathlib import Path
 
@@ -18,7 +17,7 @@ from playwright.sync_api import sync_playwright
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from books import INDEX, MULTI, REAL, REFERENCES, SHARED, Book, Reader, launch_browser, made_once  # noqa: E402
+from books import CHROMIUM, INDEX, MULTI, REAL, REFERENCES, SHARED, Book, Reader, launch_browser, made_once  # noqa: E402
 from bookbuild import environments, pipeline  # noqa: E402
 from bookbuild.config import Paths  # noqa: E402
 
@@ -78,8 +77,9 @@ def site(request):
 
 @pytest.fixture(scope="session")
 def browser():
-    if not shutil.which("chromium"):
-        pytest.fail("Chromium is missing: `make test` installs it (as root), or: sudo apt-get install chromium",
+    if not os.access(CHROMIUM, os.X_OK):
+        pytest.fail(f"{CHROMIUM} is missing: `make test` installs it (as root), or: "
+                    "sudo apt-get install chromium-headless-shell",
                     pytrace=False)
     with sync_playwright() as playwright:
         browser = launch_browser(playwright)
@@ -128,7 +128,7 @@ def reader(browser, idle_readers):
 
 # What several tests share and takes long to make, and long tests that mostly wait (the live preview's):
 # see pytest_collection_modifyitems for the order they run in.
-SHARED_BUILDS = ("chapter_site", "multi_site", "verdicts", "built_book", "previews_site")
+SHARED_BUILDS = ("chapter_site", "multi_site", "verdicts", "built_book", "executed_book", "previews_site")
 LONG = ("test_serve.py::test_make_serve_reloads_rebuilds_and_reports",)
 
 
