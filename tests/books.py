@@ -155,6 +155,21 @@ class Book:
         return json.loads(self.paths.report.read_text(encoding="utf-8"))
 
 
+class Workbench:
+    """A built book kept in one folder of this test process, and a snapshot of it: Sphinx keeps what it
+    built only for the folder it built it in, so a test given `fresh()`, the snapshot put back in that
+    same folder, executes and renders only what it changes. (A process runs its tests one at a time.)"""
+
+    def __init__(self, built: Book, folder: Path):
+        self.book = built.copy(folder)
+        self.book.build()                                    # rendered once in this folder
+        self.snapshot = self.book.copy(folder.with_name(folder.name + "-built"))
+
+    def fresh(self) -> Book:
+        shutil.rmtree(self.book.root)
+        return self.snapshot.copy(self.book.root)
+
+
 BOOK_FILES = ["build.yml", "requirements", "d2l", "d2l.bib", "d2l-tr-labels.tsv"]
 
 

@@ -169,10 +169,10 @@ def line_of(text: str, page: str = PAGE) -> int:
     return before.count("\n") + 1
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def verdicts(tmp_path_factory, fixture_kernels):
     """(the built book, its report, its agreement entries by line), built once for the whole run; a test
-    that builds again works on a copy."""
+    that builds again works on `verdicts_copy`."""
     from books import INDEX, REFERENCES, Book, made_once
 
     def build(folder):
@@ -183,6 +183,17 @@ def verdicts(tmp_path_factory, fixture_kernels):
     report = book.report()
     report["summary"] = (book.root / "summary.txt").read_text(encoding="utf-8")
     return book, report, {entry["line"]: entry for entry in report["agreement"]}
+
+
+@pytest.fixture(scope="session")
+def workbench(verdicts, tmp_path_factory):
+    from books import Workbench
+    return Workbench(verdicts[0], tmp_path_factory.getbasetemp() / "agreement-book")
+
+
+@pytest.fixture
+def verdicts_copy(workbench):
+    return workbench.fresh()
 
 
 def entry_for(entries, code: str) -> dict:
@@ -232,18 +243,18 @@ def test_the_same_training_agrees_and_says_what_was_compared(verdicts):
     assert entry["detail"] == "1 line × 3 frameworks, 1 number; 1 curve of 20 points × 3 frameworks"
 
 
-def test_the_seed_is_measured_only_where_tabs_differ_and_cached(verdicts, tmp_path):
-    book, report, _ = verdicts
+def test_the_seed_is_measured_only_where_tabs_differ_and_cached(verdicts, verdicts_copy):
+    _, report, _ = verdicts
     reseeded = [n for n in report["notebooks"] if n["run"] == "reseeded"]
     assert sorted(n["framework"] for n in reseeded) == ["mxnet", "pytorch", "tensorflow"]
-    again = book.copy(tmp_path / "book").build()
+    again = verdicts_copy.build()
     assert {n.status for n in again.notebooks} == {"cached"}          # both runs come from the cache now
     assert again.agreement == report["agreement"]
 
 
-def test_strict_fails_at_every_disagreeing_group_and_check_is_always_strict(verdicts, tmp_path):
-    book, report, entries = verdicts
-    book = book.copy(tmp_path / "book")
+def test_strict_fails_at_every_disagreeing_group_and_check_is_always_strict(verdicts, verdicts_copy):
+    _, report, entries = verdicts
+    book = verdicts_copy
     disagreeing = sorted(line for line, e in entries.items() if e["status"] == "disagree")
     with pytest.raises(errors.BookErrors) as error:
         book.build("check")
@@ -251,8 +262,8 @@ def test_strict_fails_at_every_disagreeing_group_and_check_is_always_strict(verd
     assert all(isinstance(e, errors.DisagreementError) for e in error.value.errors)
 
 
-def test_a_page_may_expect_a_group_to_differ_with_a_reason(verdicts, tmp_path):
-    book = verdicts[0].copy(tmp_path / "book")
+def test_a_page_may_expect_a_group_to_differ_with_a_reason(verdicts_copy):
+    book = verdicts_copy
     book.write("ch/page.agreement.yml", '- code: "plotting.plt.switch_backend"\n'
                                        '  reason: "Bu sekme şekilleri kasten çizmez."\n')
     entries = {e["line"]: e for e in book.build().agreement}

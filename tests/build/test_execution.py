@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from books import INDEX, REFERENCES, Book, made_once
+from books import INDEX, REFERENCES, Book, Workbench, made_once
 from bookbuild import errors
 
 PAGE = """# Sayfa
@@ -70,13 +70,23 @@ def statuses(report, page="ch/page.md"):
     return {r.framework: r.status for r in report.notebooks if r.page == page}
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def executed_book(tmp_path_factory, fixture_kernels):
     """PAGE's book built once, from an empty cache, for the whole run: its first build's report and site
-    are read as they are; a test that builds again works on a copy (`.copy`), its cache included."""
+    are read as they are; a test that builds again works on `executed_copy`, its cache included."""
     def build(folder):
         Book(folder, {"index.md": INDEX, "kaynakca.md": REFERENCES, "ch/page.md": PAGE}).build()
     return Book(made_once(tmp_path_factory, "execution", build))
+
+
+@pytest.fixture(scope="session")
+def workbench(executed_book, tmp_path_factory):
+    return Workbench(executed_book, tmp_path_factory.getbasetemp() / "execution-book")
+
+
+@pytest.fixture
+def executed_copy(workbench):
+    return workbench.fresh()
 
 
 def test_build_executes_each_framework_and_merges_into_tabs(executed_book):
@@ -99,8 +109,8 @@ def test_build_executes_each_framework_and_merges_into_tabs(executed_book):
         assert download in html
 
 
-def test_cache_reexecutes_only_what_changed_and_keeps_the_seconds(executed_book, tmp_path):
-    book = executed_book.copy(tmp_path / "book")
+def test_cache_reexecutes_only_what_changed_and_keeps_the_seconds(executed_copy):
+    book = executed_copy
     first = {n["framework"]: [c["seconds"] for c in n["cells"]] for n in book.report()["notebooks"]}
     assert set(statuses(book.build()).values()) == {"cached"}
     again = {n["framework"]: [c["seconds"] for c in n["cells"]] for n in book.report()["notebooks"]}
@@ -253,10 +263,10 @@ def test_images_are_staged_numbered_and_checked(make_book):
         book.build()
 
 
-def test_open_in_colab_where_ci_publishes_the_notebooks(executed_book, tmp_path):
+def test_open_in_colab_where_ci_publishes_the_notebooks(executed_copy):
     """With `launch:` in build.yml, every page with code links each framework's notebook in Colab, from
     the branch CI publishes the site's _notebooks/ to."""
-    book = executed_book.copy(tmp_path / "book")
+    book = executed_copy
     book.write("build.yml", (book.root / "build.yml").read_text() +
                "launch:\n  repository: d2l-tr/defterler\n  branch: yayin\n")
     book.build()

@@ -3,8 +3,8 @@ when interrupted, 3 for a bug in the build), and nothing lost: the last good sit
 the data stay intact.
 
 Every case starts from a copy of one fixture book built once (cheap kernels, its cache and site
-included), always in the same folder, so it executes and renders only what it changes. The command line runs in this process as the
-Makefile runs it (`python -m bookbuild ...`, see books.Book.main), and in a process of its own
+included), in the same folder each time (books.Workbench), so it executes and renders only what it
+changes. The command line runs in this process as the Makefile runs it (`python -m bookbuild ...`, see books.Book.main), and in a process of its own
 where signals, locks, environments or the PATH are involved.
 """
 from __future__ import annotations
@@ -14,7 +14,6 @@ import hashlib
 import json
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -22,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from books import INDEX, REFERENCES, Book, made_once
+from books import INDEX, REFERENCES, Book, Workbench, made_once
 from bookbuild import environments, references
 from bookbuild.config import ROOT
 from d2l import data as d2l_data
@@ -73,25 +72,14 @@ def built_book(tmp_path_factory, fixture_kernels):
 
 
 @pytest.fixture(scope="session")
-def pristine_book(built_book, tmp_path_factory):
-    """The built book in the one folder where this process's tests work on it, rendered there once, and
-    a snapshot of it: Sphinx keeps what it built only for the folder it built it in, so a test that starts
-    from the snapshot, put back in that same folder, renders only what it changes."""
-    book = built_book.copy(tmp_path_factory.getbasetemp() / "faults-book")
-    done = book.main("html")
-    assert done.returncode == 0, done.stderr
-    snapshot = book.root.with_name("faults-book-built")
-    shutil.copytree(book.root, snapshot, symlinks=True)
-    return book, snapshot
+def workbench(built_book, tmp_path_factory):
+    return Workbench(built_book, tmp_path_factory.getbasetemp() / "faults-book")
 
 
 @pytest.fixture
-def book(pristine_book):
-    """The built fixture book, as the snapshot holds it: its site, cache and doctrees included."""
-    book, snapshot = pristine_book
-    shutil.rmtree(book.root)
-    shutil.copytree(snapshot, book.root, symlinks=True)
-    return book
+def book(workbench):
+    """The built fixture book, in this process's one folder for it: its site, cache and doctrees included."""
+    return workbench.fresh()
 
 
 def assert_clear_failure(done, exit_code=2, starts=None, contains=()):
