@@ -27,6 +27,11 @@ from bookbuild.config import ROOT  # noqa: E402  (config imports nothing outside
 ENVS = Path(os.environ.get("D2L_ENVS_DIR", ROOT / ".envs"))
 KERNELS = ENVS / "kernels"
 STAMP = "d2l-env.json"
+# A kernel's start: what `python -m ipykernel_launcher` runs, but debugpy is never imported. ipykernel
+# imports it at start whatever the kernelspec's "debugger" says (a third of a kernel's start-up CPU),
+# and treats a debugpy that cannot be imported as one not installed; the build never debugs.
+KERNEL_LAUNCH = ("import sys; del sys.path[0]; sys.modules['debugpy'] = None; "   # [0]: the current folder
+                 "from ipykernel import kernelapp; kernelapp.launch_new_instance()")
 
 
 def _problem(message: str, **fields):
@@ -210,7 +215,7 @@ def write_kernel(framework, kernel_env: dict[str, str]) -> Path:
         spec_dir = KERNELS / "kernels" / name
         spec_dir.mkdir(parents=True, exist_ok=True)
         spec = {
-            "argv": [str(python_of(framework.environment)), "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+            "argv": [str(python_of(framework.environment)), "-c", KERNEL_LAUNCH, "-f", "{connection_file}"],
             "display_name": f"{framework.label} (d2l)",
             "language": "python",
             "env": variables,

@@ -45,3 +45,26 @@ def test_kernels_are_registered_under_the_build_not_globally(tmp_path, monkeypat
     assert spec["argv"][0] == str(environments.python_of("tensorflow"))
     assert spec["env"]["TF_CPP_MIN_LOG_LEVEL"] == "3" and spec["env"]["D2L_SEED"] == "0"
     assert (tmp_path / "kernels" / "kernels" / fw.kernel / "kernel.json").is_file()
+
+
+def test_a_kernel_starts_without_the_debugger_and_imports_what_lies_beside_its_page(fixture_kernels, tmp_path):
+    """The build's kernels never import debugpy (a third of a kernel's start), and otherwise start as
+    `python -m ipykernel_launcher` does: a cell imports a module from its page's folder."""
+    from jupyter_client.kernelspec import KernelSpecManager
+    from jupyter_client.manager import KernelManager
+
+    (tmp_path / "beside.py").write_text("WHERE = 'beside the page'\n")
+    specs = KernelSpecManager(kernel_dirs=[str(folder) for folder in environments.kernel_dirs()])
+    kernel = KernelManager(kernel_name=fixture_kernels.frameworks[0].kernel, kernel_spec_manager=specs)
+    kernel.start_kernel(cwd=str(tmp_path))
+    client = kernel.client()
+    printed = []
+    try:
+        client.start_channels()
+        client.wait_for_ready(timeout=60)
+        client.execute_interactive("import sys, beside\nprint(beside.WHERE, sys.modules.get('debugpy'))", timeout=60,
+                                   output_hook=lambda msg: printed.append(msg["content"].get("text", "")))
+    finally:
+        client.stop_channels()
+        kernel.shutdown_kernel(now=True)
+    assert "".join(printed) == "beside the page None\n"

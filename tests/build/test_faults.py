@@ -362,7 +362,7 @@ def kernels_of(book) -> list[int]:
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
-                if b"ipykernel_launcher" in (entry / "cmdline").read_bytes() and \
+                if environments.KERNEL_LAUNCH.encode() in (entry / "cmdline").read_bytes() and \
                         str(book.root).encode() in (entry / "environ").read_bytes():
                     found.append(int(entry.name))
             except OSError:
