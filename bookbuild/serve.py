@@ -64,6 +64,14 @@ CLIENT = """(() => {
 """ % {"live": LIVE}
 
 
+class Server(http.server.ThreadingHTTPServer):
+    """An HTTP server for a browser: a page asks for its styles, scripts, fonts and figures at once, each
+    on a connection of its own. Python's default backlog of 5 waiting connections drops the rest, which
+    the browser tries again only a second later (then 3 s, 7 s, ... on a loaded machine)."""
+    request_queue_size = 128
+    daemon_threads = True
+
+
 class State:
     """The last build's outcome, and the pages waiting to hear about the next one."""
 
@@ -236,8 +244,7 @@ def serve(config: BookConfig, host: str, port: int, overrides: list[str] = ()) -
     state, builder = State(), Builder(config, list(overrides))
     site = Paths.under(config.root).site("html")
     handler = functools.partial(type("Handler", (PreviewHandler,), {"state": state}), directory=str(site))
-    server = http.server.ThreadingHTTPServer((host, port), handler)
-    server.daemon_threads = True
+    server = Server((host, port), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     shown = "localhost" if host in ("127.0.0.1", "::1") else host
     print(f"Serving the book on http://{shown}:{port}/ (Ctrl-C stops; open it in your browser)", flush=True)

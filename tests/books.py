@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT))
 from filelock import FileLock  # noqa: E402
 
 from bookbuild import config as book_config  # noqa: E402
-from bookbuild import environments, pipeline, read, tab_marks  # noqa: E402
+from bookbuild import environments, pipeline, read, serve, tab_marks  # noqa: E402
 from bookbuild.config import Paths  # noqa: E402
 
 REAL = book_config.load()
@@ -353,7 +353,7 @@ def free_port() -> int:
 @contextlib.contextmanager
 def served(folder: Path, port: int = 0):
     """The folder on http://127.0.0.1:<port, or a free one>, as a static host serves it."""
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", port), functools.partial(StaticHost, directory=str(folder)))
+    httpd = serve.Server(("127.0.0.1", port), functools.partial(StaticHost, directory=str(folder)))
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     try:
         yield f"http://127.0.0.1:{httpd.server_address[1]}"

@@ -160,7 +160,6 @@ def test_the_preview_answers_bad_requests_and_lists_no_folders(tmp_path):
     """400 for a malformed request, 404 for a folder without index.html, HEAD as long as GET."""
     import http.client
     import functools
-    import http.server
     from bookbuild import serve
 
     (tmp_path / "_images").mkdir()
@@ -168,7 +167,7 @@ def test_the_preview_answers_bad_requests_and_lists_no_folders(tmp_path):
     (tmp_path / "page.html").write_text("<html><body>sayfa</body></html>")
     handler = functools.partial(type("Handler", (serve.PreviewHandler,), {"state": serve.State()}),
                                 directory=str(tmp_path))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server = serve.Server(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
 
     def ask(method: str, path: str):
@@ -188,3 +187,20 @@ def test_the_preview_answers_bad_requests_and_lists_no_folders(tmp_path):
             assert ask("HEAD", path)[:2] == (200, length)
     finally:
         server.shutdown()
+
+
+def test_the_preview_keeps_a_pages_burst_of_connections_waiting_rather_than_dropping_them():
+    """A page opens a connection for each of its styles, scripts and figures at once. Until the server
+    accepts them they wait in its backlog; one dropped is tried again by the browser only a second later."""
+    import socket
+    from bookbuild import serve
+
+    server = serve.Server(("127.0.0.1", 0), serve.PreviewHandler)   # listening, accepting nothing yet
+    connections = []
+    try:
+        for _ in range(64):
+            connections.append(socket.create_connection(server.server_address, timeout=5))
+    finally:
+        for connection in connections:
+            connection.close()
+        server.server_close()
