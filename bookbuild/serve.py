@@ -65,9 +65,10 @@ CLIENT = """(() => {
 
 
 class Server(http.server.ThreadingHTTPServer):
-    """An HTTP server for a browser: a page asks for its styles, scripts, fonts and figures at once, each
-    on a connection of its own. Python's default backlog of 5 waiting connections drops the rest, which
-    the browser tries again only a second later (then 3 s, 7 s, ... on a loaded machine)."""
+    """An HTTP server for browsers: a page fetches its styles, scripts, fonts and figures over several
+    connections at once (six per host in Chromium), more with a second tab, a second reader or the
+    preview's event stream. Python's default backlog of 5 connections waiting to be accepted drops the
+    rest, which the browser tries again only a second later (then 3 s, 7 s, ... on a loaded machine)."""
     request_queue_size = 128
     daemon_threads = True
 

@@ -190,8 +190,8 @@ def test_the_preview_answers_bad_requests_and_lists_no_folders(tmp_path):
 
 
 def test_the_preview_keeps_a_pages_burst_of_connections_waiting_rather_than_dropping_them():
-    """A page opens a connection for each of its styles, scripts and figures at once. Until the server
-    accepts them they wait in its backlog; one dropped is tried again by the browser only a second later."""
+    """Pages and tabs open many connections at once. Until the server accepts them they wait in its
+    backlog; one dropped is tried again by the browser only a second later."""
     import socket
     from bookbuild import serve
 
