@@ -70,7 +70,6 @@ class Server(http.server.ThreadingHTTPServer):
     preview's event stream. Python's default backlog of 5 connections waiting to be accepted drops the
     rest, which the browser tries again only a second later (then 3 s, 7 s, ... on a loaded machine)."""
     request_queue_size = 128
-    daemon_threads = True
 
 
 class State:
