@@ -21,6 +21,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -380,11 +381,43 @@ def launch_browser(playwright):
     return playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
 
 
+class Requests:
+    """The requests a page has open (but an event stream's, which stays open by design). `settle` waits
+    for the page's load and for every request to end: as soon as they have, not after half a second of
+    quiet as Playwright's "networkidle" does, and naming the requests that never end."""
+
+    def __init__(self, page):
+        self.page = page
+        self.open: dict = {}
+        page.on("request", lambda request: request.resource_type != "eventsource" and
+                self.open.__setitem__(request, request.url))
+        page.on("requestfinished", lambda request: self.open.pop(request, None))
+        page.on("requestfailed", lambda request: self.open.pop(request, None))
+
+    def settle(self, timeout: float = 30):
+        self.page.wait_for_load_state("load")
+        deadline = time.monotonic() + timeout
+        while self.open:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"requests still open after {timeout} s: {sorted(self.open.values())}")
+            self.page.wait_for_timeout(20)     # the events that end them arrive while Playwright waits
+
+
+def settled(page):
+    """The page, loaded and with no request open (see Requests). A reader's pages are tracked from their
+    start; another page from this first call, after its load."""
+    if not hasattr(page, "d2l_requests"):
+        page.d2l_requests = Requests(page)
+    page.d2l_requests.settle()
+    return page
+
+
 class Reader:
     """One browser context (a reader's device and colour scheme), collecting script errors."""
 
     def __init__(self, browser, view: str, scheme: str = "light", motion: str = "no-preference"):
         self.context = browser.new_context(**VIEWS[view], color_scheme=scheme, reduced_motion=motion)
+        self.context.on("page", lambda page: setattr(page, "d2l_requests", Requests(page)))
         self.page = self.context.new_page()
         self.errors: list[str] = []
         self.requests: list[str] = []
@@ -396,8 +429,7 @@ class Reader:
 
     def open(self, url: str):
         self.page.goto(url)
-        self.page.wait_for_load_state("networkidle")
-        return self.page
+        return settled(self.page)
 
     def axe(self) -> list:
         if not AXE.is_file():
@@ -445,7 +477,7 @@ def read_in_one_framework(page) -> int:
     sent, headers left out) once read to its end in the framework it shows, scrolled through so
     that every lazy figure of that framework is fetched."""
     scroll_through(page)
-    page.wait_for_load_state("networkidle")
+    settled(page)
     return page.evaluate("performance.getEntriesByType('navigation')[0].encodedBodySize + "
                          "performance.getEntriesByType('resource').reduce((s, r) => s + r.encodedBodySize, 0)")
 
@@ -456,6 +488,6 @@ def read_through(page) -> int:
     for choice in page.eval_on_selector_all("[data-d2l-choose]", "b => b.map(x => x.dataset.d2lChoose)"):
         page.evaluate(f"document.querySelector(\"[data-d2l-choose='{choice}']\").click()")
         scroll_through(page)
-    page.wait_for_load_state("networkidle")
+    settled(page)
     return page.evaluate("performance.getEntriesByType('navigation')[0].decodedBodySize + "
                          "performance.getEntriesByType('resource').reduce((s, r) => s + r.decodedBodySize, 0)")

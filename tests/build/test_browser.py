@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from books import REAL, VIEWS, display_equations, merged_pages, served, tab_groups
+from books import REAL, VIEWS, display_equations, merged_pages, served, settled, tab_groups
 
 @pytest.fixture(scope="module")
 def server(site):
@@ -70,8 +70,7 @@ def test_what_a_reader_meets(reader, server, view):
         assert header.bounding_box()["y"] == 0 and header.locator(".brand").inner_text() == title
         assert header.locator("a.d2l-header-search").is_visible()
         header.locator("[data-for=__navigation]").click()
-        page.wait_for_timeout(400)
-        assert page.locator(".sidebar-drawer").evaluate("e => e.getBoundingClientRect().left >= 0")
+        page.wait_for_function("document.querySelector('.sidebar-drawer').getBoundingClientRect().left >= 0")
         page.locator("label.overlay.sidebar-overlay").click(position={"x": 380, "y": 400}, force=True)
     else:
         assert page.locator(".sidebar-drawer .sidebar-search").is_visible()
@@ -111,11 +110,13 @@ def test_this_page_list_follows_the_reader(reader, server):
     headings = page.locator("article section[id] > h2")
     page.mouse.move(600, 400)
     page.mouse.wheel(0, 800)                       # as a reader scrolls
-    page.wait_for_timeout(800)
-    current = page.eval_on_selector_all(".toc-tree .scroll-current > a", "a => a.map(x => x.getAttribute('href'))")
-    on_screen = page.eval_on_selector_all("article section[id]", "s => s.filter(x => x.getBoundingClientRect().top"
-                                          " < innerHeight / 2).map(x => x.id)")
-    assert current and current[-1].lstrip("#") in on_screen
+    # The list marks the last section whose top is in the upper half of the screen, once the scroll ends.
+    page.wait_for_function("""() => {
+      const current = [...document.querySelectorAll('.toc-tree .scroll-current > a')].pop();
+      const onScreen = [...document.querySelectorAll('article section[id]')]
+        .filter((s) => s.getBoundingClientRect().top < innerHeight / 2).map((s) => '#' + s.id);
+      return scrollY > 0 && current !== undefined && onScreen.includes(current.getAttribute('href'));
+    }""")
     # Heading anchors.
     assert page.locator("article h2 a.headerlink").count() == headings.count()
 
@@ -145,7 +146,7 @@ def test_tabs_switch_together_persist_and_follow_the_address(reader, server, vie
     page.locator(f".d2l-tabs .sphinx-tabs-tab[data-d2l-tab='{second}']").nth(groups - 1).click()
     assert selected(page) == [second] * groups and set(visible_panels(page)) == {second}
     page.reload()
-    page.wait_for_load_state("networkidle")
+    settled(page)
     assert selected(page) == [second] * groups                       # remembered
     # The chooser under the title sets every group.
     page.locator(f".d2l-chooser button[data-d2l-choose='{third}']").click()
@@ -154,10 +155,10 @@ def test_tabs_switch_together_persist_and_follow_the_address(reader, server, vie
     # ?tab= ignores case; an unknown value is neither selected nor saved.
     label = REAL.frameworks[1].label.upper()
     page.goto(f"{base}/{docname}.html?tab={label}")
-    page.wait_for_load_state("networkidle")
+    settled(page)
     assert selected(page) == [second] * groups
     page.goto(f"{base}/{docname}.html?tab=nonsense")
-    page.wait_for_load_state("networkidle")
+    settled(page)
     assert selected(page) == [second] * groups
     assert page.evaluate("localStorage.getItem('d2l-tab')") == second
     # Arrow keys move between tabs.

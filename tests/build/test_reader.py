@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from books import INDEX, REAL, VIEWS, Book, cells_of, merged_pages, printed, read_in_one_framework, served, \
-    tab_groups
+    settled, tab_groups
 from bookbuild import turkish
 from bookbuild.config import PAGE_LIMIT_GZIP, ROOT
 from reader_checks import TARGETS, accessible_name, problems, too_small, walk
@@ -71,22 +71,22 @@ def test_one_framework_choice_on_every_page_and_visit(reader, server):
     page.locator(f".d2l-chooser button[data-d2l-choose='{THIRD}']").click()
     assert showing(page, THIRD, groups) and stored(page) == (THIRD, None)    # no stale copy in storage
     page.reload()
-    page.wait_for_load_state("networkidle")
+    settled(page)
     assert showing(page, THIRD, groups) and stored(page) == (THIRD, None)
     # ?tab= is the highest authority; a click afterwards is remembered and put in the address.
     page.goto(f"{url}?tab={FIRST}")
-    page.wait_for_load_state("networkidle")
+    settled(page)
     assert showing(page, FIRST, groups) and stored(page) == (FIRST, None)
     page.locator(f"{TABS}[data-d2l-tab='{SECOND}']").first.click()
     assert showing(page, SECOND, groups) and stored(page) == (SECOND, None)
     assert f"tab={SECOND}" in page.url
     page.reload()
-    page.wait_for_load_state("networkidle")
+    settled(page)
     assert showing(page, SECOND, groups)
     # A new browser tab of the same reader; a choice made there is followed here.
     other = one.context.new_page()
     other.goto(url)
-    other.wait_for_load_state("networkidle")
+    settled(other)
     assert showing(other, SECOND, groups)
     other.locator(f".d2l-chooser button[data-d2l-choose='{THIRD}']").click()
     page.wait_for_function(f"[...document.querySelectorAll(\"{TABS}[aria-selected='true']\")]"
@@ -95,14 +95,14 @@ def test_one_framework_choice_on_every_page_and_visit(reader, server):
     other.close()
     # The front page (no tabs) and back; then every page with tabs.
     page.goto(f"{base}/index.html")
-    page.wait_for_load_state("networkidle")
+    settled(page)
     page.go_back()
-    page.wait_for_load_state("networkidle")
+    settled(page)
     assert showing(page, THIRD, groups)
     for name, notebook in merged_pages(paths.staging).items():
         if tab_groups(notebook):
             page.goto(f"{base}/{name}.html")
-            page.wait_for_load_state("networkidle")
+            settled(page)
             assert showing(page, THIRD, tab_groups(notebook)), name
     assert one.errors == []
 
@@ -287,7 +287,7 @@ def test_without_scripts_every_framework_is_readable_under_its_name(browser, cha
     try:
         page = context.new_page()
         page.goto(f"{base}/{docname}.html")
-        page.wait_for_load_state("networkidle")
+        settled(page)
         assert page.locator(".d2l-tabs [role=tablist]").first.is_hidden()     # no tab bar that does nothing
         assert page.locator(".d2l-chooser").is_hidden()
         panels = page.locator(".d2l-tabs [role=tabpanel]")

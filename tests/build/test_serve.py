@@ -9,7 +9,6 @@ import re
 import signal
 import subprocess
 import threading
-import time
 
 from books import ROOT, free_port
 
@@ -35,18 +34,25 @@ class Serve:
 
     def __init__(self, book, port: int):
         self.lines: list[str] = []
+        self.printed = threading.Condition()      # notified at every line
         self.process = subprocess.Popen(["make", "-s", "serve", f"BOOK={book.root / 'build.yml'}", f"PORT={port}"],
                                         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                                         start_new_session=True)
-        threading.Thread(target=lambda: self.lines.extend(self.process.stdout), daemon=True).start()
+        threading.Thread(target=self._collect, daemon=True).start()
+
+    def _collect(self) -> None:
+        for line in self.process.stdout:
+            with self.printed:
+                self.lines.append(line)
+                self.printed.notify_all()
 
     def wait_for(self, words: str, after: int = 0, seconds: float = 180) -> int:
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
-            for number, line in enumerate(self.lines[after:], after):
-                if words in line:
-                    return number + 1
-            time.sleep(0.1)
+        """The number of the first line from line `after` on that holds `words` (plus one), once printed."""
+        def found():
+            return next((number + 1 for number, line in enumerate(self.lines[after:], after) if words in line), None)
+        with self.printed:
+            if number := self.printed.wait_for(found, timeout=seconds):
+                return number
         raise AssertionError(f"`make serve` did not print {words!r}:\n" + "".join(self.lines[-40:]))
 
     def stop(self) -> str:
