@@ -463,13 +463,15 @@ class Reader:
 
 
 def scroll_through(page) -> None:
-    """Scroll the page from top to end a screen at a time, so that its lazy figures start loading."""
+    """Scroll the page from top to end a screen at a time, so that its lazy figures load, and wait until
+    every figure shown has (the hidden tabs' figures are never fetched: they are lazy and out of sight)."""
     page.evaluate("""async () => {
       for (let y = 0; y < document.body.scrollHeight; y += innerHeight) {
         scrollTo({top: y, behavior: "instant"});   // at once: a smooth scroll would not have moved yet
         await new Promise((shown) => requestAnimationFrame(() => requestAnimationFrame(shown)));
       }
     }""")
+    page.wait_for_function("[...document.images].filter((image) => image.checkVisibility()).every((image) => image.complete)")
 
 
 def read_in_one_framework(page) -> int:
