@@ -5,6 +5,7 @@ the merged notebooks and the built pages, never typed in."""
 from __future__ import annotations
 
 import re
+import socket
 import subprocess
 from pathlib import Path
 
@@ -124,6 +125,22 @@ def test_a_reader_lent_to_the_next_test_has_forgotten_everything(reader, chapter
     assert one.context.pages == [page] and one.errors == [] and one.requests[0] == f"{base}/{docname}.html"
     groups = tab_groups(merged_pages(paths.staging)[docname])
     assert showing(page, FIRST, groups)
+
+
+def test_a_page_settles_once_its_requests_end_and_names_one_that_never_does(reader, tmp_path):
+    """books.settled, which every test's page waits for: a request that never ends is named, not waited
+    on silently, and the page is settled only once it has ended."""
+    with socket.socket() as silent:                            # takes connections, never answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        never = f"http://127.0.0.1:{silent.getsockname()[1]}/never"
+        (tmp_path / "index.html").write_text(f"<!doctype html><title>t</title><script>fetch('{never}')</script>")
+        with served(tmp_path) as base:
+            one = reader(fresh=True)
+            one.page.goto(f"{base}/index.html")
+            with pytest.raises(TimeoutError, match=f"requests still open after 1 s: \\['{re.escape(never)}'\\]"):
+                one.page.d2l_requests.settle(timeout=1)
+    settled(one.page)                                          # the connection closed: the request has failed
 
 
 # --- 2. keyboard and phone ---------------------------------------------------------------------
