@@ -360,6 +360,7 @@ def served(folder: Path, port: int = 0):
         yield f"http://127.0.0.1:{httpd.server_address[1]}"
     finally:
         httpd.shutdown()
+        httpd.server_close()      # shutdown() only stops serving: the listening socket stays open without this
 
 
 # --- a reader's browser: Debian's Chromium through Playwright ---------------------------------
@@ -388,11 +389,17 @@ class Requests:
 
     def __init__(self, page):
         self.page = page
-        self.open: dict = {}
-        page.on("request", lambda request: request.resource_type != "eventsource" and
-                self.open.__setitem__(request, request.url))
-        page.on("requestfinished", lambda request: self.open.pop(request, None))
-        page.on("requestfailed", lambda request: self.open.pop(request, None))
+        self.open: dict = {}            # request -> its URL
+        page.on("request", self._opened)
+        page.on("requestfinished", self._ended)
+        page.on("requestfailed", self._ended)
+
+    def _opened(self, request) -> None:
+        if request.resource_type != "eventsource":
+            self.open[request] = request.url
+
+    def _ended(self, request) -> None:
+        self.open.pop(request, None)
 
     def settle(self, timeout: float = 30):
         self.page.wait_for_load_state("load")

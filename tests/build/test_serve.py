@@ -193,6 +193,7 @@ def test_the_preview_answers_bad_requests_and_lists_no_folders(tmp_path):
             assert ask("HEAD", path)[:2] == (200, length)
     finally:
         server.shutdown()
+        server.server_close()
 
 
 def test_the_preview_keeps_a_pages_burst_of_connections_waiting_rather_than_dropping_them():
