@@ -62,10 +62,12 @@ class Serve:
 
 
 # The page is looked at four times a second while a build runs, not at every frame: reading its text lays
-# it out, and a rebuild on a loaded machine takes a while.
+# it out, and a rebuild on a loaded machine takes a while. A look can fall while the page reloads, before its
+# article is parsed: that look waits on, rather than failing (no article) or passing (an article not yet whole).
 def shows(page, text: str, shown: bool = True) -> None:
-    """Wait until the article holds `text` (or, `shown=False`, no longer holds it)."""
-    page.wait_for_function("([text, shown]) => document.querySelector('article').innerText.includes(text) === shown",
+    """Wait until the parsed article holds `text` (or, `shown=False`, no longer holds it)."""
+    page.wait_for_function("([text, shown]) => document.readyState !== 'loading'"
+                           " && document.querySelector('article')?.innerText.includes(text) === shown",
                            arg=[text, shown], polling=250, timeout=60000)
 
 
