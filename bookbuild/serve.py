@@ -192,7 +192,9 @@ class Builder:
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGINT)   # the build shuts its kernels down, leaves the site
+            # The build shuts its kernels down and leaves the site, on SIGTERM as on Ctrl-C. Not SIGINT: a preview
+            # started in a shell's background ignores SIGINT, and so does every build it starts.
+            os.killpg(self.process.pid, signal.SIGTERM)
             try:
                 self.process.wait(timeout=60)
             except subprocess.TimeoutExpired:

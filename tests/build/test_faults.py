@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from books import INDEX, REFERENCES, Book, Workbench, made_once
+from books import INDEX, REFERENCES, Book, Workbench, free_port, made_once
 from bookbuild import environments, references
 from bookbuild.config import ROOT
 from d2l import data as d2l_data
@@ -370,8 +370,12 @@ def kernels_of(book) -> list[int]:
     return found
 
 
-def start(book, *args) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "bookbuild", "--config", str(book.root / "build.yml"), *args],
+def start(book, *args, shell_prefix: str = "") -> subprocess.Popen:
+    """`python -m bookbuild ... ARGS` in a process of its own; `shell_prefix`: shell commands it is exec'd after."""
+    command = [sys.executable, "-m", "bookbuild", "--config", str(book.root / "build.yml"), *args]
+    if shell_prefix:
+        command = ["sh", "-c", f'{shell_prefix}; exec "$@"', "sh", *command]
+    return subprocess.Popen(command,
                             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             env={**os.environ, "D2L_TEST_BOOK": str(book.root)})
 
@@ -406,6 +410,19 @@ def test_an_interrupt_stops_kernels_keeps_the_site_and_the_cache(book, signal_nu
     # The next build runs what is missing only: the interrupted notebooks.
     book.write("ch/page.md", slow.replace("time.sleep(60)", "time.sleep(0)"))
     assert book.main("html").returncode == 0
+
+
+def test_the_preview_stops_its_build_and_kernels_where_ctrl_c_is_ignored(book):
+    """`make serve &` in a shell ignores SIGINT, and so does every build it starts: `kill` stops the
+    preview, and the build it was running shuts its kernels down as it would on Ctrl-C."""
+    book.write("ch/page.md", PAGE.replace("print(6 * 7)", "print(6 * 7)\nimport time\ntime.sleep(60)"))
+    with start(book, "serve", "--port", str(free_port()), shell_prefix="trap '' INT") as preview:
+        wait_for(preview, "cell 1/2")
+        preview.terminate()
+        out, err = preview.communicate(timeout=50)   # within the 60 s after which the preview kills a build
+    assert preview.returncode == 0 and "stopped" in out and "Traceback" not in err, (out, err)
+    assert book.report()["status"] == "interrupted"                      # not killed in the middle
+    assert kernels_of(book) == []
 
 
 def test_one_build_at_a_time_the_second_waits_and_says_so(book):
