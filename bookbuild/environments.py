@@ -32,6 +32,9 @@ STAMP = "d2l-env.json"
 # and treats a debugpy that cannot be imported as one not installed; the build never debugs.
 KERNEL_LAUNCH = ("import sys; del sys.path[0]; sys.modules['debugpy'] = None; "   # [0]: the current folder
                  "from ipykernel import kernelapp; kernelapp.launch_new_instance()")
+# IPython keeps every cell a kernel runs in the user's ~/.ipython, whose shells then offer the book's cells
+# back; a build's kernels keep their history in memory (it costs nothing measurable at start).
+KERNEL_OPTIONS = ("--HistoryManager.hist_file=:memory:",)
 
 
 def _problem(message: str, **fields):
@@ -215,7 +218,8 @@ def write_kernel(framework, kernel_env: dict[str, str]) -> Path:
         spec_dir = KERNELS / "kernels" / name
         spec_dir.mkdir(parents=True, exist_ok=True)
         spec = {
-            "argv": [str(python_of(framework.environment)), "-c", KERNEL_LAUNCH, "-f", "{connection_file}"],
+            "argv": [str(python_of(framework.environment)), "-c", KERNEL_LAUNCH, *KERNEL_OPTIONS,
+                     "-f", "{connection_file}"],
             "display_name": f"{framework.label} (d2l)",
             "language": "python",
             "env": variables,

@@ -123,6 +123,17 @@ def test_cache_reexecutes_only_what_changed_and_keeps_the_seconds(executed_copy)
     assert "pytorch 3" in book.html("ch/page")
 
 
+def test_the_kernels_leave_no_history_in_the_users_ipython(executed_copy, tmp_path, monkeypatch):
+    """IPython keeps every cell a kernel runs in the user's ~/.ipython, and their own IPython shells then
+    offer the book's cells back: the build's kernels keep no history."""
+    monkeypatch.setenv("IPYTHONDIR", str(tmp_path / "ipython"))
+    book = executed_copy
+    book.write("ch/page.md", PAGE.replace('print("shared", 6 * 7)', 'print("shared", 6 * 8)'))
+    assert set(statuses(book.build()).values()) == {"executed"}
+    assert (tmp_path / "ipython").is_dir()                       # the kernels did read it
+    assert not list((tmp_path / "ipython").rglob("history.sqlite*"))
+
+
 FAILING = """# Bozuk
 :label:`sec_bozuk`
 
