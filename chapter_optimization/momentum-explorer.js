@@ -558,7 +558,8 @@
     resultLine: resultLine, analyse: analyse };
 
   // Built when the reader nears it (a screen ahead), so it adds nothing to the page's start; at
-  // once when the page opens at an anchor (what lies above must keep its height), before the
+  // once when the page opens at an anchor, and before a link within the page is followed (what
+  // lies above a link's target must keep its height, or the scroll stops short of it); before the
   // first Tab (the keyboard must find its controls) and before printing.
   function startNear() {
     const root = document.getElementById('momentum-explorer');
@@ -567,14 +568,20 @@
       if (entries.some((entry) => entry.isIntersecting)) startNow();
     }, { rootMargin: '100% 0px' });
     const onTab = (event) => { if (event.key === 'Tab') startNow(); };
+    const onLink = (event) => {   // a click's default action, the scroll, follows its listeners
+      const link = event.target instanceof Element ? event.target.closest('a[href]') : null;
+      if (link && link.hash && link.origin === location.origin && link.pathname === location.pathname) startNow();
+    };
     function startNow() {
       near.disconnect();
       document.removeEventListener('keydown', onTab, true);
+      document.removeEventListener('click', onLink, true);
       window.removeEventListener('beforeprint', startNow);
       start();
     }
     near.observe(root);
     document.addEventListener('keydown', onTab, true);
+    document.addEventListener('click', onLink, true);
     window.addEventListener('beforeprint', startNow);
   }
 

@@ -76,6 +76,36 @@ def open_explorer(one, url: str):
     return page
 
 
+# From the top of the page, a link in "Bu sayfada" followed: where the page's scroll to its target ended,
+# as the target's distance from the top of the screen.
+FOLLOW = """(id) => new Promise((landed) => {
+    const follow = () => {
+        addEventListener('scrollend', () => landed(document.getElementById(id).getBoundingClientRect().top),
+                         {once: true});
+        document.querySelector(`.toc-tree a[href="#${id}"]`).click();
+    };
+    if (scrollY === 0) return follow();
+    addEventListener('scrollend', follow, {once: true});
+    scrollTo({top: 0, behavior: 'instant'});
+})"""
+
+
+def test_a_link_past_the_explorer_lands_on_its_target(reader, chapter):
+    """The explorer is built as the page scrolls near it, over a thousand pixels tall: built during the
+    scroll to a link's target below it, it pushed the target a screen further than the page went."""
+    base, _ = chapter
+    page = reader("desktop").open(f"{base}/{PAGE}")
+    assert page.locator("#momentum-explorer .mx-figure").count() == 0   # far below: not built at load
+    target = page.evaluate("""() => {
+        const explorer = document.getElementById('momentum-explorer');
+        return [...document.querySelectorAll('.toc-tree a[href^="#"]')].map((a) => a.hash.slice(1)).find((id) =>
+            id && explorer.compareDocumentPosition(document.getElementById(id)) & Node.DOCUMENT_POSITION_FOLLOWING);
+    }""")
+    landed = page.evaluate(FOLLOW, target)
+    assert page.locator("#momentum-explorer .mx-figure").count() == 1
+    assert landed == pytest.approx(page.evaluate(FOLLOW, target), abs=2)  # as where it lands with nothing to build
+
+
 def test_the_explorer_is_built_when_the_reader_nears_it_or_presses_tab(reader, chapter):
     base, _ = chapter
     one = reader("phone")
