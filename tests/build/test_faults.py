@@ -320,11 +320,21 @@ def test_a_full_disk_while_caching_is_one_message_and_costs_nothing(book):
         subprocess.run(["umount", "-l", str(cache)], check=False)
 
 
-def test_the_report_says_running_while_a_build_runs(book):
-    book.write("ch/page.md", PAGE.replace("print(6 * 7)", "import time\ntime.sleep(2)\nprint(6 * 7)"))
+def held_until(gate: Path) -> str:
+    """PAGE with a cell that runs until the test creates `gate`: a build that is running for as long as
+    the test needs, however slow the machine."""
+    return PAGE.replace("print(6 * 7)", f"import os, time\nwhile not os.path.exists({str(gate)!r}):\n"
+                                        "    time.sleep(0.05)\nprint(6 * 7)")
+
+
+def test_the_report_says_running_while_a_build_runs(book, tmp_path):
+    book.write("ch/page.md", held_until(tmp_path / "go"))
     process = start(book, "html")
-    wait_for(process, "executing")
-    assert book.report()["status"] == "running"
+    try:
+        wait_for(process, "executing")
+        assert book.report()["status"] == "running"
+    finally:
+        (tmp_path / "go").touch()
     process.communicate(timeout=120)
     assert process.returncode == 0 and book.report()["status"] == "done"
 
@@ -380,14 +390,14 @@ def start(book, *args, shell_prefix: str = "") -> subprocess.Popen:
                             env={**os.environ, "D2L_TEST_BOOK": str(book.root)})
 
 
-def wait_for(process, words: str) -> str:
-    """Read the build's output, line by line, until a line holds `words`."""
+def wait_for(process, *words: str) -> str:
+    """Read the build's output, line by line, until a line holds one of `words`."""
     seen = ""
     for line in process.stdout:
         seen += line
-        if words in line:
+        if any(word in line for word in words):
             return seen
-    raise AssertionError(f"the build ended before printing {words!r}:\n{seen}")
+    raise AssertionError(f"the build ended before printing {' or '.join(map(repr, words))}:\n{seen}")
 
 
 @pytest.mark.parametrize("signal_number", [signal.SIGINT, signal.SIGTERM])
@@ -425,15 +435,19 @@ def test_the_preview_stops_its_build_and_kernels_where_ctrl_c_is_ignored(book):
     assert kernels_of(book) == []
 
 
-def test_one_build_at_a_time_the_second_waits_and_says_so(book):
-    book.write("ch/page.md", PAGE.replace("print(6 * 7)", "import time\ntime.sleep(3)\nprint(6 * 7)"))
+def test_one_build_at_a_time_the_second_waits_and_says_so(book, tmp_path):
+    book.write("ch/page.md", held_until(tmp_path / "go"))
     first = start(book, "html")
-    wait_for(first, "executing")
-    second = start(book, "html")
+    try:
+        wait_for(first, "executing")
+        second = start(book, "html")
+        said = wait_for(second, "waiting", "executing")     # (executing: it did not wait)
+    finally:
+        (tmp_path / "go").touch()
     out, err = second.communicate(timeout=120)
     first.communicate(timeout=120)
     assert first.returncode == 0 and second.returncode == 0, err
-    assert "another build is running in this checkout" in out and "waiting" in out
+    assert "another build is running in this checkout" in said
     assert {n["status"] for n in book.report()["notebooks"]} == {"cached"}   # the second reused the first's work
 
 
