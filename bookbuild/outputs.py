@@ -14,6 +14,10 @@
   text), from the code that drew it (which d2l or matplotlib call) and from the figure
   itself: matplotlib's SVG keeps every text it drew (axis labels, tick labels, legend
   entries), as text (or as a comment before its glyphs); and measured (`size`).
+* A drawing's declared size is rounded to whole CSS pixels (its viewBox, and so what it
+  draws, unchanged): the page reserves a figure's box from its width and height
+  attributes, whole numbers, and a box that changed by a fraction of a pixel as the figure
+  loaded moved everything below it, so a link's scroll stopped short of its target.
 """
 from __future__ import annotations
 
@@ -88,6 +92,8 @@ def for_readers(outputs: list, limits, where: str, warn) -> list:
             output["data"] = data
             output["metadata"] = {k: v for k, v in output.get("metadata", {}).items() if k not in (PLOT_DATA, TIMING)}
         image = next((t for t in IMAGE_TYPES if t in data), None)
+        if image == "image/svg+xml":
+            data[image] = in_whole_pixels(data[image])
         if image:
             size = len(str(data[image]).encode("utf-8"))
             if images >= limits.images or size > limits.image_bytes:
@@ -198,10 +204,24 @@ def describe(code: str, svg: str, framework: str) -> str:
     return "; ".join(parts) + "."
 
 
+_SVG_ROOT = re.compile(r"<svg\b[^>]*>")
+_SVG_SIZE = re.compile(r'(\s(width|height)=")([\d.]+)(pt|px)?"')
+
+
 def size(svg: str) -> tuple[int, int] | None:
-    """The drawing's size in CSS pixels (matplotlib writes points: 1 pt = 4/3 px)."""
-    found = re.search(r'<svg[^>]*\swidth="([\d.]+)(pt|px)?"[^>]*\sheight="([\d.]+)(pt|px)?"', svg[:2000])
-    if not found:
-        return None
-    scale = 4 / 3 if found.group(2) == "pt" else 1
-    return round(float(found.group(1)) * scale), round(float(found.group(3)) * scale)
+    """The drawing's size in whole CSS pixels (matplotlib writes points: 1 pt = 4/3 px)."""
+    root = _SVG_ROOT.search(svg[:2000])
+    declared = {found.group(2): round(float(found.group(3)) * (4 / 3 if found.group(4) == "pt" else 1))
+                for found in _SVG_SIZE.finditer(root.group(0))} if root else {}
+    return (declared["width"], declared["height"]) if len(declared) == 2 else None
+
+
+def in_whole_pixels(svg: str) -> str:
+    """The drawing declared at its size() (see the module's docstring). One without a viewBox, whose
+    drawing would not scale with it, or without a size, is left as it is."""
+    root, whole = _SVG_ROOT.search(svg[:2000]), size(svg)
+    if not root or whole is None or "viewBox=" not in root.group(0):
+        return svg
+    pixels = dict(zip(("width", "height"), whole))
+    tag = _SVG_SIZE.sub(lambda found: f'{found.group(1)}{pixels[found.group(2)]}px"', root.group(0))
+    return svg[:root.start()] + tag + svg[root.end():]

@@ -481,6 +481,21 @@ def scroll_through(page) -> None:
     page.wait_for_function("[...document.images].filter((image) => image.checkVisibility()).every((image) => image.complete)")
 
 
+def follow_contents_link(page, target: str) -> float:
+    """From the top of the page, the link to `target` in "Bu sayfada" followed as a reader clicks it: where
+    the page's scroll to it ended, as the target's distance from the top of the screen."""
+    return page.evaluate("""(id) => new Promise((landed) => {
+      const follow = () => {
+        addEventListener('scrollend', () => landed(document.getElementById(id).getBoundingClientRect().top),
+                         {once: true});
+        document.querySelector(`.toc-tree a[href="#${id}"]`).click();
+      };
+      if (scrollY === 0) return follow();
+      addEventListener('scrollend', follow, {once: true});
+      scrollTo({top: 0, behavior: 'instant'});
+    })""", target)
+
+
 def read_in_one_framework(page) -> int:
     """Bytes the page has loaded as served (gzip-compressed where the host compresses: bodies as
     sent, headers left out) once read to its end in the framework it shows, scrolled through so

@@ -9,7 +9,7 @@ import nbformat
 import numpy as np
 import pytest
 
-from books import AXE, REAL, VIEWS, served
+from books import AXE, REAL, VIEWS, follow_contents_link, served
 
 PAGE = "chapter_optimization/momentum.html"
 
@@ -76,20 +76,6 @@ def open_explorer(one, url: str):
     return page
 
 
-# From the top of the page, a link in "Bu sayfada" followed: where the page's scroll to its target ended,
-# as the target's distance from the top of the screen.
-FOLLOW = """(id) => new Promise((landed) => {
-    const follow = () => {
-        addEventListener('scrollend', () => landed(document.getElementById(id).getBoundingClientRect().top),
-                         {once: true});
-        document.querySelector(`.toc-tree a[href="#${id}"]`).click();
-    };
-    if (scrollY === 0) return follow();
-    addEventListener('scrollend', follow, {once: true});
-    scrollTo({top: 0, behavior: 'instant'});
-})"""
-
-
 def test_a_link_past_the_explorer_lands_on_its_target(reader, chapter):
     """The explorer is built as the page scrolls near it, over a thousand pixels tall: built during the
     scroll to a link's target below it, it pushed the target a screen further than the page went."""
@@ -101,9 +87,9 @@ def test_a_link_past_the_explorer_lands_on_its_target(reader, chapter):
         return [...document.querySelectorAll('.toc-tree a[href^="#"]')].map((a) => a.hash.slice(1)).find((id) =>
             id && explorer.compareDocumentPosition(document.getElementById(id)) & Node.DOCUMENT_POSITION_FOLLOWING);
     }""")
-    landed = page.evaluate(FOLLOW, target)
+    landed = follow_contents_link(page, target)
     assert page.locator("#momentum-explorer .mx-figure").count() == 1
-    assert landed == pytest.approx(page.evaluate(FOLLOW, target), abs=2)  # as where it lands with nothing to build
+    assert landed == pytest.approx(follow_contents_link(page, target), abs=0.5)   # as with nothing to build
 
 
 def test_the_explorer_is_built_when_the_reader_nears_it_or_presses_tab(reader, chapter):

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from books import INDEX, REAL, VIEWS, Book, cells_of, merged_pages, printed, read_in_one_framework, served, \
-    settled, tab_groups
+from books import INDEX, REAL, VIEWS, Book, cells_of, follow_contents_link, merged_pages, printed, \
+    read_in_one_framework, scroll_through, served, settled, tab_groups
 from bookbuild import turkish
 from bookbuild.config import PAGE_LIMIT_GZIP, ROOT
 from reader_checks import TARGETS, accessible_name, problems, too_small, walk
@@ -32,6 +32,40 @@ def server(site):
 def chapter(chapter_site):
     with served(chapter_site[0].site("html")) as url:
         yield url, chapter_site[0]
+
+
+# A figure shown (in the chosen framework's panels): its box, and whether it has loaded.
+FIGURE_BOXES = ("[...document.querySelectorAll('article img')].filter((image) => image.checkVisibility())"
+                ".map((image) => [image.getAttribute('src'), image.getBoundingClientRect().height, image.complete])")
+
+
+def test_a_figure_keeps_the_box_the_page_reserved_for_it_as_it_loads(reader, chapter):
+    """Figures load as the reader nears them; one whose box changed as it loaded, by a fraction of a
+    pixel, moved everything below it (see the next test)."""
+    url, _ = chapter
+    page = reader("desktop").open(f"{url}/chapter_optimization/momentum.html")
+    reserved = page.evaluate(FIGURE_BOXES)
+    assert any(not loaded for _, _, loaded in reserved)              # figures below the screen wait
+    scroll_through(page)
+    loaded = page.evaluate(FIGURE_BOXES)
+    assert [src for src, _, _ in loaded] == [src for src, _, _ in reserved] and all(done for *_, done in loaded)
+    assert [box for _, box, _ in loaded] == pytest.approx([box for _, box, _ in reserved], abs=0.01)
+
+
+def test_a_contents_link_lands_on_its_section_and_marks_it(reader, chapter):
+    """The deepest section "Bu sayfada" lists that the page can bring to the top, chosen there: the page
+    stops where the theme puts a target (its scroll margin), and marks that section's entry, though the
+    figures above it load on the way."""
+    url, _ = chapter
+    page = reader("desktop").open(f"{url}/chapter_optimization/momentum.html")
+    target = page.evaluate("""() => [...document.querySelectorAll('.toc-tree a[href^="#"]')]
+        .map((link) => document.getElementById(link.hash.slice(1))).filter((section) => section &&
+             section.getBoundingClientRect().top + scrollY + innerHeight <= document.documentElement.scrollHeight)
+        .pop().id""")
+    landed = follow_contents_link(page, target)
+    margin = page.evaluate("(id) => parseFloat(getComputedStyle(document.getElementById(id)).scrollMarginTop)", target)
+    assert landed == pytest.approx(margin, abs=1)
+    assert page.evaluate("document.querySelector('.toc-tree li.scroll-current > a').hash") == f"#{target}"
 
 
 def main_page(paths) -> tuple[str, dict]:
