@@ -95,11 +95,11 @@ def for_readers(outputs: list, limits, where: str, warn) -> list:
         if image == "image/svg+xml":
             data[image] = in_whole_pixels(data[image])
         if image:
-            size = len(str(data[image]).encode("utf-8"))
-            if images >= limits.images or size > limits.image_bytes:
+            nbytes = len(str(data[image]).encode("utf-8"))
+            if images >= limits.images or nbytes > limits.image_bytes:
                 why = (f"en çok {limits.images} şekil" if images >= limits.images else
-                       f"{size / 1e6:.1f} MB, sınır {limits.image_bytes / 1e6:.1f} MB")
-                warn(f"{where}: a figure was dropped ({'more than ' + str(limits.images) + ' figures' if images >= limits.images else f'{size} bytes, over limits.image_bytes'})")
+                       f"{nbytes / 1e6:.1f} MB, sınır {limits.image_bytes / 1e6:.1f} MB")
+                warn(f"{where}: a figure was dropped ({'more than ' + str(limits.images) + ' figures' if images >= limits.images else f'{nbytes} bytes, over limits.image_bytes'})")
                 shown.append(notice(f"[Bu şekil sayfaya konmadı: {why} (build.yml, limits).]"))
                 continue
             images += 1
