@@ -6,6 +6,11 @@ element, which the script fills. Until then, and for readers without scripts, th
 holds a still: the description (or a general sentence) and the section's own last figure
 as the page's executed code drew it, in the book's first framework. The PDF leaves the
 figure out: there the page is exactly as its source says.
+
+The element is empty, of no height, until its script fills it. A script that fills it late (when
+the reader nears it, as the momentum explorer does) must fill it at once when the page opens at
+an anchor and before a link within the page is followed: what lies above a link's target must
+keep its height while the page scrolls there.
 """
 from __future__ import annotations
 
