@@ -426,10 +426,14 @@ def test_the_preview_stops_its_build_and_kernels_where_ctrl_c_is_ignored(book):
     """`make serve &` in a shell ignores SIGINT, and so does every build it starts: `kill` stops the
     preview, and the build it was running shuts its kernels down as it would on Ctrl-C."""
     book.write("ch/page.md", PAGE.replace("print(6 * 7)", "print(6 * 7)\nimport time\ntime.sleep(60)"))
-    with start(book, "serve", "--port", str(free_port()), shell_prefix="trap '' INT") as preview:
+    preview = start(book, "serve", "--port", str(free_port()), shell_prefix="trap '' INT")
+    try:
         wait_for(preview, "cell 1/2")
         preview.terminate()
         out, err = preview.communicate(timeout=50)   # within the 60 s after which the preview kills a build
+    finally:
+        if preview.poll() is None:                   # a failed test leaves no preview behind
+            preview.kill()
     assert preview.returncode == 0 and "stopped" in out and "Traceback" not in err, (out, err)
     assert book.report()["status"] == "interrupted"                      # not killed in the middle
     assert kernels_of(book) == []
