@@ -4,6 +4,11 @@
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 BUILD_PY := .envs/build/bin/python
+# The build's tests; one that hangs fails after TEST_TIMEOUT seconds with its traceback, well inside
+# CI's 90 minutes (the longest waits, a notebook's environment made from scratch or the real chapter's
+# first build, are a few minutes).
+TEST_TIMEOUT ?= 900
+BUILD_PYTEST = $(BUILD_PY) -m pytest -q -p no:cacheprovider --timeout $(TEST_TIMEOUT)
 # Offline machines: DATA_MIRROR names a folder of d2l data files (default: bookbuild/config.py).
 # Optional, for one build: TIMEOUT=<seconds a cell may run>, JOBS=<kernels at once>, SITE_URL=<where
 # the site is published: readers' notebooks install d2l from there>;
@@ -90,16 +95,16 @@ test-d2l: env-build
 TEST_WORKERS ?= 4
 test-build: env
 	@$(PYTHON) -m bookbuild.environments oracle
-	$(BUILD_PY) -m pytest tests/build -q -p no:cacheprovider -n $(TEST_WORKERS) --dist worksteal
+	$(BUILD_PYTEST) tests/build -n $(TEST_WORKERS) --dist worksteal
 
 # A downloaded notebook in a fresh environment: it installs its framework and d2l, then runs (slow: CI
 # runs it after `make test`).
 test-elsewhere: env
-	$(BUILD_PY) -m pytest tests/elsewhere -q -p no:cacheprovider
+	$(BUILD_PYTEST) tests/elsewhere
 
 # The PDFs of `make pdf`: text, fonts, figures (CI runs it after `make pdf`).
 test-pdf: env-build
-	$(BUILD_PY) -m pytest tests/pdf -q -p no:cacheprovider
+	$(BUILD_PYTEST) tests/pdf
 
 # The browser tests drive Debian's Chromium (its headless shell; `make audit` the full browser) and read
 # its printed PDFs with poppler; install them where we may (root, as in CI).

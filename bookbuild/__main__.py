@@ -126,4 +126,7 @@ def _bug() -> int:
 
 
 if __name__ == "__main__":
+    # Progress reaches a pipe (CI's log, `make html | tee`, the preview's terminal) as it happens,
+    # not in one block when the build ends.
+    sys.stdout.reconfigure(line_buffering=True)
     sys.exit(main())

@@ -21,6 +21,10 @@ from books import CHROMIUM, INDEX, MULTI, REAL, REFERENCES, SHARED, Book, Reader
 from bookbuild import environments, pipeline  # noqa: E402
 from bookbuild.config import Paths  # noqa: E402
 
+# The builds the tests start write into pipes, as under CI, whose runners do not set PYTHONUNBUFFERED
+# (a developer's shell may): their progress must reach the pipe as it happens without it.
+os.environ.pop("PYTHONUNBUFFERED", None)
+
 
 @pytest.fixture(scope="session", autouse=True)
 def data_cache(tmp_path_factory):

@@ -327,7 +327,9 @@ def held_until(gate: Path) -> str:
                                         "    time.sleep(0.05)\nprint(6 * 7)")
 
 
-def test_the_report_says_running_while_a_build_runs(book, tmp_path):
+def test_progress_and_the_report_say_running_while_a_build_runs(book, tmp_path):
+    """Written into a pipe, as under CI or `make html | tee`, the build's progress arrives while its cell
+    still runs, not when the build ends."""
     book.write("ch/page.md", held_until(tmp_path / "go"))
     process = start(book, "html")
     try:
