@@ -107,11 +107,12 @@ def test_make_serve_reloads_rebuilds_and_reports(reader, make_book):
         statuses = {n["framework"]: n["status"] for n in book.report()["notebooks"] if n["cells"]}
         assert statuses == {"mxnet": "cached", "pytorch": "executed", "tensorflow": "cached"}
 
-        # build.yml is read again by every rebuild: a timeout set now makes the one-second cell fail. A failing
-        # cell fails the build, not the site: the page reloads with the failure in its tab, and the banner says so.
+        # build.yml is read again by every rebuild: a timeout set now makes a five-second cell fail (not the
+        # one-second cell: a second's sleep may end within a second's timeout). A failing cell fails the build,
+        # not the site: the page reloads with the failure in its tab, and the banner says so.
         timeout = (book.root / "build.yml").read_text()
         book.write("build.yml", timeout.replace("timeout: 60", "timeout: 1"))
-        book.write("ch/page.md", edited.replace("der ki\", 2", "der ki\", 3"))
+        book.write("ch/page.md", edited.replace('print("pytorch der ki", 2)', 'time.sleep(5)\nprint("pytorch der ki", 3)'))
         # (the page is watched once the build has said so: a loaded machine may take minutes over it)
         seen = serve.wait_for("failed: the pages reload and show it", seen)
         banner = page.locator("#d2l-live-error")
