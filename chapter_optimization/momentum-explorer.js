@@ -1,6 +1,6 @@
 // Momentum gezgini: the interactive figure of the "Momentum" section.
 // Fills <div id="momentum-explorer">, replacing the still the build put there
-// for readers without JavaScript (bookbuild/interactive.py). Everything is computed here, in IEEE doubles, in the same
+// for readers without JavaScript (bookbuild/render/interactive.py). Everything is computed here, in IEEE doubles, in the same
 // operation order as the chapter's `momentum_2d`, `gd_2d` and `d2l.train_2d`,
 // and the result lines are formatted as Python's f'{float(x):f}' prints them.
 // No library, no network.

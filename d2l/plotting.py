@@ -14,7 +14,7 @@ from matplotlib_inline import backend_inline
 SVG_HASH_SALT = 'd2l'
 # Beside each figure a notebook shows, its data series under this type, so the
 # book build can check that every framework's tab drew the same curves.
-# (bookbuild/agreement.py declares the same string.)
+# (bookbuild/agreement/compare.py declares the same string.)
 PLOT_DATA = 'application/vnd.d2l.plot+json'
 PLOT_DATA_POINTS = 500   # a longer line is sampled evenly: enough to compare, small in the notebook
 

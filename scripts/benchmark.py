@@ -9,7 +9,7 @@
 3. A prose edit in books of 1 and 6 sections, in the same run: its cost must not grow with the
    book (at most 1.25 times the one-section book's).
 4. CI shards: a book of 27 notebooks timed like the real book's, split into 2, 4 and 8 shards
-   by count and by last measured seconds (bookbuild/shards.py): the longest shard against the ideal.
+   by count and by last measured seconds (bookbuild/execute/shards.py): the longest shard against the ideal.
 5. With --preview: `make serve`, seconds from saving a prose edit or a one-framework edit
    to the open page (Chromium) showing it.
 
@@ -35,7 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 from bookbuild import config as book_config  # noqa: E402
-from bookbuild import read  # noqa: E402
+from bookbuild.read import book as read  # noqa: E402
 from bookbuild.config import ROOT  # noqa: E402
 from books import copy_book  # noqa: E402
 
@@ -167,7 +167,7 @@ def shard_balance(counts=(2, 4, 8)) -> None:
     of a split by count (every n-th page) and by last measured seconds, against the ideal."""
     import random
 
-    from bookbuild import shards
+    from bookbuild.execute import shards
 
     draw = random.Random(27)
     seconds = [116.0, 58.0] + [round(draw.uniform(5, 15), 1) for _ in range(25)]

@@ -3,7 +3,7 @@
 //   framework chooser, downloads, an interactive figure's still), which Sphinx's index leaves out
 //   too; and each formula reads as linear text from its MathML, g_{t, t−1}, not as its letters
 //   run together ("gt,t−1");
-// * ASCII-folded matching on top of the Turkish one (bookbuild/turkish.py indexes each word with a
+// * ASCII-folded matching on top of the Turkish one (bookbuild/render/turkish.py indexes each word with a
 //   Turkish letter once more, folded: FOLDED_TERM, asciiFold in language_data.js): "disbukey"
 //   finds dışbükey and "IVME" finds ivme. What only the folded form finds comes after the exact
 //   matches.

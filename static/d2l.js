@@ -1,5 +1,5 @@
 // The site's behaviour on top of Furo, sphinx-tabs and sphinx-copybutton (every page, deferred).
-// * One framework choice: the head's early script (bookbuild/page_tools.py) chose it and hid the
+// * One framework choice: the head's early script (bookbuild/render/page_tools.py) chose it and hid the
 //   other panels; here every group and the chooser show it, and a click sets, remembers (only
 //   here: sphinx-tabs' sessionStorage copy goes) and puts it in ?tab= if the address has one. A
 //   choice made in another window, or while the page sat in the back/forward cache, is followed.

@@ -1,7 +1,7 @@
 // Previews of references (WAI-ARIA tooltip pattern): hovering a reference with a mouse, or reaching it
 // by keyboard, shows what it points at in a small box; Escape, leaving or blurring it closes the box.
 // A touch does not open it: a tap follows the link, and nothing covers the page or holds the focus.
-// What to show is on the page already (bookbuild/previews.py): a <template> for a target on another
+// What to show is on the page already (bookbuild/render/previews.py): a <template> for a target on another
 // page, the link's title for a citation or a section of the published edition, or the target itself.
 (function () {
   "use strict";

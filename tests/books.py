@@ -31,7 +31,9 @@ sys.path.insert(0, str(ROOT))
 from filelock import FileLock  # noqa: E402
 
 from bookbuild import config as book_config  # noqa: E402
-from bookbuild import environments, pipeline, read, serve, tab_marks  # noqa: E402
+from bookbuild import environments, pipeline, tab_marks  # noqa: E402
+from bookbuild.read import book as read
+from bookbuild.serve import preview as serve
 from bookbuild.config import Paths  # noqa: E402
 
 REAL = book_config.load()

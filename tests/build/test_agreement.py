@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from bookbuild import errors
-from bookbuild.agreement import PLOT_DATA, TIMING, compare_group, numbers, Shown
+from bookbuild.agreement.compare import PLOT_DATA, TIMING, compare_group, numbers, Shown
 from bookbuild.config import Agreement
 
 SETUP = """# Sayfa

@@ -5,8 +5,10 @@ from pathlib import Path
 
 import pytest
 
-from bookbuild import dialect, references, split, tab_marks
-from bookbuild import read as read_stage
+from bookbuild import tab_marks
+from bookbuild.read import dialect, references
+from bookbuild.execute import split
+from bookbuild.read import book as read_stage
 from bookbuild.config import load
 from bookbuild.errors import ConfigError, SourceError
 
@@ -200,7 +202,7 @@ def test_chapter_split_by_framework():
 
 def test_merge_groups_like_d2lbook(tmp_path):
     """Code and tab prose with no shared prose between them form one group; shared prose ends it."""
-    from bookbuild import merge
+    from bookbuild.merge import pages as merge
     page = read(tmp_path, "# T\n\n```{.python .input}\n#@tab pytorch\nb\n```\n\n"
                           ":begin_tab:`mxnet`\nM\n:end_tab:\n\nOrtak.\n\n"
                           "```{.python .input}\n#@tab all\nc\n```\n\n```{.python .input}\n#@tab tensorflow\nd\n```\n")

@@ -188,7 +188,7 @@ def test_axe_finds_nothing_in_the_explorer(reader, chapter, view, scheme):
 
 
 def test_without_javascript_a_still_and_a_sentence(browser, chapter):
-    """The build's still (bookbuild/interactive.py): the section's own last figure, and what the
+    """The build's still (bookbuild/render/interactive.py): the section's own last figure, and what the
     explorer does; test_reader.py checks the still in general."""
     base, _ = chapter
     context = browser.new_context(java_script_enabled=False)

@@ -22,7 +22,8 @@ from pathlib import Path
 import pytest
 
 from books import INDEX, REFERENCES, Book, Workbench, free_port, made_once
-from bookbuild import environments, references
+from bookbuild import environments
+from bookbuild.read import references
 from bookbuild.config import ROOT
 from d2l import data as d2l_data
 
@@ -486,7 +487,9 @@ def test_the_same_notebooks_render_to_the_same_bytes(book):
 def test_a_bug_in_the_build_looks_like_a_bug(book, monkeypatch, where):
     """Only errors the build means to translate become messages; anything else is our bug: a traceback,
     "this is a bug in the build", exit 3, and the site, the cache and the lock left as they were."""
-    from bookbuild import figures, kernels, merge
+    from bookbuild.render import figures
+    from bookbuild.execute import kernels
+    from bookbuild.merge import pages as merge
 
     def broken(*args, **kwargs):
         raise ZeroDivisionError("a bug")

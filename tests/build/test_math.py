@@ -1,4 +1,4 @@
-"""Math typeset at build time (bookbuild/typeset_math.py), cached by each page's formulas: a render
+"""Math typeset at build time (bookbuild/render/typeset_math.py), cached by each page's formulas: a render
 starts MathJax (Node) only for the pages whose formulas it has not typeset before, none at all when
 every one is cached, and a cached page is byte for byte what a cold render makes."""
 from __future__ import annotations
@@ -7,7 +7,7 @@ import json
 import shutil
 
 from books import INDEX
-from bookbuild import typeset_math
+from bookbuild.render import typeset_math
 
 PAGE = "# Sayfa\n\n$$a = \\frac{1}{2}.$$\n\nMetin ve $c_1$.\n\n$$b = \\sum_i x_i.$$\n"
 OTHER = "# Öbür Sayfa\n\n$$x = 1.$$\n\n$$y = \\sqrt{2}.$$\n"

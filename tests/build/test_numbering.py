@@ -1,4 +1,4 @@
-"""The published edition's numbers (bookbuild/numbering.py): sections, figures, equations and references
+"""The published edition's numbers (bookbuild/render/numbering.py): sections, figures, equations and references
 carry the numbers the published book gives them, read from its label table (column `number`); what the
 published book does not have is numbered by the toc. The chapter page lists the whole published chapter,
 its sections outside this build linking there. Expectations come from the table and the book's pages."""
@@ -10,7 +10,8 @@ from html import unescape
 
 from books import REAL, REFERENCES, Book, merged_pages
 from bookbuild import config as book_config
-from bookbuild import read, references
+from bookbuild.read import book as read
+from bookbuild.read import references
 
 import conf
 

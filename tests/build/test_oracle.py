@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from bookbuild import dialect, split
+from bookbuild.read import dialect
+from bookbuild.execute import split
 from bookbuild.config import load
 from bookbuild.environments import python_of
 

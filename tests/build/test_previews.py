@@ -1,4 +1,4 @@
-"""Hover previews of references (static/preview.js, bookbuild/previews.py), in Debian's Chromium at
+"""Hover previews of references (static/preview.js, bookbuild/render/previews.py), in Debian's Chromium at
 1366×900 and 390×844, light and dark: what each kind of reference shows, by hover and by keyboard,
 closed by Escape, described to screen readers, and axe with the preview open. What a preview should
 say is read from the built pages it points at (their numbers, titles, captions), never typed in."""
@@ -177,7 +177,7 @@ def test_the_chapter_previews_published_sections_and_citations(reader, chapter_s
     """On the real chapter: a section of the published edition shows its published number and title;
     a citation, the bibliography's entry for it."""
     from books import REAL
-    from bookbuild import references
+    from bookbuild.read import references
     table = references.published_labels(REAL.book.published_labels)
     site = chapter_site[0].site("html")
     bibliography = (site / "chapter_references" / "zreferences.html").read_text(encoding="utf-8")

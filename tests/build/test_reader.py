@@ -13,7 +13,7 @@ import pytest
 
 from books import INDEX, REAL, VIEWS, Book, cells_of, follow_contents_link, merged_pages, printed, \
     read_in_one_framework, scroll_through, served, settled, tab_groups
-from bookbuild import turkish
+from bookbuild.render import turkish
 from bookbuild.config import PAGE_LIMIT_GZIP, ROOT
 from reader_checks import TARGETS, accessible_name, problems, too_small, walk
 

@@ -157,7 +157,7 @@ def test_make_serve_reloads_rebuilds_and_reports(reader, make_book):
 
 def test_the_preview_watches_sources_only():
     """Not what builds write, not the environments (20,000 folders), not git."""
-    from bookbuild import serve
+    from bookbuild.serve import preview as serve
     from bookbuild.config import NOT_SOURCES, load
 
     deep, flat = serve.watched(load())
@@ -169,7 +169,7 @@ def test_the_preview_answers_bad_requests_and_lists_no_folders(tmp_path):
     """400 for a malformed request, 404 for a folder without index.html, HEAD as long as GET."""
     import http.client
     import functools
-    from bookbuild import serve
+    from bookbuild.serve import preview as serve
 
     (tmp_path / "_images").mkdir()
     (tmp_path / "_images" / "a.svg").write_text("<svg/>")
@@ -203,7 +203,7 @@ def test_the_preview_keeps_a_pages_burst_of_connections_waiting_rather_than_drop
     """Pages and tabs open many connections at once. Until the server accepts them they wait in its
     backlog; one dropped is tried again by the browser only a second later."""
     import socket
-    from bookbuild import serve
+    from bookbuild.serve import preview as serve
 
     server = serve.Server(("127.0.0.1", 0), serve.PreviewHandler)   # listening, accepting nothing yet
     connections = []

@@ -12,7 +12,8 @@ import nbformat
 from books import REAL, display_equations, figures, merged_pages, printed, tab_groups
 from bookbuild import config as book_config
 from bookbuild.config import PAGE_LIMIT_EVERYTHING, ROOT, SITE_LIMIT
-from bookbuild import read, references
+from bookbuild.read import book as read
+from bookbuild.read import references
 
 LABELS = {fw.label: fw.name for fw in REAL.frameworks}
 
@@ -216,7 +217,7 @@ def test_every_page_has_one_h1_a_skip_link_and_a_description(site):
 def test_downloads_are_runnable_notebooks_with_references_resolved(site):
     """Each framework's notebook: an install cell first (the framework's pins, d2l from the wheel the site
     serves), then the page's code in that framework with the outputs it printed; prose as the page reads."""
-    from bookbuild import downloads
+    from bookbuild.merge import downloads
     paths, _ = site
     config = book_config.load(paths.out.parent / "build.yml") if (paths.out.parent / "build.yml").is_file() else REAL
     for docname, html, nb in pages(site):
@@ -276,7 +277,7 @@ def test_the_d2l_wheel_is_made_once_per_version_of_d2l_and_served_by_every_book(
     this checkout's d2l, and the project keeps only the wheel of the sources it has now."""
     import zipfile
 
-    from bookbuild import downloads
+    from bookbuild.merge import downloads
     kept = list(downloads.KEPT_WHEELS.glob("*/*.whl"))
     assert len(kept) == 1
     for paths, _ in (chapter_site, multi_site):

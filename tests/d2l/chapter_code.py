@@ -6,9 +6,9 @@ import sys
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO_ROOT))  # bookbuild.dialect needs only the standard library
+sys.path.insert(0, str(REPO_ROOT))  # bookbuild.read.dialect needs only the standard library
 
-from bookbuild import dialect  # noqa: E402
+from bookbuild.read import dialect  # noqa: E402
 
 
 def f_2d(x1, x2):

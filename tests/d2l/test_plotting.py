@@ -106,7 +106,7 @@ def test_animator_animates_when_D2L_ANIMATE_is_unset(d2l, display_calls, monkeyp
     assert animator.Y == [[1, 2, 3], [2, 4, 6]]
 
 
-# --- what the book build reads beside each figure (bookbuild/agreement.py) ----------------------
+# --- what the book build reads beside each figure (bookbuild/agreement/compare.py) ----------------------
 
 def test_a_shown_figure_carries_its_data_series(d2l):
     d2l.use_svg_display()

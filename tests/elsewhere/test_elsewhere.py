@@ -15,7 +15,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from books import copy_book, free_port, served  # noqa: E402
-from bookbuild import downloads  # noqa: E402
+from bookbuild.merge import downloads  # noqa: E402
 from bookbuild.config import ROOT, Paths  # noqa: E402
 
 JUPYTER = ["nbclient==0.11.0", "ipykernel==7.4.0"]   # what runs a notebook, as a reader's Jupyter does

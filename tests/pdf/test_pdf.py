@@ -6,7 +6,9 @@ import re
 import subprocess
 
 from books import figures, merged_pages, printed
-from bookbuild import pdf, read, references
+from bookbuild.render import pdf
+from bookbuild.read import book as read
+from bookbuild.read import references
 
 import conf
 

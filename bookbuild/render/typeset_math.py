@@ -2,7 +2,7 @@
 
 * Every display equation is numbered, as the published edition numbers them: Sphinx's
   ``math_number_all`` only reaches its own ``math`` directive, not MyST's ``$$``.
-* HTML: all math is typeset at build time by MathJax 3 in Node (bookbuild/mathjax)
+* HTML: all math is typeset at build time by MathJax 3 in Node (bookbuild/render/mathjax)
   into SVG with hidden MathML for screen readers. The page loads no math JavaScript,
   and no formula is a tab stop. Writers leave a placeholder per formula; once Sphinx
   has written the pages, the placeholders are replaced, each page gets its glyph
@@ -148,7 +148,7 @@ def _run_mathjax(app, request: str) -> dict:
         where = app.builder.d2l_math[error["page"]][error["index"]]["where"]
         raise ExtensionError(f"{where}: TeX error in ${html.unescape(error['tex'])}$: {error['error']}")
     if done.returncode:
-        raise ExtensionError(f"MathJax (bookbuild/mathjax/typeset.mjs) failed: {done.stderr.strip()[-500:]} "
+        raise ExtensionError(f"MathJax (bookbuild/render/mathjax/typeset.mjs) failed: {done.stderr.strip()[-500:]} "
                              "(run `make env`)")
     return json.loads(done.stdout)
 

@@ -31,7 +31,7 @@ import functools
 import math
 import re
 
-from bookbuild.dialect import runs
+from bookbuild.read.dialect import runs
 
 # Written by the d2l library (d2l/plotting.py, d2l/training.py): a figure's data series, and a
 # result of d2l's Timer. The same strings are declared there; tests/build check they match.

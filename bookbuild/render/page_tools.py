@@ -25,8 +25,9 @@ from sphinx import addnodes
 from sphinx.locale import _
 from sphinx.util.docutils import SphinxDirective
 
-from bookbuild import references, tab_marks
-from bookbuild.dialect import CITATION, LABEL_LINE, REFERENCE, WIDTH_LINE
+from bookbuild import tab_marks
+from bookbuild.read import references
+from bookbuild.read.dialect import CITATION, LABEL_LINE, REFERENCE, WIDTH_LINE
 
 
 class page_tools(nodes.General, nodes.Element):

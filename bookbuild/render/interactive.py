@@ -23,7 +23,8 @@ from pathlib import Path
 from docutils import nodes
 from sphinx.util.docutils import SphinxDirective
 
-from bookbuild import tab_marks, tabs
+from bookbuild import tab_marks
+from bookbuild.render import tabs
 
 # --- render stage: a Sphinx extension ---------------------------------------------------
 

@@ -21,7 +21,7 @@ import sys
 from pathlib import Path
 
 from bookbuild import tab_marks
-from bookbuild.merge import EXTRA
+from bookbuild.merge.pages import EXTRA
 from bookbuild.config import RENDER_INPUTS, ROOT, BookConfig, Paths
 from bookbuild.errors import BookError, Interrupted, RenderError, disk_error
 

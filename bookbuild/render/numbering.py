@@ -19,7 +19,7 @@ from pathlib import Path
 from docutils import nodes
 from sphinx.environment.collectors.toctree import TocTreeCollector
 
-from bookbuild import references
+from bookbuild.read import references
 
 # LaTeX's sectioning counters, from the top; a book ("manual") starts its numbers at chapters.
 LATEX_COUNTERS = ("part", "chapter", "section", "subsection", "subsubsection", "paragraph", "subparagraph")

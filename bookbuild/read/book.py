@@ -18,12 +18,12 @@ import posixpath
 from pathlib import Path
 from urllib.parse import urljoin
 
-from bookbuild import dialect, references, sidecars
+from bookbuild.read import dialect, references, sidecars
 from bookbuild.config import BookConfig
-from bookbuild.dialect import Label, Page
+from bookbuild.read.dialect import Label, Page
 from bookbuild.errors import SourceError, raise_all
-from bookbuild.references import PublishedLabel
-from bookbuild.sidecars import Expected
+from bookbuild.read.references import PublishedLabel
+from bookbuild.read.sidecars import Expected
 
 
 @dataclasses.dataclass(frozen=True)

@@ -18,11 +18,12 @@ from pathlib import Path
 
 import nbformat
 
-from bookbuild import environments, split
-from bookbuild.cache import RUN_KEY, Cache
+from bookbuild import environments
+from bookbuild.execute import split
+from bookbuild.execute.cache import RUN_KEY, Cache
 from bookbuild.config import data_mirror
 from bookbuild.errors import BookError, SourceError, disk_error
-from bookbuild.kernels import Job, Kernels, code_cells
+from bookbuild.execute.kernels import Job, Kernels, code_cells
 from bookbuild.report import CellReport, NotebookReport
 
 

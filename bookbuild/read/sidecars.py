@@ -28,8 +28,8 @@ from pathlib import Path
 
 from docutils import nodes
 
-from bookbuild import dialect
-from bookbuild.dialect import ANY_FENCE, HEADING, LABEL_LINE, Page, closes, runs
+from bookbuild.read import dialect
+from bookbuild.read.dialect import ANY_FENCE, HEADING, LABEL_LINE, Page, closes, runs
 from bookbuild.errors import SourceError
 
 INTERACTIVE, AGREEMENT = ".interactive.yml", ".agreement.yml"
@@ -96,7 +96,7 @@ def placements(root: Path, page: Page) -> list[Placement]:
         where = {"path": path, "line": line}
         if not isinstance(entry, dict) or not all(isinstance(entry.get(k), str) for k in ("id", "script", "after")):
             raise SourceError("each figure needs `id`, `script` and `after`", **where,
-                              fix="see bookbuild/sidecars.py for the form of this file")
+                              fix="see bookbuild/read/sidecars.py for the form of this file")
         if not isinstance(entry.get("description", ""), str):
             raise SourceError("`description` must be a sentence (text)", **where)
         files = {}
@@ -140,7 +140,7 @@ def expected(root: Path, page: Page) -> list[Expected]:
         if not isinstance(entry, dict) or set(entry) != {"code", "reason"} or not all(
                 isinstance(entry[k], str) and entry[k].strip() for k in ("code", "reason")):
             raise SourceError("each group needs `code` (a piece of its code) and `reason`, nothing else",
-                              path=path, line=line, fix="see bookbuild/sidecars.py for the form of this file")
+                              path=path, line=line, fix="see bookbuild/read/sidecars.py for the form of this file")
         matching = [run for run in runs(page) if run.kind == "code" and Expected(entry["code"], "", 0).matches(run)]
         if len(matching) != 1:
             raise SourceError(f"`code: {entry['code']}` names {len(matching)} tab groups of {page.path}, not one",

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import nbformat
 
-from bookbuild.dialect import Page, cell_id
+from bookbuild.read.dialect import Page, cell_id
 
 
 def notebook_for(page: Page, framework, fingerprint: str) -> nbformat.NotebookNode:

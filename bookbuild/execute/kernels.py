@@ -34,7 +34,7 @@ import uuid
 from pathlib import Path
 
 from bookbuild import errors
-from bookbuild.dialect import Page, block_index
+from bookbuild.read.dialect import Page, block_index
 from bookbuild.report import CellReport, NotebookReport
 
 DATA_ERRORS = {"DownloadError", "UnknownDataSetError"}

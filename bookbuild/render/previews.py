@@ -22,7 +22,7 @@ import re
 
 from docutils import nodes
 
-from bookbuild import typeset_math
+from bookbuild.render import typeset_math
 
 SENTENCE_END = re.compile(r"[.!?…](?=\s|$)")
 LONGEST_SENTENCE = 240   # characters; a longer first sentence is cut at a word, with "…"

@@ -15,10 +15,11 @@ from pathlib import Path
 
 import nbformat
 
-from bookbuild import downloads, outputs, tab_marks
-from bookbuild.dialect import Block, Page, block_index, runs
+from bookbuild import tab_marks
+from bookbuild.merge import downloads, outputs
+from bookbuild.read.dialect import Block, Page, block_index, runs
 from bookbuild.errors import disk_error
-from bookbuild.read import BookSource, image_path
+from bookbuild.read.book import BookSource, image_path
 
 EXTRA = "_extra"   # staged files Sphinx copies to the site's root as they are (html_extra_path)
 MERGED_KERNELSPEC = {"name": "python3", "display_name": "Python 3", "language": "python"}

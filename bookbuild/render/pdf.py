@@ -16,7 +16,7 @@ from pathlib import Path
 from bookbuild.config import BookConfig, Paths
 from bookbuild.environments import check_tex
 from bookbuild.errors import RenderError
-from bookbuild.render import render
+from bookbuild.render.site import render
 
 def pdf_path(config: BookConfig, paths: Paths, framework: str) -> Path:
     return paths.pdf / f"{config.book.short_name}-{framework}.pdf"
