@@ -161,7 +161,8 @@ class BookErrors(BookError):
         self.kind = errors[0].kind
 
     def __str__(self) -> str:
-        return "\n\n".join(map(str, self.errors))
+        """Each one as an error of its own (the command line writes `error: ` before the first)."""
+        return "\n\nerror: ".join(map(str, self.errors))
 
     def as_record(self) -> dict:
         return {"kind": "several", "errors": [e.as_record() for e in self.errors]}

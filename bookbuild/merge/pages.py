@@ -66,12 +66,12 @@ def merge(page: Page, executed: dict[str, nbformat.NotebookNode], config,
         sources = {tuple(c.source for _, c in cells) for cells in per_framework.values()}
         if len(sources) == 1 and not any(c.get("outputs") for cells in per_framework.values() for _, c in cells):
             for block, cell in per_framework[config.default_tab]:   # the same code, no output: shown once
-                add(_plain(cell), _code_lines(block, cell))
+                add(_hidden(_plain(cell), block), _code_lines(block, cell))
             in_group = False
             continue
         for name, cells in per_framework.items():
             for block, cell in cells:
-                cell = _plain(cell)
+                cell = _hidden(_plain(cell), block)
                 _describe_images(cell, config.framework(name).label)
                 tab_marks.mark_cell(cell, name, group)
                 add(cell, _code_lines(block, cell))
@@ -149,6 +149,17 @@ def _plain(cell) -> nbformat.NotebookNode:
     cell = copy.deepcopy(cell)
     cell.metadata = {}
     cell.pop("id", None)
+    return cell
+
+
+# MyST-NB's tags for what a cell does not show (d2lbook's #@hide marks: dialect.Block.hide)
+HIDE_TAGS = {"code": "remove-input", "output": "remove-output"}
+
+
+def _hidden(cell, block: Block) -> nbformat.NotebookNode:
+    """The cell, tagged with what of it the page hides; it runs, and the downloads show it, all the same."""
+    for what in block.hide:
+        cell.metadata["tags"] = [*cell.metadata.get("tags", []), HIDE_TAGS[what]]
     return cell
 
 
