@@ -209,6 +209,7 @@ def read(root: Path, path: Path, frameworks: tuple[str, ...], errors: list | Non
     flush_prose(len(lines) + 1)
     blocks = _hidden(blocks)
     page = Page(path, tuple(blocks), *_prose_facts(path, blocks, labels))
+    found.sort(key=lambda err: err.line or 0)
     if errors is None:
         raise_all(found)
     else:

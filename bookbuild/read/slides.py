@@ -95,4 +95,5 @@ def remove(text: str, path: Path, lines: list[int]) -> tuple[str, list[int]]:
                 origin.append(lines[min(line + 1, len(lines) - 1)])
         if char == "\n":
             line += 1
-    return "".join(kept), origin[:"".join(kept).count("\n") + 1]
+    text = "".join(kept)
+    return text, origin[:len(text.splitlines()) or 1]
