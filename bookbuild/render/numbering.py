@@ -127,15 +127,15 @@ RESUME_NUMBERING = r"\setcounter{secnumdepth}{\dtwolsecnumdepth}"
 
 class OneIdPerTable(SphinxPostTransform):
     """Furo wraps each table in a container with the table's attributes, ids included (for sideways
-    scrolling): a numbered table's id would be on the page twice. The wrapper alone keeps it, so a
-    link to the table lands on it (as typeset_math does for equations)."""
+    scrolling): a numbered table's id would be on the page twice. The table keeps it (Sphinx numbers
+    the table's caption by it), the wrapper drops it."""
     formats = ("html",)
     default_priority = 501   # right after Furo's WrapTableAndMathInAContainerTransform (500)
 
     def run(self, **kwargs) -> None:
         for table in self.document.findall(nodes.table):
             if isinstance(table.parent, nodes.container) and table["ids"] and table.parent["ids"] == table["ids"]:
-                table["ids"] = []
+                table.parent["ids"] = []
 
 
 def setup(app):

@@ -467,3 +467,109 @@ def test_every_page_of_the_turkish_book_reads():
     assert found == []
     assert len(pages) == 1 + entries == len({p.path for p in pages})
     assert all(page.title != page.path.stem for page in pages if page.path.name != "zreferences.md")
+
+
+# --- the marks on a built page (cheap kernels) -------------------------------------------------------
+
+MARKS_PAGE = """ # [**Lehçe**] Sayfası
+:label:`sec_page`
+
+Bu sayfa [**ana fikri**] anlatır (~~yalnız slaytta~~). [~~Slayt
+başlığı~~] Bkz. :numref:`tab_page`, :eqref:`eq_page`, :citet:`Polyak.1964` ve :citep:`Polyak.1964`.
+
+(**$$x = 1$$**)
+:eqlabel:`eq_page`
+
+:Bir tablo başlığı :cite:`Polyak.1964`
+
+| a | b |
+|---|---|
+| 1 | 2 |
+:label:`tab_page`
+
+## [**Kod**]
+
+```{.python .input}
+#@tab all
+print("gör" + "ünen")
+```
+
+```{.python .input}
+#@tab all
+#@hide_output
+print("gizli" + " çıktı")
+```
+
+```{.python .input}
+#@tab all
+#@hide_code
+print("kodu" + " gizli")
+```
+
+```{.python .input}
+#@tab all
+x = 0
+if tab.selected('pytorch'):
+    import os
+print("seçilen")
+```
+"""
+
+
+@pytest.fixture(scope="session")
+def marks_site(tmp_path_factory, data_cache, fixture_kernels):
+    from books import INDEX, REFERENCES, Book, made_once
+
+    folder = made_once(tmp_path_factory, "dialect-marks",
+                       lambda f: Book(f, {"index.md": INDEX, "kaynakca.md": REFERENCES, "ch/page.md": MARKS_PAGE}).build())
+    return Book(folder)
+
+
+def page_text(html: str) -> str:
+    import re
+    from html import unescape
+    main = html[html.index('<article role="main"'):html.index("</article>")]
+    return " ".join(unescape(re.sub(r"<[^>]+>", " ", re.sub(r"<script.*?</script>", "", main, flags=re.S))).split())
+
+
+def test_slide_marks_never_reach_the_page_or_its_notebooks(marks_site):
+    html = marks_site.html("ch/page")
+    notebooks = [p.read_text(encoding="utf-8") for p in marks_site.paths.site("html").rglob("*.ipynb")]
+    assert notebooks
+    for text in (page_text(html), *notebooks):
+        for mark in ("[**", "**]", "(**", "**)", "~~", "slaytta", "Slayt"):
+            assert mark not in text, mark
+    assert "Bu sayfa ana fikri anlatır" in page_text(html)
+    assert "<h1><span class=\"section-number\">1. </span>Lehçe Sayfası<" in html      # the indented heading
+    assert '<div class="math notranslate nohighlight">\n<span class="eqno">(1.1)' in html
+
+
+def test_a_captioned_table_is_numbered_and_referenced(marks_site):
+    html = marks_site.html("ch/page")
+    text = page_text(html)
+    assert "Tablo 1.1 Bir tablo başlığı [ Polyak, 1964 ]" in text                # the caption, its citation too
+    assert '<a class="reference internal" href="#tab-page"><span class="std std-numref">Tablo 1.1</span></a>' in html
+    assert html.count('id="tab-page"') == 1
+
+
+def test_citet_and_citep_read_as_sphinxcontrib_bibtex_writes_them(marks_site):
+    text = page_text(marks_site.html("ch/page"))
+    assert "Polyak [ 1964 ] ve [ Polyak, 1964 ]" in text and ":cite" not in text
+
+
+def test_hide_marks_hide_on_the_page_and_the_cells_still_run(marks_site):
+    html = marks_site.html("ch/page")
+    text = page_text(html)
+    assert 'print ( "gizli" + " çıktı" )' in text and "gizli çıktı" not in text          # #@hide_output
+    assert "kodu gizli" in text and "#@hide_code" not in text                           # #@hide_code
+    notebook = (marks_site.paths.site("html") / "_notebooks/ch/page-pytorch.ipynb").read_text(encoding="utf-8")
+    assert "gizli çıktı" in notebook and "#@hide_code" in notebook                       # the download has all
+
+
+def test_tab_selected_branches_show_in_their_own_tab(marks_site):
+    import json
+    staged = json.loads((marks_site.paths.staging / "ch/page.ipynb").read_text(encoding="utf-8"))
+    branch = {tab_marks.cell_mark(c["metadata"])[0]: "".join(c["source"]) for c in staged["cells"]
+              if c["cell_type"] == "code" and "seçilen" in "".join(c["source"])}
+    assert branch == {"mxnet": 'x = 0\nprint("seçilen")', "pytorch": 'x = 0\nimport os\nprint("seçilen")',
+                      "tensorflow": 'x = 0\nprint("seçilen")'}
