@@ -143,9 +143,9 @@ def write_notebooks(app, exception) -> None:
     for docname, notebooks in sorted(downloads(app.env).items()):
         for uri in notebooks.values():
             _write_notebook(app, docname, uri, out)
-    pdfs = Path(app.srcdir) / "_pdf"
+    pdfs = Path(app.srcdir) / tab_marks.Staged.PDF
     if pdfs.is_dir():
-        shutil.copytree(pdfs, out / "_pdf", dirs_exist_ok=True)
+        shutil.copytree(pdfs, out / tab_marks.Staged.PDF, dirs_exist_ok=True)
 
 
 def _write_notebook(app, docname: str, uri: str, out: Path) -> None:
