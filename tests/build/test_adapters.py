@@ -43,3 +43,33 @@ def test_every_render_links_the_mystnb_stylesheet_the_same_way(tmp_path):
     link = re.search(r'_static/(mystnb\.[0-9a-f]+\.css)(\?v=[0-9a-f]+)?"', (tmp_path / "out" / "index.html").read_text())
     assert link and link.group(2), "a clean render links the stylesheet without its checksum"
     assert (tmp_path / "out" / "_static" / link.group(1)).is_file()
+
+
+def test_sphinx_tabs_script_finds_our_tabs_and_keeps_its_memory_where_we_clear_it():
+    import sphinx_tabs
+
+    from bookbuild.render import sphinx_tabs_adapter as adapter
+    script = (Path(sphinx_tabs.__file__).parent / "static" / "tabs.js").read_text()
+    assert f"'{adapter.STORAGE_KEY}'" in script                     # its sessionStorage memory
+    assert f".{adapter.TAB_CLASS}" in script                          # how it finds every tab
+    assert f'classList.contains("{adapter.GROUP_CLASS}")' in script   # a group tab chooses in every group
+    assert '[name="${name}"]' in script                               # ... by the tabs' `name`
+
+
+def test_sphinx_tabs_nodes_write_the_elements_its_script_drives(tmp_path):
+    """Our tab element, through sphinx-tabs' own HTML visitors."""
+    from sphinx.application import Sphinx
+
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "conf.py").write_text('extensions = ["sphinx_tabs.tabs"]\n')
+    (tmp_path / "src" / "index.rst").write_text("T\n=\n\n.. tabs::\n\n   .. group-tab:: A\n\n      a\n")
+    app = Sphinx(str(tmp_path / "src"), str(tmp_path / "src"), str(tmp_path / "out"), str(tmp_path / "dt"),
+                 "html", status=None, warning=None)
+    app.build()
+    from bookbuild.render import sphinx_tabs_adapter as adapter
+    page = (tmp_path / "out" / "index.html").read_text()
+    assert f'class="{adapter.ELEMENT_CLASS}' in page
+    assert re.search(rf'<button[^>]*class="{adapter.TAB_CLASS} {adapter.GROUP_CLASS}"', page)
+    assert re.search(rf'<div[^>]*class="{adapter.PANEL_CLASS} {adapter.GROUP_CLASS}"', page)
+    assert {type(n).__name__ for n in app.env.get_doctree("index").findall()} >= {
+        adapter.Tab.__name__, adapter.Panel.__name__, adapter.Tablist.__name__}
