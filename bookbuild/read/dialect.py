@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import posixpath
+import re
 from pathlib import Path
 
 from bookbuild.errors import SourceError, raise_all
@@ -78,9 +79,30 @@ class Page:
 
     @property
     def title(self) -> str:
+        """Its first section label's heading, else its first heading, else the first section title of its
+        eval_rst fences (d2l-tr's bibliography page has its title there), else its file name."""
+        prose = [b.source for b in self.blocks if b.kind == "markdown"]
         return next((label.title for label in self.labels if label.kind == "section"), "") or next(
-            (heading.title for b in self.blocks if b.kind == "markdown" for heading in structure(b.source)[0]),
-            self.path.stem)
+            (heading.title for text in prose for heading in structure(text)[0]), "") or next(
+            (title for text in prose for title in _rst_titles(text)), self.path.stem)
+
+
+RST_UNDERLINE = re.compile(r"^\s*([=\-~^\"'`#*+_.:])\1+\s*$")
+
+
+def _rst_titles(text: str):
+    """The section titles of the reStructuredText in a prose text's eval_rst fences (title, underline)."""
+    in_rst, previous = None, ""
+    for line in text.split("\n"):
+        fence = ANY_FENCE.match(line)
+        if in_rst:
+            if closes(in_rst, line):
+                in_rst = None
+            elif RST_UNDERLINE.match(line) and previous.strip() and len(line.strip()) >= len(previous.strip()):
+                yield previous.strip()
+            previous = line
+        elif fence and fence.group(2).strip() == "eval_rst":
+            in_rst, previous = fence.group(1), ""
 
 
 # Characters nobody sees that can hide a dialect line (a label, a fence, a tab mark) from the reader.

@@ -30,6 +30,9 @@ ROLE = re.compile(r":(numref|ref|eqref|cite|citet|citep|class|func|mod):`([^`]+)
 MYST_ROLES = {"numref": "numref", "ref": "ref", "eqref": "eq", "cite": "cite:p", "citet": "cite:t",
               "citep": "cite:p", "class": "py:class", "func": "py:func", "mod": "py:mod"}
 FENCES = {"toc": "{toctree}", "eval_rst": "{eval-rst}"}
+# A line that is one mark (d2lbook's md_mark_pattern, whole): its key must be one d2lbook converts.
+UNKNOWN_MARK = re.compile(r"^:([-/\\.\w]+):`[ *+,\-./\\\w]+`\s*$")
+KNOWN_MARKS = {"label", "eqlabel", "width", "height", "bibliography", "begin_tab", "end_tab", *MYST_ROLES}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -121,6 +124,10 @@ def convert(markdown: str, where: Path, lines, errors: list | None = None) -> Pr
         elif BIBLIOGRAPHY_LINE.match(line):
             out.emit("```{bibliography}", number)   # d2lbook passes the file; here it is build.yml's
             out.emit("```", number)
+        elif UNKNOWN_MARK.match(line) and UNKNOWN_MARK.match(line).group(1) not in KNOWN_MARKS:
+            errors.append(SourceError(f"`{line.strip()}` is not a mark d2lbook knows", path=where, line=number,
+                                      fix=f"write one of :{':, :'.join(sorted(KNOWN_MARKS))}: (d2lbook drops "
+                                          f"an unknown one)"))
         elif IMAGE_LINE.match(line):
             caption, target = IMAGE_LINE.match(line).groups()
             for text in ([f":::{{figure}} {target}", caption, ":::"] if caption else [f":::{{image}} {target}", ":::"]):

@@ -409,7 +409,20 @@ def test_eval_rst_is_restructuredtext_and_toc_options_are_toctree_options(tmp_pa
                     "```{toctree}\n:maxdepth: 2\n:numbered:\n:caption: Bölümler\n\na\n```\n")
 
 
+def test_a_title_in_an_eval_rst_fence_is_the_pages_title(tmp_path):
+    """d2l-tr's bibliography page has its title only in reStructuredText (`.. only:: html`)."""
+    page = read(tmp_path, "```eval_rst\n\n.. only:: html\n\n   Kaynakça\n   ========\n\n```\n\n"
+                          ":bibliography:`../d2l.bib`\n")
+    assert page.title == "Kaynakça"
+
+
 # --- source errors: each at its line, naming the role as written, all at once -----------------------
+
+def test_a_line_that_is_an_unknown_mark_is_an_error(tmp_path):
+    """d2lbook drops a mark it does not know (a typo of :label:, say) with a log line; here it is named."""
+    with pytest.raises(SourceError, match=r"^bad.md:2: `:lable:`sec_x`` is not a mark d2lbook knows"):
+        read(tmp_path, "# T\n:lable:`sec_x`\n", "bad.md")
+
 
 def test_an_eqlabel_with_no_equation_names_eqlabel(tmp_path):
     with pytest.raises(SourceError) as error:
@@ -466,7 +479,7 @@ def test_every_page_of_the_turkish_book_reads():
         waiting = [entry for entry, _ in page.toc] + waiting
     assert found == []
     assert len(pages) == 1 + entries == len({p.path for p in pages})
-    assert all(page.title != page.path.stem for page in pages if page.path.name != "zreferences.md")
+    assert all(page.title != page.path.stem for page in pages)      # each has a title
 
 
 # --- the marks on a built page (cheap kernels) -------------------------------------------------------
