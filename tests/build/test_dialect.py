@@ -529,12 +529,28 @@ print("seçilen")
 """
 
 
+# multiple-gpus.md's shape: code for two frameworks and shared cells; d2lbook gives it no TensorFlow version.
+TWO_FRAMEWORKS_PAGE = """# İki Çerçeve
+
+```{.python .input}
+#@tab all
+print("ortak" + " hücre")
+```
+
+```{.python .input}
+#@tab mxnet, pytorch
+print("iki" + " çerçeve")
+```
+"""
+
+
 @pytest.fixture(scope="session")
 def marks_site(tmp_path_factory, data_cache, fixture_kernels):
     from books import INDEX, REFERENCES, Book, made_once
 
-    folder = made_once(tmp_path_factory, "dialect-marks",
-                       lambda f: Book(f, {"index.md": INDEX, "kaynakca.md": REFERENCES, "ch/page.md": MARKS_PAGE}).build())
+    pages = {"index.md": INDEX.replace("ch/page\n", "ch/page\nch/two\n"), "kaynakca.md": REFERENCES,
+             "ch/page.md": MARKS_PAGE, "ch/two.md": TWO_FRAMEWORKS_PAGE}
+    folder = made_once(tmp_path_factory, "dialect-marks", lambda f: Book(f, pages).build())
     return Book(folder)
 
 
@@ -577,6 +593,19 @@ def test_hide_marks_hide_on_the_page_and_the_cells_still_run(marks_site):
     assert "kodu gizli" in text and "#@hide_code" not in text                           # #@hide_code
     notebook = (marks_site.paths.site("html") / "_notebooks/ch/page-pytorch.ipynb").read_text(encoding="utf-8")
     assert "gizli çıktı" in notebook and "#@hide_code" in notebook                       # the download has all
+
+
+def test_a_framework_no_mark_names_has_no_tab_on_that_page(marks_site):
+    """d2lbook's rule: a page whose marks name only MXNet and PyTorch has no TensorFlow version, not even of
+    its `#@tab all` cells: its TensorFlow tab says so (as the site's tabs do for any part a framework lacks)."""
+    import json
+    staged = json.loads((marks_site.paths.staging / "ch/two.ipynb").read_text(encoding="utf-8"))
+    code = [(tab_marks.cell_mark(c["metadata"]), "".join(c["source"])) for c in staged["cells"] if c["cell_type"] == "code"]
+    assert code == [(("mxnet", 1), 'print("ortak" + " hücre")'), (("mxnet", 1), 'print("iki" + " çerçeve")'),
+                    (("pytorch", 1), 'print("ortak" + " hücre")'), (("pytorch", 1), 'print("iki" + " çerçeve")')]
+    html = marks_site.html("ch/two")
+    assert "tag_d2l-tab-tensorflow" not in html and "tag_d2l-tab-pytorch" in html
+    assert "Bu kısmın TensorFlow sürümü yok." in html
 
 
 def test_tab_selected_branches_show_in_their_own_tab(marks_site):
