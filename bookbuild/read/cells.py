@@ -13,12 +13,14 @@
 """
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from bookbuild.errors import SourceError
 from bookbuild.read.marks import LOOKS_LIKE_TAB_MARK, TAB_MARK
 
 LOAD_TAB = "%load_ext d2lbook.tab"
+MARK_IN_A_LINE = re.compile(r"(?:# *@tab +|%%tab +)[\w, ]")   # d2lbook searches the whole cell for it
 
 
 def parse_tabs(text: str, frameworks: tuple[str, ...], where: dict) -> tuple[str, ...]:
@@ -54,6 +56,10 @@ def code_tabs(body: list[str], first_line: int, path: Path, frameworks: tuple[st
             elif LOOKS_LIKE_TAB_MARK.match(stripped):
                 raise SourceError(f"`{stripped}` looks like a tab mark but is not one", path=path, line=number,
                                   fix="write it as `#@tab <framework>[, <framework> ...]` or `#@tab all`")
+            elif MARK_IN_A_LINE.search(text):
+                raise SourceError(f"a tab mark after code (`{stripped}`): d2lbook would take it and drop the "
+                                  f"whole line, code and all", path=path, line=number,
+                                  fix="put the mark on a line of its own")
         except SourceError as err:
             errors.append(err)
             mark_line = mark_line or number

@@ -137,6 +137,12 @@ def test_a_line_that_looks_like_a_tab_mark_is_an_error(tmp_path, mark):
     assert str(error.value).startswith(f"bad.md:4: `{mark}` looks like a tab mark but is not one")
 
 
+def test_a_tab_mark_after_code_is_an_error(tmp_path):
+    """d2lbook finds `# @tab` anywhere in a cell, and drops the whole line it is on, code and all."""
+    with pytest.raises(SourceError, match=r"^bad.md:2: a tab mark after code \(`x = 1  # @tab pytorch`\)"):
+        read(tmp_path, "```{.python .input}\nx = 1  # @tab pytorch\n```\n", "bad.md")
+
+
 def test_two_tab_marks_in_one_cell_are_an_error(tmp_path):
     with pytest.raises(SourceError, match=r"bad.md:3: a second tab mark \(the first is at line 2\)"):
         read(tmp_path, "```{.python .input}\n#@tab pytorch\n#@tab mxnet\nx = 1\n```\n", "bad.md")
