@@ -160,6 +160,7 @@ def read(root: Path, path: Path, frameworks: tuple[str, ...], errors: list | Non
     prose_start = 1
     prose_tabs: tuple[str, ...] | None = None
     open_tab_line = 0
+    labels: list[myst.Named] = []
 
     def flush_prose(next_line: int) -> None:
         nonlocal prose, prose_start
@@ -175,7 +176,6 @@ def read(root: Path, path: Path, frameworks: tuple[str, ...], errors: list | Non
             labels.extend(converted.labels)
         prose, prose_start = [], next_line
 
-    labels: list[myst.Named] = []
     i = 0
     while i < len(lines):
         line, number = lines[i], i + 1
