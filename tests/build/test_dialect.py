@@ -621,3 +621,39 @@ def test_tab_selected_branches_show_in_their_own_tab(marks_site):
               if c["cell_type"] == "code" and "seçilen" in "".join(c["source"])}
     assert branch == {"mxnet": 'x = 0\nprint("seçilen")', "pytorch": 'x = 0\nimport os\nprint("seçilen")',
                       "tensorflow": 'x = 0\nprint("seçilen")'}
+
+
+# --- the reader's Markdown structure is markdown-it-py's (CommonMark + GFM tables, as MyST reads it) ---
+
+def markdown_it_structure(text: str):
+    from markdown_it import MarkdownIt
+
+    tokens = MarkdownIt("commonmark").enable("table").parse(text)
+    headings = [(t.map[0], t.map[1] - 1, int(t.tag[1:]), " ".join(tokens[i + 1].content.split()))
+                for i, t in enumerate(tokens) if t.type == "heading_open"]
+    return headings, [(t.map[0], t.map[1] - 1) for t in tokens if t.type == "table_open"]
+
+
+def our_structure(text: str):
+    headings, tables = dialect.structure(text)
+    return ([(h.first, h.last, h.level, " ".join(h.title.split())) for h in headings],
+            [(t.first, t.last) for t in tables])
+
+
+@pytest.mark.parametrize("text", [
+    " # Bir\n  ## İki ##\n    # kod\n#\tSekme\n##Değil\n",
+    "Başlık\n======\n\nİki satırlı\nbaşlık\n---\n\n---\n\n- madde\n---\n\n> alıntı\n===\n",
+    "```\n# kod\n|a|b|\n|-|-|\n```\n~~~~\n# kod\n~~~~\n",
+    "Metin\n|a|b|\n|--|--|\n1 | 2\n:label:`t`\n\n| a |\n|---|---|\n\n|a|\n|:-:|\n",
+    "    |a|b|\n    |-|-|\n\n| x | y |\n| --- | --- |\n# Başlık bitirir\n",
+])
+def test_headings_and_tables_are_read_as_markdown_it_reads_them(text):
+    assert our_structure(text) == markdown_it_structure(text)
+
+
+def test_headings_and_tables_of_the_turkish_book_are_read_as_markdown_it_reads_them():
+    """Every prose block of d2l-tr (the reader's own scan runs where markdown-it-py is not installed)."""
+    blocks = [b.source for path in sorted(D2L_TR.rglob("*.md"))
+              for b in dialect.read(D2L_TR, path.relative_to(D2L_TR), FRAMEWORKS).blocks if b.kind == "markdown"]
+    assert len(blocks) > 1000
+    assert [our_structure(text) for text in blocks] == [markdown_it_structure(text) for text in blocks]
