@@ -30,7 +30,7 @@ print("pytorch der ki", 1)
 
 ```{.python .input}
 #@tab tensorflow
-print("tensorflow der ki", 1)
+print("tensorflow", "burada")
 ```
 """
 
