@@ -28,7 +28,7 @@ from bookbuild.read import cells, myst, slides
 from bookbuild.read.cells import parse_tabs  # noqa: F401  (the dialect's tab lists, for callers)
 from bookbuild.read.marks import (  # noqa: F401  (the dialect's patterns, for the stages that read it)
     ANY_FENCE, BEGIN_TAB, BIBLIOGRAPHY, BIBLIOGRAPHY_LINE, CITATION, CODE_FENCE, DIALECT_LINES, END_TAB, HEADING,
-    IMAGE_LINE, LABEL_LINE, REFERENCE, TOC_FENCE, WIDTH_LINE, closes, structure)
+    IMAGE_LINE, INLINE_IMAGE, LABEL_LINE, REFERENCE, TOC_FENCE, WIDTH_LINE, closes, structure)
 from bookbuild.read.myst import to_myst  # noqa: F401
 
 
@@ -320,6 +320,7 @@ def _prose_facts(path: Path, blocks: list[Block], named: list[myst.Named]):
             if image:
                 mentions.append(Mention("image", image.group(2), number))
                 continue
+            mentions += [Mention("image", target, number) for target in INLINE_IMAGE.findall(line)]
             mentions += [Mention(role, target.strip(), number) for role, target in REFERENCE.findall(line)]
             mentions += [Mention("cite", key.strip(), number) for keys in CITATION.findall(line)
                          for key in keys.split(",") if key.strip()]

@@ -27,6 +27,7 @@ WIDTH_LINE = re.compile(r"^:(?:width|height):`([^`]+)`\s*$")   # an image's size
 OPTION_LINE = re.compile(r"^:(width|height):`([^`]+)`\s*$")
 BIBLIOGRAPHY_LINE = re.compile(r"^:bibliography:`([^`]+)`\s*$")
 IMAGE_LINE = re.compile(r"^!\[(.*)\]\((\S+?)\)\s*$")
+INLINE_IMAGE = re.compile(r"!\[[^\]]*\]\(([^)\s]+)\)")   # an image within a line of text (deepfm.md)
 HEADING = re.compile(r"^ {0,3}(#{1,6})[ \t]+(.*?)(?:[ \t]+#+)?[ \t]*$")   # an ATX heading, as CommonMark has it
 TABLE_CAPTION = re.compile(r"^:(?![\w-]+:`[^`]*`\s*$)(.*\S)\s*$")   # `:Caption` (not a whole-line mark)
 

@@ -390,6 +390,12 @@ def test_image_width_height_and_label(tmp_path):
     assert page.labels == (dialect.Label("fig_a", "figure", "Bir şekil", 4),)
 
 
+def test_an_image_within_a_line_is_checked_and_staged_too(tmp_path):
+    """deepfm.md and ranking.md put an image in a line of text: an inline image, whose file must exist."""
+    page = read(tmp_path, "Mimari: ,![DeepFM](../img/a.svg) \n\n![B](../img/b.svg) ve metin; $[\\![x]\\!] = 1$\n")
+    assert [(m.role, m.target, m.line) for m in page.mentions] == [("image", "../img/a.svg", 1), ("image", "../img/b.svg", 3)]
+
+
 def test_eqlabel_on_an_image_names_the_figure(tmp_path):
     """word2vec.md writes `:eqlabel:` under an image and refers to it with :numref:."""
     page = read(tmp_path, "![CBOW](../img/cbow.svg)\n:eqlabel:`fig_cbow`\n")
