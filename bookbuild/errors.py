@@ -152,6 +152,12 @@ class Interrupted(BookError):
     fix = "build again: only what is missing executes"
 
 
+class FatalWarning(BookError):
+    """A warning of a kind that build.yml's `warnings.fatal` makes an error."""
+    kind = "warning"
+    fix = "mend what it says, or take its kind out of build.yml's `warnings.fatal`"
+
+
 class BookErrors(BookError):
     """Several independent errors (e.g. two frameworks failing), reported at once."""
 
