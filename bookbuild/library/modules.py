@@ -113,7 +113,7 @@ def write_sources(source: Path, modules: list[Module]) -> list[Path]:
     return written
 
 
-def _below_mark(text: str) -> tuple[str, int]:
+def below_mark(text: str) -> tuple[str, int]:
     """A module's part below LIBRARY_MARK, and the line it starts at ("", 0: it has none)."""
     lines = text.split("\n")
     for i, line in enumerate(lines):
@@ -143,11 +143,11 @@ def drift(source: Path, modules: list[Module], root: Path) -> LibraryDrift | Non
             continue
         book = {name: f"{each.page.as_posix()}:{line}" for each in module.saved for name, line in each.names}
         try:
-            have = _statements(*_below_mark(actual))
+            have = _statements(*below_mark(actual))
         except SyntaxError as err:
-            problems.append(f"{shown}:{err.lineno + _below_mark(actual)[1] - 1}: not Python below the mark ({err.msg})")
+            problems.append(f"{shown}:{err.lineno + below_mark(actual)[1] - 1}: not Python below the mark ({err.msg})")
             continue
-        want = _statements(*_below_mark(module.text))
+        want = _statements(*below_mark(module.text))
         before = len(problems)
         for name in sorted(set(have) | set(want)):
             if name not in have:

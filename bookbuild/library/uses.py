@@ -15,7 +15,7 @@ import ast
 import hashlib
 import re
 
-from bookbuild.library.modules import Module
+from bookbuild.library.modules import Module, below_mark
 
 D2L_NAME = re.compile(r"\bd2l\.(\w+)")
 
@@ -41,7 +41,7 @@ class SavedCode:
         self.saves = bool(module.saved)
         if not self.saves:
             return
-        below = module.text[len(module.hand_written):]
+        below, _ = below_mark(module.text)
         lines = below.split("\n")
         for node in ast.parse(below).body:
             start = min([node.lineno, *(d.lineno for d in getattr(node, "decorator_list", []))])

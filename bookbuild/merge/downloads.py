@@ -7,7 +7,7 @@
 * That wheel: built by pip from pyproject.toml and the library the build made (bookbuild/library:
   our d2l with the book's #@save code, as the kernels import it), with fixed timestamps (the same
   sources give the same bytes), once per version of those sources on this machine: every build of
-  the same library reuses it.
+  the same library reuses it (a wheel no build used for a week is removed).
 """
 from __future__ import annotations
 
@@ -79,6 +79,8 @@ def wheel(library: Path, folder: Path = KEPT_WHEELS) -> Path:
     kept = folder / digest
     made = sorted(kept.glob("*.whl"))
     if len(made) == 1:
+        with contextlib.suppress(OSError):
+            os.utime(kept)   # in use: kept (see below)
         return made[0]
     folder.mkdir(parents=True, exist_ok=True)
     part = Path(tempfile.mkdtemp(prefix=f"{digest}.", suffix=".part", dir=folder))
@@ -96,8 +98,10 @@ def wheel(library: Path, folder: Path = KEPT_WHEELS) -> Path:
                                      path=ROOT / "pyproject.toml",
                                      detail="\n".join((done.stdout + done.stderr).strip().splitlines()[-8:]),
                                      fix="check pyproject.toml, and that pip can reach the package index for setuptools")
-        for other in folder.iterdir():   # wheels of earlier sources, and what a killed build left
-            if other.name != digest and (not other.name.endswith(".part") or _older_than_an_hour(other)):
+        # What a killed build left, and wheels no build used for a week: books that save other code have
+        # libraries (and wheels) of their own, and builds of several books take turns.
+        for other in folder.iterdir():
+            if other.name != digest and _older_than(other, 3600 if other.name.endswith(".part") else 7 * 86400):
                 shutil.rmtree(other, ignore_errors=True)
         with contextlib.suppress(OSError):   # a build beside this one may have kept its own first
             os.rename(part / "wheel", kept)
@@ -106,10 +110,11 @@ def wheel(library: Path, folder: Path = KEPT_WHEELS) -> Path:
     return sorted(kept.glob("*.whl"))[0]
 
 
-def _older_than_an_hour(path: Path) -> bool:
-    """No build takes that long to make the wheel: a `.part` folder this old is no build's any more."""
+def _older_than(path: Path, seconds: float) -> bool:
+    """Not touched for that long (no build takes an hour to make the wheel: a `.part` folder this old is no
+    build's any more)."""
     with contextlib.suppress(OSError):
-        return time.time() - path.stat().st_mtime > 3600
+        return time.time() - path.stat().st_mtime > seconds
     return False
 
 

@@ -315,6 +315,23 @@ def test_our_repository_is_in_sync_with_its_book():
                for p in (ROOT / "d2l").rglob("*.py"))
 
 
+def test_a_pages_key_holds_the_saved_code_it_calls_and_what_that_calls_ours_included(tmp_path):
+    """`train_ch11` is ours, and calls `linreg`: the book's linreg is part of a page calling train_ch11."""
+    config = book_config.load(ROOT / "build.yml")
+    users = [page_of("# K\n\n```{.python .input}\n#@tab all\nd2l.train_ch11(None, None, {}, None, 5)\n```\n",
+                     tmp_path, "trains.md"),
+             page_of("# P\n\n```{.python .input}\n#@tab all\nd2l.plot([1], [2])\n```\n", tmp_path, "plots.md")]
+
+    def keys(text):
+        book = types.SimpleNamespace(pages=[page_of(text, tmp_path, "saves.md"), *users])
+        return build_library(config, book).keys
+
+    before, after = keys(LINREG), keys(LINREG.replace("- b", "+ 0 * b"))
+    for fw in REAL.names:
+        assert before[(Path("trains.md"), fw)] != after[(Path("trains.md"), fw)]
+        assert before[(Path("plots.md"), fw)] == after[(Path("plots.md"), fw)]
+
+
 # --- kernels, cache key, wheel ------------------------------------------------------------------
 
 def printed(path: Path) -> str:
