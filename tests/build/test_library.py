@@ -21,6 +21,7 @@ from bookbuild.environments import LIBRARY_MARK, python_of
 from bookbuild.errors import BookError, LibraryDrift, SourceError
 from bookbuild.library import build_library, saved, write_sources
 from bookbuild.read import dialect
+from bookbuild.report import BuildReport
 
 REAL = book_config.load(ROOT / "build.yml")
 D2L_TR = SHARED / "book" / "d2l-tr"
@@ -277,6 +278,9 @@ def test_where_the_books_definition_differs_from_ours_the_build_says_so_and_take
         text = library.modules[fw.name].text
         assert text.index(LIBRARY_MARK) > text.index("def linreg(") and text.count("def linreg(") == 2
     assert not [d for d in library.differences if d["name"] == "set_figsize"]   # the same code: no warning
+    summary = BuildReport("html", library=library.differences).summary()   # what the console and report say
+    assert f"warning: saves.md:{line_of(LINREG, 'def linreg(')}: [pytorch] the book's linreg differs from ours at " \
+           f"d2l/torch.py:" in summary
 
 
 def test_make_lib_writes_the_books_library_below_our_part_and_check_names_the_drift(tmp_path):
