@@ -13,13 +13,13 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-from bookbuild import environments
+from bookbuild import environments, log
 from bookbuild.config import BookConfig, Paths
 from bookbuild.errors import raise_all
 from bookbuild.report import BuildReport, build_lock, recorded
 from bookbuild.agreement import compare
 from bookbuild.execute import notebooks, shards, split
-from bookbuild.library import build_library, warnings, write_library
+from bookbuild.library import build_library, warn_differences, write_library
 from bookbuild.merge import pages
 from bookbuild.read import book
 from bookbuild.render import pdf, site
@@ -33,18 +33,18 @@ class Options:
     executed_dir: Path | None = None         # take executed notebooks from here instead of executing
 
 
-def build(config: BookConfig, options: Options = Options(), paths: Paths | None = None, log=print) -> BuildReport:
+def build(config: BookConfig, options: Options = Options(), paths: Paths | None = None) -> BuildReport:
     paths = paths or Paths.under(config.root)
     frameworks = [config.framework(name) for name in options.frameworks] or list(config.frameworks)
-    with build_lock(paths, log), recorded(paths, options.command, log) as report:
+    log.kinds(config.warnings.silence, config.warnings.fatal)
+    with build_lock(paths), recorded(paths, options.command) as report:
         with report.stage("read"):
             environments.check_ready(config, frameworks, options.command, executes=not options.executed_dir)
             source = book.read_book(config)
         with report.stage("library"):
             library = build_library(config, source)
             report.library = library.differences
-            for warning in warnings(library):
-                log(f"warning: {warning}")
+            warn_differences(library)
             if options.command == "check" and (drift := library.drift()):
                 raise drift
             library_folder = write_library(library, paths.library)
@@ -56,21 +56,22 @@ def build(config: BookConfig, options: Options = Options(), paths: Paths | None 
             else:
                 shard = shards.shard_of(list(source.pages), options.shard, [fw.name for fw in frameworks],
                                         shards.timings(*sorted(paths.timings.glob("*.json")), paths.report))
-                execution = notebooks.execute(config, paths, source, split_notebooks, shard, log, library_folder)
+                execution = notebooks.execute(config, paths, source, split_notebooks, shard, library_folder)
             report.notebooks = execution.reports
         with report.stage("agree"):
             measure = None if options.executed_dir else (   # notebooks executed elsewhere: no kernels here
-                lambda differing: notebooks.execute(config, paths, source, split_notebooks, differing, log, library_folder,
+                lambda differing: notebooks.execute(config, paths, source, split_notebooks, differing, library_folder,
                                                     reseeded=True))
-            report.agreement, spreads = compare.check(source, execution, config, measure, log)
+            report.agreement, spreads = compare.check(source, execution, config, measure)
             report.notebooks += spreads.reports if spreads else []
         if options.command != "check":
             with report.stage("render"):
-                pages.stage(config, paths, source, execution, pdf.built_pdfs(config, paths), library_folder, log)
+                pages.stage(config, paths, source, execution, pdf.built_pdfs(config, paths), library_folder)
                 if options.command == "pdf":
-                    pdf.render_pdfs(config, paths, log)
-                    pages.stage(config, paths, source, execution, pdf.built_pdfs(config, paths), library_folder, log)
-                report.site = str(site.render(config, paths, "html", log=log))
+                    pdf.render_pdfs(config, paths)
+                    pages.stage(config, paths, source, execution, pdf.built_pdfs(config, paths), library_folder)
+                report.site = str(site.render(config, paths, "html"))
         strict = config.agreement.strict or options.command == "check"
-        raise_all(execution.failures + (compare.disagreements(report.agreement) if strict else []))
+        raise_all(execution.failures + (compare.disagreements(report.agreement) if strict else [])
+                  + log.fatal_warnings())
     return report

@@ -16,8 +16,10 @@ own notebook fails.
 from __future__ import annotations
 
 import dataclasses
+import logging
 from pathlib import Path
 
+from bookbuild import log
 from bookbuild.config import D2L
 from bookbuild.library import modules, saved, uses
 from bookbuild.library.modules import Module
@@ -58,6 +60,11 @@ def write_sources(library: Library) -> list[Path]:
     return modules.write_sources(library.source, list(library.modules.values()))
 
 
-def warnings(library: Library) -> list[str]:
-    return [f"{d['book']}: [{d['framework']}] the book's {d['name']} differs from ours at {d['ours']}; "
-            "the library takes the book's" for d in library.differences]
+logger = logging.getLogger(__name__)
+
+
+def warn_differences(library: Library) -> None:
+    """Each name whose book definition differs from ours, with both places (warning kind library-drift)."""
+    for d in library.differences:
+        log.warn(logger, "library-drift", f"{d['book']}: [{d['framework']}] the book's {d['name']} differs from "
+                                          f"ours at {d['ours']}; the library takes the book's")

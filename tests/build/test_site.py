@@ -278,7 +278,8 @@ def test_the_d2l_wheel_is_made_once_per_version_of_d2l_and_served_by_every_book(
     import zipfile
 
     from bookbuild.merge import downloads
-    served = [list((paths.site("html") / downloads.WHEEL_FOLDER).glob("*.whl")) for paths, _ in (chapter_site, multi_site)]
+    from bookbuild.tab_marks import Staged
+    served = [list((paths.site("html") / Staged.WHEEL).glob("*.whl")) for paths, _ in (chapter_site, multi_site)]
     assert [len(wheels) for wheels in served] == [1, 1]
     assert served[0][0].read_bytes() == served[1][0].read_bytes()
     assert [w for w in downloads.KEPT_WHEELS.glob("*/*.whl") if w.read_bytes() == served[0][0].read_bytes()]
