@@ -283,6 +283,19 @@ def test_where_the_books_definition_differs_from_ours_the_build_says_so_and_take
            f"d2l/torch.py:" in summary
 
 
+def test_make_html_warns_where_the_books_definition_differs_from_ours(make_book):
+    """A warning (kind library-drift) on the console and in report.json, not an error."""
+    book = make_book(LINREG.replace(":label:`sec_linreg`", ":label:`sec_page`"))
+    done = book.main("html")
+    assert done.returncode == 0, done.stderr
+    line = line_of(LINREG, "def linreg(")
+    ours = line_of((ROOT / "d2l" / "torch.py").read_text(), "def linreg(")
+    assert (f"warning: ch/page.md:{line}: [pytorch] the book's linreg differs from ours at d2l/torch.py:{ours}; "
+            "the library takes the book's [library-drift]") in done.stdout
+    assert {"name": "linreg", "framework": "pytorch", "ours": f"d2l/torch.py:{ours}",
+            "book": f"ch/page.md:{line}"} in book.report()["library"]
+
+
 def test_make_lib_writes_the_books_library_below_our_part_and_check_names_the_drift(tmp_path):
     source = tmp_path / "d2l"
     shutil.copytree(ROOT / "d2l", source)
