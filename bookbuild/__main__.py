@@ -1,4 +1,4 @@
-"""`python -m bookbuild html|check|pdf|serve|frameworks|matrix|launch`: the build's command line (the Makefile calls it).
+"""`python -m bookbuild html|check|pdf|serve|lib|frameworks|matrix|launch`: the build's command line (the Makefile calls it).
 
 A `BookError` (bad source, configuration, environment, data, a failing cell, a
 render problem, a full disk) prints its message and exits with 2; Ctrl-C or SIGTERM
@@ -52,6 +52,8 @@ def parser() -> argparse.ArgumentParser:
     pdf = commands.add_parser("pdf", help="one PDF per framework in _build/pdf, then the site linking them")
     pdf.add_argument("--executed", metavar="DIR", type=Path,
                      help="take executed notebooks from DIR/<framework>/ instead of executing")
+    commands.add_parser("lib", help="write the library the book's #@save cells define into d2l/ (each module's "
+                                    "hand-written part kept above d2lbook's mark)")
     frameworks = commands.add_parser("frameworks", help="print the framework names of build.yml")
     frameworks.add_argument("--table", action="store_true",
                             help="one line per framework: name, d2l module, environment (for the Makefile)")
@@ -83,6 +85,13 @@ def run(args) -> None:
         from bookbuild.serve import preview as serve
         overrides = [f"--{name}={value}" for name in ("timeout", "jobs") if (value := getattr(args, name))]
         serve.serve(config, args.host, args.port, overrides)
+    elif args.command == "lib":
+        from bookbuild.library import build_library, warn_differences, write_sources
+        from bookbuild.read import book
+        library = build_library(config, book.read_book(config))
+        warn_differences(library)
+        changed = write_sources(library)
+        print("\n".join(f"wrote {path}" for path in changed) or "d2l/ is the library the book defines: nothing to write")
     elif args.command == "check":
         pipeline.build(config, pipeline.Options("check", tuple(args.tab), args.shard))
         logger.info("\nEvery cell ran" + ("" if args.tab else "; the tabs agree") + ".")

@@ -324,6 +324,7 @@ class Paths:
         html/                              the site: replaced only by a render that succeeded
         jupyter_execute/                   myst-nb's copies of the pages' outputs (made anew by each render)
         latex/<framework>/, pdf/           the PDFs' LaTeX and the PDFs (`make pdf`)
+        library/<digest>/d2l/              the d2l package the kernels import: ours, with the book's #@save code
         report.json                        what the last build did (on every outcome; "running" meanwhile)
         timings/*.json                     other builds' reports (CI's shards), for the seconds of their notebooks
         lock                               held by the build running now
@@ -341,12 +342,16 @@ class Paths:
     report = property(lambda self: self.out / "report.json")
     timings = property(lambda self: self.out / "timings")
     lock = property(lambda self: self.out / "lock")
+    library = property(lambda self: self.out / "library")
     pdf = property(lambda self: self.out / "pdf")
 
     def site(self, builder: str = "html") -> Path:
         return self.out / builder
 
 
+# The readers' library as written: each framework's module holds our hand-written part, then (below
+# d2lbook's mark, bookbuild/library) the code the book's #@save cells define, as `make lib` writes it.
+D2L = ROOT / "d2l"
 # What a render reads besides the staged pages: the site's configuration and code.
 RENDER_INPUTS = ("conf.py", "static", "templates", "locale", "bookbuild")
 # What `make serve` watches besides the book's own pages, images, build.yml and bibliography.

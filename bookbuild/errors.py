@@ -119,6 +119,12 @@ class DisagreementError(BookError):
            "(rtol/atol) if the difference is expected")
 
 
+class LibraryDrift(BookError):
+    """d2l/ is not what the book's #@save cells define (nbdev's "Notebooks and library are not in sync")."""
+    kind = "library"
+    fix = "run `make lib`: it writes the library the book defines into d2l/ (keeping the part above its mark)"
+
+
 class RenderError(BookError):
     """Sphinx (or LaTeX) could not turn the staged pages into the site or the PDF."""
     kind = "render"

@@ -44,6 +44,8 @@ class BuildReport:
     status: str = "running"    # then "done", "failed" or "interrupted"
     notebooks: list[NotebookReport] = dataclasses.field(default_factory=list)
     agreement: list[dict] = dataclasses.field(default_factory=list)
+    # where the book's #@save definition differs from our hand-written one: {name, framework, ours, book}
+    library: list[dict] = dataclasses.field(default_factory=list)
     seconds: dict[str, float] = dataclasses.field(default_factory=dict)
     error: dict | None = None
     site: str | None = None    # what the site folder holds after this build
@@ -94,6 +96,9 @@ class BuildReport:
         for a in self.agreement:
             if a["status"] in ("disagree", "expected to differ"):
                 lines.append(f"  tabs {a['status']} at {a['page']}:{a['line']}: {a['detail']}")
+        for d in self.library:
+            lines.append(f"  warning: {d['book']}: [{d['framework']}] the book's {d['name']} differs from ours "
+                         f"at {d['ours']} (the library takes the book's)")
         lines.append("  " + ", ".join(f"{stage} {s:.1f} s" for stage, s in self.seconds.items()))
         return "\n".join(lines)
 

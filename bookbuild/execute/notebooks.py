@@ -42,9 +42,11 @@ class Execution:
                    ("cached", "executed", "loaded") for r in self.reports)
 
 
-def execute(config, paths, source, notebooks: dict, pages: list, reseeded: bool = False) -> Execution:
-    """Run `pages` (the rest keep their split notebooks). `reseeded`: in the frameworks' reseeded kernels,
-    for the agreement stage; those runs are cached but are not the book's."""
+def execute(config, paths, source, notebooks: dict, pages: list, library: Path,
+            reseeded: bool = False) -> Execution:
+    """Run `pages` (the rest keep their split notebooks), in kernels that import the d2l package in `library`
+    (the library stage's: ours with the book's #@save code). `reseeded`: in the frameworks' reseeded
+    kernels, for the agreement stage; those runs are cached but are not the book's."""
     jobs = []
     for page in pages:
         for name, nb in notebooks[page.path].items():
@@ -75,7 +77,7 @@ def execute(config, paths, source, notebooks: dict, pages: list, reseeded: bool 
     failures = []
     if misses:
         failures = Kernels(environments.kernel_dirs(), config.timeout, config.jobs, paths.cache,
-                           env={"DATA_MIRROR": str(data_mirror()), **environments.library_env()}).run(misses, on_success=keep)
+                           env={"DATA_MIRROR": str(data_mirror()), **environments.library_env(library)}).run(misses, on_success=keep)
     executed = {path: dict(by_framework) for path, by_framework in notebooks.items()}
     for job in jobs:
         executed[job.page.path][job.framework.name] = job.notebook

@@ -216,7 +216,7 @@ def notebook_text(nb) -> str:
     return nbformat.writes(nb) + "\n"
 
 
-def stage(config, paths, source: BookSource, execution, pdfs: dict[str, Path]) -> None:
+def stage(config, paths, source: BookSource, execution, pdfs: dict[str, Path], library: Path) -> None:
     """Write what Sphinx reads: one merged notebook per page, the downloads, the images and PDFs.
     `execution`: what the execute stage handed on; `pdfs`: {framework: a PDF `make pdf` made}, linked
     from every page. Only what changed is written; what no page needs any more is removed."""
@@ -229,7 +229,7 @@ def stage(config, paths, source: BookSource, execution, pdfs: dict[str, Path]) -
             raise disk_error(err, f"staging {relative}", staging / relative) from None
         written.add(staging / relative)
 
-    wheel = downloads.wheel()
+    wheel = downloads.wheel(library)
     put(Path(Staged.EXTRA) / Staged.WHEEL / wheel.name, wheel.read_bytes())
     wheel_url = config.site_url + f"{Staged.WHEEL}/{wheel.name}"
     pdf_links = {}
