@@ -247,5 +247,7 @@ def stage(config, paths, source: BookSource, execution, pdfs: dict[str, Path], l
             if mention.role == "image" and "://" not in mention.target:
                 image = image_path(page, mention.target)
                 put(image, (config.root / image).read_bytes())
+        for named in source.files.get(page.path, ()):   # where the page's directives and downloads find them
+            put(named.path, (config.root / named.path).read_bytes())
     for stale in [p for p in staging.rglob("*") if p.is_file() and p not in written]:
         stale.unlink()

@@ -18,10 +18,11 @@ import posixpath
 from pathlib import Path
 from urllib.parse import urljoin
 
-from bookbuild.read import dialect, references, sidecars
+from bookbuild.read import dialect, files, references, sidecars
 from bookbuild.config import BookConfig
 from bookbuild.read.dialect import Label, Page
 from bookbuild.errors import SourceError, raise_all
+from bookbuild.read.files import inside
 from bookbuild.read.references import PublishedLabel
 from bookbuild.read.sidecars import Expected
 
@@ -34,6 +35,8 @@ class BookSource:
     expected: dict[Path, list[Expected]] = dataclasses.field(default_factory=dict)   # groups expected to differ
     # toc entries that are pages of the published edition, not of this build (linked there), by path
     outside: dict[Path, PublishedLabel] = dataclasses.field(default_factory=dict)
+    # the files each page's directives and downloads name (files.py), staged beside it, by page
+    files: dict[Path, list[files.Named]] = dataclasses.field(default_factory=dict)
 
     def page(self, path: Path) -> Page:
         return next(p for p in self.pages if p.path == Path(path))
@@ -59,9 +62,10 @@ def read_book(config: BookConfig) -> BookSource:
                 _check(config, page, mention, labels, published, bib)
             except SourceError as err:
                 errors.append(err)
-    placements, expected = {}, {}
+    placements, expected, named = {}, {}, {}
     for page in pages:
         try:
+            named[page.path] = files.named_files(config.root, page)
             placements[page.path] = sidecars.placements(config.root, page)
             expected[page.path] = sidecars.expected(config.root, page)
         except SourceError as err:
@@ -73,7 +77,7 @@ def read_book(config: BookConfig) -> BookSource:
                                   path=page.path, line=first.line,
                                   fix="add a page with an eval_rst fence holding `.. bibliography::` to a toc"))
     raise_all(errors)
-    return BookSource(tuple(pages), labels, placements, expected, outside)
+    return BookSource(tuple(pages), labels, placements, expected, outside, named)
 
 
 def _follow_toc(config: BookConfig) -> tuple[list[Page], dict[Path, PublishedLabel]]:
@@ -166,14 +170,6 @@ def _link_outside(page: Page, outside: dict[Path, PublishedLabel], base_url: str
     return dataclasses.replace(page, blocks=tuple(blocks))
 
 
-def inside(root: Path, path: Path, where: dict, what: str) -> None:
-    """A path the source names must stay inside the book's folder: the build reads nothing else."""
-    resolved = (Path(root) / path).resolve()
-    if Path(path).is_absolute() or not resolved.is_relative_to(Path(root).resolve()):
-        raise SourceError(f"{what} resolves to {resolved}, outside the book's folder {root}", **where,
-                          fix="name a file inside the book's folder, relative to the page")
-
-
 def _check(config, page: Page, mention, labels, published, bib) -> None:
     where = {"path": page.path, "line": mention.line}
     if mention.role == "bibliography":
@@ -186,6 +182,7 @@ def _check(config, page: Page, mention, labels, published, bib) -> None:
         if not (config.root / image).is_file():
             raise SourceError(f"image {mention.target} not found (looked for {image})", **where,
                               fix="add the image, or correct its path (relative to the page)")
+        files.check_image(config.root, image, where, f"image {mention.target}")
     elif mention.role == "cite":
         if mention.target not in bib:
             raise SourceError(f"citation key {mention.target} is not in {_name(config, config.book.bibliography)}",

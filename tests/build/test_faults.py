@@ -609,3 +609,65 @@ def test_a_broken_framework_environment_is_remade_then_reported(tmp_path, monkey
     environments.ensure_framework(real)                      # a working environment passes, and is stamped
     assert remade == ["pytorch"]
     assert json.loads((tmp_path / "pytorch" / "d2l-smoke.json").read_text())["signature"]
+
+
+# --- third round (issue 31): nothing from outside published, every fault one clear message ----------
+
+OUTSIDE = "../../../../../../../../../../etc/hostname"
+
+
+@pytest.mark.parametrize("added, words", [
+    (f"```eval_rst\n.. literalinclude:: /{OUTSIDE}\n```\n", "literalinclude /../"),
+    ("```eval_rst\n.. raw:: html\n   :file: /etc/hostname\n```\n", "raw :file: /etc/hostname"),
+    (f"```eval_rst\n.. csv-table:: Tablo\n   :file: {OUTSIDE}\n```\n", "csv-table :file: ../"),
+    (f"```eval_rst\n.. include:: {OUTSIDE}\n```\n", "include ../"),
+    (f"```eval_rst\nBkz. :download:`ortam <{OUTSIDE}>`.\n```\n", "download ../"),
+    (f"```{{literalinclude}} {OUTSIDE}\n```\n", "literalinclude ../"),
+    (f":::{{raw}} html\n:file: {OUTSIDE}\n:::\n", "raw :file: ../"),
+    (f"Bkz. {{download}}`ortam <{OUTSIDE}>`.\n", "download ../"),
+    ("```eval_rst\n.. literalinclude:: bag.txt\n```\n", "literalinclude bag.txt"),   # a link out of the book
+])
+def test_a_file_from_outside_the_book_is_an_error_at_its_line(book, added, words):
+    """`.. literalinclude:: /../../proc/self/environ` published the build's environment: every path a page
+    names is confined to the book, before any kernel starts."""
+    site = tree(book.paths.site("html"))
+    (book.root / "ch" / "bag.txt").symlink_to("/etc/hostname")
+    text = PAGE.replace("print(6 * 7)", "print(6 * 8)") + "\n" + added
+    book.write("ch/page.md", text)
+    line = line_of(text, "hostname" if "hostname" in added else "bag.txt")
+    message = assert_clear_failure(book.main("html"), starts=f"ch/page.md:{line}: {words}",
+                                   contains=["outside the book's folder"])
+    assert book.report()["notebooks"] == [] and tree(book.paths.site("html")) == site
+    assert Path("/etc/hostname").read_text().strip() not in message.split("resolves to")[0]
+
+
+def test_a_url_to_fetch_while_rendering_is_refused(book):
+    book.write("ch/page.md", PAGE + "\n```eval_rst\n.. raw:: html\n   :url: http://127.0.0.1:1/x\n```\n")
+    assert_clear_failure(book.main("html"), contains=["raw :url: http://127.0.0.1:1/x: the build fetches nothing"])
+
+
+def test_files_beside_the_page_are_included_and_published(book):
+    """Relative to the page's own folder, as Sphinx reads them (they resolved against the staging folder)."""
+    book.write("ch/veri.csv", "a,b\n1,2\n")
+    book.write("ch/parca.html", "<p id='parca'>Parça</p>\n")
+    book.write("ch/kod.py", "print('dahil edilen kod')\n")
+    book.write("ch/page.md", PAGE + "\n```eval_rst\nBkz. :download:`veri <veri.csv>`.\n\n.. raw:: html\n"
+                                    "   :file: parca.html\n\n.. literalinclude:: kod.py\n```\n\n"
+                                    "{download}`Tablo <veri.csv>`\n")
+    done = book.main("html")
+    assert done.returncode == 0, done.stderr
+    html = book.html("ch/page")
+    assert "<p id='parca'>Parça</p>" in html and "dahil edilen kod" in html
+    published = list(book.paths.site("html").glob("_downloads/*/veri.csv"))
+    assert [p.read_text() for p in published] == ["a,b\n1,2\n"]
+
+
+def test_an_interactive_figure_cannot_name_a_file_outside_the_book(book, tmp_path):
+    (tmp_path / "x").mkdir()
+    (tmp_path / "x" / "src.js").write_text("alert(1)")
+    escape = "../" * len(book.root.parts) + str(tmp_path / "x" / "src.js").lstrip("/")
+    book.write("ch/page.interactive.yml", f"- id: fig\n  after: sec_page\n  script: {escape}\n")
+    message = assert_clear_failure(book.main("html"), starts="ch/page.interactive.yml:1: script ",
+                                   contains=["outside the book's folder"])
+    assert book.report()["notebooks"] == [] and "resolves to" in message
+    assert not [p for p in book.paths.out.rglob("src.js")]
