@@ -16,7 +16,7 @@ import traceback
 from pathlib import Path
 
 from bookbuild import config as book_config
-from bookbuild.errors import NO_SPACE, BookError, Interrupted, disk_error
+from bookbuild.errors import NO_SPACE, BookError, Interrupted, UsageError, disk_error
 
 
 def _shard(text: str) -> tuple[int, int]:
@@ -78,6 +78,9 @@ def run(args) -> None:
         overrides = [f"--{name}={value}" for name in ("timeout", "jobs") if (value := getattr(args, name))]
         serve.serve(config, args.host, args.port, overrides)
     elif args.command == "check":
+        for name in (n for n in args.tab if n not in config.names):
+            raise UsageError(f"TAB={name}: build.yml declares no framework {name!r}",
+                             fix=f"name one of {', '.join(config.names)}: `make check TAB={config.names[0]}`")
         pipeline.build(config, pipeline.Options("check", tuple(args.tab), args.shard))
         print("\nEvery cell ran" + ("" if args.tab else "; the tabs agree") + ".")
     elif args.command == "pdf":

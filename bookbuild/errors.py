@@ -68,6 +68,12 @@ class ConfigError(BookError):
     fix = "correct build.yml"
 
 
+class UsageError(BookError):
+    """The command line (a make variable: TAB=, JOBS=, TIMEOUT=, PORT=, HOST=) asks for what cannot be."""
+    kind = "command line"
+    fix = "correct the command line"
+
+
 class EnvironmentProblem(BookError):
     """A framework's (or the build's) environment is missing, outdated or broken."""
     kind = "environment"
@@ -135,10 +141,30 @@ class StorageError(BookError):
 
 
 def disk_error(err: OSError, doing: str, path=None) -> StorageError:
-    """An OSError met while writing, as one line that says what the build was doing."""
+    """An OSError met while writing, as one line that says what the build was doing, and what to do about
+    that error: a full disk, a folder where the build writes a file, a folder it may not write into."""
     if err.errno in NO_SPACE:
-        return StorageError(f"no space left on device while {doing}", path=path)
-    return StorageError(f"{err.strerror or err} while {doing}", path=path or err.filename)
+        return StorageError(f"no space left on device while {doing}", path=path,
+                            fix="free space on that disk, then build again: nothing half-written was kept")
+    # a rename names the file it moves, then where to: that is the folder in the way
+    where = (err.filename2 if err.errno == errno.EISDIR and err.filename2 else err.filename) or path
+    if err.errno == errno.EISDIR:
+        return StorageError(f"is a folder, where the build writes a file, while {doing}", path=where,
+                            fix="remove that folder (the build makes the file itself), then build again")
+    if err.errno == errno.ENOTDIR:
+        return StorageError(f"is a file, where the build makes a folder, while {doing}", path=where,
+                            fix="remove that file (the build makes the folder itself), then build again")
+    return StorageError(f"{err.strerror or err} while {doing}", path=where)
+
+
+def no_space_in(err: BaseException) -> bool:
+    """Whether a full disk caused `err`: an OSError, or shutil.copytree's Error, which gathers the errors of
+    the files it could not copy as text, without an errno."""
+    if isinstance(err, OSError) and err.errno in NO_SPACE:
+        return True
+    gathered = err.args[0] if err.args and isinstance(err.args[0], list) else []
+    return any(isinstance(each, tuple) and any(f"[Errno {code}]" in str(part) for code in NO_SPACE
+                                               for part in each) for each in gathered)
 
 
 class ToolchainError(BookError):

@@ -16,12 +16,14 @@ The preview's script is added to pages as they are served: the built site is not
 """
 from __future__ import annotations
 
+import errno
 import functools
 import http.server
 import json
 import os
 import queue
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -29,6 +31,7 @@ import urllib.parse
 from pathlib import Path
 
 from bookbuild.config import NOT_SOURCES, ROOT, WATCHED_INPUTS, BookConfig, Paths
+from bookbuild.errors import UsageError
 
 LIVE = "/__d2l_live__"
 
@@ -242,11 +245,33 @@ def watch(config: BookConfig, changes: queue.Queue, stop: threading.Event) -> No
         threading.Thread(target=run, daemon=True, name="watch").start()
 
 
+def listening(host: str, port: int, handler) -> Server:
+    """The server, bound: a port that is in use or is none, or a host that is not this machine, is one message."""
+    other_port = "choose another port: `make serve PORT=8123`"
+    try:
+        return Server((host, port), handler)
+    except OverflowError:
+        raise UsageError(f"PORT={port} is not a port number", fix="give one from 1 to 65535: `make serve PORT=8123`") \
+            from None
+    except socket.gaierror as err:
+        raise UsageError(f"HOST={host} is not a name or address this machine knows ({err.strerror})",
+                         fix="leave HOST out (loopback only), or give one of this machine's addresses "
+                             "(`make serve HOST=0.0.0.0`: all of them)") from None
+    except OSError as err:
+        if err.errno == errno.EADDRINUSE:
+            raise UsageError(f"port {port} is in use on {host} (another `make serve`?)",
+                             fix=f"stop what serves there, or {other_port}") from None
+        if err.errno == errno.EADDRNOTAVAIL:
+            raise UsageError(f"HOST={host} is not an address of this machine", fix="leave HOST out (loopback "
+                             "only), or give one of this machine's addresses (`make serve HOST=0.0.0.0`)") from None
+        raise UsageError(f"cannot serve on {host}:{port}: {err.strerror or err}", fix=other_port) from None
+
+
 def serve(config: BookConfig, host: str, port: int, overrides: list[str] = ()) -> None:
     state, builder = State(), Builder(config, list(overrides))
     site = Paths.under(config.root).site("html")
     handler = functools.partial(type("Handler", (PreviewHandler,), {"state": state}), directory=str(site))
-    server = Server((host, port), handler)
+    server = listening(host, port, handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     shown = "localhost" if host in ("127.0.0.1", "::1") else host
     print(f"Serving the book on http://{shown}:{port}/ (Ctrl-C stops; open it in your browser)", flush=True)

@@ -671,3 +671,44 @@ def test_an_interactive_figure_cannot_name_a_file_outside_the_book(book, tmp_pat
                                    contains=["outside the book's folder"])
     assert book.report()["notebooks"] == [] and "resolves to" in message
     assert not [p for p in book.paths.out.rglob("src.js")]
+
+
+@pytest.mark.parametrize("args, starts, words", [
+    (("--jobs", "0", "html"), "--jobs must be a whole number of at least 1, not 0", ["`make html JOBS=2`"]),
+    (("check", "--tab", "nonexistent"), "TAB=nonexistent: build.yml declares no framework 'nonexistent'",
+     ["`make check TAB=mxnet`"]),
+])
+def test_what_the_command_line_gets_wrong_is_named_as_such(book, args, starts, words):
+    message = assert_clear_failure(book.main(*args), starts=starts, contains=words)
+    assert "correct build.yml" not in message and book.report()["status"] == "done"   # no build started
+
+
+@pytest.mark.parametrize("folder, words", [
+    ("lock", "is a folder, where the build keeps its lock file"),
+    ("report.json", "is a folder, where the build writes a file, while writing the build report"),
+    ("report.json.part", "is a folder, where the build writes a file, while writing the build report"),
+])
+def test_a_folder_where_the_build_keeps_a_file_is_named(book, folder, words):
+    site = tree(book.paths.site("html"))
+    (book.paths.out / folder).unlink(missing_ok=True)
+    (book.paths.out / folder).mkdir()
+    message = assert_clear_failure(book.main("html"), starts=f"{book.paths.out / folder}: {words}",
+                                   contains=["remove that folder"])
+    assert "free space" not in message and "cannot write into" not in message
+    assert tree(book.paths.site("html")) == site
+
+
+@pytest.mark.parametrize("option, words", [
+    ("--port=99999", "PORT=99999 is not a port number"),
+    ("--host=no-such-host.invalid", "HOST=no-such-host.invalid is not a name or address this machine knows"),
+    ("busy", "is in use on 127.0.0.1 (another `make serve`?)"),
+])
+def test_the_preview_names_a_bad_or_busy_address(book, option, words):
+    import socket
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        done = book.main("serve", f"--port={port}" if option == "busy" else option)
+    assert_clear_failure(done, contains=[words])
+    assert done.stdout == ""                                    # nothing served, no build started
