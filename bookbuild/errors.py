@@ -158,13 +158,11 @@ def disk_error(err: OSError, doing: str, path=None) -> StorageError:
 
 
 def no_space_in(err: BaseException) -> bool:
-    """Whether a full disk caused `err`: an OSError, or shutil.copytree's Error, which gathers the errors of
-    the files it could not copy as text, without an errno."""
+    """Whether a full disk caused `err`: an OSError, or an error that carries one only as text (shutil.copytree's
+    Error gathers the errors of the files it could not copy, without an errno; Sphinx's warnings, likewise)."""
     if isinstance(err, OSError) and err.errno in NO_SPACE:
         return True
-    gathered = err.args[0] if err.args and isinstance(err.args[0], list) else []
-    return any(isinstance(each, tuple) and any(f"[Errno {code}]" in str(part) for code in NO_SPACE
-                                               for part in each) for each in gathered)
+    return any(f"[Errno {code}]" in str(err) for code in NO_SPACE)
 
 
 class ToolchainError(BookError):

@@ -712,3 +712,29 @@ def test_the_preview_names_a_bad_or_busy_address(book, option, words):
         done = book.main("serve", f"--port={port}" if option == "busy" else option)
     assert_clear_failure(done, contains=[words])
     assert done.stdout == ""                                    # nothing served, no build started
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="a small file system to fill needs mount (root), as in CI")
+def test_a_full_disk_while_rendering_is_one_message_and_leaves_nothing_half_written(book):
+    """The whole _build on a disk with 60 KB free: copying the last site fills it. One message, exit 2 (not
+    "a bug in the build", not the report blamed), no half html.new kept, the report final."""
+    out = book.paths.out
+    saved = tree(out)
+    blocks = sum(-(-len(data) // 4096) * 4096 for data in saved.values())
+    subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={blocks + 60 * 1024}", "tmpfs", str(out)], check=True)
+    try:
+        for name, content in saved.items():
+            (out / name).parent.mkdir(parents=True, exist_ok=True)
+            (out / name).write_bytes(content)
+        book.write("ch/page.md", PAGE.replace("Bkz.", "Bakınız"))
+        message = assert_clear_failure(book.main("html"), starts="no space left on device while copying the "
+                                                                 "last site into html.new; the last good site is kept")
+        assert len(message.strip().splitlines()) == 2
+        assert not [p.name for p in out.iterdir() if p.name.endswith((".new", ".part"))]
+        assert not [p for p in book.paths.doctrees.iterdir() if p.name.endswith(".new")]
+        report = book.report()
+        assert report["status"] == "failed" and report["error"]["kind"] == "storage"
+        assert tree(out / "html") == {name[len("html/"):]: data for name, data in saved.items()
+                                      if name.startswith("html/")}
+    finally:
+        subprocess.run(["umount", "-l", str(out)], check=False)
