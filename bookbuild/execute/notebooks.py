@@ -100,6 +100,24 @@ def write_executed(directory: Path, framework: str, page: Path, nb) -> None:
         raise disk_error(err, f"writing {target}") from None
 
 
+def read_executed(path: Path):
+    """A notebook executed elsewhere, whole and valid; a ValueError that says what is wrong otherwise (a file cut
+    short, another encoding, JSON that is no notebook)."""
+    from nbformat.validator import ValidationError
+
+    try:
+        nb = nbformat.reads(path.read_bytes().decode("utf-8"), as_version=4)
+        nbformat.validate(nb)
+        code_cells(nb)
+        return nb
+    except UnicodeDecodeError as err:
+        raise ValueError(f"not UTF-8 text ({err.reason} at byte {err.start})") from None
+    except ValidationError as err:
+        raise ValueError(f"not a notebook: {err.message}") from None
+    except (ValueError, KeyError, TypeError, AttributeError) as err:   # NotJSONError is a ValueError
+        raise ValueError(f"not a notebook: {type(err).__name__}: {str(err).splitlines()[0][:200]}") from None
+
+
 def load_executed(directory: Path, source, notebooks: dict) -> Execution:
     """Take the notebooks CI's per-framework jobs executed, checking they ran the code the pages have."""
     problems, reports = [], []
@@ -112,7 +130,13 @@ def load_executed(directory: Path, source, notebooks: dict) -> Execution:
                 problems.append(SourceError(f"no executed notebook {path}", **where,
                                             fix=f"run `make check TAB={name}` and copy _build/executed/{name} there"))
                 continue
-            loaded = nbformat.read(path, as_version=4)
+            try:
+                loaded = read_executed(path)
+            except ValueError as err:
+                problems.append(SourceError(f"{path} is not a readable executed notebook: {err}", **where,
+                                            fix=f"run `make check TAB={name}` again and copy _build/executed/{name} "
+                                                "there whole"))
+                continue
             if [(c.get("id"), c.source) for c in code_cells(loaded)] != \
                [(c.get("id"), c.source) for c in code_cells(wanted)]:
                 problems.append(SourceError(f"{path} was executed from other code than the page has now", **where,

@@ -738,3 +738,20 @@ def test_a_full_disk_while_rendering_is_one_message_and_leaves_nothing_half_writ
                                       if name.startswith("html/")}
     finally:
         subprocess.run(["umount", "-l", str(out)], check=False)
+
+
+@pytest.mark.parametrize("damage, words", [
+    (lambda data: data[:len(data) // 2], "not a notebook: NotJSONError"),
+    (lambda data: b'{"cells": 5}', "not a notebook"),
+    (lambda data: data.decode("utf-8").encode("utf-16"), "not UTF-8 text"),
+])
+def test_a_damaged_executed_notebook_in_make_merge_is_named(book, tmp_path, damage, words):
+    executed = tmp_path / "executed"
+    import shutil
+    shutil.copytree(book.paths.executed, executed)
+    damaged = executed / "pytorch" / "ch" / "page.ipynb"
+    damaged.write_bytes(damage(damaged.read_bytes()))
+    message = assert_clear_failure(book.main("html", "--executed", str(executed)),
+                                   starts=f"ch/page.md: [pytorch] {damaged} is not a readable executed notebook: "
+                                          f"{words}", contains=["make check TAB=pytorch"])
+    assert len(message.strip().splitlines()) == 2
