@@ -35,6 +35,8 @@ class Options:
 def build(config: BookConfig, options: Options = Options(), paths: Paths | None = None, log=print) -> BuildReport:
     paths = paths or Paths.under(config.root)
     frameworks = [config.framework(name) for name in options.frameworks] or list(config.frameworks)
+    # the last finished build's timings, read before this build's "running" report takes their place
+    timed = shards.timings(*sorted(paths.timings.glob("*.json")), paths.report)
     with build_lock(paths, log), recorded(paths, options.command, log) as report:
         with report.stage("read"):
             environments.check_ready(config, frameworks, options.command, executes=not options.executed_dir)
@@ -44,8 +46,7 @@ def build(config: BookConfig, options: Options = Options(), paths: Paths | None 
             if options.executed_dir:
                 execution = notebooks.load_executed(options.executed_dir, source, split_notebooks)
             else:
-                shard = shards.shard_of(list(source.pages), options.shard, [fw.name for fw in frameworks],
-                                        shards.timings(*sorted(paths.timings.glob("*.json")), paths.report))
+                shard = shards.shard_of(list(source.pages), options.shard, [fw.name for fw in frameworks], timed)
                 execution = notebooks.execute(config, paths, source, split_notebooks, shard, log)
             report.notebooks = execution.reports
         with report.stage("agree"):

@@ -21,8 +21,9 @@ def timings(*reports: Path) -> dict[tuple[str, str], float]:
     found = {}
     for report in reports:
         try:
-            notebooks = json.loads(Path(report).read_text(encoding="utf-8"))["notebooks"]
-        except (OSError, ValueError, KeyError, TypeError):
+            data = json.loads(Path(report).read_text(encoding="utf-8"))
+            notebooks = data["notebooks"] if data.get("status") != "running" else []   # a build that never ended
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
             continue
         for notebook in notebooks:
             seconds = [c.get("seconds") for c in notebook.get("cells", [])]

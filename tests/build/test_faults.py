@@ -755,3 +755,18 @@ def test_a_damaged_executed_notebook_in_make_merge_is_named(book, tmp_path, dama
                                    starts=f"ch/page.md: [pytorch] {damaged} is not a readable executed notebook: "
                                           f"{words}", contains=["make check TAB=pytorch"])
     assert len(message.strip().splitlines()) == 2
+
+
+def test_a_shard_is_balanced_by_the_last_finished_builds_timings(book):
+    """`make check TAB=… SHARD=i/n` locally: the build's own "running" report took the place of the timings
+    before the split read them, so the split was by count."""
+    book.write("index.md", INDEX.replace("ch/page\n", "ch/page\nch/b\nch/c\n"))
+    for name in ("b", "c"):
+        book.write(f"ch/{name}.md", f"# Sayfa {name}\n\n```{{.python .input}}\n#@tab all\nprint('{name}')\n```\n")
+    seconds = {"ch/page.md": 10.0, "ch/b.md": 1.0, "ch/c.md": 1.0}     # by time: [page] and [b, c]
+    book.paths.report.write_text(json.dumps({"command": "check", "status": "done", "notebooks": [
+        {"page": page, "framework": "pytorch", "status": "executed", "run": "book", "cells": [{"seconds": s}]}
+        for page, s in seconds.items()]}))
+    done = book.main("check", "--tab", "pytorch", "--shard", "1/2")
+    assert done.returncode == 0, done.stderr
+    assert [n["page"] for n in book.report()["notebooks"]] == ["ch/page.md"]   # by count: [page, c]
