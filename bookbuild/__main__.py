@@ -35,6 +35,8 @@ def parser() -> argparse.ArgumentParser:
     parser.add_argument("--timeout", type=int, help="seconds a cell may run (default: build.yml's `timeout`)")
     parser.add_argument("--jobs", type=int, help="kernels running at once (default: the number of cores)")
     parser.add_argument("--site-url", help="where the site is published (default: build.yml's book.url)")
+    parser.add_argument("--retry", action="store_true",
+                        help="run again the notebooks that failed, though nothing they run from changed")
     commands = parser.add_subparsers(dest="command", required=True)
     html = commands.add_parser("html", help="execute (cached), merge and render the site to _build/html")
     html.add_argument("--executed", metavar="DIR", type=Path,
@@ -81,12 +83,12 @@ def run(args) -> None:
         for name in (n for n in args.tab if n not in config.names):
             raise UsageError(f"TAB={name}: build.yml declares no framework {name!r}",
                              fix=f"name one of {', '.join(config.names)}: `make check TAB={config.names[0]}`")
-        pipeline.build(config, pipeline.Options("check", tuple(args.tab), args.shard))
+        pipeline.build(config, pipeline.Options("check", tuple(args.tab), args.shard, retry=args.retry))
         print("\nEvery cell ran" + ("" if args.tab else "; the tabs agree") + ".")
     elif args.command == "pdf":
-        pipeline.build(config, pipeline.Options("pdf", executed_dir=args.executed))
+        pipeline.build(config, pipeline.Options("pdf", executed_dir=args.executed, retry=args.retry))
     else:
-        pipeline.build(config, pipeline.Options("html", executed_dir=args.executed))
+        pipeline.build(config, pipeline.Options("html", executed_dir=args.executed, retry=args.retry))
         site = config.root / "_build" / "html"
         print(f"\nThe site is in {site} (open {site / 'index.html'})")
 

@@ -191,6 +191,18 @@ class BookErrors(BookError):
         return {"kind": "several", "errors": [e.as_record() for e in self.errors]}
 
 
+def from_record(record: dict) -> BookError:
+    """The error a record (`as_record`, with its `detail`) was made from: a failure kept in the cache."""
+    kinds, found = {}, [BookError]
+    while found:
+        cls = found.pop()
+        kinds.setdefault(cls.kind, cls)
+        found += cls.__subclasses__()
+    return kinds.get(record.get("kind"), BookError)(
+        record["message"], path=record.get("path"), line=record.get("line"), framework=record.get("framework"),
+        cell=record.get("cell"), detail=record.get("detail", ""), fix=record.get("fix"))
+
+
 def raise_all(errors: list[BookError]) -> None:
     if len(errors) == 1:
         raise errors[0]

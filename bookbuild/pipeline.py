@@ -30,6 +30,7 @@ class Options:
     frameworks: tuple[str, ...] = ()         # execute only these (default: all of build.yml)
     shard: tuple[int, int] = (1, 1)          # (i, n): execute the i-th of n shares of the pages with code
     executed_dir: Path | None = None         # take executed notebooks from here instead of executing
+    retry: bool = False                      # run again the notebooks that failed, though nothing changed
 
 
 def build(config: BookConfig, options: Options = Options(), paths: Paths | None = None, log=print) -> BuildReport:
@@ -47,11 +48,12 @@ def build(config: BookConfig, options: Options = Options(), paths: Paths | None 
                 execution = notebooks.load_executed(options.executed_dir, source, split_notebooks)
             else:
                 shard = shards.shard_of(list(source.pages), options.shard, [fw.name for fw in frameworks], timed)
-                execution = notebooks.execute(config, paths, source, split_notebooks, shard, log)
+                execution = notebooks.execute(config, paths, source, split_notebooks, shard, log, retry=options.retry)
             report.notebooks = execution.reports
         with report.stage("agree"):
             measure = None if options.executed_dir else (   # notebooks executed elsewhere: no kernels here
-                lambda differing: notebooks.execute(config, paths, source, split_notebooks, differing, log, reseeded=True))
+                lambda differing: notebooks.execute(config, paths, source, split_notebooks, differing, log, reseeded=True,
+                                                    retry=options.retry))
             report.agreement, spreads = compare.check(source, execution, config, measure, log)
             report.notebooks += spreads.reports if spreads else []
         if options.command != "check":

@@ -86,8 +86,9 @@ class Kernels:
     def kernel_log(self, framework: str) -> Path:
         return self.log_dir / f"kernel-{framework}.log"
 
-    def run(self, jobs: list[Job], on_success) -> list[errors.BookError]:
-        """Run every job; `on_success(job)` as each one ends well (the caller caches it)."""
+    def run(self, jobs: list[Job], on_success, on_failure=None) -> list[errors.BookError]:
+        """Run every job; `on_success(job)` as each one ends well, `on_failure(job, error)` as one fails (the
+        caller caches both)."""
         loop = asyncio.new_event_loop()
         outcome: dict = {}
         scheduled = None  # the task, created in the worker thread
@@ -95,7 +96,7 @@ class Kernels:
         def work():
             nonlocal scheduled
             asyncio.set_event_loop(loop)
-            scheduled = loop.create_task(self._schedule(jobs, on_success))
+            scheduled = loop.create_task(self._schedule(jobs, on_success, on_failure))
             try:
                 outcome["failures"] = loop.run_until_complete(scheduled)
             except BaseException as err:  # noqa: BLE001 - handed to the main thread, raised there
@@ -134,7 +135,7 @@ class Kernels:
         raise errors.Interrupted("the build was interrupted; every kernel was shut down and no "
                                  "half-run notebook was cached") from None
 
-    async def _schedule(self, jobs: list[Job], on_success) -> list[errors.BookError]:
+    async def _schedule(self, jobs: list[Job], on_success, on_failure=None) -> list[errors.BookError]:
         order = list(dict.fromkeys(job.framework.name for job in jobs))
         waiting = {name: collections.deque(j for j in jobs if j.framework.name == name) for name in order}
         running, started = collections.Counter(), collections.Counter()
@@ -160,6 +161,8 @@ class Kernels:
                         verdict = "done"
                     elif isinstance(failure, errors.BookError):
                         failures.append(failure)       # only this notebook stops; the others run on
+                        if on_failure:
+                            on_failure(job, failure)
                         verdict = "FAILED"
                     else:
                         raise failure                  # a bug in the build

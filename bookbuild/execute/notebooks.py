@@ -22,7 +22,7 @@ from bookbuild import environments
 from bookbuild.execute import split
 from bookbuild.execute.cache import RUN_KEY, Cache
 from bookbuild.config import data_mirror
-from bookbuild.errors import BookError, SourceError, disk_error
+from bookbuild.errors import BookError, ExecutionError, SourceError, disk_error, from_record
 from bookbuild.execute.kernels import Job, Kernels, code_cells
 from bookbuild.report import CellReport, NotebookReport
 
@@ -39,9 +39,12 @@ class Execution:
                    ("cached", "executed", "loaded") for r in self.reports)
 
 
-def execute(config, paths, source, notebooks: dict, pages: list, log, reseeded: bool = False) -> Execution:
+def execute(config, paths, source, notebooks: dict, pages: list, log, reseeded: bool = False,
+            retry: bool = False) -> Execution:
     """Run `pages` (the rest keep their split notebooks). `reseeded`: in the frameworks' reseeded kernels,
-    for the agreement stage; those runs are cached but are not the book's."""
+    for the agreement stage; those runs are cached but are not the book's. A notebook whose cell failed is
+    cached with its failure, as one that ran to its end is: it fails again, from the cache, until its inputs
+    (or the timeout) change, or `retry` (`make html RETRY=1`) runs it again."""
     jobs = []
     for page in pages:
         for name, nb in notebooks[page.path].items():
@@ -51,10 +54,11 @@ def execute(config, paths, source, notebooks: dict, pages: list, log, reseeded: 
             jobs.append(Job(page, fw, nb, config.root / page.path.parent, kernel,
                             NotebookReport(page.path.as_posix(), name, "cached", run="reseeded" if reseeded else "book")))
     cache = Cache(paths.cache, warn=log)
-    misses = []
+    misses, failures = [], []
     for job in (j for j in jobs if code_cells(j.notebook)):
         cached = cache.lookup(job.notebook, job.uri)
-        if cached is None:
+        failed = cached is not None and cached.metadata.get(RUN_KEY, {}).get("failure")
+        if cached is None or (failed and (retry or failed.get("timeout") != config.timeout)):
             job.report.status = "not run"
             misses.append(job)
             continue
@@ -62,17 +66,28 @@ def execute(config, paths, source, notebooks: dict, pages: list, log, reseeded: 
         seconds = cached.metadata.get(RUN_KEY, {}).get("seconds", [])
         job.report.cells = [CellReport(n, job.line_of(c), "cached", seconds[n - 1] if n <= len(seconds) else None)
                             for n, c in enumerate(code_cells(cached), 1)]
-        log(f"[{job.framework.name}] {job.page.path}: cached, {len(job.report.cells)} cells")
+        if failed:
+            failures.append(from_record(failed))
+            job.report.status, job.report.error = "failed", failures[-1].as_record()
+            log(f"[{job.framework.name}] {job.page.path}: failed when it last ran, and nothing it runs from changed "
+                "(cached; `make html RETRY=1` runs it again)")
+        else:
+            log(f"[{job.framework.name}] {job.page.path}: cached, {len(job.report.cells)} cells")
 
-    def keep(job: Job) -> None:
+    def keep(job: Job, failure: BookError | None = None) -> None:
         job.notebook.metadata[RUN_KEY] = {"seconds": [c.seconds for c in sorted(job.report.cells,
                                                                                 key=lambda c: c.number)]}
+        if failure is not None:
+            if not isinstance(failure, ExecutionError):
+                return   # a kernel that could not start, missing data: fixed outside the notebook's inputs
+            job.notebook.metadata[RUN_KEY]["failure"] = {**failure.as_record(), "detail": failure.detail,
+                                                         "timeout": config.timeout}   # another one runs it again
         cache.store(job.notebook, job.uri)
 
-    failures = []
     if misses:
-        failures = Kernels(environments.kernel_dirs(), config.timeout, config.jobs, paths.cache, log,
-                           env={"DATA_MIRROR": str(data_mirror()), **environments.library_env()}).run(misses, on_success=keep)
+        failures += Kernels(environments.kernel_dirs(), config.timeout, config.jobs, paths.cache, log,
+                            env={"DATA_MIRROR": str(data_mirror()), **environments.library_env()}).run(
+            misses, on_success=keep, on_failure=keep)
     executed = {path: dict(by_framework) for path, by_framework in notebooks.items()}
     for job in jobs:
         executed[job.page.path][job.framework.name] = job.notebook

@@ -770,3 +770,23 @@ def test_a_shard_is_balanced_by_the_last_finished_builds_timings(book):
     done = book.main("check", "--tab", "pytorch", "--shard", "1/2")
     assert done.returncode == 0, done.stderr
     assert [n["page"] for n in book.report()["notebooks"]] == ["ch/page.md"]   # by count: [page, c]
+
+
+def test_a_failed_notebook_is_cached_until_its_inputs_change_or_retry(book, tmp_path):
+    """Every build ran a failing notebook again (and the preview, if the cell wrote beside its page, forever)."""
+    runs = tmp_path / "runs"
+    failing = (f"\n```{{.python .input}}\n#@tab pytorch\nopen({str(runs)!r}, 'a').write('x')\n"
+               "raise ValueError('bozuk')\n```\n")
+    book.write("ch/page.md", PAGE + failing)
+    starts = f"ch/page.md:{line_of(PAGE + failing, 'bozuk')}: [pytorch] cell 3/3: ValueError: bozuk"
+    first = assert_clear_failure(book.main("html"), starts=starts)
+    assert runs.read_text() == "x"
+    again = assert_clear_failure(book.main("html"), starts=starts)
+    assert runs.read_text() == "x" and again == first                   # from the cache: the same message
+    assert {n["framework"]: n["status"] for n in book.report()["notebooks"]}["pytorch"] == "failed"
+    assert "Derleme hatası" in book.html("ch/page")
+    assert_clear_failure(book.main("--retry", "html"), starts=starts)
+    assert runs.read_text() == "xx"
+    book.write("ch/page.md", PAGE + failing.replace("bozuk", "yine bozuk"))   # its inputs changed
+    assert_clear_failure(book.main("html"), contains=["ValueError: yine bozuk"])
+    assert runs.read_text() == "xxx"
