@@ -36,9 +36,9 @@ class Options:
 def build(config: BookConfig, options: Options = Options(), paths: Paths | None = None, log=print) -> BuildReport:
     paths = paths or Paths.under(config.root)
     frameworks = [config.framework(name) for name in options.frameworks] or list(config.frameworks)
-    # the last finished build's timings, read before this build's "running" report takes their place
-    timed = shards.timings(*sorted(paths.timings.glob("*.json")), paths.report)
+    timed = shards.last_timings(paths, options.shard)
     with build_lock(paths, log), recorded(paths, options.command, log) as report:
+        report.shard = "/".join(map(str, options.shard)) if options.shard[1] > 1 else None
         with report.stage("read"):
             environments.check_ready(config, frameworks, options.command, executes=not options.executed_dir)
             source = book.read_book(config)

@@ -45,6 +45,7 @@ class BuildReport:
     seconds: dict[str, float] = dataclasses.field(default_factory=dict)
     error: dict | None = None
     site: str | None = None    # what the site folder holds after this build
+    shard: str | None = None   # "i/n": this build executed only that share of the pages (`make check SHARD=`)
     started: float = dataclasses.field(default_factory=time.monotonic)
 
     @contextlib.contextmanager

@@ -7,9 +7,9 @@ keeps what ran before it and the error; every other notebook still runs.
 
 Kernels run on an event loop in a worker thread: Ctrl-C (or SIGTERM) reaches the
 main thread, which cancels the loop's tasks and waits while every kernel shuts
-down. Each kernel carries a token in its environment, and every process that
-still carries it when its notebook ends is stopped: a process a cell started
-ends with its kernel, whatever session it started.
+down. Each kernel runs under its own reaper (reaper.py), which every process its
+cells start falls back to when its parent exits: when the kernel ends, they are
+stopped, whatever session or environment they started in.
 
 nbclient's and jupyter_client's errors become BookErrors that say where (the
 line of the failing call in the page, and the innermost frame); any other
@@ -27,6 +27,7 @@ import os
 import re
 import signal
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -42,7 +43,7 @@ MISSING_MODULE = re.compile(r"No module named '([\w.]+)'")
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 FRAME = re.compile(r"^(?:Cell In\[(?P<count>\d+)\], line (?P<cell_line>\d+)|File (?P<file>.+?):(?P<line>\d+))"
                    r"(?:, in (?P<function>.+))?$", re.M)
-TOKEN = "D2L_BUILD_KERNEL"        # in every kernel's environment, inherited by what its cells start
+REAPER = Path(__file__).with_name("reaper.py")   # runs each kernel, and ends what its cells started with it
 GRACE_SECONDS = 10                # for kernels to shut down when asked, after an interrupt
 STDERR_LINES = 12                 # of one stderr output shown in the build's log
 
@@ -200,7 +201,6 @@ class Kernels:
             self.log(f"[{name}] {job.page.path}: cell {number}/{len(cells)} (line {job.line_of(cell)}) {seconds:.1f} s")
 
         self.log(f"[{name}] {job.page.path}: executing {len(cells)} cells in kernel {job.kernel}")
-        token = uuid.uuid4().hex
         client = NotebookClient(
             job.notebook, kernel_name=job.kernel, timeout=self.timeout,
             kernel_manager_class=_kernel_manager(tuple(self.kernel_dirs)),   # only the build's kernels
@@ -211,7 +211,7 @@ class Kernels:
         try:
             # The kernel's own stderr (its log, framework banners) goes to a file, not the terminal.
             with open(self.kernel_log(name), "a") as kernel_log:
-                await client.async_execute(stderr=kernel_log, env={**os.environ, **self.env, TOKEN: token})
+                await client.async_execute(stderr=kernel_log, env={**os.environ, **self.env})
         except asyncio.CancelledError:
             report.status = "interrupted"
             raise
@@ -227,7 +227,6 @@ class Kernels:
             raise failure from None
         finally:
             report.seconds = round(time.monotonic() - started, 3)
-            stop_descendants(token)
             # nbclient has shut its kernel down (or never started one): its exit-time cleanup has nothing
             # left to do but fail on a kernel manager that is gone.
             atexit.unregister(client._cleanup_kernel)
@@ -252,6 +251,10 @@ def _kernel_manager(kernel_dirs: tuple[str, ...]):
             # Unix sockets, not TCP ports: kernels started side by side by several builds (tests, CI)
             # cannot race for a port, and nothing listens on the network.
             return "ipc"
+
+        def format_kernel_cmd(self, extra_arguments=None):
+            # Under the build's Python: the reaper is plain standard library.
+            return [sys.executable, str(REAPER), *super().format_kernel_cmd(extra_arguments)]
 
         @default("ip")
         def _ip_default(self):
@@ -352,44 +355,6 @@ def _missing_module_advice(module: str, job: Job, cell) -> str:
                   f"{framework.name} (d2lbook's rule): mark it for the framework it is written for "
                   f"(e.g. `#@tab <framework>`), or put that framework first in build.yml; or else " + advice)
     return advice
-
-
-def stop_descendants(token: str) -> None:
-    """Stop every process still carrying this kernel's token (what its cells started)."""
-    mine = os.getpid()
-    for sig in (signal.SIGTERM, signal.SIGKILL):
-        found = [pid for pid in _pids_with(token) if pid != mine]
-        for pid in found:
-            try:
-                os.kill(pid, sig)
-            except (ProcessLookupError, PermissionError):
-                pass
-        if not found:
-            return
-        deadline = time.monotonic() + 2
-        while time.monotonic() < deadline and any(_alive(pid) for pid in found):
-            time.sleep(0.05)
-
-
-def _pids_with(token: str) -> list[int]:
-    marker = f"{TOKEN}={token}".encode()
-    pids = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if marker in (entry / "environ").read_bytes():
-                    pids.append(int(entry.name))
-            except OSError:
-                continue
-    return pids
-
-
-def _alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-        return state != "Z"
-    except (OSError, IndexError):
-        return False
 
 
 def _wait_ignoring_interrupts(thread: threading.Thread, seconds: float) -> None:

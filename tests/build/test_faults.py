@@ -255,10 +255,18 @@ def test_the_timeout_is_a_setting_and_says_so(book):
     assert_clear_failure(book.main("--timeout", "1", "html"), contains=["ran longer than the timeout of 1 s"])
 
 
-def test_a_process_a_cell_starts_ends_with_its_kernel(book):
-    book.write("ch/page.md", PAGE + "\n```{.python .input}\n#@tab pytorch\nimport subprocess\n"
-               "child = subprocess.Popen(['sleep', '300'], start_new_session=True)\nprint('pid', child.pid)\n```\n")
-    assert book.main("html").returncode == 0
+@pytest.mark.parametrize("start", [
+    "subprocess.Popen(['sleep', '300'], start_new_session=True).pid",
+    "subprocess.Popen(['sleep', '300'], env={}, start_new_session=True).pid",                  # its own environment
+    "int(subprocess.run(['/bin/sh', '-c', 'sleep 300 > /dev/null 2>&1 & echo $!'], env={}, start_new_session=True, "
+    "capture_output=True, text=True).stdout)",                                                 # a daemon: orphaned
+])
+def test_a_process_a_cell_starts_ends_with_its_kernel(book, start):
+    """Whatever session or environment it was given (a token in the environment found it only if it kept
+    the kernel's)."""
+    book.write("ch/page.md", PAGE + f"\n```{{.python .input}}\n#@tab pytorch\nimport subprocess\nprint('pid', {start})\n```\n")
+    done = book.main("html")
+    assert done.returncode == 0, done.stderr
     pid = int(re.search(r"pid (\d+)", book.html("ch/page")).group(1))
     assert not Path(f"/proc/{pid}").exists() or "Z" in Path(f"/proc/{pid}/stat").read_text().split(")")[-1][:3]
 
@@ -770,6 +778,9 @@ def test_a_shard_is_balanced_by_the_last_finished_builds_timings(book):
     done = book.main("check", "--tab", "pytorch", "--shard", "1/2")
     assert done.returncode == 0, done.stderr
     assert [n["page"] for n in book.report()["notebooks"]] == ["ch/page.md"]   # by count: [page, c]
+    done = book.main("check", "--tab", "pytorch", "--shard", "2/2")     # the same timings: the other share
+    assert done.returncode == 0, done.stderr
+    assert [n["page"] for n in book.report()["notebooks"]] == ["ch/b.md", "ch/c.md"]
 
 
 def test_a_failed_notebook_is_cached_until_its_inputs_change_or_retry(book, tmp_path):
