@@ -21,10 +21,12 @@ import sys
 from pathlib import Path
 
 from bookbuild import tab_marks
+from bookbuild.merge.downloads import WHEEL_FOLDER
 from bookbuild.merge.pages import EXTRA
 from bookbuild.config import RENDER_INPUTS, ROOT, BookConfig, Paths
 from bookbuild.errors import BookError, Interrupted, RenderError, StorageError, disk_error, no_space_in
 
+PDFS = "_pdf"   # the PDFs the pages link, staged and on the site
 NOTEBOOK_LINE = re.compile(r"(?P<path>\S+?\.ipynb):(?P<line>\d+):")
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
@@ -257,7 +259,9 @@ def _drop_words_no_page_holds(site: Path) -> None:
 
 def _prune_outputs(app, site: Path) -> None:
     """Figures are files named by their content, which neither myst-nb (beside the site) nor a site
-    written over the last one ever removes: keep only those the book's pages still show. And Sphinx's
+    written over the last one ever removes: keep only those the book's pages still show; so too the
+    downloads, the readers' notebooks (a framework removed from build.yml), the PDFs, the interactive
+    figures' files and the d2l wheel: the site publishes exactly what its pages use. And Sphinx's
     note of a changed configuration is not for readers."""
     shown = {(Path(app.srcdir) / image).resolve() for image in app.env.images}
     names = {unique for _, unique in app.env.images.values()}
@@ -268,6 +272,22 @@ def _prune_outputs(app, site: Path) -> None:
     for file in (p for p in (site / "_images").rglob("*") if p.is_file()) if (site / "_images").is_dir() else ():
         if file.name not in names:
             file.unlink()
+    from bookbuild.render import page_tools   # Sphinx's side: imported when rendering only
+
+    used = {f"_downloads/{unique}" for _, unique in app.env.dlfiles.values()}
+    used |= {uri for notebooks in page_tools.downloads(app.env).values() for uri in notebooks.values()}
+    staged = Path(app.srcdir)
+    for folder, source in ((PDFS, staged / PDFS),
+                           (tab_marks.INTERACTIVE_ASSETS, staged / tab_marks.INTERACTIVE_ASSETS),
+                           (WHEEL_FOLDER, staged / EXTRA / WHEEL_FOLDER)):
+        used |= {f"{folder}/{p.relative_to(source).as_posix()}" for p in source.rglob("*") if p.is_file()}
+    for folder in ("_downloads", "_notebooks", PDFS, tab_marks.INTERACTIVE_ASSETS, WHEEL_FOLDER):
+        for file in [p for p in (site / folder).rglob("*") if p.is_file()]:
+            if file.relative_to(site).as_posix() not in used:
+                file.unlink()
+        for empty in [*sorted((p for p in (site / folder).rglob("*") if p.is_dir()), reverse=True), site / folder]:
+            if empty.is_dir() and not any(empty.iterdir()):
+                empty.rmdir()
     (site / ".buildinfo.bak").unlink(missing_ok=True)
 
 

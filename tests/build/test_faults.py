@@ -801,3 +801,27 @@ def test_a_failed_notebook_is_cached_until_its_inputs_change_or_retry(book, tmp_
     book.write("ch/page.md", PAGE + failing.replace("bozuk", "yine bozuk"))   # its inputs changed
     assert_clear_failure(book.main("html"), contains=["ValueError: yine bozuk"])
     assert runs.read_text() == "xxx"
+
+
+def test_the_site_publishes_only_what_its_pages_use_incremental_or_clean(book, tmp_path):
+    """A framework removed from build.yml left its readers' notebooks, a removed :download: its file: render
+    starts from a copy of the last site."""
+    book.write("ch/veri.csv", "a,b\n1,2\n")
+    book.write("ch/page.md", PAGE + "\nBkz. {download}`veri <veri.csv>`.\n")
+    assert book.main("html").returncode == 0
+    site = book.paths.site("html")
+    assert list(site.glob("_downloads/*/veri.csv")) and (site / "_notebooks/ch/page-tensorflow.ipynb").is_file()
+    text = (book.root / "build.yml").read_text()
+    book.write("build.yml", text[:text.index("  tensorflow:\n")])
+    book.write("ch/page.md", PAGE)
+    done = book.main("html")
+    assert done.returncode == 0, done.stderr
+    assert not list(site.glob("_downloads/*/veri.csv")) and not (site / "_downloads").exists()
+    assert not (site / "_notebooks/ch/page-tensorflow.ipynb").exists()
+    incremental = sorted(tree(site))
+    clean = Book(book.copy(tmp_path / "clean").root)
+    import shutil
+    for folder in (clean.paths.site("html"), clean.paths.doctrees):
+        shutil.rmtree(folder)
+    assert clean.main("html").returncode == 0
+    assert sorted(tree(clean.paths.site("html"))) == incremental
