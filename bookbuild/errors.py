@@ -14,6 +14,21 @@ A message reads, as compilers' do:
 from __future__ import annotations
 
 import errno
+import re
+
+
+CONTROLS = re.compile(r"(\x1b\[[0-9;]*m)|([\x00-\x08\x0b-\x1f\x7f-\x9f])")
+
+
+def escape_controls(text: str, keep_colours: bool = False) -> str:
+    """Control characters (BEL, VT, a terminal's escape codes, ...) written out as `\\x07`, so that a cell's
+    output cannot ring, clear or retitle a terminal, nor break the PDF; line breaks and tabs stay, and with
+    `keep_colours` the colours of a traceback (the page shows them)."""
+    def escape(match) -> str:
+        if match.group(1):
+            return match.group(1) if keep_colours else "\\x1b" + match.group(1)[1:]
+        return f"\\x{ord(match.group(2)):02x}"
+    return CONTROLS.sub(escape, text)
 
 
 class BookError(Exception):
@@ -43,9 +58,9 @@ class BookError(Exception):
         return " ".join(parts)
 
     def __str__(self) -> str:
-        text = f"{self.where} {self.message}" if self.where else self.message
+        text = f"{self.where} {escape_controls(self.message)}" if self.where else escape_controls(self.message)
         if self.detail:
-            text += "\n" + "\n".join("  " + line for line in self.detail.rstrip().splitlines())
+            text += "\n" + "\n".join("  " + line for line in escape_controls(self.detail.rstrip()).splitlines())
         if self.fix:
             text += f"\n  what to do: {self.fix}"
         return text

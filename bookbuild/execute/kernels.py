@@ -266,7 +266,7 @@ def _kernel_manager(kernel_dirs: tuple[str, ...]):
 
 def shortened(text: str, lines: int = STDERR_LINES, width: int = 400) -> str:
     """Text for the log: whole, or cut at a line boundary with a count of what was left out."""
-    kept = text.rstrip("\n").split("\n")
+    kept = errors.escape_controls(text.rstrip("\n")).split("\n")   # a cell's escape codes never reach the terminal
     shown = [line if len(line) <= width else f"{line[:width]} … ({len(line) - width} more characters)"
              for line in kept[:lines]]
     if len(kept) > lines:

@@ -11,6 +11,7 @@ from, so a render warning can name the page's own file and line.
 from __future__ import annotations
 
 import copy
+import unicodedata
 from pathlib import Path
 
 import nbformat
@@ -212,6 +213,7 @@ def stage(config, paths, source: BookSource, execution, pdfs: dict[str, Path], l
     staging, written = paths.staging, set()
 
     def put(relative: Path, content: str | bytes) -> None:
+        relative = Path(unicodedata.normalize("NFC", relative.as_posix()))   # as Sphinx names what it reads
         try:
             write_if_changed(staging / relative, content)
         except OSError as err:

@@ -14,7 +14,9 @@ It hands on a `BookSource`: the pages in reading order and the book's labels.
 from __future__ import annotations
 
 import dataclasses
+import os
 import posixpath
+import unicodedata
 from pathlib import Path
 from urllib.parse import urljoin
 
@@ -86,10 +88,18 @@ def _follow_toc(config: BookConfig) -> tuple[list[Page], dict[Path, PublishedLab
     table = references.published_labels(config.book.published_labels)
     pages, outside, listed = [], {}, {}   # listed: page -> where a toc lists it
 
-    def visit(path: Path, above: tuple[Path, ...]) -> None:
+    def visit(path: Path, above: tuple[Path, ...], listed_at: dict | None) -> None:
         page = dialect.read(config.root, path, config.names)
-        chain, local = (*above, path), []
+        if listed_at is not None and not sidecars.headings(page):   # Sphinx: no link, and a warning per page
+            raise SourceError(f"toc entry {path.with_suffix('').as_posix()}: {path} has no title", **listed_at,
+                              fix=f"give {path} a title: a `# ...` heading as its first line")
+        chain, local, renamed = (*above, path), [], {}
         for position, (entry, line) in enumerate(page.toc, 1):
+            written, entry = entry, on_disk(config.root, entry)
+            if entry != written:   # the same name in another Unicode normal form (NFC in the toc, NFD on disk):
+                # Sphinx names documents in NFC, and the merge stage stages them so
+                relative = posixpath.relpath(entry.with_suffix("").as_posix(), path.parent.as_posix())
+                renamed[line] = unicodedata.normalize("NFC", relative)
             where, name = {"path": path, "line": line}, entry.with_suffix("").as_posix()
             if entry in chain:
                 loop = " → ".join(p.as_posix() for p in (*chain[chain.index(entry):], entry))
@@ -101,22 +111,57 @@ def _follow_toc(config: BookConfig) -> tuple[list[Page], dict[Path, PublishedLab
             inside(config.root, entry, where, f"toc entry {name}")
             listed[entry] = where
             if (config.root / entry).is_file():
-                local.append(entry)
+                local.append((entry, where))
             elif found := _published_entry(table, page, position, entry):
                 outside[entry] = found
             else:
                 raise SourceError(f"toc entry {name} has no file {entry}, and the published edition's table "
                                   f"({_name(config, config.book.published_labels)}) has no page "
                                   f"{published_path(entry)}", **where, fix="create the page, or correct the toc entry")
-        pages.append(_link_outside(page, outside, config.book.published_url))
-        for entry in local:
-            visit(entry, chain)
+        pages.append(_link_outside(_toc_names_on_disk(page, renamed), outside, config.book.published_url))
+        for entry, where in local:
+            visit(entry, chain, where)
 
     if not (config.root / config.book.index).is_file():
         raise SourceError(f"the index page {config.book.index} does not exist", path=config.path.name,
                           fix="create it, or correct book.index")
-    visit(config.book.index, ())
+    visit(config.book.index, (), None)
     return pages, outside
+
+
+def on_disk(root: Path, path: Path) -> Path:
+    """`path` as the file system spells it: each name compared after Unicode normalisation (an editor or a
+    macOS checkout writes "ş" as s + a combining cedilla, NFD; a toc typed elsewhere, as one character, NFC).
+    `path` itself when it is there as written, or nowhere."""
+    if (Path(root) / path).exists():
+        return Path(path)
+    found = Path()
+    for part in Path(path).parts:
+        folder = Path(root) / found
+        if not (folder / part).exists():
+            wanted = unicodedata.normalize("NFC", part)
+            try:
+                part = next((name for name in sorted(os.listdir(folder))
+                             if unicodedata.normalize("NFC", name) == wanted), part)
+            except OSError:
+                return Path(path)
+        found /= part
+    return found
+
+
+def _toc_names_on_disk(page: Page, renamed: dict[int, str]) -> Page:
+    """The page with each toc entry in `renamed` ({toc line: the entry as the file system spells it}) written
+    that way, so that Sphinx finds the page."""
+    if not renamed:
+        return page
+    blocks = []
+    for block in page.blocks:
+        lines = block.myst.split("\n")
+        for i, origin in enumerate(block.myst_lines):
+            if origin in renamed and lines[i].strip() and not lines[i].strip().startswith(":"):
+                lines[i] = renamed[origin]
+        blocks.append(dataclasses.replace(block, myst="\n".join(lines)) if block.kind == "markdown" else block)
+    return dataclasses.replace(page, blocks=tuple(blocks))
 
 
 def published_path(page: Path) -> str:

@@ -825,3 +825,47 @@ def test_the_site_publishes_only_what_its_pages_use_incremental_or_clean(book, t
         shutil.rmtree(folder)
     assert clean.main("html").returncode == 0
     assert sorted(tree(clean.paths.site("html"))) == incremental
+
+
+@pytest.mark.parametrize("image, content", [("x.png", b"not an image\n"), ("x.svg", b"<html>not a drawing</html>\n")])
+def test_an_image_that_is_not_one_is_an_error_at_its_line(book, image, content):
+    """A text file named x.png passed `make html` as a broken figure, and failed `make pdf` in the .tex."""
+    book.write(f"ch/{image}", content)
+    text = PAGE + f"\n![Bir şekil]({image})\n"
+    book.write("ch/page.md", text)
+    assert_clear_failure(book.main("html"), starts=f"ch/page.md:{line_of(text, image)}: image {image} is not ")
+    assert book.report()["notebooks"] == []
+
+
+def test_control_characters_a_cell_prints_are_shown_escaped_and_never_reach_the_terminal(book):
+    book.write("ch/page.md", PAGE.replace('print(6 * 7)', "import sys\nsys.stderr.write('\\x1b]0;başlık\\x07\\x1b[2J')\n"
+                                                        "print('zil\\x07 dikey\\x0b son')"))
+    done = book.main("html")
+    assert done.returncode == 0, done.stderr
+    for output in (done.stdout, done.stderr):
+        assert not re.search(r"[\x00-\x08\x0b-\x1f\x7f]", output), output    # not the cell's escape codes
+    assert "\\x1b]0;başlık\\x07\\x1b[2J" in done.stdout                       # but shown, escaped
+    html = book.html("ch/page")
+    assert "zil\\x07 dikey\\x0b son" in html and "\x07" not in html and "\x0b" not in html
+    notebook = json.loads((book.paths.site("html") / "_notebooks/ch/page-pytorch.ipynb").read_text())
+    assert "\x07" not in json.dumps(notebook, ensure_ascii=False)
+
+
+def test_a_page_without_a_title_is_caught_at_its_toc_line_before_any_kernel(book):
+    index = INDEX.replace("ch/page\n", "ch/page\nch/basliksiz\n")
+    book.write("index.md", index)
+    book.write("ch/basliksiz.md", "Yalnızca metin, başlık yok.\n\n```{.python .input}\n#@tab all\nprint(1)\n```\n")
+    message = assert_clear_failure(book.main("html"), starts=f"index.md:{line_of(index, 'basliksiz')}: toc entry "
+                                                              "ch/basliksiz: ch/basliksiz.md has no title")
+    assert len(message.strip().splitlines()) == 2 and book.report()["notebooks"] == []
+
+
+def test_a_toc_entry_and_its_file_name_are_compared_after_unicode_normalisation(book):
+    import unicodedata
+    nfc, nfd = (unicodedata.normalize(form, "bölüm/şekil") for form in ("NFC", "NFD"))
+    assert nfc != nfd
+    book.write("index.md", INDEX.replace("kaynakca\n", f"kaynakca\n{nfc}\n"))
+    book.write(f"{nfd}.md", "# Şekil\n\nMetin.\n")
+    done = book.main("html")
+    assert done.returncode == 0, done.stderr
+    assert "Metin." in book.html(nfc) and "Şekil" in book.html("index")   # Sphinx names pages in NFC
