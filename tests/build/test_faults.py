@@ -869,3 +869,26 @@ def test_a_toc_entry_and_its_file_name_are_compared_after_unicode_normalisation(
     done = book.main("html")
     assert done.returncode == 0, done.stderr
     assert "Metin." in book.html(nfc) and "Şekil" in book.html("index")   # Sphinx names pages in NFC
+
+
+def test_a_checkout_copied_elsewhere_runs_its_own_d2l(tmp_path):
+    """The environments held an editable d2l naming the checkout that made them: a copy (environments
+    included) ran the old checkout's d2l while the cache key hashed its own (issue 31, case 14)."""
+    copy = tmp_path / "checkout"
+    tracked = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, text=True, check=True)
+    for name in filter(None, tracked.stdout.split("\0")):
+        (copy / name).parent.mkdir(parents=True, exist_ok=True)
+        (copy / name).write_bytes((ROOT / name).read_bytes())
+    (copy / ".envs").symlink_to((ROOT / ".envs").resolve())
+    with open(copy / "d2l" / "__init__.py", "a", encoding="utf-8") as library:
+        library.write("\nCHECKOUT = 'kopya'\n")
+    (copy / "kitap").mkdir()
+    book = Book(copy / "kitap", {"index.md": "# Deneme\n\n```toc\nch/page\n```\n", "ch/page.md":
+                                 "# Sayfa\n\n```{.python .input}\n#@tab pytorch\nimport d2l\n"
+                                 "print(d2l.__file__, getattr(d2l, 'CHECKOUT', 'asıl'))\n```\n"}, real=True)
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    done = subprocess.run([sys.executable, "-m", "bookbuild", "--config", str(book.root / "build.yml"), "check",
+                           "--tab", "pytorch"], cwd=copy, env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    executed = (book.paths.executed / "pytorch" / "ch" / "page.ipynb").read_text(encoding="utf-8")
+    assert f"{copy / 'd2l' / '__init__.py'} kopya" in executed
