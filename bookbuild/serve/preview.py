@@ -20,6 +20,7 @@ import errno
 import functools
 import http.server
 import json
+import logging
 import os
 import queue
 import signal
@@ -32,6 +33,8 @@ from pathlib import Path
 
 from bookbuild.config import NOT_SOURCES, ROOT, WATCHED_INPUTS, BookConfig, Paths
 from bookbuild.errors import UsageError
+
+logger = logging.getLogger(__name__)
 
 LIVE = "/__d2l_live__"
 
@@ -239,7 +242,7 @@ def source_filter():
     return Sources(ignore_dirs=tuple(NOT_SOURCES))
 
 
-def watch(config: BookConfig, changes: queue.Queue, stop: threading.Event, log=print) -> None:
+def watch(config: BookConfig, changes: queue.Queue, stop: threading.Event, log=logger.info) -> None:
     """Put every burst of changes to the sources on `changes`, from now on. Each source folder is watched for
     its own entries; a folder made later (a new chapter) is watched from when it appears: the watch starts
     again over the folders there are then."""
@@ -296,12 +299,12 @@ def serve(config: BookConfig, host: str, port: int, overrides: list[str] = ()) -
     server = listening(host, port, handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     shown = "localhost" if host in ("127.0.0.1", "::1") else host
-    print(f"Serving the book on http://{shown}:{port}/ (Ctrl-C stops; open it in your browser)", flush=True)
+    logger.info(f"Serving the book on http://{shown}:{port}/ (Ctrl-C stops; open it in your browser)")
     stop, changes = threading.Event(), queue.Queue()
     watch(config, changes, stop)   # before the first build: a save made while it runs is not lost
     try:
         state.publish(*builder.build())
-        print(f"\nWatching {len(watched(config))} source folders of {config.root} for changes ...", flush=True)
+        logger.info(f"\nWatching {len(watched(config))} source folders of {config.root} for changes ...")
         while True:
             try:
                 batch = set(changes.get(timeout=0.5))   # a timeout: Ctrl-C is seen at once
@@ -310,15 +313,15 @@ def serve(config: BookConfig, host: str, port: int, overrides: list[str] = ()) -
             while not changes.empty():
                 batch |= changes.get_nowait()
             names = sorted({Path(path).name for _, path in batch})
-            print(f"\n[serve] changed: {', '.join(names[:5])}{' ...' if len(names) > 5 else ''}; building", flush=True)
+            logger.info(f"\n[serve] changed: {', '.join(names[:5])}{' ...' if len(names) > 5 else ''}; building")
             state.publish(*builder.build())
             outcome = ("done: pages reload" if not state.error else "failed: the pages reload and show it"
                        if state.reload else "failed: the last good site is still served")
-            print(f"[serve] {outcome}", flush=True)
+            logger.info(f"[serve] {outcome}")
     except KeyboardInterrupt:
         pass
     finally:
         stop.set()
         builder.stop()
         server.shutdown()
-        print("\nstopped", flush=True)
+        logger.info("\nstopped")
