@@ -11,6 +11,7 @@ from, so a render warning can name the page's own file and line.
 from __future__ import annotations
 
 import copy
+import unicodedata
 from pathlib import Path
 
 import nbformat
@@ -223,6 +224,7 @@ def stage(config, paths, source: BookSource, execution, pdfs: dict[str, Path], l
     staging, written = paths.staging, set()
 
     def put(relative: Path, content: str | bytes) -> None:
+        relative = Path(unicodedata.normalize("NFC", relative.as_posix()))   # as Sphinx names what it reads
         try:
             write_if_changed(staging / relative, content)
         except OSError as err:
@@ -258,5 +260,7 @@ def stage(config, paths, source: BookSource, execution, pdfs: dict[str, Path], l
             if mention.role == "image" and "://" not in mention.target:
                 image = image_path(page, mention.target)
                 put(image, (config.root / image).read_bytes())
+        for named in source.files.get(page.path, ()):   # where the page's directives and downloads find them
+            put(named.path, (config.root / named.path).read_bytes())
     for stale in [p for p in staging.rglob("*") if p.is_file() and p not in written]:
         stale.unlink()
