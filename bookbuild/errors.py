@@ -16,7 +16,6 @@ from __future__ import annotations
 import errno
 import re
 
-
 CONTROLS = re.compile(r"(\x1b\[[0-9;]*m)|([\x00-\x08\x0b-\x1f\x7f-\x9f])")
 
 

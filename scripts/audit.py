@@ -28,6 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 from books import CHROMIUM, FLAGS, VIEWS, Reader, launch_browser, read_in_one_framework, read_through, served  # noqa: E402
+
 from bookbuild import environments  # noqa: E402
 from bookbuild.config import PAGE_LIMIT_EVERYTHING, PAGE_LIMIT_GZIP, ROOT, SITE_LIMIT  # noqa: E402
 

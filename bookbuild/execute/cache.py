@@ -52,8 +52,8 @@ class Cache:
             return None
         except (NotJSONError, ValidationError, ValueError, IndexError, UnicodeDecodeError) as err:
             self._drop(nb)
-            warn(logger, "cache-dropped", f"[cache] {uri}: its cached run could not be read ({type(err).__name__}); dropped, "
-                      "it runs again")
+            warn(logger, "cache-dropped", f"[cache] {uri}: its cached run could not be read "
+                                          f"({type(err).__name__}); dropped, it runs again")
             return None
 
     def store(self, nb, uri: str) -> None:

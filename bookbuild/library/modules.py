@@ -195,7 +195,8 @@ def hand_written_definitions(source: Path, name: str, text: str | None = None, s
 def _all_of(path: Path) -> set[str]:
     with contextlib.suppress(OSError, SyntaxError, ValueError):
         for node in ast.parse(path.read_text(encoding="utf-8")).body:
-            if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "__all__" for t in node.targets):
+            if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "__all__"
+                                                    for t in node.targets):
                 return set(ast.literal_eval(node.value))
     return set()
 
@@ -238,7 +239,7 @@ def differences(source: Path, root: Path, framework, module: Module) -> list[dic
     found = []
     for each in module.saved:
         tree = ast.parse(each.code)
-        for (name, node), (_, line) in zip(defined_names(tree), each.names):
+        for (name, node), (_, line) in zip(defined_names(tree), each.names, strict=True):
             if name in ours and meaning(ours[name][2], name) != meaning(node, name):
                 path, our_line, _ = ours[name]
                 shown = path.relative_to(root) if path.is_relative_to(root) else path

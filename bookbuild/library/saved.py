@@ -115,7 +115,8 @@ def page_saved(page, framework: str) -> list[Saved]:
         except SyntaxError as err:
             raise SourceError(f"the code #@save saves from this cell is not Python on its own ({err.msg}, "
                               f"its line {err.lineno})", path=page.path, line=mark, framework=framework,
-                              fix="mark the whole definition: #@save on (or above) its first, unindented line") from None
+                              fix="mark the whole definition: #@save on (or above) its first, unindented line",
+                              ) from None
         names = tuple((name, kept[node.lineno - 1][0]) for name, node in defined_names(tree))
         saved.append(Saved(code, page.path, mark, _latest_label(cells[:max(i - 1, 0)]), names))
     return saved

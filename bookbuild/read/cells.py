@@ -81,10 +81,10 @@ def for_framework(lines: list[str], numbers: list[int], framework: str, path: Pa
     mark = selects(lines)
     if mark is None:
         return lines, numbers
-    chosen = (lambda l: f'"{framework}"' in l or f"'{framework}'" in l) if mark == "tab.selected" else (
-        lambda l: mark + framework.upper() in l)
+    chosen = (lambda text: f'"{framework}"' in text or f"'{framework}'" in text) if mark == "tab.selected" else (
+        lambda text: mark + framework.upper() in text)
     kept, kept_numbers, mode, indent = [], [], 0, 0   # mode: 0 outside a branch, 1 a kept one, 2 a dropped one
-    for line, number in zip(lines, numbers):
+    for line, number in zip(lines, numbers, strict=True):
         if "\t" in line:
             raise SourceError(f"a tab character in a cell with `{mark}` branches", path=path, line=number,
                               fix="indent with spaces (d2lbook reads the branches by their indentation)")

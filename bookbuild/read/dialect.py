@@ -27,8 +27,24 @@ from bookbuild.errors import SourceError, raise_all
 from bookbuild.read import cells, myst, slides
 from bookbuild.read.cells import parse_tabs  # noqa: F401  (the dialect's tab lists, for callers)
 from bookbuild.read.marks import (  # noqa: F401  (the dialect's patterns, for the stages that read it)
-    ANY_FENCE, BEGIN_TAB, BIBLIOGRAPHY, BIBLIOGRAPHY_LINE, CITATION, CODE_FENCE, DIALECT_LINES, END_TAB, HEADING,
-    IMAGE_LINE, INLINE_IMAGE, LABEL_LINE, REFERENCE, TOC_FENCE, WIDTH_LINE, closes, structure)
+    ANY_FENCE,
+    BEGIN_TAB,
+    BIBLIOGRAPHY,
+    BIBLIOGRAPHY_LINE,
+    CITATION,
+    CODE_FENCE,
+    DIALECT_LINES,
+    END_TAB,
+    HEADING,
+    IMAGE_LINE,
+    INLINE_IMAGE,
+    LABEL_LINE,
+    REFERENCE,
+    TOC_FENCE,
+    WIDTH_LINE,
+    closes,
+    structure,
+)
 from bookbuild.read.myst import to_myst  # noqa: F401
 
 

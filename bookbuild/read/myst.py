@@ -23,8 +23,16 @@ import re
 from pathlib import Path
 
 from bookbuild.errors import SourceError, raise_all
-from bookbuild.read.marks import (ANY_FENCE, BIBLIOGRAPHY_LINE, IMAGE_LINE, LABEL_LINE, OPTION_LINE,
-                                  TABLE_CAPTION, closes, structure)
+from bookbuild.read.marks import (
+    ANY_FENCE,
+    BIBLIOGRAPHY_LINE,
+    IMAGE_LINE,
+    LABEL_LINE,
+    OPTION_LINE,
+    TABLE_CAPTION,
+    closes,
+    structure,
+)
 
 ROLE = re.compile(r":(numref|ref|eqref|cite|citet|citep|class|func|mod):`([^`]+)`")
 MYST_ROLES = {"numref": "numref", "ref": "ref", "eqref": "eq", "cite": "cite:p", "citet": "cite:t",

@@ -66,7 +66,7 @@ def spans(text: str, path: Path, lines: list[int]) -> list[tuple[int, int, bool]
                               f"them over all the prose between two code cells)", path=path,
                               line=line_of(_lone_position(starts, ends)),
                               fix=f"close every `{opening}` with a `{closing}`, or write the text without the mark")
-        for k, (start, end) in enumerate(zip(starts, ends)):
+        for k, (start, end) in enumerate(zip(starts, ends, strict=True)):
             if end < start + len(opening) or (k + 1 < len(starts) and starts[k + 1] < end):
                 raise SourceError(f"the slide marks {opening} … {closing} overlap", path=path, line=line_of(start),
                                   fix=f"close each `{opening}` with `{closing}` before the next one opens")

@@ -23,7 +23,8 @@ def apply_to_images(app, doctree) -> None:
     for container in doctree.findall(nodes.container):
         cell = tab_marks.staged_cell(container, cells)
         described = cell.get("metadata", {}).get(tab_marks.IMAGES) if cell else None
-        for image, facts in zip(container.findall(nodes.image), described or ()):
+        # Not strict: a cell whose figures were not described (no IMAGES) keeps its images as they are.
+        for image, facts in zip(container.findall(nodes.image), described or (), strict=False):
             image["alt"] = facts["alt"]
             image["loading"] = "lazy"
             if facts.get("size"):

@@ -25,7 +25,7 @@ def cell_and_line(reported: int) -> tuple[int, int]:
 
 def outputs_folder(site: Path) -> Path:
     """Where MyST-NB writes cells' images for the site in `site`."""
-    from myst_nb import sphinx_ext   # imported late, as Sphinx is: `make check` never renders
+    from myst_nb import sphinx_ext  # imported late, as Sphinx is: `make check` never renders
     return Path(site).parent / sphinx_ext.OUTPUT_FOLDER
 
 

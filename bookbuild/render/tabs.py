@@ -12,6 +12,7 @@ import base64
 
 from docutils import nodes
 from sphinx.util.docutils import SphinxDirective
+
 from bookbuild import tab_marks
 from bookbuild.render import sphinx_tabs_adapter as sphinx_tabs
 
