@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import errno
 import re
+from collections.abc import Sequence
 
 CONTROLS = re.compile(r"(\x1b\[[0-9;]*m)|([\x00-\x08\x0b-\x1f\x7f-\x9f])")
 
@@ -220,17 +221,18 @@ class BookErrors(BookError):
 
 def from_record(record: dict) -> BookError:
     """The error a record (`as_record`, with its `detail`) was made from: a failure kept in the cache."""
-    kinds, found = {}, [BookError]
+    kinds: dict[str, type[BookError]] = {}
+    found: list[type[BookError]] = [BookError]
     while found:
         cls = found.pop()
         kinds.setdefault(cls.kind, cls)
         found += cls.__subclasses__()
-    return kinds.get(record.get("kind"), BookError)(
+    return kinds.get(record.get("kind", ""), BookError)(
         record["message"], path=record.get("path"), line=record.get("line"), framework=record.get("framework"),
         cell=record.get("cell"), detail=record.get("detail", ""), fix=record.get("fix"))
 
 
-def raise_all(errors: list[BaseException]) -> None:
+def raise_all(errors: Sequence[BaseException]) -> None:
     """Raise what was collected: one error as itself, several as `BookErrors`. Anything that is not a
     `BookError` is a bug in the build, never a user's error: the first is raised as it is."""
     if bugs := [err for err in errors if not isinstance(err, BookError)]:
@@ -238,4 +240,4 @@ def raise_all(errors: list[BaseException]) -> None:
     if len(errors) == 1:
         raise errors[0]
     if errors:
-        raise BookErrors(errors)
+        raise BookErrors([err for err in errors if isinstance(err, BookError)])  # all are, by now

@@ -145,7 +145,8 @@ def drift(source: Path, modules: list[Module], root: Path) -> LibraryDrift | Non
         try:
             have = _statements(*below_mark(actual))
         except SyntaxError as err:
-            problems.append(f"{shown}:{err.lineno + below_mark(actual)[1] - 1}: not Python below the mark ({err.msg})")
+            line = (err.lineno or 1) + below_mark(actual)[1] - 1
+            problems.append(f"{shown}:{line}: not Python below the mark ({err.msg})")
             continue
         want = _statements(*below_mark(module.text))
         before = len(problems)

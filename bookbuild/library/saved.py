@@ -76,7 +76,7 @@ def save_block(source: str, lines: tuple[int, ...]) -> list[tuple[int, str]]:
 
 def defined_names(tree: ast.Module) -> list[tuple[str, ast.stmt]]:
     """The names a module's top-level statements bind: defs, classes, assigned names, imports."""
-    found = []
+    found: list[tuple[str, ast.stmt]] = []
     for node in tree.body:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             found.append((node.name, node))
@@ -91,7 +91,8 @@ def defined_names(tree: ast.Module) -> list[tuple[str, ast.stmt]]:
 
 def page_saved(page, framework: str) -> list[Saved]:
     """A page's saved code for one framework, cell by cell, in page order."""
-    saved, cells = [], []   # cells: the framework's notebook as d2lbook reads it ("markdown" text or a code block)
+    saved: list[Saved] = []
+    cells: list = []   # cells: the framework's notebook as d2lbook reads it ("markdown" text or a code block)
     prose = ""
     for block in page.blocks:
         if block.kind != "code":
@@ -173,9 +174,9 @@ def generated(saved: list[Saved]) -> str:
         lines = code.split("\n")
         if lines[0].startswith("class"):
             blocks.append(code)
-            name = re.search(r"class +([\w_]+)", lines[0])
-            if name:
-                classes[name.group(1)] = len(blocks) - 1
+            declared = re.search(r"class +([\w_]+)", lines[0])
+            if declared:
+                classes[declared.group(1)] = len(blocks) - 1
             continue
         if ADD_TO_CLASS in code:
             parts = _split_list(lines, lambda line: line.startswith(ADD_TO_CLASS))

@@ -41,7 +41,8 @@ def code_tabs(body: list[str], first_line: int, path: Path, frameworks: tuple[st
     """(tabs it names or () without a mark, code lines without the tab mark, the source line of each,
     whether the mark is `all`). Errors go to `errors`; the cell is read on as if the faulty line were
     not there."""
-    tabs, mark_line, every = (), None, False
+    tabs: tuple[str, ...] = ()
+    mark_line, every = None, False
     for offset, text in enumerate(body):
         stripped, number = text.strip(), first_line + offset
         mark = TAB_MARK.match(stripped)

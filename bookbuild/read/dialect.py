@@ -136,9 +136,8 @@ def read_text(root: Path, path: Path) -> str:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as err:
-        line = data[:err.start].count(b"\n") + 1
         raise SourceError(f"is not UTF-8 text (byte {data[err.start]:#04x} at byte {err.start})", path=path,
-                          line=line, fix="save the file as UTF-8") from None
+                          line=data[:err.start].count(b"\n") + 1, fix="save the file as UTF-8") from None
     text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
     errors = []
     for number, line in enumerate(text.split("\n") if any(char in text for char in INVISIBLE) else (), 1):
@@ -196,8 +195,8 @@ def read(root: Path, path: Path, frameworks: tuple[str, ...], errors: list | Non
     while i < len(lines):
         line, number = lines[i], i + 1
         code, fence = CODE_FENCE.match(line), ANY_FENCE.match(line)
-        if code or fence:
-            marker = (code or fence).group(1)
+        if opening := code or fence:
+            marker = opening.group(1)
             end = i + 1   # the closing line; where the cell stops if it is never closed
             while end < len(lines) and not closes(marker, lines[end]):
                 if code and CODE_FENCE.match(lines[end]):
@@ -306,7 +305,8 @@ def _hidden(blocks: list[Block]) -> list[Block]:
     return marked
 
 
-def _prose_facts(path: Path, blocks: list[Block], named: list[myst.Named]):
+def _prose_facts(path: Path, blocks: list[Block], named: list[myst.Named],
+                 ) -> tuple[tuple[Label, ...], tuple[Mention, ...], tuple[tuple[Path, int], ...]]:
     """The labels a page defines, what its prose refers to, and its toc entries."""
     labels = [Label(n.name, n.kind, n.title, n.line) for n in named]
     mentions, toc = [], []
@@ -368,13 +368,15 @@ class Run:
     def cells(self, executed: dict, framework: str) -> list[tuple[Block, object]]:
         """A framework's cells of this run, each with the block it came from."""
         by_id = {c["id"]: c for c in executed[framework].cells}
-        return [(block, by_id[cell_id(i)]) for i, block in self.blocks if framework in block.tabs]
+        return [(block, by_id[cell_id(i)]) for i, block in self.blocks if framework in (block.tabs or ())]
 
 
 def runs(page: Page) -> list[Run]:
     """The page's non-blank blocks as runs, in page order. Shared prose is a run of its own;
     blank prose between two code cells (or two tab blocks) does not end a run."""
-    found, kind_of_run, run = [], None, []
+    found: list[Run] = []
+    kind_of_run = ""   # the kind of the blocks in `run`
+    run: list[tuple[int, Block]] = []
     for index, block in enumerate(page.blocks):
         if block.is_blank:
             continue

@@ -92,10 +92,10 @@ def structure(text: str) -> tuple[tuple[Heading, ...], tuple[Table, ...]]:
             table = None
         if blank:
             paragraph = None
-        elif FENCE_OPENING.match(line):
-            fence, paragraph = FENCE_OPENING.match(line).group(1), None
-        elif HEADING.match(line) or re.match(r"^ {0,3}#{1,6}[ \t]*$", line):
-            title = HEADING.match(line).group(2) if HEADING.match(line) else ""
+        elif opening := FENCE_OPENING.match(line):
+            fence, paragraph = opening.group(1), None
+        elif (heading := HEADING.match(line)) or re.match(r"^ {0,3}#{1,6}[ \t]*$", line):
+            title = heading.group(2) if heading else ""
             headings.append(Heading(i, i, len(line.strip().split()[0]), title.strip()))
             paragraph = None
         elif paragraph is not None and paragraph >= 0 and SETEXT_UNDERLINE.match(line) \

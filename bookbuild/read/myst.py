@@ -116,27 +116,27 @@ def convert(markdown: str, where: Path, lines, errors: list | None = None) -> Pr
             i = table["end"]
         elif i in taken:
             pass
-        elif LABEL_LINE.match(line):
-            role, name = LABEL_LINE.match(line).groups()
+        elif label_mark := LABEL_LINE.match(line):
+            role, name = label_mark.groups()
             try:
                 labels.append(out.attach_label(role, name, where, number))
             except SourceError as err:
                 errors.append(err)
                 labels.append(Named(name, "equation" if role == "eqlabel" else "section", "", number))
-        elif OPTION_LINE.match(line):
+        elif option_mark := OPTION_LINE.match(line):
             try:
-                out.attach_option(*OPTION_LINE.match(line).groups(), where, number)
+                out.attach_option(option_mark.group(1), option_mark.group(2), where, number)
             except SourceError as err:
                 errors.append(err)
         elif BIBLIOGRAPHY_LINE.match(line):
             out.emit("```{bibliography}", number)   # d2lbook passes the file; here it is build.yml's
             out.emit("```", number)
-        elif UNKNOWN_MARK.match(line) and UNKNOWN_MARK.match(line).group(1) not in KNOWN_MARKS:
+        elif (unknown_mark := UNKNOWN_MARK.match(line)) and unknown_mark.group(1) not in KNOWN_MARKS:
             errors.append(SourceError(f"`{line.strip()}` is not a mark d2lbook knows", path=where, line=number,
                                       fix=f"write one of :{':, :'.join(sorted(KNOWN_MARKS))}: (d2lbook drops "
                                           f"an unknown one)"))
-        elif IMAGE_LINE.match(line):
-            caption, target = IMAGE_LINE.match(line).groups()
+        elif image_mark := IMAGE_LINE.match(line):
+            caption, target = image_mark.groups()
             for text in ([f":::{{figure}} {target}", caption, ":::"] if caption else [f":::{{image}} {target}", ":::"]):
                 out.emit(text, number)
             out.captions[len(out.text) - 1] = caption
@@ -160,20 +160,22 @@ def _labelled_tables(source: list[str], tables, lines: list[int], where: Path, e
             after += 1
         if label_at is None and after < len(source) and LABEL_LINE.match(source[after]):
             label_at = after
-        if label_at is None or LABEL_LINE.match(source[label_at]).group(1) != "label":
+        label = LABEL_LINE.match(source[label_at]) if label_at is not None else None
+        if label_at is None or label is None or label.group(1) != "label":
             continue
-        name = LABEL_LINE.match(source[label_at]).group(2)
+        name = label.group(2)
         above = table.first - 1
         while above >= 0 and not source[above].strip():
             above -= 1
-        caption = above if above >= 0 and above < table.first - 1 and TABLE_CAPTION.match(source[above]) and (
+        caption_line = TABLE_CAPTION.match(source[above]) if 0 <= above < table.first - 1 and (
             above == 0 or not source[above - 1].strip()) else None
+        caption = above if caption_line else None
         if caption is None:
             errors.append(SourceError(f"the table above :label:`{name}` has no caption line", path=where,
                                       line=lines[label_at],
                                       fix="write its caption as d2lbook does: a line `:Caption` above the table, "
                                           "then a blank line"))
-        title = TABLE_CAPTION.match(source[caption]).group(1).strip() if caption is not None else ""
+        title = caption_line.group(1).strip() if caption_line else ""
         found[table.first] = {"name": name, "title": title, "caption": caption, "label": label_at,
                               "end": max(label_at, table.last)}
     return found

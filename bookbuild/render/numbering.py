@@ -43,7 +43,8 @@ def _section_number(env, docname: str, section_id: str, trees: dict) -> tuple[in
 
 def published_renumbering(env, table: dict) -> dict[tuple[int, ...], tuple[int, ...]]:
     """{Sphinx's number: the published one} of every section of the build labelled in the table."""
-    renumber, trees = {}, {}
+    renumber: dict[tuple[int, ...], tuple[int, ...]] = {}
+    trees: dict[str, nodes.document] = {}
     for label, (docname, section_id, _title) in env.domains.standard_domain.labels.items():
         found = table.get(label)
         if found is not None and found.numbers and (number := _section_number(env, docname, section_id, trees)):
@@ -95,7 +96,8 @@ def latex_counters(app, doctree, docname) -> None:
         return
     env = app.env
     top = LATEX_COUNTERS.index(app.config.latex_toplevel_sectioning or "chapter")
-    first_of, numbering = {}, True
+    first_of: dict[str, nodes.section] = {}
+    numbering = True
     for section in list(doctree.findall(nodes.section)):
         page = section.get("docname", docname)
         numbers = env.toc_secnumbers.get(page, {})

@@ -73,7 +73,7 @@ class Previews:
         self.app, self.env, self.page = app, app.env, pagename
         self.uri = app.builder.get_target_uri(pagename)
         self.docs = {app.builder.get_target_uri(doc): doc for doc in self.env.found_docs}
-        self.trees = {}
+        self.trees: dict[str, nodes.document] = {}
 
     def formula(self, tex: str, display: bool) -> str:
         return typeset_math.placeholder(self.app.builder, self.page, tex, display, f"{self.page} (preview)")

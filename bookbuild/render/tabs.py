@@ -74,7 +74,7 @@ def make_tabs(app, doctree, docname) -> None:
     else:
         keep = app.config.d2l_tab or frameworks[0][0]
         for parent in parents.values():
-            for node in [c for c in parent.children if tab_of(c) and tab_of(c)[0] != keep]:
+            for node in [c for c in parent.children if (mark := tab_of(c)) and mark[0] != keep]:
                 parent.remove(node)
 
 
@@ -102,7 +102,7 @@ def tab_element(run, serial: int, frameworks) -> nodes.container:
         panel = sphinx_tabs.Panel(classes=[sphinx_tabs.PANEL_CLASS, sphinx_tabs.GROUP_CLASS], ids=[panel_id])
         panel.attributes.update({"role": "tabpanel", "name": key, "aria-labelledby": tab_id, "data-d2l-tab": name})
         panel += nodes.paragraph("", label, classes=["d2l-tab-label", "no-search"])
-        members = [node for node in run if tab_of(node)[0] == name]
+        members = [node for node in run if (mark := tab_of(node)) and mark[0] == name]
         panel += members or [nodes.paragraph("", f"Bu kısmın {label} sürümü yok.", classes=["d2l-tab-missing"])]
         element += panel
     return element

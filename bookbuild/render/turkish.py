@@ -56,7 +56,7 @@ def ascii_fold(word: str) -> str:
 def register_docutils_language() -> None:
     sys.modules.setdefault("docutils.languages.tr", sys.modules[__name__])
     rst = types.ModuleType("docutils.parsers.rst.languages.tr")
-    rst.directives, rst.roles = {}, {}
+    vars(rst).update(directives={}, roles={})  # what docutils reads from a language module
     sys.modules.setdefault("docutils.parsers.rst.languages.tr", rst)
 
 
@@ -97,7 +97,9 @@ def write_browser_catalog(app, config) -> None:
     if config.language != "tr":
         return
     theirs = Path(package_dir, "locale", "tr", "LC_MESSAGES", "sphinx.js").read_text(encoding="utf-8")
-    catalog = json.loads(re.search(r"addTranslations\((.*)\);", theirs, re.S).group(1))
+    found = re.search(r"addTranslations\((.*)\);", theirs, re.S)
+    assert found is not None, f"Sphinx's Turkish catalog changed its form: {theirs[:80]!r}"
+    catalog = json.loads(found.group(1))
     messages = {k: v for k, v in catalog["messages"].items() if v and v != ["", ""]}
     for folder in config.locale_dirs:
         po = Path(app.confdir, folder, "tr", "LC_MESSAGES", "sphinx.po")
