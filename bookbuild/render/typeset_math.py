@@ -2,9 +2,11 @@
 
 * Every display equation is numbered, as the published edition numbers them: Sphinx's
   ``math_number_all`` only reaches its own ``math`` directive, not MyST's ``$$``.
-* HTML: all math is typeset at build time by MathJax 3 in Node (bookbuild/render/mathjax)
+* HTML: all math is typeset at build time by MathJax 4 in Node (bookbuild/render/mathjax)
   into SVG with hidden MathML for screen readers. The page loads no math JavaScript,
-  and no formula is a tab stop. Writers leave a placeholder per formula; once Sphinx
+  and no formula is a tab stop. A display formula too wide for a phone is also drawn broken
+  into lines (MathJax 4's line breaking), and math.css shows that drawing, by a container
+  query, wherever the whole one does not fit beside its number. Writers leave a placeholder per formula; once Sphinx
   has written the pages, the placeholders are replaced, each page gets its glyph
   definitions once, and the site its math.css. A TeX error is reported at the
   formula's source line.
@@ -38,6 +40,10 @@ PROGRAM_FILES = (PROGRAM, Path(__file__).parent / "mathjax" / "package-lock.json
 CACHE = "math-svg.json"   # in the doctrees folder
 PLACEHOLDER = "<!--d2l-math:{}-->"
 PLACEHOLDERS = re.compile(r"<!--d2l-math:(\d+)-->")
+# A formula drawn whole and broken (typeset.mjs: class d2l-fit-<n>, n its whole width in ex) shows the
+# broken drawing where its box is narrower than the whole one.
+FIT_RULE = ("@container (max-width: {0}ex) {{ mjx-container.d2l-fit-{0} > svg:not(.d2l-narrow) {{ display: none; }} "
+            "mjx-container.d2l-fit-{0} > svg.d2l-narrow {{ display: inline; }} }}\n")
 
 
 def number_equations(app, doctree) -> None:
@@ -137,7 +143,8 @@ def typeset(app, exception) -> None:
         text = PLACEHOLDERS.sub(lambda m, formulas=formulas: formulas[int(m.group(1))], text)
         text = re.sub(r"(<body[^>]*>)", lambda m, defs=defs: m.group(1) + defs, text, count=1)
         path.write_text(text, encoding="utf-8")
-    (out / "_static" / "math.css").write_text(used["css"], encoding="utf-8")
+    fits = sorted({fit for page in used["pages"].values() for fit in page.get("fits", [])})
+    (out / "_static" / "math.css").write_text(used["css"] + "".join(map(FIT_RULE.format, fits)), encoding="utf-8")
 
 
 def _run_mathjax(app, request: str) -> dict:

@@ -1,0 +1,84 @@
+"""The reader's site, third round (issue 30), in Debian's Chromium at 1366×900 and 390×844, light and
+dark: wide equations on a phone, notebooks that run anywhere, published titles, Turkish everywhere,
+citations, the explorer, outside links, search, the 404 page and the small things. Expected values come
+from the built pages and the book's data, never typed in."""
+from __future__ import annotations
+
+import pytest
+
+from books import VIEWS, served
+
+SCHEMES = ("light", "dark")
+MOMENTUM = "chapter_optimization/momentum.html"
+
+
+@pytest.fixture(scope="module")
+def chapter(chapter_site):
+    with served(chapter_site[0].site("html")) as url:
+        yield url, chapter_site[0]
+
+
+# Each numbered display equation: the drawing shown (whole or broken into lines), its box, its number.
+EQUATIONS = """() => [...document.querySelectorAll('div.math')].filter((m) => m.querySelector('.eqno')).map((m) => {
+  const box = m.querySelector('mjx-container'), number = m.querySelector('.eqno').getBoundingClientRect();
+  const shown = [...box.querySelectorAll(':scope > svg')].filter((s) => s.checkVisibility());
+  const drawing = shown[0].getBoundingClientRect(), boxRect = box.getBoundingClientRect();
+  return {number: m.querySelector('.eqno').textContent.trim(), drawings: shown.length, broken: shown[0].classList.contains('d2l-narrow'),
+          width: drawing.width, room: box.clientWidth, scrolls: box.scrollWidth > box.clientWidth + 1,
+          beside: number.left >= boxRect.right - 0.5 && number.top < boxRect.bottom && number.bottom > boxRect.top}; })"""
+
+
+@pytest.mark.parametrize("scheme", SCHEMES)
+@pytest.mark.parametrize("view", VIEWS)
+def test_every_equation_fits_the_screen_beside_its_number(reader, chapter, view, scheme):
+    """Issue 30.1: at 390 px (11.6.1), (11.6.3), (11.6.7) and (11.6.12) hid up to 39% of their width. Now
+    MathJax 4 breaks a wide formula into lines where it does not fit whole: nothing is cut off, one drawing
+    shows, the number stays beside it; on a wide screen formulas stay whole."""
+    url, _ = chapter
+    one = reader(view, scheme)
+    page = one.open(f"{url}/{MOMENTUM}")
+    equations = page.evaluate(EQUATIONS)
+    assert equations and all(e["drawings"] == 1 and e["beside"] for e in equations), equations
+    cut = [e["number"] for e in equations if e["width"] > e["room"] + 1 or e["scrolls"]]
+    assert cut == [], equations
+    broken = {e["number"] for e in equations if e["broken"]}
+    if view == "phone":
+        assert {"(11.6.1)", "(11.6.3)", "(11.6.7)", "(11.6.12)"} <= broken
+    else:
+        assert broken == set()
+    assert one.errors == []
+
+
+UNBREAKABLE = ("# Sayfa\n\nÇok geniş bir matris:\n\n$$\\begin{bmatrix} " + " & ".join(f"a_{{{i}}}" for i in range(40))
+               + " \\end{bmatrix}$$\n\nSonrası.\n")
+
+
+def cue(page, box, side: str) -> bool:
+    """Whether the box draws something at its edge on that side besides the formula: its last pixels as
+    shown, against the same pixels with the box's background taken away."""
+    rect = box.bounding_box()
+    clip = {"x": rect["x"] + (rect["width"] - 10 if side == "right" else 0), "y": rect["y"], "width": 10,
+            "height": rect["height"]}
+    shown = page.screenshot(clip=clip)
+    box.evaluate("(b) => { b.style.background = 'none'; }")
+    bare = page.screenshot(clip=clip)
+    box.evaluate("(b) => { b.style.background = ''; }")
+    return shown != bare
+
+
+@pytest.mark.parametrize("scheme", SCHEMES)
+def test_a_formula_that_cannot_break_shows_that_it_scrolls(reader, make_book, scheme):
+    """Where a formula still cannot fit (a matrix of 40 columns), a shadow at the edge it continues past says
+    it scrolls; scrolled to its end, the shadow is at the other edge only. A formula that fits has none."""
+    book = make_book(UNBREAKABLE + "\n$$x = 1.$$\n")
+    book.build()
+    with served(book.paths.site("html")) as url:
+        one = reader("phone", scheme)
+        page = one.open(f"{url}/ch/page.html")
+        wide, narrow = page.locator("div.math > mjx-container").all()
+        assert wide.evaluate("(b) => b.scrollWidth > b.clientWidth + 1")
+        assert cue(page, wide, "right") and not cue(page, wide, "left")
+        wide.evaluate("(b) => { b.scrollLeft = b.scrollWidth; }")
+        assert cue(page, wide, "left") and not cue(page, wide, "right")
+        assert not cue(page, narrow, "left") and not cue(page, narrow, "right")
+        assert one.errors == []
