@@ -34,7 +34,6 @@ def parser() -> argparse.ArgumentParser:
     parser.add_argument("--config", default=str(book_config.BUILD_YML), help="build.yml to follow")
     parser.add_argument("--timeout", type=int, help="seconds a cell may run (default: build.yml's `timeout`)")
     parser.add_argument("--jobs", type=int, help="kernels running at once (default: the number of cores)")
-    parser.add_argument("--site-url", help="where the site is published (default: build.yml's book.url)")
     commands = parser.add_subparsers(dest="command", required=True)
     html = commands.add_parser("html", help="execute (cached), merge and render the site to _build/html")
     html.add_argument("--executed", metavar="DIR", type=Path,
@@ -62,7 +61,7 @@ def parser() -> argparse.ArgumentParser:
 def run(args) -> None:
     from bookbuild import pipeline
 
-    config = book_config.load(args.config).with_options(timeout=args.timeout, jobs=args.jobs, site_url=args.site_url)
+    config = book_config.load(args.config).with_options(timeout=args.timeout, jobs=args.jobs)
     if args.command == "frameworks":
         print("\n".join(f"{fw.name} {fw.d2l_module} {fw.environment}" for fw in config.frameworks)
               if args.table else " ".join(config.names))

@@ -53,8 +53,6 @@ class Book:
     copyright: str = setting("", "the copyright line")
     bibliography: Path | None = setting(None, "BibTeX file of every :cite: key", file=True)
     published: Published = setting(Published(), "the published edition")
-    url: str = setting("", "where this site is published: readers' notebooks install d2l from there (default: "
-                           "the preview's address; CI gives the address it publishes to)")
 
     published_url = property(lambda self: self.published.url)
     published_labels = property(lambda self: self.published.labels)
@@ -132,17 +130,10 @@ class BookConfig:
         raise ConfigError(f"unknown framework {name!r}; build.yml declares {', '.join(self.names)}",
                           path=self.path)
 
-    @property
-    def site_url(self) -> str:
-        """The site's address, ending in "/": build.yml's `book.url`, or the preview's."""
-        return (self.book.url or f"http://localhost:{SERVE_PORT}/").rstrip("/") + "/"
-
     def with_options(self, *, timeout: int | None = None, jobs: int | None = None,
-                     strict: bool | None = None, site_url: str | None = None) -> "BookConfig":
+                     strict: bool | None = None) -> "BookConfig":
         """The same book with the command line's overrides for one build."""
         changes = {}
-        if site_url:
-            changes["book"] = dataclasses.replace(self.book, url=site_url)
         for name, value in (("timeout", timeout), ("jobs", jobs)):
             if value is not None:
                 if isinstance(value, bool) or not isinstance(value, int) or value < 1:

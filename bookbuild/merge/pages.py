@@ -220,7 +220,6 @@ def stage(config, paths, source: BookSource, execution, pdfs: dict[str, Path], l
 
     wheel = downloads.wheel()
     put(Path(EXTRA) / downloads.WHEEL_FOLDER / wheel.name, wheel.read_bytes())
-    wheel_url = config.site_url + f"{downloads.WHEEL_FOLDER}/{wheel.name}"
     pdf_links = {}
     for name, built in pdfs.items():
         target = Path("_pdf") / built.name
@@ -234,7 +233,7 @@ def stage(config, paths, source: BookSource, execution, pdfs: dict[str, Path], l
         if page.has_code:
             for name, nb in readers.items():
                 target = downloads.download_path(page.path, name)
-                put(target, notebook_text(downloads.for_download(nb, config.framework(name), wheel_url)))
+                put(target, notebook_text(downloads.for_download(nb, config.framework(name), wheel)))
                 notebooks[name] = target.as_posix()
         tools = tab_marks.page_tools(notebooks, pdf_links) if notebooks or pdf_links else None
         placements = source.placements.get(page.path, [])
