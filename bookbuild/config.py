@@ -42,6 +42,8 @@ def setting(default=dataclasses.MISSING, doc: str = "", **kind):
 class Published:
     url: str = setting("", "the published edition, where labels outside this build link to")
     labels: Path | None = setting(None, "its table of labels: label, kind, page, title, number", file=True)
+    pages: Path | None = setting(None, "its table of pages: page, title, number (every page, labelled or not)",
+                                 file=True)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -56,6 +58,7 @@ class Book:
 
     published_url = property(lambda self: self.published.url)
     published_labels = property(lambda self: self.published.labels)
+    published_pages = property(lambda self: self.published.pages)
 
 
 @dataclasses.dataclass(frozen=True)

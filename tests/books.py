@@ -47,6 +47,7 @@ FIXTURE_YML = """book:
   published:
     url: https://tr.d2l.ai/
     labels: d2l-tr-labels.tsv
+    pages: d2l-tr-pages.tsv
 timeout: 60
 agreement:
   rtol: 0.05
@@ -101,7 +102,7 @@ class Book:
         (root / "build.yml").write_text((ROOT / "build.yml").read_text() if real else FIXTURE_YML, encoding="utf-8")
         if real:
             shutil.copytree(ROOT / "requirements", root / "requirements")  # build.yml names them
-        for data in ("d2l.bib", "d2l-tr-labels.tsv"):
+        for data in ("d2l.bib", "d2l-tr-labels.tsv", "d2l-tr-pages.tsv"):
             shutil.copy(ROOT / data, root / data)
         for name, text in pages.items():
             self.write(name, text)
@@ -173,7 +174,7 @@ class Workbench:
         return self.snapshot.copy(self.book.root)
 
 
-BOOK_FILES = ["build.yml", "requirements", "d2l", "d2l.bib", "d2l-tr-labels.tsv"]
+BOOK_FILES = ["build.yml", "requirements", "d2l", "d2l.bib", "d2l-tr-labels.tsv", "d2l-tr-pages.tsv"]
 
 
 def copy_book(target: Path) -> None:

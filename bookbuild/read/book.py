@@ -80,6 +80,7 @@ def _follow_toc(config: BookConfig) -> tuple[list[Page], dict[Path, PublishedLab
     """The pages in reading order, and the toc entries that are pages of the published edition only.
     An entry must stay inside the book's folder, be listed in one toc only and make no loop."""
     table = references.published_labels(config.book.published_labels)
+    published_pages = references.published_pages(config.book.published_pages)
     pages, outside, listed = [], {}, {}   # listed: page -> where a toc lists it
 
     def visit(path: Path, above: tuple[Path, ...]) -> None:
@@ -98,12 +99,14 @@ def _follow_toc(config: BookConfig) -> tuple[list[Page], dict[Path, PublishedLab
             listed[entry] = where
             if (config.root / entry).is_file():
                 local.append(entry)
-            elif found := _published_entry(table, page, position, entry):
+            elif found := published_pages.get(published_path(entry)) or _published_entry(table, page, position, entry):
                 outside[entry] = found
             else:
-                raise SourceError(f"toc entry {name} has no file {entry}, and the published edition's table "
-                                  f"({_name(config, config.book.published_labels)}) has no page "
-                                  f"{published_path(entry)}", **where, fix="create the page, or correct the toc entry")
+                tables = " or ".join(_name(config, t) for t in (config.book.published_pages, config.book.published_labels)
+                                     if t) or "none: build.yml names no table"
+                raise SourceError(f"toc entry {name} has no file {entry}, and the published edition's tables "
+                                  f"({tables}) have no page {published_path(entry)}", **where,
+                                  fix="create the page, or correct the toc entry")
         pages.append(_link_outside(page, outside, config.book.published_url))
         for entry in local:
             visit(entry, chain)

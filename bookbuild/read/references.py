@@ -88,6 +88,27 @@ def published_labels(path: Path | None) -> dict[str, PublishedLabel]:
     return table
 
 
+@functools.lru_cache(maxsize=4)
+def published_pages(path: Path | None) -> dict[str, PublishedLabel]:
+    """The published edition's table of pages (page, title, number), by page: what a toc entry outside
+    this build reads, for a page with no label as well."""
+    if path is None:
+        return {}
+    table = {}
+    with open(path, encoding="utf-8", newline="") as rows:
+        lines = (line for line in rows if line.strip() and not line.startswith("#"))
+        for number, row in enumerate(csv.DictReader(lines, delimiter="\t", quoting=csv.QUOTE_NONE), 2):
+            if not row.get("page") or not row.get("title"):
+                raise ConfigError(f"row {number} has no page or title", path=path,
+                                  fix="each row is: page, title, number (tab-separated)")
+            if not re.fullmatch(r"(\d+(\.\d+)*)?", (row.get("number") or "").strip()):
+                raise ConfigError(f"row {number}: number {row['number']!r} is not a section number", path=path,
+                                  fix='write it as the published edition does, e.g. "11.6", or leave it empty')
+            table[row["page"]] = PublishedLabel("", "section", row["page"], _clean_title(row["title"]),
+                                                (row.get("number") or "").strip())
+    return table
+
+
 def published_page(table: dict[str, PublishedLabel], page: str) -> PublishedLabel | None:
     """The label of a published page's own title (`chapter_optimization/gd.html` -> sec_gd, not its
     subsection's): of the page's labels, the section with the shortest number, else the first one."""

@@ -21,7 +21,7 @@ def test_requirements_hash_follows_includes(tmp_path):
 
 def test_stale_names_only_the_changed_environment(tmp_path, monkeypatch):
     shutil.copytree(ROOT / "requirements", tmp_path / "requirements")
-    for name in ("build.yml", "d2l.bib", "d2l-tr-labels.tsv"):
+    for name in ("build.yml", "d2l.bib", "d2l-tr-labels.tsv", "d2l-tr-pages.tsv"):
         shutil.copy(ROOT / name, tmp_path)
     (tmp_path / "index.md").write_text("# K\n")
     config = load(tmp_path / "build.yml")

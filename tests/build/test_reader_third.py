@@ -82,3 +82,29 @@ def test_a_formula_that_cannot_break_shows_that_it_scrolls(reader, make_book, sc
         assert cue(page, wide, "left") and not cue(page, wide, "right")
         assert not cue(page, narrow, "left") and not cue(page, narrow, "right")
         assert one.errors == []
+
+
+# Every link of a toc (the sidebar or drawer, and the page's own) to a page of the published edition.
+TOC_LINKS = """() => [...document.querySelectorAll('.sidebar-tree a.reference.external, .toctree-wrapper a.reference.external')]
+  .filter((a) => a.href.startsWith(document.querySelector('meta[name=d2l-published]')?.content || 'https://tr.d2l.ai/'))
+  .map((a) => [a.href, a.textContent.trim()])"""
+
+
+@pytest.mark.parametrize("view", VIEWS)
+def test_toc_entries_outside_the_build_read_their_published_number_and_title(reader, chapter, view):
+    """Issue 30.3: 11.1 read "Yayımlanmış baskıdaki bölüm" in the sidebar, the drawer, the front and chapter
+    pages; every entry now reads its number and title from the published edition's table of pages."""
+    from bookbuild.read import references
+    from books import REAL
+    table = references.published_pages(REAL.book.published_pages)
+    url, _ = chapter
+    one = reader(view)
+    for path in ("index.html", "chapter_optimization/index.html"):
+        page = one.open(f"{url}/{path}")
+        links = page.evaluate(TOC_LINKS)
+        assert links, path
+        for href, text in links:
+            published = table[href.split("#")[0].removeprefix(REAL.book.published_url)]
+            assert text.startswith(f"{published.number}. {published.title}"), (path, href, text)
+        assert "Yayımlanmış baskıdaki" not in page.content()
+    assert one.errors == []
