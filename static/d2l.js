@@ -132,11 +132,10 @@
 
   // --- Furo: names ---
   function nameFuro() {
+    // (the sidebar's expanders are named in Turkish at build time: bookbuild/render/furo.py)
     for (const element of document.querySelectorAll("[aria-label]")) {
       const label = element.getAttribute("aria-label");
-      const prefix = "Toggle navigation of ";
-      if (label.startsWith(prefix)) element.setAttribute("aria-label", `${_(prefix.trim())} ${label.slice(prefix.length)}`);
-      else if (_(label) !== label) element.setAttribute("aria-label", _(label));
+      if (_(label) !== label) element.setAttribute("aria-label", _(label));
     }
     for (const title of document.querySelectorAll("svg symbol > title")) {
       if (_(title.textContent) !== title.textContent) title.textContent = _(title.textContent);   // no needless relayout
@@ -155,9 +154,23 @@
   // --- Furo: drawers and expanders (a hidden checkbox, <label for>s), by keyboard ---
   // Each label becomes a button named as its checkbox, expanded as it is checked (a <label> may
   // not take a button's role). Without scripts the labels stay, and work by pointer.
-  // [checkbox, drawer, where its close button goes, the widths at which Furo makes it a drawer (furo.css)]
-  const DRAWERS = [["__navigation", ".sidebar-drawer", ".sidebar-sticky", "(max-width: 63em)"],
-                   ["__toc", ".toc-drawer", ".toc-sticky", "(max-width: 82em)"]];
+  // [checkbox, drawer, where its close button goes]
+  const DRAWERS = [["__navigation", ".sidebar-drawer", ".sidebar-sticky"], ["__toc", ".toc-drawer", ".toc-sticky"]];
+
+  // The widths at which Furo makes a sidebar a drawer: the media query of furo.css's rule that fixes it
+  // to the side of the screen, read from the style sheet itself (a style sheet holds before a deferred
+  // script runs), so that an upgrade of Furo moves them here too.
+  function drawerQuery(selector) {
+    for (const sheet of document.styleSheets) {
+      if (!/\/furo\.css(\?|$)/.test(sheet.href || "")) continue;
+      for (const rule of sheet.cssRules) {
+        if (rule instanceof CSSMediaRule && [...rule.cssRules].some((inner) => inner.style && inner.style.position === "fixed"
+            && inner.selectorText.split(",").some((s) => s.trim() === selector))) return rule.media.mediaText;
+      }
+    }
+    console.error(`d2l.js: furo.css no longer makes ${selector} a drawer by a media query`);
+    return "not all";
+  }
   const drawers = [];
   let modal = [];   // what a drawer that is open made inert
 
@@ -179,7 +192,7 @@
   }
 
   function setUpDrawers() {
-    for (const [boxId, selector, top, narrow] of DRAWERS) {
+    for (const [boxId, selector, top] of DRAWERS) {
       const box = document.getElementById(boxId), drawer = document.querySelector(selector);
       if (!box || !drawer) continue;
       drawer.id = drawer.id || `d2l-${boxId.replace(/_/g, "")}`;
@@ -190,7 +203,7 @@
       bar.innerHTML = `<button type="button" class="d2l-drawer-close"><span aria-hidden="true">✕</span> ${CLOSE}</button>`;
       bar.firstChild.addEventListener("click", () => close(entry));
       (drawer.querySelector(top) || drawer).prepend(bar);
-      const entry = { box, drawer, openers, bar, narrow: window.matchMedia(narrow) };
+      const entry = { box, drawer, openers, bar, narrow: window.matchMedia(drawerQuery(selector)) };
       entry.narrow.addEventListener("change", () => update(null));
       drawers.push(entry);
       box.addEventListener("change", () => update(entry));

@@ -240,10 +240,19 @@ def defer_scripts(app, pagename, templatename, context, doctree) -> None:
     """`html-page-context`, after every other handler: each script file of the page (Sphinx's, the
     theme's, the extensions') is deferred, as static/d2l.js is. All of them start from
     DOMContentLoaded or run on a parsed page; deferred ones still run in their order, before it.
-    (The search page's own scripts are deferred by templates/search.html.)"""
+    The browser's catalog (translations.js) comes right after doctools.js, which it fills: deferred, a
+    script runs on a parsed page, and sphinx_highlight.js writes "Hide Search Matches" as it runs, in
+    whatever language the catalog then has."""
     scripts = context.get("script_files")
     if isinstance(scripts, list):
-        scripts[:] = [_deferred(script) for script in scripts]
+        deferred = [_deferred(script) for script in scripts]
+        named = lambda script, name: str(getattr(script, "filename", script) or "").endswith(name)  # noqa: E731
+        doctools = next((s for s in deferred if named(s, "doctools.js")), None)
+        catalog = [type(s)(s.filename, **{**s.attributes, "priority": doctools.priority})
+                   for s in deferred if doctools and named(s, "translations.js")]
+        rest = [s for s in deferred if not named(s, "translations.js")] if catalog else deferred
+        at = rest.index(doctools) + 1 if catalog else 0   # Sphinx then sorts by priority, keeping this order
+        scripts[:] = rest[:at] + catalog + rest[at:]
 
 
 def _deferred(script):

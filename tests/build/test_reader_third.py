@@ -4,6 +4,9 @@ citations, the explorer, outside links, search, the 404 page and the small thing
 from the built pages and the book's data, never typed in."""
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 
 from books import VIEWS, served
@@ -108,3 +111,61 @@ def test_toc_entries_outside_the_build_read_their_published_number_and_title(rea
             assert text.startswith(f"{published.number}. {published.title}"), (path, href, text)
         assert "Yayımlanmış baskıdaki" not in page.content()
     assert one.errors == []
+
+
+def catalog(message: str) -> str:
+    """The Turkish of one of Sphinx's messages, from the book's catalog (locale/tr/LC_MESSAGES/sphinx.po)."""
+    from bookbuild.config import ROOT
+    po = (ROOT / "locale" / "tr" / "LC_MESSAGES" / "sphinx.po").read_text(encoding="utf-8")
+    return re.search(rf'msgid "{re.escape(message)}"\nmsgstr "([^"]+)"', po).group(1)
+
+
+@pytest.mark.parametrize("view", VIEWS)
+def test_after_a_search_the_highlight_control_speaks_turkish(reader, chapter, view):
+    """Issue 30.4: a page opened from a search result offered "Hide Search Matches": sphinx_highlight.js
+    wrote it before the catalog had loaded. The catalog now comes right after doctools.js."""
+    url, _ = chapter
+    one = reader(view)
+    page = one.open(f"{url}/{MOMENTUM}?highlight=gradyan")
+    control = page.locator("#searchbox .highlight-link a")
+    control.wait_for(state="attached")
+    assert control.inner_text().strip() == catalog("Hide Search Matches")
+    assert "Hide Search Matches" not in page.content()
+    assert one.errors == []
+
+
+def furo_breakpoint(selector: str) -> float:
+    """The width (px) up to which Furo makes a sidebar a drawer, read from furo.css as the test's own check."""
+    import furo
+    css = (Path(furo.__file__).parent / "theme" / "furo" / "static" / "styles" / "furo.css").read_text()
+    for query, body in re.findall(r"@media\s*\(max-width:\s*([\d.]+)em\)\s*\{(.*?)\}\}", css, re.S):
+        if re.search(rf"(^|[,}}]){re.escape(selector)}\{{[^}}]*position:fixed", body):
+            return float(query) * 16
+    raise AssertionError(f"furo.css has no media query that makes {selector} a drawer")
+
+
+@pytest.mark.parametrize("selector, bar", [(".sidebar-drawer", ".sidebar-drawer .d2l-drawer-bar"),
+                                           (".toc-drawer", ".toc-drawer .d2l-drawer-bar")])
+def test_drawers_follow_furos_own_breakpoints(reader, chapter, selector, bar):
+    """Issue 29.4: d2l.js copied Furo's breakpoints (63em, 82em); it reads them from furo.css now: just
+    inside Furo's width a sidebar is a drawer with its close bar, just outside it is not."""
+    url, _ = chapter
+    width = furo_breakpoint(selector)
+    one = reader("desktop")
+    for inside, viewport in ((True, width - 1), (False, width + 1)):
+        one.page.set_viewport_size({"width": int(viewport), "height": 900})
+        page = one.open(f"{url}/{MOMENTUM}")
+        assert page.evaluate(f"[document.querySelector('{bar}').hidden, document.querySelector('{selector}').inert]") \
+            == [not inside, inside], (selector, viewport)
+    one.page.set_viewport_size({"width": 1366, "height": 900})
+    assert one.errors == []
+
+
+def test_furos_expander_names_are_asked_of_furo_and_read_in_turkish(chapter_site):
+    """Issue 29.4: the English prefix of Furo's expander names was copied into d2l.js; the build asks Furo
+    for it (a contract: it fails here if an upgrade changes it) and writes the catalog's Turkish."""
+    from bookbuild.render import furo
+    prefix = furo.toggle_prefix()
+    assert prefix.strip() and catalog(prefix.strip()) != prefix.strip()
+    html = (chapter_site[0].site("html") / MOMENTUM).read_text(encoding="utf-8")
+    assert prefix not in html and f'aria-label="{catalog(prefix.strip())} ' in html
