@@ -169,3 +169,54 @@ def test_furos_expander_names_are_asked_of_furo_and_read_in_turkish(chapter_site
     assert prefix.strip() and catalog(prefix.strip()) != prefix.strip()
     html = (chapter_site[0].site("html") / MOMENTUM).read_text(encoding="utf-8")
     assert prefix not in html and f'aria-label="{catalog(prefix.strip())} ' in html
+
+
+def explorer(one, url: str, query: str = ""):
+    page = one.open(f"{url}/{MOMENTUM}{query}")
+    page.locator("#momentum-explorer").scroll_into_view_if_needed()
+    page.wait_for_selector("#momentum-explorer .mx-figure")
+    return page
+
+
+RESULT = "(key) => document.querySelector(`#momentum-explorer [data-result=${key}]`).textContent"
+
+
+@pytest.mark.parametrize("scheme", SCHEMES)
+@pytest.mark.parametrize("view", VIEWS)
+def test_the_explorer_teaches(reader, chapter, view, scheme):
+    """Issue 30.6: it opens with what to try, and what it says is what the reader then sees; the eigenvalue
+    panel stays folded until the text explains it; divergence is drawn as a path leaving the plot with an
+    arrowhead, not as streaks; on a phone the sliders are a finger tall and the column wide; every kind of
+    mark on the plot has its legend entry."""
+    url, _ = chapter
+    one = reader(view, scheme)
+    page = explorer(one, url, "?eta=0.6&beta=0")
+    lead = page.locator("#momentum-explorer .mx-lead").inner_text()
+    assert "β’yı 0’dan 0.9’a çekin" in lead and "minimuma (+)" in lead
+    assert "alanın dışına çıkıyor" in page.locator("#momentum-explorer .mx-legend li").first.inner_text()  # β = 0
+    page.locator("#mx-beta").fill("0.5")
+    final = [float(v) for v in re.findall(r"x\d: (\S+?)(?:,|$)", page.evaluate(RESULT, "momentum"))]
+    assert max(map(abs, final)) < 0.01                                                # at the minimum
+    assert page.locator("#momentum-explorer details.mx-eigen").evaluate("(d) => !d.open")
+
+    page = explorer(one, url, "?eta=1.2&beta=0")                                      # both diverge
+    box = page.locator("#momentum-explorer .mx-frame").bounding_box()
+    for method in ("mom", "gd"):
+        path = page.locator(f"#momentum-explorer .mx-{method} .mx-line")
+        points = [float(n) for n in re.findall(r"-?[\d.]+", path.get_attribute("d"))]
+        assert len(points) // 2 <= 3, points                          # up to the edge, then no more
+        assert page.locator(f"#momentum-explorer .mx-{method} .mx-exit").count() == 1
+    assert box
+    legend = page.eval_on_selector_all("#momentum-explorer .mx-legend .mx-swatch", "s => s.map(x => x.classList[1])")
+    assert {"mx-sw-mom", "mx-sw-gd", "mx-sw-contour", "mx-sw-min", "mx-sw-exit"} <= set(legend)
+    plotted = page.evaluate("""() => { const svg = document.querySelector('#momentum-explorer .mx-plot-wide');
+        return ['mx-mom', 'mx-gd', 'mx-contours', 'mx-min', 'mx-exit'].filter((c) => svg.querySelector('.' + c)); }""")
+    assert len(plotted) == 5
+
+    if view == "phone":
+        width = page.evaluate("document.querySelector('#momentum-explorer .mx-controls').getBoundingClientRect().width")
+        for slider in page.locator("#momentum-explorer input[type=range]").all():
+            size = slider.bounding_box()
+            assert size["height"] >= 44 and size["width"] >= 0.9 * width, (size, width)
+    assert one.axe() == []
+    assert one.errors == []
