@@ -283,14 +283,22 @@
                     copy_failure: "Kopyalanamadı" };
     if (document.documentElement.lang === "tr" && typeof locale !== "undefined") locale = "tr";
   }
+  // Its icons were written, in English, as it loaded; an SVG's <title> is the browser's own tooltip,
+  // over the button's Turkish one: the icons (those it will swap in after a click too) lose it.
+  const untitled = (svg) => svg.replace(/<title>[^<]*<\/title>/g, "");
+  if (typeof iconCopy === "string") iconCopy = untitled(iconCopy);
+  if (typeof iconCheck === "string") iconCheck = untitled(iconCheck);
 
-  // (its icon's title stays English, and hidden: the button has a name)
+  // (its icon is hidden from screen readers: the button has a name)
   function nameCopyButtons() {
     for (const button of document.querySelectorAll("button.copybtn")) {
       button.setAttribute("aria-label", COPY);
       button.setAttribute("data-tooltip", COPY);
       const icon = button.querySelector("svg");
-      if (icon) icon.setAttribute("aria-hidden", "true");
+      if (icon) {
+        icon.setAttribute("aria-hidden", "true");
+        for (const title of icon.querySelectorAll("title")) title.remove();
+      }
     }
   }
 

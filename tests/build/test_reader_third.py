@@ -220,3 +220,18 @@ def test_the_explorer_teaches(reader, chapter, view, scheme):
             assert size["height"] >= 44 and size["width"] >= 0.9 * width, (size, width)
     assert one.axe() == []
     assert one.errors == []
+
+
+@pytest.mark.parametrize("view", VIEWS)
+def test_copy_buttons_have_no_english_tooltip(reader, chapter, view):
+    """Issue 30.4 and 30.10: each copy icon carried an SVG <title> "Copy to clipboard", the browser's own
+    tooltip over the button's Turkish one; it goes, from the icons shown and those swapped in after a copy."""
+    url, _ = chapter
+    one = reader(view)
+    page = one.open(f"{url}/{MOMENTUM}")
+    buttons = page.locator("button.copybtn")
+    page.wait_for_function("document.querySelector('button.copybtn')?.getAttribute('aria-label') === 'Kopyala'")
+    assert buttons.count() and page.evaluate("document.querySelectorAll('button.copybtn svg title').length") == 0
+    assert {b.get_attribute("data-tooltip") for b in buttons.all()} == {"Kopyala"}
+    assert page.evaluate("[iconCopy, iconCheck].some((icon) => icon.includes('<title>'))") is False
+    assert one.errors == []
