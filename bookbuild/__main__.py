@@ -34,6 +34,7 @@ def parser() -> argparse.ArgumentParser:
     parser.add_argument("--config", default=str(book_config.BUILD_YML), help="build.yml to follow")
     parser.add_argument("--timeout", type=int, help="seconds a cell may run (default: build.yml's `timeout`)")
     parser.add_argument("--jobs", type=int, help="kernels running at once (default: the number of cores)")
+    parser.add_argument("--base-path", help="the site's path on its host, for its 404 page (default: /)")
     commands = parser.add_subparsers(dest="command", required=True)
     html = commands.add_parser("html", help="execute (cached), merge and render the site to _build/html")
     html.add_argument("--executed", metavar="DIR", type=Path,
@@ -61,7 +62,7 @@ def parser() -> argparse.ArgumentParser:
 def run(args) -> None:
     from bookbuild import pipeline
 
-    config = book_config.load(args.config).with_options(timeout=args.timeout, jobs=args.jobs)
+    config = book_config.load(args.config).with_options(timeout=args.timeout, jobs=args.jobs, base_path=args.base_path)
     if args.command == "frameworks":
         print("\n".join(f"{fw.name} {fw.d2l_module} {fw.environment}" for fw in config.frameworks)
               if args.table else " ".join(config.names))

@@ -117,6 +117,10 @@ class BookConfig:
     launch: Launch | None = setting(None, "where readers open a page's notebook elsewhere (Colab)")
     timeout: int = setting(600, "seconds a cell may run", positive=True)
     jobs: int = os.cpu_count() or 1     # kernels running at once (command line only)
+    # The site's path on its host (command line only): the 404 page, served for any missing address,
+    # finds the site's styles and pages from there. "/" for a host of its own; GitHub Pages of a
+    # project: "/<repository>/" (CI passes it).
+    base_path: str = "/"
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -134,9 +138,11 @@ class BookConfig:
                           path=self.path)
 
     def with_options(self, *, timeout: int | None = None, jobs: int | None = None,
-                     strict: bool | None = None) -> "BookConfig":
+                     strict: bool | None = None, base_path: str | None = None) -> "BookConfig":
         """The same book with the command line's overrides for one build."""
         changes = {}
+        if base_path:
+            changes["base_path"] = "/" + base_path.strip("/") + "/" if base_path.strip("/") else "/"
         for name, value in (("timeout", timeout), ("jobs", jobs)):
             if value is not None:
                 if isinstance(value, bool) or not isinstance(value, int) or value < 1:

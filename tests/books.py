@@ -325,7 +325,8 @@ def display_equations(nb: dict) -> int:
 
 class StaticHost(http.server.SimpleHTTPRequestHandler):
     """A static host as readers meet one: text (HTML, CSS, JS, SVG, JSON) sent gzip-compressed to
-    a browser that accepts it, as GitHub Pages or any web server does; quiet."""
+    a browser that accepts it, as GitHub Pages or any web server does; a missing address gets the
+    site's 404.html, with status 404, as GitHub Pages does; quiet."""
 
     COMPRESSED = (".html", ".css", ".js", ".svg", ".json", ".ipynb", ".txt")
 
@@ -333,6 +334,15 @@ class StaticHost(http.server.SimpleHTTPRequestHandler):
         path = Path(self.translate_path(self.path))
         if path.is_dir():
             path = path / "index.html"
+        missing = Path(self.directory) / "404.html"
+        if not path.exists() and missing.is_file():
+            body = missing.read_bytes()
+            self.send_response(404)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            return
         if "gzip" not in self.headers.get("Accept-Encoding", "") or not path.is_file() or \
                 path.suffix not in self.COMPRESSED:
             return super().do_GET()

@@ -43,6 +43,9 @@ def sphinx_settings(config: BookConfig) -> dict:
         "d2l_published_labels": str(book.published_labels or ""),
         "bibtex_bibfiles": [str(book.bibliography)] if book.bibliography else [],
         "d2l_launch": f"{config.launch.repository}@{config.launch.branch}" if config.launch else "",
+        # The 404 page (templates/404.html), served at any missing address, links from the site's root.
+        "html_additional_pages": {"404": "404.html"},
+        "html_context": {"d2l_base_path": config.base_path},
     }
 
 

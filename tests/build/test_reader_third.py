@@ -235,3 +235,26 @@ def test_copy_buttons_have_no_english_tooltip(reader, chapter, view):
     assert {b.get_attribute("data-tooltip") for b in buttons.all()} == {"Kopyala"}
     assert page.evaluate("[iconCopy, iconCheck].some((icon) => icon.includes('<title>'))") is False
     assert one.errors == []
+
+
+@pytest.mark.parametrize("scheme", SCHEMES)
+@pytest.mark.parametrize("view", VIEWS)
+def test_a_mistyped_address_gets_a_turkish_404_page_in_the_sites_look(reader, chapter, view, scheme):
+    """Issue 30.9: a missing address got the host's English default. The site has a 404.html (GitHub Pages
+    serves it for every missing address, as the test's host does), in Turkish and the site's look, at any
+    depth: its styles, scripts and links resolve from the site's root."""
+    url, _ = chapter
+    one = reader(view, scheme)
+    response = one.page.goto(f"{url}/chapter_optimization/yok/olmayan-sayfa.html")
+    page = one.open(one.page.url)
+    assert response.status == 404
+    assert page.evaluate("document.documentElement.lang") == "tr"
+    assert page.locator("article h1").inner_text().startswith("Sayfa bulunamadı")
+    assert page.evaluate("[...document.styleSheets].some((s) => /furo\\.css/.test(s.href || '') && s.cssRules.length)")
+    assert page.locator(".sidebar-tree a", has_text="Eniyileme").count() > 0       # the site's contents, too
+    home = page.locator("article a", has_text="ana sayfa")
+    assert home.evaluate("(a) => a.href") == f"{url}/index.html"
+    assert [e for e in one.errors if "olmayan-sayfa" not in e and "status of 404" not in e] == []   # only the page
+    assert one.axe() == []
+    home.click()
+    page.wait_for_url(f"{url}/index.html")
