@@ -72,6 +72,8 @@ html_static_path = [str(ROOT / "static")]
 html_css_files = ["d2l.css"]
 html_js_files = ["d2l.js"]
 html_search_language = "tr"
+# Search ranks a page by where it holds the query: title, then section headings, then text.
+html_search_scorer = str(ROOT / "static" / "search-scorer.js")
 html_last_updated_fmt = None
 html_show_sourcelink = False
 html_copy_source = False

@@ -302,6 +302,21 @@
     }
   }
 
+  // A page opened from a search result (without a section of its own to go to) opens at the first word
+  // found, once sphinx_highlight.js has marked the words (it waits a moment before it does).
+  function openAtMatch() {
+    let from = null;
+    try { from = new URL(document.referrer); } catch (e) { return; }
+    if (window.location.hash || from.origin !== window.location.origin || !/\/search\.html$/.test(from.pathname)) return;
+    const found = () => document.querySelector("article[role=main] span.highlighted");
+    let tries = 0;
+    (function look() {
+      const first = found();
+      if (first) first.scrollIntoView({ block: "center" });
+      else if (++tries < 40) setTimeout(look, 25);
+    })();
+  }
+
   // --- start ---
   document.addEventListener("DOMContentLoaded", () => {
     // Before sphinx-tabs' handler (on window): its memory was cleared in the head, it restores nothing.
@@ -321,7 +336,7 @@
     window.addEventListener("pageshow", (event) => { if (event.persisted) follow(remembered()); });
     // The rest one task each, in this order, each short: a phone stays responsive while the page
     // starts. (sphinx-copybutton added its buttons before this handler.)
-    for (const step of [nameFuro, asButtons, setUpDrawers, quietIcons, nameCopyButtons, panelStops, watchBoxes]) {
+    for (const step of [nameFuro, asButtons, setUpDrawers, quietIcons, nameCopyButtons, panelStops, watchBoxes, openAtMatch]) {
       setTimeout(step);
     }
   });

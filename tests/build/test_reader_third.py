@@ -258,3 +258,67 @@ def test_a_mistyped_address_gets_a_turkish_404_page_in_the_sites_look(reader, ch
     assert one.axe() == []
     home.click()
     page.wait_for_url(f"{url}/index.html")
+
+
+def search_results(one, base: str, query: str) -> list[str]:
+    page = one.open(f"{base}/search.html?q={query}")
+    page.locator("#search-results p.search-summary").wait_for()
+    return page.eval_on_selector_all("#search-results li > a", "links => links.map((a) => a.getAttribute('href'))")
+
+
+def test_search_ranks_title_then_headings_then_text(reader, tmp_path):
+    """Issue 30.8: results came in title order among pages that held the word anywhere but their title; a
+    page with it in a section heading now comes before one that only mentions it, after one titled by it
+    (whatever their titles' alphabetical order)."""
+    from books import INDEX, Book
+    pages = {"index.md": INDEX.replace("ch/page\n", "ch/page\nch/heading\nch/title\n"),
+             "kaynakca.md": "# Kaynakça\n\nKaynak yok.\n",
+             "ch/page.md": "# Aaa Metin\n\nBu sayfa yalnızca metninde gradyan der.\n",
+             "ch/heading.md": "# Zzz Başlıklar\n\nGiriş.\n\n## Gradyanın Büyüklüğü ve Yönü Üzerine Uzunca Bir Başlık\n\nMetin.\n",
+             "ch/title.md": "# Gradyan Sayfası\n\nMetin.\n"}
+    book = Book(tmp_path, pages)
+    book.build()
+    with served(book.paths.site("html")) as base:
+        found = [href.split(".html")[0] for href in search_results(reader(), base, "gradyan")]
+    assert found[:3] == ["ch/title", "ch/heading", "ch/page"], found
+
+
+def luminance(colour: str) -> float:
+    r, g, b = (float(v) / 255 for v in re.findall(r"[\d.]+", colour)[:3])
+    lin = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in (r, g, b)]
+    return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
+
+def contrast(a: str, b: str) -> float:
+    high, low = sorted((luminance(a), luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+@pytest.mark.parametrize("scheme", SCHEMES)
+@pytest.mark.parametrize("view", VIEWS)
+def test_a_search_result_opens_at_its_first_match_marked_with_contrast(reader, chapter, view, scheme):
+    """Issue 30.8: opening a result landed at the top of the page, and the mark (#ddeeff on white) was faint.
+    A word first met far down the page: its result opens there, and the mark stands out at least 3:1 from
+    the page, its text at least 4.5:1 on it, light and dark."""
+    url, _ = chapter
+    one = reader(view, scheme)
+    page = one.open(f"{url}/{MOMENTUM}")
+    word = page.evaluate("""() => { const seen = new Set(), far = 3 * innerHeight;
+        for (const p of document.querySelectorAll('article p')) {
+          for (const w of (p.textContent.match(/[a-zçğıöşü]{8,}/g) || [])) {
+            if (!seen.has(w) && p.getBoundingClientRect().top > far && !p.closest('.no-search, #momentum-explorer')) return w;
+            seen.add(w);
+          } } }""")
+    search_results(one, url, word)
+    result = page.locator(f"#search-results li > a[href^='{MOMENTUM.split('/')[1]}']").first
+    result.click()
+    page.wait_for_url(f"**/{MOMENTUM}*")
+    page.wait_for_function("document.querySelector('article span.highlighted')")
+    mark = page.locator("article span.highlighted").first
+    page.wait_for_function("(m) => { const r = m.getBoundingClientRect(); return r.top >= 0 && r.bottom <= innerHeight; }",
+                           arg=mark.element_handle())
+    colours = mark.evaluate("""(m) => { const s = getComputedStyle(m);
+        return {mark: s.backgroundColor, text: s.color, line: s.boxShadow.match(/rgba?\\([^)]*\\)/)[0],
+                page: getComputedStyle(document.body).backgroundColor}; }""")
+    assert contrast(colours["line"], colours["page"]) >= 3 and contrast(colours["text"], colours["mark"]) >= 4.5, colours
+    assert one.errors == []
