@@ -322,3 +322,28 @@ def test_a_search_result_opens_at_its_first_match_marked_with_contrast(reader, c
                 page: getComputedStyle(document.body).backgroundColor}; }""")
     assert contrast(colours["line"], colours["page"]) >= 3 and contrast(colours["text"], colours["mark"]) >= 4.5, colours
     assert one.errors == []
+
+
+@pytest.mark.parametrize("scheme", SCHEMES)
+@pytest.mark.parametrize("view", VIEWS)
+def test_citations_and_bibliography_share_one_style_and_arrival_marks_the_entry(reader, chapter, view, scheme):
+    """Issue 30.5: the text cited "[Goh, 2017]" while the bibliography numbered its entries [1]–[5], and
+    following a citation landed on the list without marking the entry. Both are author–year now; the
+    entry arrived at is marked."""
+    url, _ = chapter
+    one = reader(view, scheme)
+    page = one.open(f"{url}/{MOMENTUM}")
+    cited = page.eval_on_selector_all("article .bibtex-citation a", "links => links.map((a) => [a.textContent, a.href])")
+    assert cited
+    text, href = cited[0]
+    page.locator("article .bibtex-citation a").first.click()
+    page.wait_for_url(href)
+    labels = page.eval_on_selector_all("div.citation > .label", "ls => ls.map((l) => l.textContent.replace(/[\\[\\]]/g, ''))")
+    assert {t for t, _ in cited} <= set(labels) and not any(label.isdigit() for label in labels), (cited, labels)
+    entry = page.locator("div.citation:target")
+    assert entry.locator(".label").inner_text().strip("[]") == text
+    marked = entry.evaluate("(e) => [getComputedStyle(e).backgroundColor, getComputedStyle(document.body).backgroundColor]")
+    assert marked[0] != marked[1] and marked[0] != "rgba(0, 0, 0, 0)"
+    assert page.locator("div.citation:not(:target)").first.evaluate("(e) => getComputedStyle(e).backgroundColor") \
+        == "rgba(0, 0, 0, 0)"
+    assert one.errors == []
