@@ -68,6 +68,7 @@ html_theme_options = {
     "dark_css_variables": {"color-brand-primary": "#6cb4e4", "color-brand-content": "#6cb4e4"},
 }
 html_show_sphinx = False
+html_use_index = False   # the book has no index entries: no empty "Dizin" page, and nothing links one
 html_static_path = [str(ROOT / "static")]
 html_css_files = ["d2l.css"]
 html_js_files = ["d2l.js"]

@@ -145,10 +145,28 @@
       const region = document.querySelector(selector);
       if (region) region.setAttribute("aria-label", _(name));
     }
+    // The phone header names the page, as the published edition's does, and takes the reader to its top.
+    const brand = document.querySelector(".mobile-header .header-center a"), title = document.querySelector("article[role=main] h1");
+    const named = title && title.cloneNode(true);
+    if (named) named.querySelectorAll(".headerlink").forEach((link) => link.remove());
+    if (brand && named && brand.querySelector(".brand") && new URL(brand.href).pathname !== window.location.pathname) {
+      brand.querySelector(".brand").textContent = named.textContent.trim();
+      brand.href = "#";
+    }
     // Search from the top of a phone's page, not only from inside the closed drawer.
     const search = document.getElementById("d2l-header-search");
     const header = document.querySelector(".mobile-header .header-right");
     if (search && header && !header.querySelector(".d2l-header-search")) header.prepend(search.content.cloneNode(true));
+  }
+
+  // --- Furo's theme toggle says which scheme is on (Furo: <body data-theme>, changed by its click) ---
+  const SCHEMES = { auto: "sistemin ayarı", light: "açık", dark: "koyu" };
+  function nameThemeToggle() {
+    const buttons = document.querySelectorAll(".theme-toggle");
+    const name = () => `Renk teması: ${SCHEMES[document.body.dataset.theme] || SCHEMES.auto}. Değiştir`;
+    const set = () => buttons.forEach((button) => { button.setAttribute("aria-label", name()); button.title = name(); });
+    set();
+    new MutationObserver(set).observe(document.body, { attributes: true, attributeFilter: ["data-theme"] });
   }
 
   // --- Furo: drawers and expanders (a hidden checkbox, <label for>s), by keyboard ---
@@ -336,7 +354,7 @@
     window.addEventListener("pageshow", (event) => { if (event.persisted) follow(remembered()); });
     // The rest one task each, in this order, each short: a phone stays responsive while the page
     // starts. (sphinx-copybutton added its buttons before this handler.)
-    for (const step of [nameFuro, asButtons, setUpDrawers, quietIcons, nameCopyButtons, panelStops, watchBoxes, openAtMatch]) {
+    for (const step of [nameFuro, nameThemeToggle, asButtons, setUpDrawers, quietIcons, nameCopyButtons, panelStops, watchBoxes, openAtMatch]) {
       setTimeout(step);
     }
   });

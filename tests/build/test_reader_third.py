@@ -347,3 +347,49 @@ def test_citations_and_bibliography_share_one_style_and_arrival_marks_the_entry(
     assert page.locator("div.citation:not(:target)").first.evaluate("(e) => getComputedStyle(e).backgroundColor") \
         == "rgba(0, 0, 0, 0)"
     assert one.errors == []
+
+
+TEXT = "article[role=main] :is(p, li, h1, h2, h3, h4, pre, figcaption, td)"
+
+
+@pytest.mark.parametrize("view", VIEWS)
+def test_the_small_things(reader, chapter, view):
+    """Issue 30.10: "Başa dön" floated over the text; a phone's header named only the book and its title
+    wrapped as "11.6." / "Momentum"; the theme toggle never said which scheme was on; an empty "Dizin" page
+    was linked."""
+    url, paths = chapter
+    one = reader(view)
+    page = one.open(f"{url}/{MOMENTUM}")
+    title = page.evaluate("(() => { const h = document.querySelector('article h1').cloneNode(true);"
+                          " h.querySelectorAll('.headerlink').forEach((l) => l.remove()); return h.textContent.trim(); })()")
+    # Back to top: shown as Furo shows it (scrolled down, then a little up), it covers no text.
+    page.evaluate("scrollTo(0, document.body.scrollHeight / 2)")
+    page.mouse.wheel(0, -300)
+    page.wait_for_timeout(300)
+    back = page.locator(".back-to-top")
+    if view == "desktop":
+        back.wait_for(state="visible")
+        covered = page.evaluate(f"""(b) => {{ const r = b.getBoundingClientRect();
+            return [...document.querySelectorAll('{TEXT}')].filter((t) => {{ const q = t.getBoundingClientRect();
+              return q.width && q.left < r.right && q.right > r.left && q.top < r.bottom && q.bottom > r.top; }}).length; }}""",
+            back.element_handle())
+        assert covered == 0
+    else:
+        assert back.is_hidden()
+        brand = page.locator(".mobile-header .header-center a")
+        assert brand.inner_text().strip() == title                                   # the page, not the book
+        brand.click()
+        page.wait_for_function("scrollY === 0")
+        lines = page.evaluate("(() => { const h = document.querySelector('article h1');"
+                              " return h.getBoundingClientRect().height / parseFloat(getComputedStyle(h).lineHeight); })()")
+        assert lines < 1.5                                                            # one line
+    # The theme toggle names the scheme that is on, and follows a change.
+    toggle = page.locator(".theme-toggle").locator("visible=true").first
+    assert "sistemin ayarı" in toggle.get_attribute("aria-label")
+    toggle.click()
+    page.wait_for_function("(b) => !b.getAttribute('aria-label').includes('sistemin ayarı')", arg=toggle.element_handle())
+    assert toggle.get_attribute("title") == toggle.get_attribute("aria-label")
+    # No index page, and nothing links one.
+    assert page.locator("[href*='genindex']").count() == 0
+    assert not (paths.site("html") / "genindex.html").exists()
+    assert one.errors == []
