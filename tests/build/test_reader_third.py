@@ -393,3 +393,30 @@ def test_the_small_things(reader, chapter, view):
     assert page.locator("[href*='genindex']").count() == 0
     assert not (paths.site("html") / "genindex.html").exists()
     assert one.errors == []
+
+
+OUTSIDE = """() => { const marked = (a) => getComputedStyle(a, '::after').content.includes('↗');
+  const links = [...document.querySelectorAll('article[role=main] a[href], .sidebar-tree a[href]')]
+    .filter((a) => !a.closest('.headerlink, #d2l-preview') && a.checkVisibility({visibilityProperty: true}) !== undefined);
+  const leaves = (a) => new URL(a.href).origin !== location.origin;
+  const first = [...document.querySelectorAll('article[role=main] a[href]')].find(leaves);
+  const notes = [...document.querySelectorAll('article[role=main] .d2l-outside-note')];
+  return {unmarked: links.filter((a) => leaves(a) && !marked(a)).map((a) => a.href),
+          wrongly: links.filter((a) => !leaves(a) && marked(a)).map((a) => a.href),
+          outside: links.filter(leaves).length, notes: notes.map((n) => n.textContent),
+          after: !!first && notes.length === 1 && notes[0].previousElementSibling.contains(first)}; }"""
+
+
+@pytest.mark.parametrize("view", VIEWS)
+def test_links_that_leave_the_site_carry_one_marker_explained_once(reader, chapter, view):
+    """Issue 30.7: ↗ in the text, an icon in the sidebar, nothing in the front and chapter pages' tables of
+    contents nor on distill.pub or discuss.d2l.ai links, and nowhere said what ↗ means. Now every link
+    leaving the site carries ↗, and each page says once, after the first one, what it means."""
+    url, _ = chapter
+    one = reader(view)
+    for path in ("index.html", "chapter_optimization/index.html", MOMENTUM):
+        page = one.open(f"{url}/{path}")
+        found = page.evaluate(OUTSIDE)
+        assert found["outside"] and found["unmarked"] == [] and found["wrongly"] == [], (path, found)
+        assert found["after"] and "↗" in found["notes"][0], (path, found)
+    assert one.errors == []
