@@ -5,7 +5,7 @@
   tree of one probe entry) and each page's tree gets the catalog's Turkish for it: an upgrade that
   changes how Furo names them fails here, loudly (`toggle_prefix`), not on the page.
 * The search page keeps Furo's own scripts block (templates/search.html adds none); the book's touches
-  on the results (static/d2l-search.js) come as a script file of that page, deferred as every other.
+  on the results (static/d2l-search.js) come as a script file of that page, deferred: after searchtools.js.
 (Where Furo makes its sidebars drawers, static/d2l.js reads from furo.css itself.)
 """
 from __future__ import annotations
