@@ -326,12 +326,25 @@
     let from = null;
     try { from = new URL(document.referrer); } catch (e) { return; }
     if (window.location.hash || from.origin !== window.location.origin || !/\/search\.html$/.test(from.pathname)) return;
-    const found = () => document.querySelector("article[role=main] span.highlighted");
+    const found = () => [...document.querySelectorAll("article[role=main] span.highlighted")].find((s) => s.checkVisibility());
     let tries = 0;
     (function look() {
       const first = found();
-      if (first) first.scrollIntoView({ block: "center" });
-      else if (++tries < 40) setTimeout(look, 25);
+      if (!first) {
+        if (++tries < 40) setTimeout(look, 25);
+        return;
+      }
+      first.scrollIntoView({ block: "center", behavior: "instant" });
+      // What fills itself as the reader nears it (an interactive figure above the match) grows the page:
+      // the match is brought back to the middle while that settles, unless the reader has moved on.
+      const page = new ResizeObserver(() => first.scrollIntoView({ block: "center", behavior: "instant" }));
+      const stop = () => {
+        page.disconnect();
+        for (const type of ["wheel", "touchstart", "keydown", "pointerdown"]) removeEventListener(type, stop, true);
+      };
+      for (const type of ["wheel", "touchstart", "keydown", "pointerdown"]) addEventListener(type, stop, true);
+      page.observe(document.body);
+      setTimeout(stop, 2000);
     })();
   }
 
