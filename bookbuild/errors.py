@@ -152,6 +152,12 @@ class Interrupted(BookError):
     fix = "build again: only what is missing executes"
 
 
+class FatalWarning(BookError):
+    """A warning of a kind that build.yml's `warnings.fatal` makes an error."""
+    kind = "warning"
+    fix = "mend what it says, or take its kind out of build.yml's `warnings.fatal`"
+
+
 class BookErrors(BookError):
     """Several independent errors (e.g. two frameworks failing), reported at once."""
 
@@ -167,7 +173,11 @@ class BookErrors(BookError):
         return {"kind": "several", "errors": [e.as_record() for e in self.errors]}
 
 
-def raise_all(errors: list[BookError]) -> None:
+def raise_all(errors: list[BaseException]) -> None:
+    """Raise what was collected: one error as itself, several as `BookErrors`. Anything that is not a
+    `BookError` is a bug in the build, never a user's error: the first is raised as it is."""
+    if bugs := [err for err in errors if not isinstance(err, BookError)]:
+        raise bugs[0]
     if len(errors) == 1:
         raise errors[0]
     if errors:

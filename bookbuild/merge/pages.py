@@ -16,12 +16,12 @@ from pathlib import Path
 import nbformat
 
 from bookbuild import tab_marks
+from bookbuild.tab_marks import Staged
 from bookbuild.merge import downloads, outputs
 from bookbuild.read.dialect import Block, Page, block_index, runs
 from bookbuild.errors import disk_error
 from bookbuild.read.book import BookSource, image_path
 
-EXTRA = "_extra"   # staged files Sphinx copies to the site's root as they are (html_extra_path)
 MERGED_KERNELSPEC = {"name": "python3", "display_name": "Python 3", "language": "python"}
 
 
@@ -119,16 +119,15 @@ def _failure_notice(failures: dict, config) -> str:
             f"çalışanlar ve hata iletisi gösteriliyor:\n\n{items}\n:::")
 
 
-def readers_notebook(page: Page, nb, config, framework: str, failure=None, warn=print) -> nbformat.NotebookNode:
+def readers_notebook(page: Page, nb, config, framework: str, failure=None) -> nbformat.NotebookNode:
     """A framework's executed notebook with its outputs as readers get them (outputs.for_readers), and,
     if it failed, the failing cell marked and the cells after it marked as not run."""
     nb = nbformat.from_dict(copy.deepcopy(nb))
     label = config.framework(framework).label
     failed_at = None
     for number, cell in enumerate((c for c in nb.cells if c.cell_type == "code"), 1):
-        where = f"{page.path}:{page.blocks[block_index(cell)].line}"
-        cell.outputs = outputs.for_readers(cell.get("outputs", []), config.limits, where,
-                                           lambda message: warn(f"[{framework}] {message}"))
+        where = f"[{framework}] {page.path}:{page.blocks[block_index(cell)].line}"
+        cell.outputs = outputs.for_readers(cell.get("outputs", []), config.limits, where)
         if failure is None:
             continue
         if failed_at is None and any(o.get("output_type") == "error" for o in cell.outputs):
@@ -205,7 +204,7 @@ def notebook_text(nb) -> str:
     return nbformat.writes(nb) + "\n"
 
 
-def stage(config, paths, source: BookSource, execution, pdfs: dict[str, Path], log=print) -> None:
+def stage(config, paths, source: BookSource, execution, pdfs: dict[str, Path]) -> None:
     """Write what Sphinx reads: one merged notebook per page, the downloads, the images and PDFs.
     `execution`: what the execute stage handed on; `pdfs`: {framework: a PDF `make pdf` made}, linked
     from every page. Only what changed is written; what no page needs any more is removed."""
@@ -219,15 +218,15 @@ def stage(config, paths, source: BookSource, execution, pdfs: dict[str, Path], l
         written.add(staging / relative)
 
     wheel = downloads.wheel()
-    put(Path(EXTRA) / downloads.WHEEL_FOLDER / wheel.name, wheel.read_bytes())
+    put(Path(Staged.EXTRA) / Staged.WHEEL / wheel.name, wheel.read_bytes())
     pdf_links = {}
     for name, built in pdfs.items():
-        target = Path("_pdf") / built.name
+        target = Path(Staged.PDF) / built.name
         put(target, built.read_bytes())
         pdf_links[name] = target.as_posix()
     for page in source.pages:
         failures = {f.framework: f for f in execution.failures if Path(str(f.path)) == page.path and f.framework}
-        readers = {name: readers_notebook(page, nb, config, name, failures.get(name), log)
+        readers = {name: readers_notebook(page, nb, config, name, failures.get(name))
                    for name, nb in execution.notebooks[page.path].items()}
         notebooks = {}
         if page.has_code:

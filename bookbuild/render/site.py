@@ -12,6 +12,7 @@ merged notebook records which source lines its cells came from (tab_marks).
 """
 from __future__ import annotations
 
+import logging
 import hashlib
 import json
 import os
@@ -21,9 +22,12 @@ import sys
 from pathlib import Path
 
 from bookbuild import tab_marks
-from bookbuild.merge.pages import EXTRA
+from bookbuild.render import mystnb_adapter
+from bookbuild.tab_marks import Staged
 from bookbuild.config import RENDER_INPUTS, ROOT, BookConfig, Paths
 from bookbuild.errors import BookError, Interrupted, RenderError, disk_error
+
+logger = logging.getLogger(__name__)
 
 NOTEBOOK_LINE = re.compile(r"(?P<path>\S+?\.ipynb):(?P<line>\d+):")
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -51,7 +55,8 @@ def sphinx_settings(config: BookConfig) -> dict:
 
 def paths_settings(paths: Paths) -> dict:
     """Where Sphinx finds what the merge stage staged for the site as it is (the d2l wheel)."""
-    return {"html_extra_path": [str(paths.staging / EXTRA)] if (paths.staging / EXTRA).is_dir() else []}
+    extra = paths.staging / Staged.EXTRA
+    return {"html_extra_path": [str(extra)] if extra.is_dir() else []}
 
 
 class SourceWarnings:
@@ -77,9 +82,9 @@ class SourceWarnings:
     def to_source(self, line: str) -> str:
         found = NOTEBOOK_LINE.search(line)
         if found and (source := self._source_of(found.group("path"))):
-            cell, offset = divmod(int(found.group("line")), 10000)   # myst-nb: (cell index + 1) * 10000 + 1 + offset
+            cell, line_in_cell = mystnb_adapter.cell_and_line(int(found.group("line")))
             lines = source["lines"][cell - 1] if 0 < cell <= len(source["lines"]) else [None]
-            number = lines[min(max(offset - 1, 0), len(lines) - 1)] if lines else None
+            number = lines[min(max(line_in_cell, 0), len(lines) - 1)] if lines else None
             line = line[:found.start()] + f"{source['path']}:{number}:" + line[found.end():]
         return line.replace(str(self.staging) + os.sep, "")
 
@@ -116,7 +121,7 @@ def _replace(new: Path, target: Path) -> None:
 
 
 def render(config: BookConfig, paths: Paths, builder: str = "html", overrides: dict | None = None,
-           site: Path | None = None, log=print) -> Path:
+           site: Path | None = None) -> Path:
     """Sphinx with `builder` over the staging folder into `site` (default _build/<builder>)."""
     from sphinx.application import Sphinx  # imported late: `make check` never renders
     from sphinx.errors import SphinxError
@@ -129,7 +134,7 @@ def render(config: BookConfig, paths: Paths, builder: str = "html", overrides: d
     doctrees = paths.doctrees / name
     stamp, wanted = paths.doctrees / f"{name}.rendered", fingerprint(paths, builder, overrides)
     if site.is_dir() and stamp.is_file() and stamp.read_text() == wanted:
-        log(f"[render] {site.relative_to(paths.out.parent)}: nothing changed")
+        logger.info(f"[render] {site.relative_to(paths.out.parent)}: nothing changed")
         return site
     new_site, new_doctrees = site.with_name(site.name + ".new"), doctrees.with_name(doctrees.name + ".new")
     for folder in (new_site, new_doctrees):
@@ -143,7 +148,7 @@ def render(config: BookConfig, paths: Paths, builder: str = "html", overrides: d
         shutil.copytree(site, new_site, copy_function=shutil.copy2)
     if not getattr(sys.stderr, "isatty", lambda: False)():
         console.nocolor()   # no colour codes in logs written to files
-    log(f"[render] sphinx {builder} -> {site.relative_to(paths.out.parent)}")
+    logger.info(f"[render] sphinx {builder} -> {site.relative_to(paths.out.parent)}")
     warnings = SourceWarnings(paths.staging)
     kept = "the last good site is kept" if site.is_dir() else "there is no site yet"
     try:
@@ -235,7 +240,7 @@ def _prune_outputs(app, site: Path) -> None:
     note of a changed configuration is not for readers."""
     shown = {(Path(app.srcdir) / image).resolve() for image in app.env.images}
     names = {unique for _, unique in app.env.images.values()}
-    folder = Path(app.outdir).parent / "jupyter_execute"
+    folder = mystnb_adapter.outputs_folder(Path(app.outdir))
     for file in (p for p in folder.rglob("*") if p.is_file()) if folder.is_dir() else ():
         if file.resolve() not in shown:
             file.unlink()
