@@ -4,8 +4,8 @@
   Python (`furo.navigation`), past Sphinx's catalog. The prefix is asked of Furo itself (its navigation
   tree of one probe entry) and each page's tree gets the catalog's Turkish for it: an upgrade that
   changes how Furo names them fails here, loudly (`toggle_prefix`), not on the page.
-* The search page keeps Furo's own scripts block (templates/search.html adds none); the book's touches
-  on the results (static/d2l-search.js) come as a script file of that page, deferred: after searchtools.js.
+(The search page's scripts are still templates/search.html's own, every one deferred: Furo's block writes
+searchtools.js undeferred, and it needs doctools.js, which every page defers.)
 (Where Furo makes its sidebars drawers, static/d2l.js reads from furo.css itself.)
 """
 from __future__ import annotations
@@ -42,13 +42,6 @@ def name_expanders(app, pagename, templatename, context, doctree) -> None:
                                                    f'aria-label="{html.escape(_(prefix.strip()))} ')
 
 
-def search_script(app, pagename, templatename, context, doctree) -> None:
-    """`html-page-context`: the search page's own script, after Furo's (it changes searchtools.js)."""
-    if pagename == "search":
-        app.add_js_file("d2l-search.js", priority=800)   # during html-page-context: for this page only
-
-
 def setup(app):
     app.connect("html-page-context", name_expanders, priority=600)   # Furo's handler has the default, 500
-    app.connect("html-page-context", search_script)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -245,15 +245,11 @@ def defer_scripts(app, pagename, templatename, context, doctree) -> None:
     DOMContentLoaded or run on a parsed page; deferred ones still run in their order, before it.
     The browser's catalog (translations.js) comes right after doctools.js, which it fills: deferred, a
     script runs on a parsed page, and sphinx_highlight.js writes "Hide Search Matches" as it runs, in
-    whatever language the catalog then has. (The search page keeps Furo's order: see below.)"""
+    whatever language the catalog then has. (The search page's own scripts are deferred by
+    templates/search.html.)"""
     scripts = context.get("script_files")
     named = lambda script, name: str(getattr(script, "filename", script) or "").endswith(name)  # noqa: E731
-    if isinstance(scripts, list) and pagename == "search":
-        # Furo's search page adds searchtools.js after these, undeferred: they run as parsed, and it calls
-        # doctools.js's `_ready` at once. Only the book's touches on it wait for the parsed page, and so
-        # for searchtools.js (its search starts on DOMContentLoaded, after them).
-        scripts[:] = [_deferred(s) if named(s, "d2l-search.js") else s for s in scripts]
-    elif isinstance(scripts, list):
+    if isinstance(scripts, list):
         deferred = [_deferred(script) for script in scripts]
         doctools = next((s for s in deferred if named(s, "doctools.js")), None)
         catalog = [type(s)(s.filename, **{**s.attributes, "priority": doctools.priority})
