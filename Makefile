@@ -12,11 +12,16 @@ BUILD_PYTEST = $(BUILD_PY) -m pytest -q -p no:cacheprovider --timeout $(TEST_TIM
 # Offline machines: DATA_MIRROR names a folder of d2l data files (default: bookbuild/config.py).
 # Optional, for one build: TIMEOUT=<seconds a cell may run>, JOBS=<kernels at once>, SITE_URL=<where
 # the site is published: readers' notebooks install d2l from there>;
-# BOOK=<another build.yml> builds that book (e.g. a test's).
+# BOOK=<another build.yml> builds that book (e.g. a test's); BOOK=<a folder> builds its build.yml, or else
+# a d2lbook project from its config.ini (written under _build/books/<folder name>/; the folder is only read).
+# EXECUTE=none: run no notebook (pages show their code, and outputs only where the cache holds them);
+# no framework environment is made or needed (bookbuild/config.py, EXECUTE).
 BOOK ?= build.yml
 BUILD_OPTIONS = --config $(BOOK) $(if $(TIMEOUT),--timeout $(TIMEOUT)) $(if $(JOBS),--jobs $(JOBS)) \
-  $(if $(SITE_URL),--site-url $(SITE_URL))
+  $(if $(SITE_URL),--site-url $(SITE_URL)) $(if $(EXECUTE),--execute $(EXECUTE))
 BOOKBUILD = $(BUILD_PY) -m bookbuild $(BUILD_OPTIONS)
+# What a render needs made first: the frameworks' environments only when notebooks run.
+RENDER_ENV = $(if $(filter none,$(EXECUTE)),env-build,env)
 
 # $(call apt_install,who needs them,packages[,apt-get options]): Debian packages, installed where we may
 # (as root, as in CI); elsewhere the command is printed and make stops.
@@ -36,7 +41,7 @@ env-build:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11) and "Python 3.11 is needed (set PYTHON=...)")'
 	@$(PYTHON) -m bookbuild.environments build
 
-html: env
+html: $(RENDER_ENV)
 	$(BOOKBUILD) html
 
 # Execute (cached) and compare the tabs, failing on any error or disagreement; render nothing.
@@ -60,7 +65,7 @@ serve: env
 	@$(BOOKBUILD) serve $(if $(PORT),--port $(PORT)) $(if $(HOST),--host $(HOST))
 
 # One PDF per framework in _build/pdf (TeX from Debian packages), and the site linking them.
-pdf: env tex
+pdf: $(RENDER_ENV) tex
 	$(BOOKBUILD) pdf
 
 tex: env-build

@@ -21,6 +21,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import os
+import re
 import types
 import typing
 from pathlib import Path
@@ -116,6 +117,11 @@ class BookConfig:
     launch: Launch | None = setting(None, "where readers open a page's notebook elsewhere (Colab)")
     timeout: int = setting(600, "seconds a cell may run", positive=True)
     jobs: int = os.cpu_count() or 1     # kernels running at once (command line only)
+    # Which notebooks run (command line only; a d2lbook book's `eval_notebook = False` means "none"): one of
+    # EXECUTE, which the execute stage maps to its strategy.
+    execute: str = "all"
+    out: Path | None = None             # where the build writes (default: <root>/_build; see `Paths.of`)
+    warnings: tuple[str, ...] = ()      # what reading the configuration has to say (printed by the build)
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -138,9 +144,14 @@ class BookConfig:
         return (self.book.url or f"http://localhost:{SERVE_PORT}/").rstrip("/") + "/"
 
     def with_options(self, *, timeout: int | None = None, jobs: int | None = None,
-                     strict: bool | None = None, site_url: str | None = None) -> "BookConfig":
+                     strict: bool | None = None, site_url: str | None = None,
+                     execute: str | None = None) -> "BookConfig":
         """The same book with the command line's overrides for one build."""
         changes = {}
+        if execute is not None:
+            if execute not in EXECUTE:
+                raise ConfigError(f"--execute must be one of {', '.join(EXECUTE)}, not {execute!r}")
+            changes["execute"] = execute
         if site_url:
             changes["book"] = dataclasses.replace(self.book, url=site_url)
         for name, value in (("timeout", timeout), ("jobs", jobs)):
@@ -151,6 +162,14 @@ class BookConfig:
         if strict is not None:
             changes["agreement"] = dataclasses.replace(self.agreement, strict=strict)
         return dataclasses.replace(self, **changes)
+
+
+# `--execute` / `make html EXECUTE=...`: which notebooks a build runs (execute/notebooks.py, STRATEGIES).
+EXECUTE = {
+    "all": "run every notebook the execution cache does not hold",
+    "none": "run nothing: pages show their code, with the outputs the cache already holds (marked as "
+            "such) and none where it holds none; no kernel starts and no framework environment is needed",
+}
 
 
 # --- reading ------------------------------------------------------------------------------
@@ -260,10 +279,17 @@ def _shown(value) -> str:
 
 
 def load(path: Path = BUILD_YML) -> BookConfig:
-    """Read build.yml (or another file of the same form, e.g. a test's)."""
+    """Read build.yml (or another file of the same form, e.g. a test's); given a folder, its build.yml, or
+    else its d2lbook `config.ini` (`load_d2lbook`)."""
     import yaml
 
     path = Path(path).resolve()
+    if path.is_dir():
+        if not (path / "build.yml").is_file() and (path / D2LBOOK_CONFIG).is_file():
+            return load_d2lbook(path / D2LBOOK_CONFIG)
+        path = path / "build.yml"
+    if path.name == D2LBOOK_CONFIG:
+        return load_d2lbook(path)
     root = path.parent
     try:
         text = path.read_text(encoding="utf-8-sig")
@@ -298,6 +324,91 @@ def load(path: Path = BUILD_YML) -> BookConfig:
     return dataclasses.replace(config, book=dataclasses.replace(config.book, index=config.book.index.relative_to(root)))
 
 
+# --- a d2lbook book, as it is: its config.ini --------------------------------------------------
+
+D2LBOOK_CONFIG = "config.ini"
+BOOKS_OUT = ROOT / "_build" / "books"   # where d2lbook books are built: _build/books/<the book's folder name>/
+# The keys of d2lbook's config.ini this build reads; the rest are named once, in one warning.
+D2LBOOK_KEYS = {
+    "project": {"name", "title", "author", "copyright", "lang"},
+    "build": {"index", "tabs", "eval_notebook",
+              # d2lbook's list of the pages to evaluate, and of what to copy: the build follows the tocs,
+              # and reads images and the bibliography where the pages name them.
+              "notebooks", "exclusions", "resources"},
+    "pdf": {"bibfile"},
+}
+
+
+def load_d2lbook(path: Path, project: Path = BUILD_YML) -> BookConfig:
+    """A d2lbook project's config.ini (d2lbook/config.py reads the same keys, over its config_default.ini)
+    as a BookConfig. How the frameworks run is the project's: d2lbook's tab names (`[build] tabs`) are the
+    frameworks our build.yml declares, with its kernels, environments, timeout, limits and agreement. The
+    book's folder is only read; the build writes under BOOKS_OUT."""
+    import configparser
+
+    path = Path(path).resolve()
+    root = path.parent
+    parser = configparser.ConfigParser(interpolation=None)
+    try:
+        parser.read_string(path.read_text(encoding="utf-8-sig"), source=str(path))
+    except (OSError, UnicodeDecodeError, configparser.Error) as err:
+        raise ConfigError(f"cannot read it as d2lbook's config.ini: {err}", path=path) from None
+    lines = path.read_text(encoding="utf-8-sig").splitlines()
+
+    def line_of(section: str, key: str) -> int | None:
+        current = None
+        for number, line in enumerate(lines, 1):
+            if line.strip().startswith("["):
+                current = line.strip().strip("[]").strip()
+            elif current == section and line.split("=")[0].strip().lower() == key:
+                return number
+        return None
+
+    def get(section: str, key: str, default: str = "") -> str:
+        return parser.get(section, key, fallback=default).strip()
+
+    ours = load(project)
+    tabs = [tab.strip().lower() for tab in get("build", "tabs").split(",") if tab.strip()]
+    for tab in tabs:
+        if tab not in ours.names:
+            raise ConfigError(f"[build] tabs: {tab!r} is not a framework of this build",
+                              path=path, line=line_of("build", "tabs"),
+                              fix=f"use the frameworks {project.name} declares: {', '.join(ours.names)}")
+    # A book without tabs is d2lbook's single-framework book: its code runs in our first framework.
+    frameworks = tuple(ours.framework(tab) for tab in tabs) or ours.frameworks[:1]
+    index = Path(get("build", "index", "index")).with_suffix(".md")
+    title = get("project", "title") or _first_line(root / index)
+    bibfile = get("pdf", "bibfile")
+    if bibfile and not (root / bibfile).is_file():
+        raise ConfigError(f"[pdf] bibfile: {root / bibfile} does not exist", path=path, line=line_of("pdf", "bibfile"))
+    warnings = []
+    if get("project", "lang", "tr") not in ("", "tr"):
+        warnings.append(f"{path}: [project] lang = {get('project', 'lang')}: this build's site speaks Turkish")
+    unused = {section: [key for key in parser[section] if key not in D2LBOOK_KEYS.get(section, ())]
+              for section in parser.sections()}
+    if any(unused.values()):
+        warnings.append(f"{path}: keys this build does not use: " + "; ".join(
+            f"[{section}] {', '.join(keys)}" for section, keys in unused.items() if keys))
+    book = Book(title=title, short_name=get("project", "name", "d2lbook"), index=index,
+                authors=tuple(a.strip() for a in re.split(r",\s*(?:and\s+)?|\s+and\s+", get("project", "author"))
+                              if a.strip()),
+                copyright=get("project", "copyright"), bibliography=root / bibfile if bibfile else None)
+    evaluate = get("build", "eval_notebook", "True").lower() == "true"   # d2lbook's own test (build.py)
+    return dataclasses.replace(ours, root=root, path=path, book=book, frameworks=frameworks, launch=None,
+                               execute="all" if evaluate else "none", out=BOOKS_OUT / root.name,
+                               warnings=tuple(warnings))
+
+
+def _first_line(path: Path) -> str:
+    """d2lbook's title of a book whose config.ini gives none: the index page's first line, without `#`."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except OSError:
+        return path.stem
+    first = next((line.strip() for line in text.splitlines() if line.strip()), path.stem)
+    return first.lstrip("#").strip()
+
+
 # --- the project's own settings --------------------------------------------------------------
 
 @dataclasses.dataclass(frozen=True)
@@ -320,6 +431,12 @@ class Paths:
     @classmethod
     def under(cls, root: Path) -> "Paths":
         return cls(Path(root) / "_build")
+
+    @classmethod
+    def of(cls, config: "BookConfig") -> "Paths":
+        """A build.yml book writes under its own folder's `_build/`; a d2lbook book (config.ini), whose
+        folder is only read, under the project's `_build/books/<its folder's name>/`."""
+        return cls(config.out) if config.out else cls.under(config.root)
 
     executed = property(lambda self: self.out / "executed")
     staging = property(lambda self: self.out / "staging")

@@ -33,11 +33,14 @@ class Options:
 
 
 def build(config: BookConfig, options: Options = Options(), paths: Paths | None = None, log=print) -> BuildReport:
-    paths = paths or Paths.under(config.root)
+    paths = paths or Paths.of(config)
     frameworks = [config.framework(name) for name in options.frameworks] or list(config.frameworks)
+    runs_kernels = not options.executed_dir and notebooks.strategy(config).kernels
     with build_lock(paths, log), recorded(paths, options.command, log) as report:
+        for warning in config.warnings:
+            log(f"warning: {warning}")
         with report.stage("read"):
-            environments.check_ready(config, frameworks, options.command, executes=not options.executed_dir)
+            environments.check_ready(config, frameworks, options.command, executes=runs_kernels)
             source = book.read_book(config)
             split_notebooks = split.split_book(source, frameworks, environments.fingerprints(config, frameworks))
         with report.stage("execute"):
@@ -49,7 +52,7 @@ def build(config: BookConfig, options: Options = Options(), paths: Paths | None 
                 execution = notebooks.execute(config, paths, source, split_notebooks, shard, log)
             report.notebooks = execution.reports
         with report.stage("agree"):
-            measure = None if options.executed_dir else (   # notebooks executed elsewhere: no kernels here
+            measure = None if not runs_kernels else (   # executed elsewhere, or not at all: no kernels here
                 lambda differing: notebooks.execute(config, paths, source, split_notebooks, differing, log, reseeded=True))
             report.agreement, spreads = compare.check(source, execution, config, measure, log)
             report.notebooks += spreads.reports if spreads else []

@@ -16,6 +16,9 @@ from pathlib import Path
 from bookbuild.errors import BookError, Interrupted, StorageError, disk_error
 
 
+NOT_EXECUTED = "not executed"
+
+
 @dataclasses.dataclass
 class CellReport:
     number: int                # 1-based among the notebook's code cells
@@ -28,7 +31,8 @@ class CellReport:
 class NotebookReport:
     page: str
     framework: str
-    status: str                # "cached", "executed", "loaded", "failed", "interrupted" or "not run"
+    status: str                # "cached", "executed", "loaded", "failed", "interrupted", "not run" or
+                               # NOT_EXECUTED (the build was told not to run it: --execute none)
     seconds: float = 0.0       # wall time of this build's execution (0 when cached)
     cells: list[CellReport] = dataclasses.field(default_factory=list)
     error: dict | None = None

@@ -14,6 +14,7 @@ the job that merges them without executing.
 from __future__ import annotations
 
 import dataclasses
+import typing
 from pathlib import Path
 
 import nbformat
@@ -21,10 +22,10 @@ import nbformat
 from bookbuild import environments
 from bookbuild.execute import split
 from bookbuild.execute.cache import RUN_KEY, Cache
-from bookbuild.config import data_mirror
+from bookbuild.config import EXECUTE, data_mirror
 from bookbuild.errors import BookError, SourceError, disk_error
 from bookbuild.execute.kernels import Job, Kernels, code_cells
-from bookbuild.report import CellReport, NotebookReport
+from bookbuild.report import NOT_EXECUTED, CellReport, NotebookReport
 
 
 @dataclasses.dataclass
@@ -69,16 +70,41 @@ def execute(config, paths, source, notebooks: dict, pages: list, log, reseeded: 
                                                                                 key=lambda c: c.number)]}
         cache.store(job.notebook, job.uri)
 
-    failures = []
-    if misses:
-        failures = Kernels(environments.kernel_dirs(), config.timeout, config.jobs, paths.cache, log,
-                           env={"DATA_MIRROR": str(data_mirror()), **environments.library_env()}).run(misses, on_success=keep)
+    failures = strategy(config).run(config, paths, misses, keep, log) if misses else []
     executed = {path: dict(by_framework) for path, by_framework in notebooks.items()}
     for job in jobs:
         executed[job.page.path][job.framework.name] = job.notebook
         if not reseeded and job.report.status in ("cached", "executed"):
             write_executed(paths.executed, job.framework.name, job.page.path, job.notebook)
     return Execution(executed, [job.report for job in jobs], failures)
+
+
+def _run_in_kernels(config, paths, misses: list[Job], keep, log) -> list[BookError]:
+    return Kernels(environments.kernel_dirs(), config.timeout, config.jobs, paths.cache, log,
+                   env={"DATA_MIRROR": str(data_mirror()), **environments.library_env()}).run(misses, on_success=keep)
+
+
+def _leave_unrun(config, paths, misses: list[Job], keep, log) -> list[BookError]:
+    for job in misses:
+        job.report.status = NOT_EXECUTED   # the merge stage says so on the page
+    if misses:
+        log(f"[execute] {len(misses)} notebooks not executed (--execute none)")
+    return []
+
+
+@dataclasses.dataclass(frozen=True)
+class Strategy:
+    """What the execute stage does with the notebooks the cache does not hold (config.EXECUTE)."""
+    run: typing.Callable            # (config, paths, jobs, keep, log) -> failures
+    kernels: bool                   # whether it starts kernels (and so needs the frameworks' environments)
+
+
+STRATEGIES = {"all": Strategy(_run_in_kernels, kernels=True), "none": Strategy(_leave_unrun, kernels=False)}
+assert STRATEGIES.keys() == EXECUTE.keys()
+
+
+def strategy(config) -> Strategy:
+    return STRATEGIES[config.execute]
 
 
 def executed_path(directory: Path, framework: str, page: Path) -> Path:

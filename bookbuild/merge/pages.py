@@ -19,6 +19,7 @@ from bookbuild import tab_marks
 from bookbuild.merge import downloads, outputs
 from bookbuild.read.dialect import Block, Page, block_index, runs
 from bookbuild.errors import disk_error
+from bookbuild.report import NOT_EXECUTED
 from bookbuild.read.book import BookSource, image_path
 
 EXTRA = "_extra"   # staged files Sphinx copies to the site's root as they are (html_extra_path)
@@ -117,6 +118,22 @@ def _failure_notice(failures: dict, config) -> str:
     return (":::{admonition} Derleme hatası\n:class: error d2l-build-failure\n\n"
             "Bu sayfa derlenirken şu çerçevelerde bir hücre hata verdi; o çerçevenin sekmelerinde hataya kadar "
             f"çalışanlar ve hata iletisi gösteriliyor:\n\n{items}\n:::")
+
+
+def _not_executed_notice(page: Page, execution, config) -> str | None:
+    """Under the title of a page whose code this build did not run in some framework (--execute none): which,
+    and where the outputs of the others come from (the execution cache, an earlier run of the same code)."""
+    status = {r.framework: r.status for r in execution.reports if r.page == page.path.as_posix()}
+    unrun = [fw.label for fw in config.frameworks if status.get(fw.name) == NOT_EXECUTED]
+    if not unrun:
+        return None
+    cached = [fw.label for fw in config.frameworks if status.get(fw.name) == "cached"]
+    text = (f"Bu sayfanın kodu bu derlemede çalıştırılmadı ({', '.join(unrun)}): kod hücreleri çıktısız "
+            "gösteriliyor.")
+    if cached:
+        text += (f" {', '.join(cached)} sekmelerindeki çıktılar çalıştırılmış değil, aynı kodun daha önceki bir "
+                 "derlemedeki çalıştırmasından (yürütme önbelleğinden) alındı.")
+    return f":::{{admonition}} Kod çalıştırılmadı\n:class: note d2l-not-executed\n\n{text}\n:::"
 
 
 def readers_notebook(page: Page, nb, config, framework: str, failure=None, warn=print) -> nbformat.NotebookNode:
@@ -237,6 +254,8 @@ def stage(config, paths, source: BookSource, execution, pdfs: dict[str, Path], l
                 put(target, notebook_text(downloads.for_download(nb, config.framework(name), wheel_url)))
                 notebooks[name] = target.as_posix()
         tools = tab_marks.page_tools(notebooks, pdf_links) if notebooks or pdf_links else None
+        if page.has_code and (notice := _not_executed_notice(page, execution, config)):
+            tools = f"{tools or ''}\n\n{notice}"
         placements = source.placements.get(page.path, [])
         for placement in placements:
             for asset in filter(None, (placement.script, placement.style)):
