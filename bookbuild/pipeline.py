@@ -42,6 +42,8 @@ def build(config: BookConfig, options: Options = Options(), paths: Paths | None 
         with report.stage("read"):
             environments.check_ready(config, frameworks, options.command, executes=runs_kernels)
             source = book.read_book(config)
+            for warning in source.warnings:
+                log(f"warning: {warning}")
             split_notebooks = split.split_book(source, frameworks, environments.fingerprints(config, frameworks))
         with report.stage("execute"):
             if options.executed_dir:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import posixpath
+import re
 from pathlib import Path
 from urllib.parse import urljoin
 
@@ -34,6 +35,7 @@ class BookSource:
     expected: dict[Path, list[Expected]] = dataclasses.field(default_factory=dict)   # groups expected to differ
     # toc entries that are pages of the published edition, not of this build (linked there), by path
     outside: dict[Path, PublishedLabel] = dataclasses.field(default_factory=dict)
+    warnings: tuple[str, ...] = ()           # what the build says and goes on (at file:line)
 
     def page(self, path: Path) -> Page:
         return next(p for p in self.pages if p.path == Path(path))
@@ -42,7 +44,9 @@ class BookSource:
 def read_book(config: BookConfig) -> BookSource:
     pages, outside = _follow_toc(config)
     labels: dict[str, tuple[Page, Label]] = {}
-    errors = []
+    errors, warnings = [], []
+    defined: set[str] = set()   # label names of the pages read so far
+    pages = [_own_equations(page, defined, warnings) for page in pages]
     for page in pages:
         for label in page.labels:
             if label.name in labels:
@@ -73,7 +77,34 @@ def read_book(config: BookConfig) -> BookSource:
                                   path=page.path, line=first.line,
                                   fix="add a page with an eval_rst fence holding `.. bibliography::` to a toc"))
     raise_all(errors)
-    return BookSource(tuple(pages), labels, placements, expected, outside)
+    return BookSource(tuple(pages), labels, placements, expected, outside, tuple(warnings))
+
+
+def _own_equations(page: Page, defined: set[str], warnings: list[str]) -> Page:
+    """A page that labels an equation with a name an earlier page gave its own equation (d2l-tr does:
+    `eq_attn-pooling`) keeps both, as d2lbook's Sphinx does with a warning: on this page the name means this
+    page's equation, and it is renamed for the render; everywhere else it means the earlier page's."""
+    again = [label for label in page.labels if label.kind == "equation" and label.name in defined]
+    defined.update(label.name for label in page.labels)
+    if not again:
+        return page
+    renames = {label.name: f"{label.name}--{page.path.with_suffix('').as_posix().replace('/', '--')}"
+               for label in again}
+    for label in again:
+        warnings.append(f"{page.path}:{label.line}: equation label {label.name} is also defined on an earlier page; "
+                        f"on this page it names this page's equation, elsewhere the earlier one")
+
+    def renamed(text: str) -> str:
+        for old, new in renames.items():
+            text = re.sub(rf"(\$\$ \(|\{{eq\}}`){re.escape(old)}(?=[)`])", rf"\g<1>{new}", text)
+        return text
+
+    blocks = tuple(dataclasses.replace(b, myst=renamed(b.myst)) if b.kind == "markdown" else b for b in page.blocks)
+    return dataclasses.replace(page, blocks=blocks, labels=tuple(
+        dataclasses.replace(label, name=renames.get(label.name, label.name)) if label in again else label
+        for label in page.labels), mentions=tuple(
+        dataclasses.replace(m, target=renames[m.target]) if m.role == "eqref" and m.target in renames else m
+        for m in page.mentions))
 
 
 def _follow_toc(config: BookConfig) -> tuple[list[Page], dict[Path, PublishedLabel]]:

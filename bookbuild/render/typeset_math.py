@@ -23,6 +23,7 @@ import json
 import os
 import re
 import subprocess
+import unicodedata
 from pathlib import Path
 
 from docutils import nodes
@@ -62,7 +63,13 @@ def placeholder(builder, docname: str, tex: str, display: bool, where: str) -> s
     return PLACEHOLDER.format(len(found) - 1)
 
 
+# LaTeX's cedilla in text (`\text{in\c{c}}`, d2l-tr's random-variables.md), which MathJax's textmacros lacks:
+# the letter with its cedilla, as Unicode composes it (the PDF's LaTeX takes the source as it is).
+CEDILLA = re.compile(r"\\c\{(\w)\}")
+
+
 def _formula(translator, node, tex: str, display: bool) -> str:
+    tex = CEDILLA.sub(lambda m: unicodedata.normalize("NFC", m.group(1) + "\u0327"), tex)
     return placeholder(translator.builder, translator.builder.current_docname, tex, display,
                        f"{node.source}:{node.line}")
 
