@@ -30,7 +30,7 @@ apt_install = { packages="$(2)"; \
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(3) $$packages >/dev/null; \
   else echo "$(1) need Debian packages: sudo apt-get install $(3) $$packages"; exit 1; fi; }
 
-.PHONY: env env-build html check merge merge-pdf pdf tex serve audit audit-tools test test-d2l test-build test-elsewhere test-pdf browser clean
+.PHONY: env env-build html check merge merge-pdf pdf tex serve audit audit-tools test test-d2l test-build test-elsewhere test-pdf test-wholebook browser clean
 
 # Environments are remade only when their requirement files change, or when a
 # framework no longer imports (see bookbuild/environments.py).
@@ -110,6 +110,13 @@ test-elsewhere: env
 # The PDFs of `make pdf`: text, fonts, figures (CI runs it after `make pdf`).
 test-pdf: env-build
 	$(BUILD_PYTEST) tests/pdf
+
+# The whole Turkish book (../shared/book/d2l-tr, a d2lbook project, read only) rendered without executing: its
+# site and its three PDFs (`make pdf` renders both), then their tests (CI runs it after test-pdf: minutes, not seconds).
+WHOLE_BOOK ?= ../shared/book/d2l-tr
+test-wholebook: env-build tex
+	@$(MAKE) --no-print-directory pdf BOOK=$(WHOLE_BOOK) EXECUTE=none
+	$(BUILD_PYTEST) tests/wholebook
 
 # The browser tests drive Debian's Chromium (its headless shell; `make audit` the full browser) and read
 # its printed PDFs with poppler; install them where we may (root, as in CI).

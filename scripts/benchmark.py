@@ -10,7 +10,9 @@
    book (at most 1.25 times the one-section book's).
 4. CI shards: a book of 27 notebooks timed like the real book's, split into 2, 4 and 8 shards
    by count and by last measured seconds (bookbuild/execute/shards.py): the longest shard against the ideal.
-5. With --preview: `make serve`, seconds from saving a prose edit or a one-framework edit
+5. The whole Turkish book (../shared/book/d2l-tr, its config.ini) with EXECUTE=none: cold, after one
+   edited sentence, and upstream d2lbook's `build html` of it with `eval_notebook = False` (`--only whole-book`).
+6. With --preview: `make serve`, seconds from saving a prose edit or a one-framework edit
    to the open page (Chromium) showing it.
 
 Environments must exist (`make env`). Every book is built in a temporary directory, each
@@ -87,6 +89,52 @@ def maintainer_builds() -> None:
         rows.append((f"one-framework edit ({single.tabs[0]})", *build(book)))
     for name, wall, _, report in rows:
         print(f"  {name:30} {wall:8.1f}  {statuses(report)}")
+
+
+CORPUS = ROOT.parent / "shared" / "book" / "d2l-tr"   # the whole Turkish book, a d2lbook project (read only)
+BUILD_INTO = """import sys; from pathlib import Path
+from bookbuild import config, pipeline
+book = config.load(sys.argv[1]).with_options(execute="none")
+pipeline.build(book, paths=config.Paths(Path(sys.argv[2])))"""
+
+
+def whole_book(corpus: Path = CORPUS) -> None:
+    """The whole Turkish book rendered without executing (EXECUTE=none), all tabs, math typeset at build
+    time: cold, then again after one edited sentence; and upstream d2lbook's `build html` of the same book
+    with `eval_notebook = False` (one tab, math left to the browser), in the same run."""
+    print(f"The whole book ({corpus}), not executed")
+    with tempfile.TemporaryDirectory() as tmp:
+        book, out = Path(tmp) / corpus.name, Path(tmp) / "out"
+        shutil.copytree(corpus, book)   # a copy, to edit a sentence in
+        rows = []
+
+        def ours(name: str) -> None:
+            started = time.monotonic()
+            subprocess.run([sys.executable, "-c", BUILD_INTO, str(book), str(out)], cwd=ROOT, check=True,
+                           stdout=subprocess.DEVNULL)
+            report = json.loads((out / "report.json").read_text())
+            stages = ", ".join(f"{k} {v:.1f}" for k, v in report["seconds"].items() if k != "total")
+            rows.append((name, time.monotonic() - started, stages))
+
+        ours("ours, cold (3 tabs, math)")
+        page = next(p for p in sorted(book.glob("chapter_*/*.md")) if "toc" not in p.read_text(encoding="utf-8"))
+        text = page.read_text(encoding="utf-8")
+        sentence = re.search(r"^[A-ZÇĞİÖŞÜ][^\n`$:]{40,}?\. ", text, re.M)
+        page.write_text(text[:sentence.end()] + "Düzenlendi. " + text[sentence.end():], encoding="utf-8")
+        ours(f"ours, one sentence edited ({page.relative_to(book)})")
+        upstream = Path(tmp) / "upstream"
+        shutil.copytree(corpus, upstream)
+        ini = upstream / "config.ini"
+        ini.write_text(re.sub(r"^eval_notebook = .*$", "eval_notebook = False", ini.read_text(encoding="utf-8"),
+                              flags=re.M), encoding="utf-8")
+        started = time.monotonic()
+        done = subprocess.run([str(ROOT / ".envs" / "d2lbook" / "bin" / "d2lbook"), "build", "html"], cwd=upstream,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                              env={**os.environ, "PATH": f"{ROOT / '.envs' / 'd2lbook' / 'bin'}:{os.environ['PATH']}"})
+        rows.append(("upstream d2lbook build html (1 tab)", time.monotonic() - started,
+                     "ok" if done.returncode == 0 else f"exit {done.returncode}: {done.stderr.strip()[-300:]}"))
+    for name, wall, detail in rows:
+        print(f"  {name:50} {wall:8.1f} s  {detail}")
 
 
 def relabelled(text: str, suffix: str) -> str:
@@ -244,12 +292,13 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, nargs="*", default=[1, 2, 0], help="0: the default (cores)")
     parser.add_argument("--skip-edits", action="store_true", help="only the books of N sections")
     parser.add_argument("--preview", action="store_true", help="also time `make serve` from save to reload")
-    parser.add_argument("--only", choices=["edits", "prose", "shards", "scaling", "preview"],
+    parser.add_argument("--only", choices=["edits", "prose", "shards", "scaling", "preview", "whole-book"],
                         help="run one part only")
     args = parser.parse_args()
     if args.only:
         {"edits": maintainer_builds, "prose": prose_edit_by_size, "shards": shard_balance,
-         "scaling": lambda: scaling(args.sections, args.jobs), "preview": preview_latency}[args.only]()
+         "scaling": lambda: scaling(args.sections, args.jobs), "preview": preview_latency,
+         "whole-book": whole_book}[args.only]()
         return
     if not args.skip_edits:
         maintainer_builds()

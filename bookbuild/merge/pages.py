@@ -11,6 +11,9 @@ from, so a render warning can name the page's own file and line.
 from __future__ import annotations
 
 import copy
+import dataclasses
+import posixpath
+import re
 from pathlib import Path
 
 import nbformat
@@ -118,6 +121,38 @@ def _failure_notice(failures: dict, config) -> str:
     return (":::{admonition} Derleme hatası\n:class: error d2l-build-failure\n\n"
             "Bu sayfa derlenirken şu çerçevelerde bir hücre hata verdi; o çerçevenin sekmelerinde hataya kadar "
             f"çalışanlar ve hata iletisi gösteriliyor:\n\n{items}\n:::")
+
+
+RAW_FILE_DIRECTIVE = re.compile(r"^\.\. raw:: \w+\n(?:[ \t]+.*(?:\n|$)|[ \t]*\n(?=[ \t]))*", re.M)
+FILE_OPTION = re.compile(r"^[ \t]+:file:[ \t]*(\S+)[ \t]*$", re.M)
+
+
+def _files_of_directives(config, page: Page, put, log) -> Page:
+    """A file an eval_rst `.. raw::` directive reads (`:file:`, relative to the page) is staged beside the
+    page; a directive whose file the book does not hold is left out, with a warning at its line (d2l-tr's
+    front page names frontpage.html, which its sources lack: d2lbook's Sphinx only complains)."""
+    blocks = []
+    for block in page.blocks:
+        if block.kind != "markdown" or ":file:" not in block.myst:
+            blocks.append(block)
+            continue
+
+        def stage_or_drop(found, block=block):
+            named = FILE_OPTION.search(found.group(0))
+            if not named:
+                return found.group(0)
+            relative = Path(posixpath.normpath(posixpath.join(page.path.parent.as_posix(), named.group(1))))
+            source = config.root / relative
+            if source.is_file() and source.resolve().is_relative_to(config.root.resolve()):
+                put(relative, source.read_bytes())
+                return found.group(0)
+            line = block.myst_lines[min(block.myst[:found.start()].count("\n"), len(block.myst_lines) - 1)]
+            log(f"warning: {page.path}:{line}: the raw directive's file {named.group(1)} is not in the book; "
+                "the directive is left out")
+            return ""
+
+        blocks.append(dataclasses.replace(block, myst=RAW_FILE_DIRECTIVE.sub(stage_or_drop, block.myst)))
+    return dataclasses.replace(page, blocks=tuple(blocks))
 
 
 def _not_executed_notice(page: Page, execution, config) -> str | None:
@@ -244,6 +279,7 @@ def stage(config, paths, source: BookSource, execution, pdfs: dict[str, Path], l
         put(target, built.read_bytes())
         pdf_links[name] = target.as_posix()
     for page in source.pages:
+        page = _files_of_directives(config, page, put, log)
         failures = {f.framework: f for f in execution.failures if Path(str(f.path)) == page.path and f.framework}
         readers = {name: readers_notebook(page, nb, config, name, failures.get(name), log)
                    for name, nb in execution.notebooks[page.path].items()}

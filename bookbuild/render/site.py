@@ -18,6 +18,7 @@ import os
 import re
 import shutil
 import sys
+import time
 from pathlib import Path
 
 from bookbuild import tab_marks
@@ -149,7 +150,11 @@ def render(config: BookConfig, paths: Paths, builder: str = "html", overrides: d
             app = Sphinx(str(paths.staging), str(ROOT), str(new_site), str(new_doctrees), builder,
                          confoverrides=overrides, status=None, warning=warnings, warningiserror=True,
                          verbosity=0)
+            phases = {"start": time.monotonic()}   # where a render's time goes: Sphinx's reading, writing, math
+            app.connect("env-updated", lambda app, env: _mark(phases, "read"))   # returns no docnames to re-read
+            app.connect("build-finished", lambda app, exc: _mark(phases, "write"), priority=100)   # before the math
             app.build()
+            phases["finish"] = time.monotonic()
         failure = None if app.statuscode == 0 else "the warnings above are errors"
     except KeyboardInterrupt:
         _discard(new_site, new_doctrees)
@@ -180,6 +185,10 @@ def render(config: BookConfig, paths: Paths, builder: str = "html", overrides: d
                               line=int(found.group("line")) if found.group("line").isdigit() else None,
                               detail=detail, fix=f"correct the source at that line; {kept} in {site}")
         raise RenderError(f"Sphinx could not render the book: {first}", detail=detail, fix=f"{kept} in {site}")
+    if {"read", "write"} <= phases.keys():
+        log(f"[render] sphinx {builder}: read {phases['read'] - phases['start']:.1f} s, write "
+            f"{phases['write'] - phases['read']:.1f} s, then {phases['finish'] - phases['write']:.1f} s "
+            f"(math: {getattr(app.builder, 'd2l_math_seconds', 0):.1f} s)")
     _prune_outputs(app, new_site)
     _drop_words_no_page_holds(new_site)
     _replace(new_site, site)
@@ -240,6 +249,10 @@ def _prune_outputs(app, site: Path) -> None:
         if file.name not in names:
             file.unlink()
     (site / ".buildinfo.bak").unlink(missing_ok=True)
+
+
+def _mark(phases: dict, name: str) -> None:
+    phases.setdefault(name, time.monotonic())
 
 
 def _discard(*folders: Path) -> None:

@@ -23,6 +23,7 @@ import json
 import os
 import re
 import subprocess
+import time
 import unicodedata
 from pathlib import Path
 
@@ -128,7 +129,9 @@ def typeset(app, exception) -> None:
         cached = {"program": program, "css": None, "pages": {}}
     missing = {docname: formulas for docname, formulas in pages.items() if keys[docname] not in cached["pages"]}
     if missing or cached["css"] is None:
+        started = time.monotonic()
         result = _run_mathjax(app, json.dumps({"pages": missing}, sort_keys=True))
+        app.builder.d2l_math_seconds = time.monotonic() - started   # the render logs it
         cached["css"] = result["css"]
         cached["pages"].update({keys[docname]: page for docname, page in result["pages"].items()})
     used = {"program": program, "css": cached["css"],   # only what this render uses: the cache does not grow

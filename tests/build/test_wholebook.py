@@ -99,12 +99,18 @@ github_repo = mxnet, d2l-ai/d2l-tr-colab
 """
 
 
+RAW_FILE = "\n```eval_rst\n.. raw:: html\n   :file: {}\n```\n"
+
+
 def _d2lbook_book(folder: Path) -> Path:
     folder.mkdir(parents=True)
     (folder / "config.ini").write_text(CONFIG_INI, encoding="utf-8")
-    (folder / "index.md").write_text(INDEX + "\n```toc\n:maxdepth: 1\n\nkaynakca\n```\n", encoding="utf-8")
+    (folder / "index.md").write_text(INDEX + "\n```toc\n:maxdepth: 1\n\nkaynakca\n```\n"
+                                     + RAW_FILE.format("front.html"), encoding="utf-8")
+    (folder / "front.html").write_text('<p class="kapak">Kapak sayfası</p>\n', encoding="utf-8")
     (folder / "ch").mkdir()
-    (folder / "ch" / "page.md").write_text(PAGE + "\nBkz. :cite:`Polyak.1964`.\n", encoding="utf-8")
+    (folder / "ch" / "page.md").write_text(PAGE + "\nBkz. :cite:`Polyak.1964`.\n" + RAW_FILE.format("yok.html"),
+                                           encoding="utf-8")
     (folder / "kaynakca.md").write_text("# Kaynakça\n\n```eval_rst\n.. bibliography::\n```\n", encoding="utf-8")
     shutil.copy(ROOT / "d2l.bib", folder / "d2l.bib")
     return folder
@@ -141,6 +147,11 @@ def test_a_d2lbook_book_builds_from_its_config_ini_and_its_folder_is_only_read(t
     assert sum(unused in line for line in logged) == 1
     page = (paths.site() / "ch" / "page.html").read_text(encoding="utf-8")
     assert NOTICE in page and "Polyak" in page and "Deneme Kitabı" in page
+    # A raw directive's file is shown; one the book lacks (d2l-tr's frontpage.html) is left out, with a warning.
+    assert '<p class="kapak">Kapak sayfası</p>' in (paths.site() / "index.html").read_text(encoding="utf-8")
+    line = (folder / "ch" / "page.md").read_text(encoding="utf-8").split("\n").index(".. raw:: html") + 1
+    assert [m for m in logged if "yok.html" in m] == [
+        f"warning: ch/page.md:{line}: the raw directive's file yok.html is not in the book; the directive is left out"]
 
 
 def test_a_d2lbook_tab_that_is_not_a_framework_here_is_named_at_its_line(tmp_path):
