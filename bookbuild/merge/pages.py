@@ -19,13 +19,13 @@ from pathlib import Path
 import nbformat
 
 from bookbuild import tab_marks
+from bookbuild.tab_marks import Staged
 from bookbuild.merge import downloads, outputs
 from bookbuild.read.dialect import Block, Page, block_index, runs
 from bookbuild.errors import disk_error
 from bookbuild.report import NOT_EXECUTED
 from bookbuild.read.book import BookSource, image_path
 
-EXTRA = "_extra"   # staged files Sphinx copies to the site's root as they are (html_extra_path)
 MERGED_KERNELSPEC = {"name": "python3", "display_name": "Python 3", "language": "python"}
 
 
@@ -70,12 +70,12 @@ def merge(page: Page, executed: dict[str, nbformat.NotebookNode], config,
         sources = {tuple(c.source for _, c in cells) for cells in per_framework.values()}
         if len(sources) == 1 and not any(c.get("outputs") for cells in per_framework.values() for _, c in cells):
             for block, cell in per_framework[config.default_tab]:   # the same code, no output: shown once
-                add(_plain(cell), _code_lines(block, cell))
+                add(_hidden(_plain(cell), block), _code_lines(block, cell))
             in_group = False
             continue
         for name, cells in per_framework.items():
             for block, cell in cells:
-                cell = _plain(cell)
+                cell = _hidden(_plain(cell), block)
                 _describe_images(cell, config.framework(name).label)
                 tab_marks.mark_cell(cell, name, group)
                 add(cell, _code_lines(block, cell))
@@ -204,6 +204,17 @@ def _plain(cell) -> nbformat.NotebookNode:
     return cell
 
 
+# MyST-NB's tags for what a cell does not show (d2lbook's #@hide marks: dialect.Block.hide)
+HIDE_TAGS = {"code": "remove-input", "output": "remove-output"}
+
+
+def _hidden(cell, block: Block) -> nbformat.NotebookNode:
+    """The cell, tagged with what of it the page hides; it runs, and the downloads show it, all the same."""
+    for what in block.hide:
+        cell.metadata["tags"] = [*cell.metadata.get("tags", []), HIDE_TAGS[what]]
+    return cell
+
+
 def _describe_images(cell, framework_label: str) -> None:
     """Alt text and size of each figure the cell drew, for the render stage (tab_marks.IMAGES)."""
     images = []
@@ -271,11 +282,11 @@ def stage(config, paths, source: BookSource, execution, pdfs: dict[str, Path], l
         written.add(staging / relative)
 
     wheel = downloads.wheel()
-    put(Path(EXTRA) / downloads.WHEEL_FOLDER / wheel.name, wheel.read_bytes())
-    wheel_url = config.site_url + f"{downloads.WHEEL_FOLDER}/{wheel.name}"
+    put(Path(Staged.EXTRA) / Staged.WHEEL / wheel.name, wheel.read_bytes())
+    wheel_url = config.site_url + f"{Staged.WHEEL}/{wheel.name}"
     pdf_links = {}
     for name, built in pdfs.items():
-        target = Path("_pdf") / built.name
+        target = Path(Staged.PDF) / built.name
         put(target, built.read_bytes())
         pdf_links[name] = target.as_posix()
     for page in source.pages:
