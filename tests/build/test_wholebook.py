@@ -109,8 +109,12 @@ def _d2lbook_book(folder: Path) -> Path:
                                      + RAW_FILE.format("front.html"), encoding="utf-8")
     (folder / "front.html").write_text('<p class="kapak">Kapak sayfası</p>\n', encoding="utf-8")
     (folder / "ch").mkdir()
-    (folder / "ch" / "page.md").write_text(PAGE + "\nBkz. :cite:`Polyak.1964`.\n" + RAW_FILE.format("yok.html"),
+    (folder / "ch" / "page.md").write_text(PAGE + "\nBkz. :cite:`Polyak.1964`. Bir satırın içinde bir resim, "
+                                           "![bir daire](../img/daire.svg)\n" + RAW_FILE.format("yok.html"),
                                            encoding="utf-8")
+    (folder / "img").mkdir()
+    (folder / "img" / "daire.svg").write_text('<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10">'
+                                              '<circle cx="5" cy="5" r="4"/></svg>', encoding="utf-8")
     (folder / "kaynakca.md").write_text("# Kaynakça\n\n```eval_rst\n.. bibliography::\n```\n", encoding="utf-8")
     shutil.copy(ROOT / "d2l.bib", folder / "d2l.bib")
     return folder
@@ -147,6 +151,7 @@ def test_a_d2lbook_book_builds_from_its_config_ini_and_its_folder_is_only_read(t
     assert sum(unused in line for line in logged) == 1
     page = (paths.site() / "ch" / "page.html").read_text(encoding="utf-8")
     assert NOTICE in page and "Polyak" in page and "Deneme Kitabı" in page
+    assert re.search(r'<img alt="bir daire" src="\.\./_images/daire\.svg"', page)   # an image inside a line
     # A raw directive's file is shown; one the book lacks (d2l-tr's frontpage.html) is left out, with a warning.
     assert '<p class="kapak">Kapak sayfası</p>' in (paths.site() / "index.html").read_text(encoding="utf-8")
     line = (folder / "ch" / "page.md").read_text(encoding="utf-8").split("\n").index(".. raw:: html") + 1
