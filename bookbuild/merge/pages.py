@@ -66,7 +66,8 @@ def merge(page: Page, executed: dict[str, nbformat.NotebookNode], config,
                     text = tab_marks.tab_prose(block.myst.strip("\n"), name, group)
                     add(nbformat.v4.new_markdown_cell(text), [block.line] * 3 + _prose_lines(block) + [block.line])
             continue
-        per_framework = {fw.name: run.cells(executed, fw.name) for fw in config.frameworks}
+        per_framework = {fw.name: run.cells(executed, fw.name) for fw in config.frameworks
+                         if fw.name in page.frameworks}   # a framework the page lacks has no tab (d2lbook)
         sources = {tuple(c.source for _, c in cells) for cells in per_framework.values()}
         if len(sources) == 1 and not any(c.get("outputs") for cells in per_framework.values() for _, c in cells):
             for block, cell in per_framework[config.default_tab]:   # the same code, no output: shown once

@@ -13,12 +13,14 @@
 """
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from bookbuild.errors import SourceError
 from bookbuild.read.marks import LOOKS_LIKE_TAB_MARK, TAB_MARK
 
 LOAD_TAB = "%load_ext d2lbook.tab"
+MARK_IN_A_LINE = re.compile(r"(?:# *@tab +|%%tab +)[\w, ]")   # d2lbook searches the whole cell for it
 
 
 def parse_tabs(text: str, frameworks: tuple[str, ...], where: dict) -> tuple[str, ...]:
@@ -36,9 +38,10 @@ def parse_tabs(text: str, frameworks: tuple[str, ...], where: dict) -> tuple[str
 
 
 def code_tabs(body: list[str], first_line: int, path: Path, frameworks: tuple[str, ...], errors: list):
-    """(tabs it names or () without a mark, code lines without the tab mark, the source line of each).
-    Errors go to `errors`; the cell is read on as if the faulty line were not there."""
-    tabs, mark_line = (), None
+    """(tabs it names or () without a mark, code lines without the tab mark, the source line of each,
+    whether the mark is `all`). Errors go to `errors`; the cell is read on as if the faulty line were
+    not there."""
+    tabs, mark_line, every = (), None, False
     for offset, text in enumerate(body):
         stripped, number = text.strip(), first_line + offset
         mark = TAB_MARK.match(stripped)
@@ -49,17 +52,22 @@ def code_tabs(body: list[str], first_line: int, path: Path, frameworks: tuple[st
                                       fix="give the cell one mark listing every framework, e.g. "
                                           "`#@tab mxnet, pytorch`")
                 tabs, mark_line = parse_tabs(mark.group(1), frameworks, {"path": path, "line": number}), number
+                every = mark.group(1).strip() == "all"
             elif LOOKS_LIKE_TAB_MARK.match(stripped):
                 raise SourceError(f"`{stripped}` looks like a tab mark but is not one", path=path, line=number,
                                   fix="write it as `#@tab <framework>[, <framework> ...]` or `#@tab all`")
+            elif MARK_IN_A_LINE.search(text):
+                raise SourceError(f"a tab mark after code (`{stripped}`): d2lbook would take it and drop the "
+                                  f"whole line, code and all", path=path, line=number,
+                                  fix="put the mark on a line of its own")
         except SourceError as err:
             errors.append(err)
             mark_line = mark_line or number
     numbers = [first_line + offset for offset in range(len(body))]
     if mark_line is None:
-        return tabs, body, numbers
+        return tabs, body, numbers, every
     offset = mark_line - first_line
-    return tabs, body[:offset] + body[offset + 1:], numbers[:offset] + numbers[offset + 1:]
+    return tabs, body[:offset] + body[offset + 1:], numbers[:offset] + numbers[offset + 1:], every
 
 
 def selects(lines: list[str]) -> str | None:

@@ -28,7 +28,7 @@ from bookbuild.read import cells, myst, slides
 from bookbuild.read.cells import parse_tabs  # noqa: F401  (the dialect's tab lists, for callers)
 from bookbuild.read.marks import (  # noqa: F401  (the dialect's patterns, for the stages that read it)
     ANY_FENCE, BEGIN_TAB, BIBLIOGRAPHY, BIBLIOGRAPHY_LINE, CITATION, CODE_FENCE, DIALECT_LINES, END_TAB, HEADING,
-    IMAGE_LINE, LABEL_LINE, REFERENCE, TOC_FENCE, WIDTH_LINE, closes, structure)
+    IMAGE_LINE, INLINE_IMAGE, LABEL_LINE, REFERENCE, TOC_FENCE, WIDTH_LINE, closes, structure)
 from bookbuild.read.myst import to_myst  # noqa: F401
 
 
@@ -59,6 +59,7 @@ class Block:
     lines: tuple[int, ...] = ()        # the source line of each line of `source`
     tab_marked: bool = True    # code only: False if it has no tab mark (it belongs to the first framework)
     hide: tuple[str, ...] = ()  # code only: what the page does not show of it, "code" and/or "output"
+    names_tabs: bool = False   # code only: its tab mark names frameworks (not `all`)
 
     @property
     def is_blank(self) -> bool:
@@ -72,6 +73,7 @@ class Page:
     labels: tuple[Label, ...] = ()
     mentions: tuple[Mention, ...] = ()
     toc: tuple[tuple[Path, int], ...] = ()   # pages listed in its `toc` fences, relative to the root
+    frameworks: tuple[str, ...] = ()         # the frameworks it has (`_own_frameworks`), in build.yml order
 
     @property
     def has_code(self) -> bool:
@@ -158,6 +160,7 @@ def read(root: Path, path: Path, frameworks: tuple[str, ...], errors: list | Non
     prose_start = 1
     prose_tabs: tuple[str, ...] | None = None
     open_tab_line = 0
+    labels: list[myst.Named] = []
 
     def flush_prose(next_line: int) -> None:
         nonlocal prose, prose_start
@@ -173,7 +176,6 @@ def read(root: Path, path: Path, frameworks: tuple[str, ...], errors: list | Non
             labels.extend(converted.labels)
         prose, prose_start = [], next_line
 
-    labels: list[myst.Named] = []
     i = 0
     while i < len(lines):
         line, number = lines[i], i + 1
@@ -229,8 +231,10 @@ def read(root: Path, path: Path, frameworks: tuple[str, ...], errors: list | Non
     if prose_tabs is not None:
         found.append(SourceError(":begin_tab: is never closed", path=path, line=open_tab_line, fix="add :end_tab:"))
     flush_prose(len(lines) + 1)
-    blocks = _hidden(blocks)
-    page = Page(path, tuple(blocks), *_prose_facts(path, blocks, labels))
+    own = _own_frameworks(blocks, frameworks)
+    blocks = [dataclasses.replace(b, tabs=tuple(fw for fw in b.tabs if fw in own)) if b.tabs and own != frameworks
+              else b for b in _hidden(blocks)]
+    page = Page(path, tuple(blocks), *_prose_facts(path, blocks, labels), frameworks=own)
     found.sort(key=lambda err: err.line or 0)
     if errors is None:
         raise_all(found)
@@ -242,7 +246,7 @@ def read(root: Path, path: Path, frameworks: tuple[str, ...], errors: list | Non
 def _code_blocks(body: list[str], first_line: int, path: Path, frameworks: tuple[str, ...], errors: list):
     """A code cell's blocks: one, or one per framework when its `if` branches select frameworks;
     none for the cell that loads d2lbook's tab mechanism."""
-    tabs, body, numbers = cells.code_tabs(body, first_line, path, frameworks, errors)
+    tabs, body, numbers, every = cells.code_tabs(body, first_line, path, frameworks, errors)
     if any(cells.LOAD_TAB in line for line in body):
         return []
     own = tabs or frameworks[:1]
@@ -256,8 +260,22 @@ def _code_blocks(body: list[str], first_line: int, path: Path, frameworks: tuple
     for fw, text, code_lines in versions:
         source = "".join(text).rstrip("\n")
         blocks.append(Block("code", source, fw, code_lines[0] if code_lines else first_line,
-                            lines=tuple(code_lines[:max(1, source.count("\n") + 1)]), tab_marked=bool(tabs)))
+                            lines=tuple(code_lines[:max(1, source.count("\n") + 1)]), tab_marked=bool(tabs),
+                            names_tabs=bool(tabs) and not every))
     return blocks
+
+
+def _own_frameworks(blocks: list[Block], frameworks: tuple[str, ...]) -> tuple[str, ...]:
+    """The frameworks the page has, d2lbook's rule (notebook.get_tab_notebook): a page with code has the
+    first framework, and every other one that a tab mark or a :begin_tab: names; its `#@tab all` cells
+    belong to those only (multiple-gpus.md has no TensorFlow version: no TensorFlow tab runs or shows
+    its shared cells). A page without code has them all, and so (unlike d2lbook, which gives it the
+    first only) does a page whose marks name no framework, `#@tab all` alone: no page of d2l-tr is one,
+    and a book written for this build means its `all` cells for every framework."""
+    named = {fw for b in blocks if b.tabs is not None and (b.kind == "markdown" or b.names_tabs) for fw in b.tabs}
+    if not named or not any(b.kind == "code" for b in blocks):
+        return frameworks
+    return tuple(fw for fw in frameworks if fw == frameworks[0] or fw in named)
 
 
 def _hidden(blocks: list[Block]) -> list[Block]:
@@ -302,6 +320,7 @@ def _prose_facts(path: Path, blocks: list[Block], named: list[myst.Named]):
             if image:
                 mentions.append(Mention("image", image.group(2), number))
                 continue
+            mentions += [Mention("image", target, number) for target in INLINE_IMAGE.findall(line)]
             mentions += [Mention(role, target.strip(), number) for role, target in REFERENCE.findall(line)]
             mentions += [Mention("cite", key.strip(), number) for keys in CITATION.findall(line)
                          for key in keys.split(",") if key.strip()]

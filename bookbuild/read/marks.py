@@ -27,6 +27,7 @@ WIDTH_LINE = re.compile(r"^:(?:width|height):`([^`]+)`\s*$")   # an image's size
 OPTION_LINE = re.compile(r"^:(width|height):`([^`]+)`\s*$")
 BIBLIOGRAPHY_LINE = re.compile(r"^:bibliography:`([^`]+)`\s*$")
 IMAGE_LINE = re.compile(r"^!\[(.*)\]\((\S+?)\)\s*$")
+INLINE_IMAGE = re.compile(r"!\[[^\]]*\]\(([^)\s]+)\)")   # an image within a line of text (deepfm.md)
 HEADING = re.compile(r"^ {0,3}(#{1,6})[ \t]+(.*?)(?:[ \t]+#+)?[ \t]*$")   # an ATX heading, as CommonMark has it
 TABLE_CAPTION = re.compile(r"^:(?![\w-]+:`[^`]*`\s*$)(.*\S)\s*$")   # `:Caption` (not a whole-line mark)
 
@@ -52,22 +53,61 @@ class Table:
     last: int       # index of its last line (a `:label:` line right under it is read as a row)
 
 
-@functools.lru_cache(maxsize=1)
-def _parser():
-    from markdown_it import MarkdownIt
-    # Only the blocks matter here: the inline rules (the costly part) stay off.
-    return MarkdownIt("commonmark").enable("table").disable(["inline", "text_join"])
+SETEXT_UNDERLINE = re.compile(r"^ {0,3}(=+|-+)[ \t]*$")
+TABLE_DELIMITER = re.compile(r"^ {0,3}\|?[ \t]*:?-+:?[ \t]*(\|[ \t]*:?-+:?[ \t]*)*\|?[ \t]*$")
+FENCE_OPENING = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+INDENTED_CODE = re.compile(r"^(?: {4}|\t)")
+NOT_A_PARAGRAPH = re.compile(r"^ {0,3}(?:[-+*]|\d{1,9}[.)]|>)(?:[ \t]|$)")   # a list item or a quote: no setext
+
+
+def _cells(row: str) -> int:
+    """How many cells a table row has (GFM: pipes at either end are optional, `\\|` is no pipe)."""
+    row = row.strip()
+    row = row[1:] if row.startswith("|") else row
+    row = row[:-1] if row.endswith("|") and not row.endswith("\\|") else row
+    return len(re.split(r"(?<!\\)\|", row))
 
 
 @functools.lru_cache(maxsize=256)
 def structure(text: str) -> tuple[tuple[Heading, ...], tuple[Table, ...]]:
-    """The headings and tables of a prose text, as CommonMark (with GFM tables) reads it."""
-    tokens = _parser().parse(text)
+    """The headings and tables of a prose text as CommonMark (with GFM tables) reads them, and MyST after
+    it: ATX headings indented up to three spaces, setext headings, pipe tables (a header row, its
+    delimiter row with as many cells, then rows up to a blank line). Fenced blocks hold neither. Plain
+    Python on purpose: the reader also runs where no Markdown library is installed (the frameworks'
+    environments read the chapter's code with it); tests/build/test_dialect.py holds it to markdown-it-py's
+    reading of every page of d2l-tr."""
+    lines = text.split("\n")
     headings, tables = [], []
-    for i, token in enumerate(tokens):
-        if token.type == "heading_open":
-            first, end = token.map
-            headings.append(Heading(first, end - 1, int(token.tag[1:]), tokens[i + 1].content.strip()))
-        elif token.type == "table_open":
-            tables.append(Table(token.map[0], token.map[1] - 1))
+    # paragraph: index of its first line (-1: a list item's or a quote's); table: index of its header row
+    fence, paragraph, table = None, None, None
+    for i, line in enumerate(lines):
+        if fence:
+            fence = None if re.match(rf"^ {{0,3}}{re.escape(fence[0])}{{{len(fence)},}}[ \t]*$", line) else fence
+            continue
+        blank = not line.strip()
+        if table is not None:
+            if not blank and not FENCE_OPENING.match(line) and not HEADING.match(line):
+                continue
+            tables.append(Table(table, i - 1))
+            table = None
+        if blank:
+            paragraph = None
+        elif FENCE_OPENING.match(line):
+            fence, paragraph = FENCE_OPENING.match(line).group(1), None
+        elif HEADING.match(line) or re.match(r"^ {0,3}#{1,6}[ \t]*$", line):
+            title = HEADING.match(line).group(2) if HEADING.match(line) else ""
+            headings.append(Heading(i, i, len(line.strip().split()[0]), title.strip()))
+            paragraph = None
+        elif paragraph is not None and paragraph >= 0 and SETEXT_UNDERLINE.match(line) \
+                and not lines[i - 1].lstrip().startswith("|"):
+            title = " ".join(part.strip() for part in lines[paragraph:i])
+            headings.append(Heading(paragraph, i, 1 if line.strip()[0] == "=" else 2, title))
+            paragraph = None
+        elif paragraph is not None and "|" in lines[i - 1] and TABLE_DELIMITER.match(line) \
+                and _cells(lines[i - 1]) == _cells(line):   # a table may end a paragraph (markdown-it's rule)
+            table, paragraph = i - 1, None
+        elif paragraph is None and not INDENTED_CODE.match(line):
+            paragraph = -1 if NOT_A_PARAGRAPH.match(line) else i
+    if table is not None:
+        tables.append(Table(table, len(lines) - 1 - (not lines[-1].strip())))
     return tuple(headings), tuple(tables)

@@ -62,8 +62,8 @@ def to_myst(markdown: str, where: Path, lines, errors: list | None = None) -> tu
 
 
 def convert(markdown: str, where: Path, lines, errors: list | None = None) -> Prose:
-    """The block in MyST. Errors go to `errors` (when given; else the first is raised), and the
-    conversion goes on past each, so that one reading reports them all."""
+    """The block in MyST. Errors go to `errors` when it is given (else they are raised at the end), and
+    the conversion goes on past each, so that one reading reports them all."""
     raising = errors is None
     errors = [] if errors is None else errors
     source = markdown.split("\n")
@@ -74,8 +74,7 @@ def convert(markdown: str, where: Path, lines, errors: list | None = None) -> Pr
     headings, tables = structure(markdown)
     heading_at = {h.first: h for h in headings}
     labelled = _labelled_tables(source, tables, lines, where, errors)
-    captions = {t["caption"] for t in labelled.values() if t["caption"] is not None}
-    label_lines = {t["label"] for t in labelled.values()}
+    taken = {t[key] for t in labelled.values() for key in ("caption", "label")} - {None}   # read with the table
     out = _Out()
     labels: list[Named] = []
     in_fence = None
@@ -107,7 +106,7 @@ def convert(markdown: str, where: Path, lines, errors: list | None = None) -> Pr
             out.emit(":::", lines[table["end"]])
             labels.append(Named(table["name"], "table", table["title"], lines[table["label"]]))
             i = table["end"]
-        elif i in captions or i in label_lines:
+        elif i in taken:
             pass
         elif LABEL_LINE.match(line):
             role, name = LABEL_LINE.match(line).groups()

@@ -137,6 +137,12 @@ def test_a_line_that_looks_like_a_tab_mark_is_an_error(tmp_path, mark):
     assert str(error.value).startswith(f"bad.md:4: `{mark}` looks like a tab mark but is not one")
 
 
+def test_a_tab_mark_after_code_is_an_error(tmp_path):
+    """d2lbook finds `# @tab` anywhere in a cell, and drops the whole line it is on, code and all."""
+    with pytest.raises(SourceError, match=r"^bad.md:2: a tab mark after code \(`x = 1  # @tab pytorch`\)"):
+        read(tmp_path, "```{.python .input}\nx = 1  # @tab pytorch\n```\n", "bad.md")
+
+
 def test_two_tab_marks_in_one_cell_are_an_error(tmp_path):
     with pytest.raises(SourceError, match=r"bad.md:3: a second tab mark \(the first is at line 2\)"):
         read(tmp_path, "```{.python .input}\n#@tab pytorch\n#@tab mxnet\nx = 1\n```\n", "bad.md")
@@ -384,6 +390,12 @@ def test_image_width_height_and_label(tmp_path):
     assert page.labels == (dialect.Label("fig_a", "figure", "Bir şekil", 4),)
 
 
+def test_an_image_within_a_line_is_checked_and_staged_too(tmp_path):
+    """deepfm.md and ranking.md put an image in a line of text: an inline image, whose file must exist."""
+    page = read(tmp_path, "Mimari: ,![DeepFM](../img/a.svg) \n\n![B](../img/b.svg) ve metin; $[\\![x]\\!] = 1$\n")
+    assert [(m.role, m.target, m.line) for m in page.mentions] == [("image", "../img/a.svg", 1), ("image", "../img/b.svg", 3)]
+
+
 def test_eqlabel_on_an_image_names_the_figure(tmp_path):
     """word2vec.md writes `:eqlabel:` under an image and refers to it with :numref:."""
     page = read(tmp_path, "![CBOW](../img/cbow.svg)\n:eqlabel:`fig_cbow`\n")
@@ -529,12 +541,28 @@ print("seçilen")
 """
 
 
+# multiple-gpus.md's shape: code for two frameworks and shared cells; d2lbook gives it no TensorFlow version.
+TWO_FRAMEWORKS_PAGE = """# İki Çerçeve
+
+```{.python .input}
+#@tab all
+print("ortak" + " hücre")
+```
+
+```{.python .input}
+#@tab mxnet, pytorch
+print("iki" + " çerçeve")
+```
+"""
+
+
 @pytest.fixture(scope="session")
 def marks_site(tmp_path_factory, data_cache, fixture_kernels):
     from books import INDEX, REFERENCES, Book, made_once
 
-    folder = made_once(tmp_path_factory, "dialect-marks",
-                       lambda f: Book(f, {"index.md": INDEX, "kaynakca.md": REFERENCES, "ch/page.md": MARKS_PAGE}).build())
+    pages = {"index.md": INDEX.replace("ch/page\n", "ch/page\nch/two\n"), "kaynakca.md": REFERENCES,
+             "ch/page.md": MARKS_PAGE, "ch/two.md": TWO_FRAMEWORKS_PAGE}
+    folder = made_once(tmp_path_factory, "dialect-marks", lambda f: Book(f, pages).build())
     return Book(folder)
 
 
@@ -579,6 +607,19 @@ def test_hide_marks_hide_on_the_page_and_the_cells_still_run(marks_site):
     assert "gizli çıktı" in notebook and "#@hide_code" in notebook                       # the download has all
 
 
+def test_a_framework_no_mark_names_has_no_tab_on_that_page(marks_site):
+    """d2lbook's rule: a page whose marks name only MXNet and PyTorch has no TensorFlow version, not even of
+    its `#@tab all` cells: its TensorFlow tab says so (as the site's tabs do for any part a framework lacks)."""
+    import json
+    staged = json.loads((marks_site.paths.staging / "ch/two.ipynb").read_text(encoding="utf-8"))
+    code = [(tab_marks.cell_mark(c["metadata"]), "".join(c["source"])) for c in staged["cells"] if c["cell_type"] == "code"]
+    assert code == [(("mxnet", 1), 'print("ortak" + " hücre")'), (("mxnet", 1), 'print("iki" + " çerçeve")'),
+                    (("pytorch", 1), 'print("ortak" + " hücre")'), (("pytorch", 1), 'print("iki" + " çerçeve")')]
+    html = marks_site.html("ch/two")
+    assert "tag_d2l-tab-tensorflow" not in html and "tag_d2l-tab-pytorch" in html
+    assert "Bu kısmın TensorFlow sürümü yok." in html
+
+
 def test_tab_selected_branches_show_in_their_own_tab(marks_site):
     import json
     staged = json.loads((marks_site.paths.staging / "ch/page.ipynb").read_text(encoding="utf-8"))
@@ -586,3 +627,39 @@ def test_tab_selected_branches_show_in_their_own_tab(marks_site):
               if c["cell_type"] == "code" and "seçilen" in "".join(c["source"])}
     assert branch == {"mxnet": 'x = 0\nprint("seçilen")', "pytorch": 'x = 0\nimport os\nprint("seçilen")',
                       "tensorflow": 'x = 0\nprint("seçilen")'}
+
+
+# --- the reader's Markdown structure is markdown-it-py's (CommonMark + GFM tables, as MyST reads it) ---
+
+def markdown_it_structure(text: str):
+    from markdown_it import MarkdownIt
+
+    tokens = MarkdownIt("commonmark").enable("table").parse(text)
+    headings = [(t.map[0], t.map[1] - 1, int(t.tag[1:]), " ".join(tokens[i + 1].content.split()))
+                for i, t in enumerate(tokens) if t.type == "heading_open"]
+    return headings, [(t.map[0], t.map[1] - 1) for t in tokens if t.type == "table_open"]
+
+
+def our_structure(text: str):
+    headings, tables = dialect.structure(text)
+    return ([(h.first, h.last, h.level, " ".join(h.title.split())) for h in headings],
+            [(t.first, t.last) for t in tables])
+
+
+@pytest.mark.parametrize("text", [
+    " # Bir\n  ## İki ##\n    # kod\n#\tSekme\n##Değil\n",
+    "Başlık\n======\n\nİki satırlı\nbaşlık\n---\n\n---\n\n- madde\n---\n\n> alıntı\n===\n",
+    "```\n# kod\n|a|b|\n|-|-|\n```\n~~~~\n# kod\n~~~~\n",
+    "Metin\n|a|b|\n|--|--|\n1 | 2\n:label:`t`\n\n| a |\n|---|---|\n\n|a|\n|:-:|\n",
+    "    |a|b|\n    |-|-|\n\n| x | y |\n| --- | --- |\n# Başlık bitirir\n",
+])
+def test_headings_and_tables_are_read_as_markdown_it_reads_them(text):
+    assert our_structure(text) == markdown_it_structure(text)
+
+
+def test_headings_and_tables_of_the_turkish_book_are_read_as_markdown_it_reads_them():
+    """Every prose block of d2l-tr (the reader's own scan runs where markdown-it-py is not installed)."""
+    blocks = [b.source for path in sorted(D2L_TR.rglob("*.md"))
+              for b in dialect.read(D2L_TR, path.relative_to(D2L_TR), FRAMEWORKS).blocks if b.kind == "markdown"]
+    assert len(blocks) > 1000
+    assert [our_structure(text) for text in blocks] == [markdown_it_structure(text) for text in blocks]
