@@ -156,17 +156,6 @@ def _files_of_directives(config, page: Page, put, log) -> Page:
     return dataclasses.replace(page, blocks=tuple(blocks))
 
 
-MARKDOWN_IMAGE = re.compile(r"!\[[^\]]*\]\(([^)\s]+)")
-
-
-def _images_of(page: Page) -> set[str]:
-    """The images the page shows: those the reader checked, and any other the staged Markdown names (an
-    image inside a line of text, d2l-tr's deepfm.md:29), if the book holds it (else Sphinx names it)."""
-    named = {m.target for m in page.mentions if m.role == "image"}
-    named |= {found for block in page.blocks if block.kind == "markdown" for found in MARKDOWN_IMAGE.findall(block.myst)}
-    return {target for target in named if "://" not in target}
-
-
 def _not_executed_notice(page: Page, execution, config) -> str | None:
     """Under the title of a page whose code this build did not run in some framework (--execute none): which,
     and where the outputs of the others come from (the execution cache, an earlier run of the same code)."""
@@ -321,9 +310,9 @@ def stage(config, paths, source: BookSource, execution, pdfs: dict[str, Path], l
                 put(Path(tab_marks.INTERACTIVE_ASSETS) / asset, (config.root / asset).read_bytes())
         merged = merge(page, readers, config, tools, placements, failures)
         put(page.path.with_suffix(".ipynb"), notebook_text(merged))
-        for target in _images_of(page):
-            image = config.root / image_path(page, target)
-            if image.is_file() and image.resolve().is_relative_to(config.root.resolve()):
-                put(image_path(page, target), image.read_bytes())
+        for mention in page.mentions:
+            if mention.role == "image" and "://" not in mention.target:
+                image = image_path(page, mention.target)
+                put(image, (config.root / image).read_bytes())
     for stale in [p for p in staging.rglob("*") if p.is_file() and p not in written]:
         stale.unlink()
