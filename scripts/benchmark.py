@@ -98,7 +98,10 @@ book = config.load(sys.argv[1]).with_options(execute="none")
 pipeline.build(book, paths=config.Paths(Path(sys.argv[2])))"""
 
 
-def whole_book(corpus: Path = CORPUS) -> None:
+D2LBOOK = ROOT / ".envs" / "d2lbook" / "bin" / "d2lbook"   # the oracle's environment (tests/build/test_oracle.py)
+
+
+def whole_book(corpus: Path = CORPUS, d2lbook: Path = D2LBOOK) -> None:
     """The whole Turkish book rendered without executing (EXECUTE=none), all tabs, math typeset at build
     time: cold, then again after one edited sentence; and upstream d2lbook's `build html` of the same book
     with `eval_notebook = False` (one tab, math left to the browser), in the same run."""
@@ -128,9 +131,9 @@ def whole_book(corpus: Path = CORPUS) -> None:
         ini.write_text(re.sub(r"^eval_notebook = .*$", "eval_notebook = False", ini.read_text(encoding="utf-8"),
                               flags=re.M), encoding="utf-8")
         started = time.monotonic()
-        done = subprocess.run([str(ROOT / ".envs" / "d2lbook" / "bin" / "d2lbook"), "build", "html"], cwd=upstream,
+        done = subprocess.run([str(d2lbook), "build", "html"], cwd=upstream,
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                              env={**os.environ, "PATH": f"{ROOT / '.envs' / 'd2lbook' / 'bin'}:{os.environ['PATH']}"})
+                              env={**os.environ, "PATH": f"{Path(d2lbook).parent}:{os.environ['PATH']}"})
         rows.append(("upstream d2lbook build html (1 tab)", time.monotonic() - started,
                      "ok" if done.returncode == 0 else f"exit {done.returncode}: {done.stderr.strip()[-300:]}"))
     for name, wall, detail in rows:
@@ -292,13 +295,14 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, nargs="*", default=[1, 2, 0], help="0: the default (cores)")
     parser.add_argument("--skip-edits", action="store_true", help="only the books of N sections")
     parser.add_argument("--preview", action="store_true", help="also time `make serve` from save to reload")
+    parser.add_argument("--d2lbook", type=Path, default=D2LBOOK, help="upstream d2lbook, for --only whole-book")
     parser.add_argument("--only", choices=["edits", "prose", "shards", "scaling", "preview", "whole-book"],
                         help="run one part only")
     args = parser.parse_args()
     if args.only:
         {"edits": maintainer_builds, "prose": prose_edit_by_size, "shards": shard_balance,
          "scaling": lambda: scaling(args.sections, args.jobs), "preview": preview_latency,
-         "whole-book": whole_book}[args.only]()
+         "whole-book": lambda: whole_book(d2lbook=args.d2lbook)}[args.only]()
         return
     if not args.skip_edits:
         maintainer_builds()
