@@ -88,6 +88,14 @@ class Limits:
 
 
 @dataclasses.dataclass(frozen=True)
+class Warnings:
+    # The kinds are declared with what they mean in bookbuild/log.py (KINDS).
+    silence: tuple[str, ...] = setting((), "kinds of warning not shown", choices="warning kinds")
+    fatal: tuple[str, ...] = setting((), "kinds of warning that fail the build, as Sphinx's -W does",
+                                     choices="warning kinds")
+
+
+@dataclasses.dataclass(frozen=True)
 class Launch:
     repository: str = setting(doc="GitHub `owner/name` where CI publishes the executed notebooks")
     branch: str = setting("notebooks", "the branch of that repository")
@@ -115,13 +123,14 @@ class BookConfig:
     agreement: Agreement = setting(Agreement(), "how the tabs of a group are compared")
     limits: Limits = setting(Limits(), "what one cell may output")
     launch: Launch | None = setting(None, "where readers open a page's notebook elsewhere (Colab)")
+    warnings: Warnings = setting(Warnings(), "which kinds of warning are hidden, which fail the build")
     timeout: int = setting(600, "seconds a cell may run", positive=True)
     jobs: int = os.cpu_count() or 1     # kernels running at once (command line only)
     # Which notebooks run (command line only; a d2lbook book's `eval_notebook = False` means "none"): one of
     # EXECUTE, which the execute stage maps to its strategy.
     execute: str = "all"
     out: Path | None = None             # where the build writes (default: <root>/_build; see `Paths.of`)
-    warnings: tuple[str, ...] = ()      # what reading the configuration has to say (printed by the build)
+    notices: tuple[str, ...] = ()       # what reading the configuration has to say (warnings of kind config)
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -259,6 +268,10 @@ class _Reader:
             items = [value] if isinstance(value, str) else value
             if not isinstance(items, list) or not all(isinstance(i, (str, int, float)) for i in items):
                 raise self.error(where, f"must be a list of texts, not {_shown(value)}")
+            if field.metadata.get("choices") == "warning kinds":
+                from bookbuild.log import KINDS
+                if unknown := [str(i) for i in items if str(i) not in KINDS]:
+                    raise self.error(where, f"unknown kind {unknown[0]!r}; the kinds: {', '.join(KINDS)}")
             return tuple(map(str, items))
         if typing.get_origin(kind) is dict:
             entries = self.mapping(value, where)
@@ -270,7 +283,7 @@ class _Reader:
 
 
 def _owner(field):
-    return next(cls for cls in (Published, Book, Agreement, Limits, Launch, Framework, BookConfig)
+    return next(cls for cls in (Published, Book, Agreement, Limits, Warnings, Launch, Framework, BookConfig)
                 if field in dataclasses.fields(cls))
 
 
@@ -381,13 +394,13 @@ def load_d2lbook(path: Path, project: Path = BUILD_YML) -> BookConfig:
     bibfile = get("pdf", "bibfile")
     if bibfile and not (root / bibfile).is_file():
         raise ConfigError(f"[pdf] bibfile: {root / bibfile} does not exist", path=path, line=line_of("pdf", "bibfile"))
-    warnings = []
+    notices = []
     if get("project", "lang", "tr") not in ("", "tr"):
-        warnings.append(f"{path}: [project] lang = {get('project', 'lang')}: this build's site speaks Turkish")
+        notices.append(f"{path}: [project] lang = {get('project', 'lang')}: this build's site speaks Turkish")
     unused = {section: [key for key in parser[section] if key not in D2LBOOK_KEYS.get(section, ())]
               for section in parser.sections()}
     if any(unused.values()):
-        warnings.append(f"{path}: keys this build does not use: " + "; ".join(
+        notices.append(f"{path}: keys this build does not use: " + "; ".join(
             f"[{section}] {', '.join(keys)}" for section, keys in unused.items() if keys))
     book = Book(title=title, short_name=get("project", "name", "d2lbook"), index=index,
                 authors=tuple(a.strip() for a in re.split(r",\s*(?:and\s+)?|\s+and\s+", get("project", "author"))
@@ -396,7 +409,7 @@ def load_d2lbook(path: Path, project: Path = BUILD_YML) -> BookConfig:
     evaluate = get("build", "eval_notebook", "True").lower() == "true"   # d2lbook's own test (build.py)
     return dataclasses.replace(ours, root=root, path=path, book=book, frameworks=frameworks, launch=None,
                                execute="all" if evaluate else "none", out=BOOKS_OUT / root.name,
-                               warnings=tuple(warnings))
+                               notices=tuple(notices))
 
 
 def _first_line(path: Path) -> str:
@@ -422,6 +435,7 @@ class Paths:
         html/                              the site: replaced only by a render that succeeded
         jupyter_execute/                   myst-nb's copies of the pages' outputs (made anew by each render)
         latex/<framework>/, pdf/           the PDFs' LaTeX and the PDFs (`make pdf`)
+        library/<digest>/d2l/              the d2l package the kernels import: ours, with the book's #@save code
         report.json                        what the last build did (on every outcome; "running" meanwhile)
         timings/*.json                     other builds' reports (CI's shards), for the seconds of their notebooks
         lock                               held by the build running now
@@ -445,12 +459,16 @@ class Paths:
     report = property(lambda self: self.out / "report.json")
     timings = property(lambda self: self.out / "timings")
     lock = property(lambda self: self.out / "lock")
+    library = property(lambda self: self.out / "library")
     pdf = property(lambda self: self.out / "pdf")
 
     def site(self, builder: str = "html") -> Path:
         return self.out / builder
 
 
+# The readers' library as written: each framework's module holds our hand-written part, then (below
+# d2lbook's mark, bookbuild/library) the code the book's #@save cells define, as `make lib` writes it.
+D2L = ROOT / "d2l"
 # What a render reads besides the staged pages: the site's configuration and code.
 RENDER_INPUTS = ("conf.py", "static", "templates", "locale", "bookbuild")
 # What `make serve` watches besides the book's own pages, images, build.yml and bibliography.

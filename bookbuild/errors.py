@@ -119,6 +119,12 @@ class DisagreementError(BookError):
            "(rtol/atol) if the difference is expected")
 
 
+class LibraryDrift(BookError):
+    """d2l/ is not what the book's #@save cells define (nbdev's "Notebooks and library are not in sync")."""
+    kind = "library"
+    fix = "run `make lib`: it writes the library the book defines into d2l/ (keeping the part above its mark)"
+
+
 class RenderError(BookError):
     """Sphinx (or LaTeX) could not turn the staged pages into the site or the PDF."""
     kind = "render"
@@ -150,6 +156,12 @@ class Interrupted(BookError):
     """Ctrl-C or SIGTERM: kernels were shut down, the cache and the last good site are intact."""
     kind = "interrupted"
     fix = "build again: only what is missing executes"
+
+
+class FatalWarning(BookError):
+    """A warning of a kind that build.yml's `warnings.fatal` makes an error."""
+    kind = "warning"
+    fix = "mend what it says, or take its kind out of build.yml's `warnings.fatal`"
 
 
 class BookErrors(BookError):

@@ -6,6 +6,7 @@ build starts ("running": a build that was killed shows as such) and on every out
 """
 from __future__ import annotations
 
+import logging
 import contextlib
 import dataclasses
 import json
@@ -14,6 +15,8 @@ import time
 from pathlib import Path
 
 from bookbuild.errors import BookError, Interrupted, StorageError, disk_error
+
+logger = logging.getLogger(__name__)
 
 
 NOT_EXECUTED = "not executed"
@@ -45,6 +48,8 @@ class BuildReport:
     status: str = "running"    # then "done", "failed" or "interrupted"
     notebooks: list[NotebookReport] = dataclasses.field(default_factory=list)
     agreement: list[dict] = dataclasses.field(default_factory=list)
+    # where the book's #@save definition differs from our hand-written one: {name, framework, ours, book}
+    library: list[dict] = dataclasses.field(default_factory=list)
     seconds: dict[str, float] = dataclasses.field(default_factory=dict)
     error: dict | None = None
     site: str | None = None    # what the site folder holds after this build
@@ -95,12 +100,15 @@ class BuildReport:
         for a in self.agreement:
             if a["status"] in ("disagree", "expected to differ"):
                 lines.append(f"  tabs {a['status']} at {a['page']}:{a['line']}: {a['detail']}")
+        for d in self.library:
+            lines.append(f"  warning: {d['book']}: [{d['framework']}] the book's {d['name']} differs from ours "
+                         f"at {d['ours']} (the library takes the book's)")
         lines.append("  " + ", ".join(f"{stage} {s:.1f} s" for stage, s in self.seconds.items()))
         return "\n".join(lines)
 
 
 @contextlib.contextmanager
-def recorded(paths, command: str, log):
+def recorded(paths, command: str):
     """The report of the build run inside: "running" at once, then its outcome, whatever it is."""
     report = BuildReport(command)
     report.write(paths.report)
@@ -124,11 +132,11 @@ def recorded(paths, command: str, log):
         try:
             report.write(paths.report)
         finally:
-            log(f"\nBuild report ({paths.report}):\n{report.summary()}")
+            logger.info(f"\nBuild report ({paths.report}):\n{report.summary()}")
 
 
 @contextlib.contextmanager
-def build_lock(paths, log):
+def build_lock(paths):
     """One build at a time per checkout: a second one waits, and says so."""
     from filelock import FileLock, Timeout
 
@@ -138,7 +146,7 @@ def build_lock(paths, log):
         try:
             lock.acquire(timeout=0)
         except Timeout:
-            log(f"another build is running in this checkout (it holds {paths.lock}); waiting for it to finish ...")
+            logger.info(f"another build is running in this checkout (it holds {paths.lock}); waiting for it to finish ...")
             lock.acquire()
     except OSError as err:
         raise StorageError(f"cannot write into {paths.out}: {err.strerror or err}", path=paths.out,

@@ -13,6 +13,7 @@ the job that merges them without executing.
 """
 from __future__ import annotations
 
+import logging
 import dataclasses
 import typing
 from pathlib import Path
@@ -27,6 +28,8 @@ from bookbuild.errors import BookError, SourceError, disk_error
 from bookbuild.execute.kernels import Job, Kernels, code_cells
 from bookbuild.report import NOT_EXECUTED, CellReport, NotebookReport
 
+logger = logging.getLogger(__name__)
+
 
 @dataclasses.dataclass
 class Execution:
@@ -40,9 +43,11 @@ class Execution:
                    ("cached", "executed", "loaded") for r in self.reports)
 
 
-def execute(config, paths, source, notebooks: dict, pages: list, log, reseeded: bool = False) -> Execution:
-    """Run `pages` (the rest keep their split notebooks). `reseeded`: in the frameworks' reseeded kernels,
-    for the agreement stage; those runs are cached but are not the book's."""
+def execute(config, paths, source, notebooks: dict, pages: list, library: Path,
+            reseeded: bool = False) -> Execution:
+    """Run `pages` (the rest keep their split notebooks), in kernels that import the d2l package in `library`
+    (the library stage's: ours with the book's #@save code). `reseeded`: in the frameworks' reseeded
+    kernels, for the agreement stage; those runs are cached but are not the book's."""
     jobs = []
     for page in pages:
         for name, nb in notebooks[page.path].items():
@@ -51,7 +56,7 @@ def execute(config, paths, source, notebooks: dict, pages: list, log, reseeded: 
             nb = split.reseeded(nb, kernel) if reseeded else nb
             jobs.append(Job(page, fw, nb, config.root / page.path.parent, kernel,
                             NotebookReport(page.path.as_posix(), name, "cached", run="reseeded" if reseeded else "book")))
-    cache = Cache(paths.cache, warn=log)
+    cache = Cache(paths.cache)
     misses = []
     for job in (j for j in jobs if code_cells(j.notebook)):
         cached = cache.lookup(job.notebook, job.uri)
@@ -63,14 +68,14 @@ def execute(config, paths, source, notebooks: dict, pages: list, log, reseeded: 
         seconds = cached.metadata.get(RUN_KEY, {}).get("seconds", [])
         job.report.cells = [CellReport(n, job.line_of(c), "cached", seconds[n - 1] if n <= len(seconds) else None)
                             for n, c in enumerate(code_cells(cached), 1)]
-        log(f"[{job.framework.name}] {job.page.path}: cached, {len(job.report.cells)} cells")
+        logger.info(f"[{job.framework.name}] {job.page.path}: cached, {len(job.report.cells)} cells")
 
     def keep(job: Job) -> None:
         job.notebook.metadata[RUN_KEY] = {"seconds": [c.seconds for c in sorted(job.report.cells,
                                                                                 key=lambda c: c.number)]}
         cache.store(job.notebook, job.uri)
 
-    failures = strategy(config).run(config, paths, misses, keep, log) if misses else []
+    failures = strategy(config).run(config, paths, misses, keep, library) if misses else []
     executed = {path: dict(by_framework) for path, by_framework in notebooks.items()}
     for job in jobs:
         executed[job.page.path][job.framework.name] = job.notebook
@@ -79,23 +84,23 @@ def execute(config, paths, source, notebooks: dict, pages: list, log, reseeded: 
     return Execution(executed, [job.report for job in jobs], failures)
 
 
-def _run_in_kernels(config, paths, misses: list[Job], keep, log) -> list[BookError]:
-    return Kernels(environments.kernel_dirs(), config.timeout, config.jobs, paths.cache, log,
-                   env={"DATA_MIRROR": str(data_mirror()), **environments.library_env()}).run(misses, on_success=keep)
+def _run_in_kernels(config, paths, misses: list[Job], keep, library: Path) -> list[BookError]:
+    return Kernels(environments.kernel_dirs(), config.timeout, config.jobs, paths.cache,
+                   env={"DATA_MIRROR": str(data_mirror()), **environments.library_env(library)}).run(misses, on_success=keep)
 
 
-def _leave_unrun(config, paths, misses: list[Job], keep, log) -> list[BookError]:
+def _leave_unrun(config, paths, misses: list[Job], keep, library: Path) -> list[BookError]:
     for job in misses:
         job.report.status = NOT_EXECUTED   # the merge stage says so on the page
     if misses:
-        log(f"[execute] {len(misses)} notebooks not executed (--execute none)")
+        logger.info(f"[execute] {len(misses)} notebooks not executed (--execute none)")
     return []
 
 
 @dataclasses.dataclass(frozen=True)
 class Strategy:
     """What the execute stage does with the notebooks the cache does not hold (config.EXECUTE)."""
-    run: typing.Callable            # (config, paths, jobs, keep, log) -> failures
+    run: typing.Callable            # (config, paths, jobs, keep, library folder) -> failures
     kernels: bool                   # whether it starts kernels (and so needs the frameworks' environments)
 
 

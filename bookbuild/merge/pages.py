@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import logging
 import posixpath
 import re
 from pathlib import Path
@@ -24,7 +25,10 @@ from bookbuild.merge import downloads, outputs
 from bookbuild.read.dialect import Block, Page, block_index, runs
 from bookbuild.errors import disk_error
 from bookbuild.report import NOT_EXECUTED
+from bookbuild.log import warn
 from bookbuild.read.book import BookSource, image_path
+
+logger = logging.getLogger(__name__)
 
 MERGED_KERNELSPEC = {"name": "python3", "display_name": "Python 3", "language": "python"}
 
@@ -128,7 +132,7 @@ RAW_FILE_DIRECTIVE = re.compile(r"^\.\. raw:: \w+\n(?:[ \t]+.*(?:\n|$)|[ \t]*\n(
 FILE_OPTION = re.compile(r"^[ \t]+:file:[ \t]*(\S+)[ \t]*$", re.M)
 
 
-def _files_of_directives(config, page: Page, put, log) -> Page:
+def _files_of_directives(config, page: Page, put) -> Page:
     """A file an eval_rst `.. raw::` directive reads (`:file:`, relative to the page) is staged beside the
     page; a directive whose file the book does not hold is left out, with a warning at its line (d2l-tr's
     front page names frontpage.html, which its sources lack: d2lbook's Sphinx only complains)."""
@@ -148,8 +152,8 @@ def _files_of_directives(config, page: Page, put, log) -> Page:
                 put(relative, source.read_bytes())
                 return found.group(0)
             line = block.myst_lines[min(block.myst[:found.start()].count("\n"), len(block.myst_lines) - 1)]
-            log(f"warning: {page.path}:{line}: the raw directive's file {named.group(1)} is not in the book; "
-                "the directive is left out")
+            warn(logger, "file-missing", f"{page.path}:{line}: the raw directive's file {named.group(1)} is not in "
+                 "the book; the directive is left out")
             return ""
 
         blocks.append(dataclasses.replace(block, myst=RAW_FILE_DIRECTIVE.sub(stage_or_drop, block.myst)))
@@ -172,16 +176,15 @@ def _not_executed_notice(page: Page, execution, config) -> str | None:
     return f":::{{admonition}} Kod çalıştırılmadı\n:class: note d2l-not-executed\n\n{text}\n:::"
 
 
-def readers_notebook(page: Page, nb, config, framework: str, failure=None, warn=print) -> nbformat.NotebookNode:
+def readers_notebook(page: Page, nb, config, framework: str, failure=None) -> nbformat.NotebookNode:
     """A framework's executed notebook with its outputs as readers get them (outputs.for_readers), and,
     if it failed, the failing cell marked and the cells after it marked as not run."""
     nb = nbformat.from_dict(copy.deepcopy(nb))
     label = config.framework(framework).label
     failed_at = None
     for number, cell in enumerate((c for c in nb.cells if c.cell_type == "code"), 1):
-        where = f"{page.path}:{page.blocks[block_index(cell)].line}"
-        cell.outputs = outputs.for_readers(cell.get("outputs", []), config.limits, where,
-                                           lambda message: warn(f"[{framework}] {message}"))
+        where = f"[{framework}] {page.path}:{page.blocks[block_index(cell)].line}"
+        cell.outputs = outputs.for_readers(cell.get("outputs", []), config.limits, where)
         if failure is None:
             continue
         if failed_at is None and any(o.get("output_type") == "error" for o in cell.outputs):
@@ -269,7 +272,7 @@ def notebook_text(nb) -> str:
     return nbformat.writes(nb) + "\n"
 
 
-def stage(config, paths, source: BookSource, execution, pdfs: dict[str, Path], log=print) -> None:
+def stage(config, paths, source: BookSource, execution, pdfs: dict[str, Path], library: Path) -> None:
     """Write what Sphinx reads: one merged notebook per page, the downloads, the images and PDFs.
     `execution`: what the execute stage handed on; `pdfs`: {framework: a PDF `make pdf` made}, linked
     from every page. Only what changed is written; what no page needs any more is removed."""
@@ -282,7 +285,7 @@ def stage(config, paths, source: BookSource, execution, pdfs: dict[str, Path], l
             raise disk_error(err, f"staging {relative}", staging / relative) from None
         written.add(staging / relative)
 
-    wheel = downloads.wheel()
+    wheel = downloads.wheel(library)
     put(Path(Staged.EXTRA) / Staged.WHEEL / wheel.name, wheel.read_bytes())
     wheel_url = config.site_url + f"{Staged.WHEEL}/{wheel.name}"
     pdf_links = {}
@@ -291,9 +294,9 @@ def stage(config, paths, source: BookSource, execution, pdfs: dict[str, Path], l
         put(target, built.read_bytes())
         pdf_links[name] = target.as_posix()
     for page in source.pages:
-        page = _files_of_directives(config, page, put, log)
+        page = _files_of_directives(config, page, put)
         failures = {f.framework: f for f in execution.failures if Path(str(f.path)) == page.path and f.framework}
-        readers = {name: readers_notebook(page, nb, config, name, failures.get(name), log)
+        readers = {name: readers_notebook(page, nb, config, name, failures.get(name))
                    for name, nb in execution.notebooks[page.path].items()}
         notebooks = {}
         if page.has_code:
