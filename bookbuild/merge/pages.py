@@ -167,7 +167,7 @@ def _not_executed_notice(page: Page, execution, config) -> str | None:
     unrun = [fw.label for fw in config.frameworks if status.get(fw.name) == NOT_EXECUTED]
     if not unrun:
         return None
-    cached = [fw.label for fw in config.frameworks if status.get(fw.name) == "cached"]
+    cached = [fw.label for fw in config.frameworks if status.get(fw.name) == "cached" and fw.name in page.frameworks]
     text = (f"Bu sayfanın kodu bu derlemede çalıştırılmadı ({', '.join(unrun)}): kod hücreleri çıktısız "
             "gösteriliyor.")
     if cached:
