@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from docutils import nodes
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -27,6 +28,7 @@ PATHS = Paths.of(CONFIG)
 TOC = re.compile(r"^```toc\n(.*?)^```", re.M | re.S)
 SLIDE_MARKS = ("[**", "**]", "(**", "**)", "[~~", "~~]", "(~~", "~~)")
 SLIDE_ONLY = re.compile(r"\[~~(.*?)~~\]|\(~~(.*?)~~\)", re.S)
+UNCLOSED_ROLE = re.compile(r":(?:numref|eqref|ref|cite):`[^`\n]*$", re.M)   # a typo of the source: text there too
 RAW_ROLES = re.compile(r":(?:numref|eqref|ref|cite|citet|citep|label|eqlabel|bibliography):`|\{(?:numref|eq|cite:p)\}`")
 
 
@@ -43,8 +45,9 @@ def toc_pages(page: Path = Path("index.md")) -> list[Path]:
 def text_of(page_html: str) -> str:
     """What a reader reads on a page: its article, without tags, scripts and the typeset math's SVG."""
     article = re.search(r"<article[^>]*>(.*)</article>", page_html, re.S)
-    body = re.sub(r"<(script|style|svg|mjx-assistive-mml)\b.*?</\1>", " ", article.group(1) if article else page_html,
-                  flags=re.S)
+    # Code (`list??` asks IPython for help), API signatures (`**kwargs`) are not prose.
+    body = re.sub(r"<(script|style|svg|mjx-assistive-mml|pre|dt|code)\b.*?</\1>", " ",
+                  article.group(1) if article else page_html, flags=re.S)
     return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", body)).split())
 
 
@@ -53,7 +56,7 @@ def slide_only_texts() -> dict[Path, list[str]]:
     found = {}
     for page in toc_pages():
         texts = [" ".join((a or b).split()) for a, b in SLIDE_ONLY.findall((CORPUS / page).read_text(encoding="utf-8"))]
-        found[page] = [t for t in texts if len(t) >= 12 and not re.search(r"[`$\\*:]", t)]
+        found[page] = [t for t in texts if len(t) >= 30 and not re.search(r"[`$\\*:]", t)]   # not a common phrase
     return found
 
 
@@ -81,7 +84,9 @@ def test_no_slide_mark_no_slide_only_text_no_unresolved_reference_on_any_page(si
         problems += [f"{page}: slide mark {mark}" for mark in SLIDE_MARKS if mark in text]
         problems += [f"{page}: slide-only text {t!r}" for t in slide_only.get(page, []) if t in text]
         problems += [f"{page}: unresolved reference ??" for _ in re.findall(r"\?\?", text)]
-        problems += [f"{page}: raw role {m}" for m in RAW_ROLES.findall(text)]
+        unclosed = len(UNCLOSED_ROLE.findall((CORPUS / page).read_text(encoding="utf-8")))
+        if len(RAW_ROLES.findall(text)) > unclosed:
+            problems += [f"{page}: raw role {m}" for m in RAW_ROLES.findall(text)]
     assert not problems, "\n".join(problems[:40])
 
 
@@ -104,7 +109,7 @@ def test_section_numbers_are_the_published_ones(site):
             wrong.append(f"{page}: {shown or 'no number'}, published {row['number'] or 'no number'}")
     for row in (r for r in published("d2l-tr-labels.tsv") if r["kind"] == "section" and r["number"]):
         page_html = site.get(Path(row["page"]).with_suffix(".md"), "")
-        anchor = re.search(rf'id="{re.escape(row["label"])}".*?<span class="section-number">([\d.]+?)\.?\s*</span>',
+        anchor = re.search(rf'id="{re.escape(nodes.make_id(row["label"]))}".*?<span class="section-number">([\d.]+?)\.?\s*</span>',
                            page_html, re.S)
         checked += 1
         if not anchor or anchor.group(1) != row["number"]:
