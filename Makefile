@@ -12,14 +12,15 @@ BUILD_PYTEST = $(BUILD_PY) -m pytest -q -p no:cacheprovider --timeout $(TEST_TIM
 # Offline machines: DATA_MIRROR names a folder of d2l data files (default: bookbuild/config.py).
 # Optional, for one build: TIMEOUT=<seconds a cell may run>, JOBS=<kernels at once>, SITE_URL=<where
 # the site is published: readers' notebooks install d2l from there>, QUIET=1 (warnings and errors only),
-# VERBOSE=1;
+# VERBOSE=1, RETRY=1 (run again the notebooks that failed, though nothing they run from changed: a failure
+# is cached as a finished run is);
 # BOOK=<another build.yml> builds that book (e.g. a test's); BOOK=<a folder> builds its build.yml, or else
 # a d2lbook project from its config.ini (written under _build/books/<folder name>/; the folder is only read).
 # EXECUTE=none: run no notebook (pages show their code, and outputs only where the cache holds them);
 # no framework environment is made or needed (bookbuild/config.py, EXECUTE).
 BOOK ?= build.yml
 BUILD_OPTIONS = --config $(BOOK) $(if $(TIMEOUT),--timeout $(TIMEOUT)) $(if $(JOBS),--jobs $(JOBS)) \
-  $(if $(SITE_URL),--site-url $(SITE_URL)) $(if $(QUIET),-q) $(if $(VERBOSE),-v) $(if $(EXECUTE),--execute $(EXECUTE))
+  $(if $(SITE_URL),--site-url $(SITE_URL)) $(if $(QUIET),-q) $(if $(VERBOSE),-v) $(if $(RETRY),--retry) $(if $(EXECUTE),--execute $(EXECUTE))
 BOOKBUILD = $(BUILD_PY) -m bookbuild $(BUILD_OPTIONS)
 # What a render needs made first: the frameworks' environments only when notebooks run.
 RENDER_ENV = $(if $(filter none,$(EXECUTE)),env-build,env)

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from bookbuild import config as book_config
 from bookbuild import log
-from bookbuild.errors import NO_SPACE, BookError, Interrupted, disk_error
+from bookbuild.errors import NO_SPACE, BookError, Interrupted, UsageError, disk_error
 
 logger = logging.getLogger("bookbuild")
 
@@ -43,6 +43,8 @@ def parser() -> argparse.ArgumentParser:
     parser.add_argument("--execute", choices=book_config.EXECUTE, help="which notebooks run: " + "; ".join(
         f"{name}: {doc}" for name, doc in book_config.EXECUTE.items()) + " (default: all, or none for a d2lbook "
         "book with eval_notebook = False)")
+    parser.add_argument("--retry", action="store_true",
+                        help="run again the notebooks that failed, though nothing they run from changed")
     parser.add_argument("-q", "--quiet", action="count", default=0, help="only warnings and errors")
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more detail")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -98,12 +100,15 @@ def run(args) -> None:
         changed = write_sources(library)
         print("\n".join(f"wrote {path}" for path in changed) or "d2l/ is the library the book defines: nothing to write")
     elif args.command == "check":
-        pipeline.build(config, pipeline.Options("check", tuple(args.tab), args.shard))
+        for name in (n for n in args.tab if n not in config.names):
+            raise UsageError(f"TAB={name}: build.yml declares no framework {name!r}",
+                             fix=f"name one of {', '.join(config.names)}: `make check TAB={config.names[0]}`")
+        pipeline.build(config, pipeline.Options("check", tuple(args.tab), args.shard, retry=args.retry))
         logger.info("\nEvery cell ran" + ("" if args.tab else "; the tabs agree") + ".")
     elif args.command == "pdf":
-        pipeline.build(config, pipeline.Options("pdf", executed_dir=args.executed))
+        pipeline.build(config, pipeline.Options("pdf", executed_dir=args.executed, retry=args.retry))
     else:
-        pipeline.build(config, pipeline.Options("html", executed_dir=args.executed))
+        pipeline.build(config, pipeline.Options("html", executed_dir=args.executed, retry=args.retry))
         site = book_config.Paths.of(config).site("html")
         logger.info(f"\nThe site is in {site} (open {site / 'index.html'})")
 

@@ -26,7 +26,7 @@ import types
 import typing
 from pathlib import Path
 
-from bookbuild.errors import ConfigError
+from bookbuild.errors import ConfigError, UsageError
 
 ROOT = Path(__file__).resolve().parent.parent   # the project: conf.py, d2l/, static/, requirements/
 BUILD_YML = ROOT / "build.yml"
@@ -166,7 +166,9 @@ class BookConfig:
         for name, value in (("timeout", timeout), ("jobs", jobs)):
             if value is not None:
                 if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                    raise ConfigError(f"--{name} must be a whole number of at least 1, not {value!r}")
+                    raise UsageError(f"--{name} must be a whole number of at least 1, not {value!r}",
+                                     fix=f"give a whole number of at least 1: `make html {name.upper()}=2`, "
+                                         f"or --{name} 2")
                 changes[name] = value
         if strict is not None:
             changes["agreement"] = dataclasses.replace(self.agreement, strict=strict)

@@ -37,6 +37,7 @@ class Options:
     frameworks: tuple[str, ...] = ()         # execute only these (default: all of build.yml)
     shard: tuple[int, int] = (1, 1)          # (i, n): execute the i-th of n shares of the pages with code
     executed_dir: Path | None = None         # take executed notebooks from here instead of executing
+    retry: bool = False                      # run again the notebooks that failed, though nothing changed
 
 
 def build(config: BookConfig, options: Options = Options(), paths: Paths | None = None) -> BuildReport:
@@ -44,9 +45,11 @@ def build(config: BookConfig, options: Options = Options(), paths: Paths | None 
     frameworks = [config.framework(name) for name in options.frameworks] or list(config.frameworks)
     runs_kernels = not options.executed_dir and notebooks.strategy(config).kernels
     log.kinds(config.warnings.silence, config.warnings.fatal)
+    timed = shards.last_timings(paths, options.shard)
     with build_lock(paths), recorded(paths, options.command) as report:
         for notice in config.notices:
             warn(logger, "config", notice)
+        report.shard = "/".join(map(str, options.shard)) if options.shard[1] > 1 else None
         with report.stage("read"):
             environments.check_ready(config, frameworks, options.command, executes=runs_kernels)
             source = book.read_book(config)
@@ -65,14 +68,14 @@ def build(config: BookConfig, options: Options = Options(), paths: Paths | None 
             if options.executed_dir:
                 execution = notebooks.load_executed(options.executed_dir, source, split_notebooks)
             else:
-                shard = shards.shard_of(list(source.pages), options.shard, [fw.name for fw in frameworks],
-                                        shards.timings(*sorted(paths.timings.glob("*.json")), paths.report))
-                execution = notebooks.execute(config, paths, source, split_notebooks, shard, library_folder)
+                shard = shards.shard_of(list(source.pages), options.shard, [fw.name for fw in frameworks], timed)
+                execution = notebooks.execute(config, paths, source, split_notebooks, shard, library_folder,
+                                              retry=options.retry)
             report.notebooks = execution.reports
         with report.stage("agree"):
             measure = None if not runs_kernels else (   # executed elsewhere, or not at all: no kernels here
                 lambda differing: notebooks.execute(config, paths, source, split_notebooks, differing, library_folder,
-                                                    reseeded=True))
+                                                    reseeded=True, retry=options.retry))
             report.agreement, spreads = compare.check(source, execution, config, measure)
             report.notebooks += spreads.reports if spreads else []
         if options.command != "check":

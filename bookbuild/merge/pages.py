@@ -11,10 +11,8 @@ from, so a render warning can name the page's own file and line.
 from __future__ import annotations
 
 import copy
-import dataclasses
 import logging
-import posixpath
-import re
+import unicodedata
 from pathlib import Path
 
 import nbformat
@@ -25,7 +23,6 @@ from bookbuild.merge import downloads, outputs
 from bookbuild.read.dialect import Block, Page, block_index, runs
 from bookbuild.errors import disk_error
 from bookbuild.report import NOT_EXECUTED
-from bookbuild.log import warn
 from bookbuild.read.book import BookSource, image_path
 
 logger = logging.getLogger(__name__)
@@ -126,38 +123,6 @@ def _failure_notice(failures: dict, config) -> str:
     return (":::{admonition} Derleme hatası\n:class: error d2l-build-failure\n\n"
             "Bu sayfa derlenirken şu çerçevelerde bir hücre hata verdi; o çerçevenin sekmelerinde hataya kadar "
             f"çalışanlar ve hata iletisi gösteriliyor:\n\n{items}\n:::")
-
-
-RAW_FILE_DIRECTIVE = re.compile(r"^\.\. raw:: \w+\n(?:[ \t]+.*(?:\n|$)|[ \t]*\n(?=[ \t]))*", re.M)
-FILE_OPTION = re.compile(r"^[ \t]+:file:[ \t]*(\S+)[ \t]*$", re.M)
-
-
-def _files_of_directives(config, page: Page, put) -> Page:
-    """A file an eval_rst `.. raw::` directive reads (`:file:`, relative to the page) is staged beside the
-    page; a directive whose file the book does not hold is left out, with a warning at its line (d2l-tr's
-    front page names frontpage.html, which its sources lack: d2lbook's Sphinx only complains)."""
-    blocks = []
-    for block in page.blocks:
-        if block.kind != "markdown" or ":file:" not in block.myst:
-            blocks.append(block)
-            continue
-
-        def stage_or_drop(found, block=block):
-            named = FILE_OPTION.search(found.group(0))
-            if not named:
-                return found.group(0)
-            relative = Path(posixpath.normpath(posixpath.join(page.path.parent.as_posix(), named.group(1))))
-            source = config.root / relative
-            if source.is_file() and source.resolve().is_relative_to(config.root.resolve()):
-                put(relative, source.read_bytes())
-                return found.group(0)
-            line = block.myst_lines[min(block.myst[:found.start()].count("\n"), len(block.myst_lines) - 1)]
-            warn(logger, "file-missing", f"{page.path}:{line}: the raw directive's file {named.group(1)} is not in "
-                 "the book; the directive is left out")
-            return ""
-
-        blocks.append(dataclasses.replace(block, myst=RAW_FILE_DIRECTIVE.sub(stage_or_drop, block.myst)))
-    return dataclasses.replace(page, blocks=tuple(blocks))
 
 
 def _not_executed_notice(page: Page, execution, config) -> str | None:
@@ -279,6 +244,7 @@ def stage(config, paths, source: BookSource, execution, pdfs: dict[str, Path], l
     staging, written = paths.staging, set()
 
     def put(relative: Path, content: str | bytes) -> None:
+        relative = Path(unicodedata.normalize("NFC", relative.as_posix()))   # as Sphinx names what it reads
         try:
             write_if_changed(staging / relative, content)
         except OSError as err:
@@ -294,7 +260,6 @@ def stage(config, paths, source: BookSource, execution, pdfs: dict[str, Path], l
         put(target, built.read_bytes())
         pdf_links[name] = target.as_posix()
     for page in source.pages:
-        page = _files_of_directives(config, page, put)
         failures = {f.framework: f for f in execution.failures if Path(str(f.path)) == page.path and f.framework}
         readers = {name: readers_notebook(page, nb, config, name, failures.get(name))
                    for name, nb in execution.notebooks[page.path].items()}
@@ -317,5 +282,7 @@ def stage(config, paths, source: BookSource, execution, pdfs: dict[str, Path], l
             if mention.role == "image" and "://" not in mention.target:
                 image = image_path(page, mention.target)
                 put(image, (config.root / image).read_bytes())
+        for named in source.files.get(page.path, ()):   # where the page's directives and downloads find them
+            put(named.path, (config.root / named.path).read_bytes())
     for stale in [p for p in staging.rglob("*") if p.is_file() and p not in written]:
         stale.unlink()
