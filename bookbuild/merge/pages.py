@@ -11,7 +11,10 @@ from, so a render warning can name the page's own file and line.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import logging
+import posixpath
+import re
 import unicodedata
 from pathlib import Path
 
@@ -123,6 +126,24 @@ def _failure_notice(failures: dict, config) -> str:
     return (":::{admonition} Derleme hatası\n:class: error d2l-build-failure\n\n"
             "Bu sayfa derlenirken şu çerçevelerde bir hücre hata verdi; o çerçevenin sekmelerinde hataya kadar "
             f"çalışanlar ve hata iletisi gösteriliyor:\n\n{items}\n:::")
+
+
+RAW_FILE_DIRECTIVE = re.compile(r"^\.\. raw:: \w+\n(?:[ \t]+.*(?:\n|$)|[ \t]*\n(?=[ \t]))*", re.M)
+FILE_OPTION = re.compile(r"^[ \t]+:file:[ \t]*(\S+)[ \t]*$", re.M)
+
+
+def _without_missing_files(config, page: Page) -> Page:
+    """The page without the eval_rst `.. raw::` directives whose `:file:` the book lacks (the read stage
+    warned at each: read/files.py)."""
+    def kept(found) -> str:
+        named = FILE_OPTION.search(found.group(0))
+        if named and not (config.root / posixpath.normpath(posixpath.join(page.path.parent.as_posix(),
+                                                                           named.group(1)))).is_file():
+            return ""
+        return found.group(0)
+    return dataclasses.replace(page, blocks=tuple(
+        dataclasses.replace(b, myst=RAW_FILE_DIRECTIVE.sub(kept, b.myst)) if b.kind == "markdown" and ":file:" in b.myst
+        else b for b in page.blocks))
 
 
 def _not_executed_notice(page: Page, execution, config) -> str | None:
@@ -260,6 +281,7 @@ def stage(config, paths, source: BookSource, execution, pdfs: dict[str, Path], l
         put(target, built.read_bytes())
         pdf_links[name] = target.as_posix()
     for page in source.pages:
+        page = _without_missing_files(config, page)
         failures = {f.framework: f for f in execution.failures if Path(str(f.path)) == page.path and f.framework}
         readers = {name: readers_notebook(page, nb, config, name, failures.get(name))
                    for name, nb in execution.notebooks[page.path].items()}
