@@ -67,7 +67,7 @@ class Agreement:
     # A number followed by one of these (or after one of them on its line, as in
     # "performance in Gigaflops: 1.2, 3.4") measures the machine, not the code.
     timing_units: tuple[str, ...] = setting(
-        ("sec/epoch", "sec", "s", "ms", "us", "µs", "seconds", "examples/sec", "tokens/sec",
+        ("sec/epoch", "sec", "s", "ms", "us", "µs", "seconds", "sn", "saniye", "examples/sec", "tokens/sec",
          "samples/sec", "images/sec", "it/s", "Gigaflops", "GFLOPS", "GFlops", "TFLOPS", "MFLOPS"),
         "units of timings and throughput: never compared")
     # Where another seed moves an output (a curve, a group's printed numbers), tabs may lie apart by
@@ -75,6 +75,9 @@ class Agreement:
     spread_factor: float = setting(3.0, "tabs may lie this many times what another seed moves an output apart")
     # ... and an output that the seed moves by this fraction of its size is noise: not comparable.
     noise: float = setting(0.1, "an output another seed moves by this fraction of its size is not comparable")
+    # Whatever the seed: a tab whose values are this many times larger than another's (root mean squares)
+    # disagrees, as does a value that is not finite (nan, inf) where another tab's is.
+    magnitude: float = setting(100.0, "values this many times larger in one tab than in another disagree")
     strict: bool = setting(False, "a disagreement fails the build (`make check` is always strict)")
 
 

@@ -251,11 +251,11 @@ def d2l_sources(framework, config) -> list[Path]:
 
 def fingerprint(framework, config) -> str:
     """What, besides the code cells, decides a framework's outputs: its environment,
-    its kernel's variables and the d2l code it imports. Part of the execution cache key."""
+    its kernel's variables, the d2l code it imports and the build's start-up code (in_kernel.py). Part of the execution cache key."""
     digest = hashlib.sha256()
     digest.update((installed_hash(framework.environment) or "missing").encode())
     digest.update(json.dumps({**config.kernel_env, **framework.env}, sort_keys=True).encode())
-    for path in d2l_sources(framework, config):
+    for path in d2l_sources(framework, config) + [ROOT / "bookbuild" / "in_kernel.py"]:   # what kernels run first
         digest.update(path.relative_to(ROOT).as_posix().encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()[:16]
 

@@ -77,9 +77,10 @@ class Kernels:
     """Runs jobs; `run` fills each job's notebook and report, and returns the failures."""
 
     def __init__(self, kernel_dirs: list[Path], timeout: int, jobs: int, log_dir: Path, log=print,
-                 env: dict[str, str] | None = None):
+                 env: dict[str, str] | None = None, startup: str = ""):
         self.kernel_dirs, self.timeout, self.jobs = [str(d) for d in kernel_dirs], timeout, jobs
         self.env = env or {}   # for every kernel, on top of this process's environment and its kernelspec's
+        self.startup = startup   # code each kernel runs silently before the first cell (bookbuild/in_kernel.py)
         self.log_dir, self.log = log_dir, log
         self.clients: list = []   # every nbclient started, to stop what an interrupt leaves running
 
@@ -198,12 +199,18 @@ class Kernels:
 
         self.log(f"[{name}] {job.page.path}: executing {len(cells)} cells in kernel {job.kernel}")
         token = uuid.uuid4().hex
+
+        async def prepare(notebook):
+            if self.startup:
+                reply = await client.async_wait_for_reply(client.kc.execute(self.startup, silent=True))
+                if reply["content"]["status"] != "ok":   # our own code: a bug in the build, not in the page
+                    raise RuntimeError(f"the kernel's start-up code failed: {reply['content'].get('evalue')}")
         client = NotebookClient(
             job.notebook, kernel_name=job.kernel, timeout=self.timeout,
             kernel_manager_class=_kernel_manager(tuple(self.kernel_dirs)),   # only the build's kernels
             record_timing=False,  # timings in cell metadata would change the cache key
             resources={"metadata": {"path": str(job.cwd)}},
-            on_cell_start=on_start, on_cell_executed=on_executed)
+            on_notebook_start=prepare, on_cell_start=on_start, on_cell_executed=on_executed)
         self.clients.append(client)
         try:
             # The kernel's own stderr (its log, framework banners) goes to a file, not the terminal.

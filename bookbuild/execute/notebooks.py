@@ -18,7 +18,7 @@ from pathlib import Path
 
 import nbformat
 
-from bookbuild import environments
+from bookbuild import environments, in_kernel
 from bookbuild.execute import split
 from bookbuild.execute.cache import RUN_KEY, Cache
 from bookbuild.config import data_mirror
@@ -39,15 +39,20 @@ class Execution:
                    ("cached", "executed", "loaded") for r in self.reports)
 
 
-def execute(config, paths, source, notebooks: dict, pages: list, log, reseeded: bool = False) -> Execution:
+def execute(config, paths, source, notebooks: dict, pages: list, log, reseeded: bool = False,
+            until: dict | None = None) -> Execution:
     """Run `pages` (the rest keep their split notebooks). `reseeded`: in the frameworks' reseeded kernels,
-    for the agreement stage; those runs are cached but are not the book's."""
+    for the agreement stage; those runs are cached, and written beside the book's executed notebooks (CI's
+    merge judges with them), but are not the book's. `until`: {page path: {framework: cell id}}, where a
+    reseeded run may stop, and which frameworks it needs (default: all, to the end)."""
     jobs = []
     for page in pages:
         for name, nb in notebooks[page.path].items():
+            if until is not None and name not in until.get(page.path, {}):
+                continue
             fw = config.framework(name)
             kernel = environments.reseeded_kernel(fw) if reseeded else fw.kernel
-            nb = split.reseeded(nb, kernel) if reseeded else nb
+            nb = split.reseeded(nb, kernel, (until or {}).get(page.path, {}).get(name)) if reseeded else nb
             jobs.append(Job(page, fw, nb, config.root / page.path.parent, kernel,
                             NotebookReport(page.path.as_posix(), name, "cached", run="reseeded" if reseeded else "book")))
     cache = Cache(paths.cache, warn=log)
@@ -72,22 +77,23 @@ def execute(config, paths, source, notebooks: dict, pages: list, log, reseeded: 
     failures = []
     if misses:
         failures = Kernels(environments.kernel_dirs(), config.timeout, config.jobs, paths.cache, log,
-                           env={"DATA_MIRROR": str(data_mirror()), **environments.library_env()}).run(misses, on_success=keep)
+                           env={"DATA_MIRROR": str(data_mirror()), **environments.library_env()},
+                           startup=in_kernel.source()).run(misses, on_success=keep)
     executed = {path: dict(by_framework) for path, by_framework in notebooks.items()}
     for job in jobs:
         executed[job.page.path][job.framework.name] = job.notebook
-        if not reseeded and job.report.status in ("cached", "executed"):
-            write_executed(paths.executed, job.framework.name, job.page.path, job.notebook)
+        if job.report.status in ("cached", "executed"):
+            write_executed(paths.executed, job.framework.name, job.page.path, job.notebook, reseeded)
     return Execution(executed, [job.report for job in jobs], failures)
 
 
-def executed_path(directory: Path, framework: str, page: Path) -> Path:
-    return Path(directory) / framework / page.with_suffix(".ipynb")
+def executed_path(directory: Path, framework: str, page: Path, reseeded: bool = False) -> Path:
+    return Path(directory) / framework / page.with_suffix(".reseeded.ipynb" if reseeded else ".ipynb")
 
 
-def write_executed(directory: Path, framework: str, page: Path, nb) -> None:
+def write_executed(directory: Path, framework: str, page: Path, nb, reseeded: bool = False) -> None:
     """A notebook that ran, for CI to upload: written whole (a .part renamed) and only when it changed."""
-    target = executed_path(directory, framework, page)
+    target = executed_path(directory, framework, page, reseeded)
     text = nbformat.writes(nb) + "\n"
     if target.is_file() and target.read_text(encoding="utf-8") == text:
         return
@@ -126,3 +132,25 @@ def load_executed(directory: Path, source, notebooks: dict) -> Execution:
             executed[page.path][name] = loaded
             reports.append(NotebookReport(page.path.as_posix(), name, "loaded"))
     return Execution(executed, reports, problems)
+
+
+def load_reseeded(directory: Path, notebooks: dict, until: dict) -> Execution:
+    """The reseeded runs that travelled with the executed notebooks (CI's per-framework jobs make them), for
+    the pages and frameworks of `until` (see `execute`); a missing or outdated one is left out."""
+    executed, reports = {}, []
+    for page, frameworks in until.items():
+        for name in frameworks:
+            path = executed_path(directory, name, page, reseeded=True)
+            if not path.is_file():
+                continue
+            loaded = nbformat.read(path, as_version=4)
+            ran = [(c.get("id"), c.source) for c in code_cells(loaded)
+                   if not any(o.get("output_type") == "error" for o in c.outputs)]
+            wanted = [(c.get("id"), c.source) for c in code_cells(notebooks[page][name])]
+            ids = [cell for cell, _ in wanted]
+            needed = wanted[:ids.index(frameworks[name]) + 1] if frameworks[name] in ids else wanted
+            if ran[:len(needed)] != needed:
+                continue
+            executed.setdefault(page, {})[name] = loaded
+            reports.append(NotebookReport(page.as_posix(), name, "loaded", run="reseeded"))
+    return Execution(executed, reports, [])

@@ -27,7 +27,7 @@ import xml.etree.ElementTree as ET
 
 import nbformat
 
-from bookbuild.agreement.compare import PLOT_DATA, TIMING
+from bookbuild.in_kernel import PLOT_DATA, TIMING
 
 IMAGE_TYPES = ("image/svg+xml", "image/png", "image/jpeg")
 

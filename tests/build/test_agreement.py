@@ -9,7 +9,8 @@ from __future__ import annotations
 import pytest
 
 from bookbuild import errors
-from bookbuild.agreement.compare import PLOT_DATA, TIMING, compare_group, numbers, Shown
+from bookbuild.agreement.compare import TIMING, compare_group, Shown
+from bookbuild.agreement.numbers import numbers
 from bookbuild.config import Agreement
 
 SETUP = """# Sayfa
@@ -210,7 +211,7 @@ def test_a_noisy_trajectory_is_not_comparable_with_the_reason(verdicts):
 def test_a_bare_timer_value_is_never_compared(verdicts):
     _, _, entries = verdicts
     entry = entry_for(entries, "timer = training.Timer()")
-    assert entry["status"] == "not comparable" and entry["detail"] == "only timings, or nothing to compare"
+    assert entry["status"] == "not comparable" and entry["detail"] == "only timings"
 
 
 def test_throughput_is_not_compared_but_a_loss_beside_a_timing_is(verdicts):
@@ -225,7 +226,7 @@ def test_an_optimizer_whose_counter_never_advances_disagrees_from_its_curve(verd
     entry = entry_for(entries, "def adam(params")                      # the group starts at the first tab's code
     assert entry["status"] == "disagree", entry
     assert entry["detail"].startswith("curve 1, point"), entry         # the printed loss agrees; the curve does not
-    assert "another seed moves them by" in entry["detail"]
+    assert "another seed moves the others by" in entry["detail"]
     assert f"tabs disagree at ch/page.md:{entry['line']}" in report["summary"]
 
 
@@ -280,10 +281,24 @@ def test_a_page_may_expect_a_group_to_differ_with_a_reason(verdicts_copy):
 def test_numbers_timings_and_throughput():
     units = Agreement().timing_units
     assert numbers("loss: 0.246, 0.162 sec/epoch", units) == [0.246, None]
-    assert numbers("12.5 examples/sec on cpu(0)", units) == [None, 0.0]
+    assert numbers("12.5 examples/sec on cpu(0)", units) == [None]          # a device is a word
+    assert numbers("epoch 1, 3.03 sn; 2 saniye, 4 ms, 5 µs, 6 s", units) == [1.0, None, None, None, None, None]
     assert numbers("performance in Gigaflops: element 0.5, column 8.9", units) == [None, None]
     assert numbers("float32 x1: −0.5e-3", units) == [-0.0005]
     assert numbers("the model's loss 0.5", units) == [0.5]
+
+
+def test_numbers_are_read_inside_framework_reprs_and_descriptions_are_words():
+    units = Agreement().timing_units
+    tensorflow = "<tf.Tensor: shape=(2, 2), dtype=float32, numpy=\narray([[1., 2.],\n[3., 4.]], dtype=float32)>"
+    pytorch = "tensor([[1., 2.],\n[3., 4.]], dtype=torch.float64, device='cpu', requires_grad=True)"
+    mxnet = "\n[[1. 2.]\n [3. 4.]]\n<NDArray 2x2 @cpu(0)>"
+    for printed in (tensorflow, pytorch, mxnet, "array([[1., 2.],\n       [3., 4.]])"):
+        assert [v for line in printed.splitlines() for v in numbers(line, units)] == [1, 2, 3, 4], printed
+    assert numbers("tensor(True) False", units) == [1.0, 0.0]
+    assert numbers("loss nan, grad -inf", units)[1] == float("-inf")
+    assert numbers("id(Z): 140234567890123", units) == [] and numbers("140234567890123", units) == [None]
+    assert numbers("<object at 0x7f3a2b1c>", units) == []
 
 
 def curve(*ys):
@@ -316,8 +331,6 @@ def test_printed_shapes_and_figures():
 
 
 def test_the_library_writes_what_the_build_reads():
-    """d2l declares the same output types the agreement stage reads (they cannot import each other)."""
+    """d2l declares the same timing mark the agreement stage reads (they cannot import each other)."""
     from books import ROOT
-    plotting = (ROOT / "d2l" / "plotting.py").read_text()
-    training = (ROOT / "d2l" / "training.py").read_text()
-    assert f"PLOT_DATA = '{PLOT_DATA}'" in plotting and f"TIMING = '{TIMING}'" in training
+    assert f"TIMING = '{TIMING}'" in (ROOT / "d2l" / "training.py").read_text()
