@@ -12,6 +12,11 @@
    by count and by last measured seconds (bookbuild/execute/shards.py): the longest shard against the ideal.
 5. With --preview: `make serve`, seconds from saving a prose edit or a one-framework edit
    to the open page (Chromium) showing it.
+6. Tab agreement (`--only agreement`): a cold `make html` of the book against upstream d2lbook's
+   (each tab's `build eval`, then `build html --tab all`) in the same run, and the tab check's
+   mutation score: the bugs of tests/mutations.py planted one at a time in one tab of the
+   optimization chapter (../shared/book/d2l-tr, read only; momentum.md from the book), each built
+   with `check` from the unmutated build's cache: caught / planted, false alarms / groups.
 
 Environments must exist (`make env`). Every book is built in a temporary directory, each
 build a fresh `python -m bookbuild html` process; nothing in the checkout is edited.
@@ -238,18 +243,125 @@ def preview_latency(rounds: int = 3) -> None:
         serve.wait(timeout=60)
 
 
+UPSTREAM_KERNEL = {"argv": ["{python}", "-m", "ipykernel_launcher", "-f", "{{connection_file}}"],
+                   "display_name": "python3", "language": "python", "env": {}}
+
+
+def upstream_d2lbook(book: Path) -> float:
+    """Seconds of upstream d2lbook's cold build of the same pages: each tab evaluated in its framework's
+    environment (d2lbook runs every notebook in the kernel "python3": one per tab here, with the book's
+    kernel variables and d2l), then the site of all tabs (`build html --tab all`)."""
+    config = book_config.load(book / "build.yml")
+    project = book.parent / "upstream"
+    shutil.copytree(book, project, ignore=shutil.ignore_patterns("_build", "build.yml", "requirements"))
+    ini = (SHARED_BOOK / "config.ini").read_text(encoding="utf-8")
+    (project / "config.ini").write_text(re.sub(r"^resources = .*$", "resources = img/ d2l.bib", ini, flags=re.M),
+                                        encoding="utf-8")
+    (project / "img").mkdir(exist_ok=True)
+    d2lbook = ROOT / ".envs" / "d2lbook" / "bin"
+    started = time.monotonic()
+    for fw in config.frameworks:
+        kernels = project.parent / f"kernels-{fw.name}" / "kernels" / "python3"
+        kernels.mkdir(parents=True)
+        spec = json.loads(json.dumps(UPSTREAM_KERNEL).replace("{python}", str(ROOT / ".envs" / fw.environment /
+                                                                               "bin" / "python")))
+        spec["argv"][-1] = "{connection_file}"
+        spec["env"] = {**config.kernel_env, **fw.env, "PYTHONPATH": str(ROOT)}
+        (kernels / "kernel.json").write_text(json.dumps(spec))
+        subprocess.run([str(d2lbook / "d2lbook"), "build", "eval", "--tab", fw.name], cwd=project, check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                       env={**os.environ, "PATH": f"{d2lbook}:{os.environ['PATH']}",
+                            "JUPYTER_PATH": str(kernels.parent.parent)})
+    subprocess.run([str(d2lbook / "d2lbook"), "build", "html", "--tab", "all"], cwd=project, check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                   env={**os.environ, "PATH": f"{d2lbook}:{os.environ['PATH']}"})
+    return time.monotonic() - started
+
+
+SHARED_BOOK = ROOT.parent / "shared" / "book" / "d2l-tr"   # the whole Turkish book (read only)
+
+
+def check_build(book: Path) -> dict:
+    """`python -m bookbuild check` (it fails on a disagreement, after writing its report): the report."""
+    subprocess.run([sys.executable, "-m", "bookbuild", "--config", str(book / "build.yml"), "check"], cwd=ROOT,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return json.loads((book / "_build" / "report.json").read_text())
+
+
+def agreement() -> None:
+    from bookbuild.read.book import read_book
+    from mutations import CHAPTER_MUTATIONS, group_line, plant, score
+
+    print("Tab agreement: a cold build of the book, ours and upstream d2lbook's, in the same run")
+    with tempfile.TemporaryDirectory() as tmp:
+        book = Path(tmp) / "book"
+        book.mkdir()
+        copy_book(book)
+        wall, _, report = build(book)
+        stages = ", ".join(f"{k} {v:.1f} s" for k, v in report["seconds"].items() if k != "total")
+        reseeded = [n for n in report["notebooks"] if n["run"] == "reseeded"]
+        print(f"  ours, make html cold         {wall:7.1f} s  ({stages}; another seed: {len(reseeded)} notebooks, "
+              f"{sum(n['seconds'] for n in reseeded):.1f} s)")
+        upstream = upstream_d2lbook(book)
+        print(f"  upstream d2lbook, cold       {upstream:7.1f} s  (eval of each tab, then html --tab all)")
+        print(f"  ours / upstream: {wall / upstream:.2f} (target: <= 0.30)")
+
+    print("\nTab agreement: bugs planted in one tab of the optimization chapter, one at a time (`check`)")
+    with tempfile.TemporaryDirectory() as tmp:
+        book = Path(tmp) / "book"
+        book.mkdir()
+        copy_book(book)
+        for page in {m.page for m in CHAPTER_MUTATIONS} - {p.path.as_posix() for p in
+                                                             read_book(book_config.load(book / "build.yml")).pages}:
+            shutil.copy(SHARED_BOOK / page, book / page)
+        shutil.copytree(SHARED_BOOK / "img", book / "img", dirs_exist_ok=True)
+        config = book_config.load(book / "build.yml")
+        frameworks = [fw.name for fw in config.frameworks]
+        started = time.monotonic()
+        baseline = check_build(book)
+        print(f"  the pages as they are: {time.monotonic() - started:.0f} s, "
+              f"{len(baseline['agreement'])} groups compared")
+        differing = {(e["page"], e["line"]) for e in baseline["agreement"] if e["status"] == "disagree"}
+        for e in baseline["agreement"]:
+            if e["status"] == "disagree":
+                print(f"    differs as it is: {e['page']}:{e['line']}: {e['detail'][:150]}")
+        false_alarms = sum(1 for page, _ in differing if page.endswith("/momentum.md"))   # the chapter's own
+        results = []
+        for mutation in CHAPTER_MUTATIONS:
+            mutant = Path(tmp) / "mutant"
+            shutil.rmtree(mutant, ignore_errors=True)
+            shutil.copytree(book, mutant, symlinks=True)
+            text = (mutant / mutation.page).read_text(encoding="utf-8")
+            (mutant / mutation.page).write_text(plant(text, mutation, frameworks), encoding="utf-8")
+            started = time.monotonic()
+            report = check_build(mutant)
+            page = next(p for p in read_book(book_config.load(mutant / "build.yml")).pages
+                        if p.path.as_posix() == mutation.page)
+            line = group_line(page, mutation.caught_at)
+            entry = next((e for e in report["agreement"] if e["page"] == mutation.page and e["line"] == line), None)
+            caught = entry is not None and entry["status"] == "disagree" and (mutation.page, line) not in differing
+            print(f"  {mutation.kind:30} {mutation.framework:11} {mutation.page}:{line}: "
+                  f"{entry['status'] if entry else 'not compared'} ({time.monotonic() - started:.0f} s)")
+            results.append((mutation, caught))
+        groups = sum(1 for e in baseline["agreement"] if e["page"].endswith("/momentum.md"))
+        print("  " + score(results, false_alarms, groups).replace("\n", "\n  "))
+        print("  (false alarms: disagreements on momentum.md as it is; the other pages' differences above are the "
+              "book's own, and a mutation in a group that already differs does not count as caught)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sections", type=int, nargs="*", default=[1, 3, 6])
     parser.add_argument("--jobs", type=int, nargs="*", default=[1, 2, 0], help="0: the default (cores)")
     parser.add_argument("--skip-edits", action="store_true", help="only the books of N sections")
     parser.add_argument("--preview", action="store_true", help="also time `make serve` from save to reload")
-    parser.add_argument("--only", choices=["edits", "prose", "shards", "scaling", "preview"],
+    parser.add_argument("--only", choices=["edits", "prose", "shards", "scaling", "preview", "agreement"],
                         help="run one part only")
     args = parser.parse_args()
     if args.only:
         {"edits": maintainer_builds, "prose": prose_edit_by_size, "shards": shard_balance,
-         "scaling": lambda: scaling(args.sections, args.jobs), "preview": preview_latency}[args.only]()
+         "scaling": lambda: scaling(args.sections, args.jobs), "preview": preview_latency,
+         "agreement": agreement}[args.only]()
         return
     if not args.skip_edits:
         maintainer_builds()

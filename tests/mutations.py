@@ -5,8 +5,8 @@ disagreement. Used by tests/build/test_mutations.py (a fixture book, cheap kerne
 `scripts/benchmark.py --only agreement` (the real optimization chapter, real kernels).
 
 A mutation names its page, the framework whose tab it changes, the text it replaces in that
-tab's code (which must occur there exactly once) and the code of the group where it must be
-caught (the group's first code line holds it).
+tab's code (which must occur there exactly once) and a piece of the code of the group where it
+must be caught (the first group, in page order, whose code holds it).
 """
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ class Mutation:
     framework: str
     old: str
     new: str
-    caught_at: str      # a piece of the first code line of the group that must disagree
+    caught_at: str      # a piece of the code of the group that must disagree
 
 
 def tabs_of(code: str, frameworks: list[str]) -> list[str]:
@@ -50,8 +50,13 @@ def plant(text: str, mutation: Mutation, frameworks: list[str]) -> str:
     return text[:block.start(1)] + code + text[block.end(1):]
 
 
-def line_of(text: str, piece: str) -> int:
-    return text[:text.index(piece)].count("\n") + 1
+def group_line(page, piece: str) -> int:
+    """The line of the first code group of a page (bookbuild's reading of it) whose code holds `piece`:
+    the line its agreement entry has."""
+    from bookbuild.read.dialect import runs
+
+    return next(run.line for run in runs(page) if run.kind == "code" and any(piece in block.source
+                                                                              for _, block in run.blocks))
 
 
 def score(results: list[tuple[Mutation, bool]], false_alarms: int, groups: int) -> str:
@@ -172,4 +177,31 @@ FIXTURE_MUTATIONS = [
              "def squared_loss"),
     Mutation("loss without its ½", "ch/page.md", "pytorch", "return (y_hat - y) ** 2 / 2",
              "return (y_hat - y) ** 2", "def squared_loss"),
+]
+
+
+# --- the real chapter (../shared/book/d2l-tr/chapter_optimization): where each kind has a site -----------
+# momentum.md has no step counter, no eps and no loss of its own: those kinds go where the chapter has them.
+
+CHAPTER_MUTATIONS = [
+    Mutation("sign flip", "chapter_optimization/momentum.md", "tensorflow",
+             "p[:].assign(p - hyperparams['lr'] * v)", "p[:].assign(p + hyperparams['lr'] * v)",
+             "train_momentum(0.02, 0.5)"),
+    Mutation("missing zero_grad", "chapter_optimization/momentum.md", "pytorch", "        p.grad.data.zero_()\n", "",
+             "train_momentum(0.02, 0.5)"),
+    Mutation("changed learning rate", "chapter_optimization/momentum.md", "pytorch",
+             "{'lr': 0.005, 'momentum': 0.9}", "{'lr': 0.01, 'momentum': 0.9}", "'lr': 0.005, 'momentum': 0.9"),
+    Mutation("dropped momentum", "chapter_optimization/momentum.md", "tensorflow",
+             "v[:].assign(hyperparams['momentum'] * v + g)", "v[:].assign(g)", "train_momentum(0.02, 0.5)"),
+    Mutation("another initializer", "chapter_optimization/momentum.md", "tensorflow",
+             "v_w = tf.Variable(d2l.zeros((features_dim, 1)))",
+             "v_w = tf.Variable(tf.random.normal((features_dim, 1)))", "train_momentum(0.02, 0.5)"),
+    Mutation("step counter never advances", "chapter_optimization/adam.md", "mxnet",   # in yogi
+             "    hyperparams['t'] += 1\n\ndata_iter", "\ndata_iter", "def yogi("),
+    Mutation("eps outside the square root", "chapter_optimization/adadelta.md", "pytorch",
+             "torch.sqrt(delta + eps)", "(torch.sqrt(delta) + eps)", "train_ch11(adadelta"),
+    Mutation("loss without its ½", "chapter_optimization/minibatch-sgd.md", "pytorch",
+             "net, loss = lambda X: d2l.linreg(X, w, b), d2l.squared_loss",
+             "net, loss = lambda X: d2l.linreg(X, w, b), lambda y_hat, y: (y_hat - y.reshape(y_hat.shape)) ** 2",
+             "gd_res = train_sgd(1, 1500, 10)"),
 ]

@@ -14,8 +14,9 @@ x), point by point between tabs:
    `noise` * V is noise, and a group is "not comparable" only when every tab is noise.
    Otherwise a tab disagrees if it lies farther from every other tab (root mean square over
    the points, each tab's two runs averaged) than `spread_factor` times the spread of the
-   others (pooled), with some point outside rtol/atol as well: a tab is judged by the noise
-   of the others, never by its own (a diverging tab's own spread is as wild as its divergence).
+   others, pooled with its own only where it is not noise: a tab is judged by the noise of
+   the others, never by its own wild spread (a diverging tab's is as wild as its divergence);
+   and some point must lie outside rtol/atol as well.
 """
 from __future__ import annotations
 
@@ -110,11 +111,13 @@ def judge(name: str, book: dict[str, list], again: dict[str, list], settings) ->
         return "noisy", (f"{name} {verb} with the seed as much as the tabs differ (another seed moves {it} by "
                          f"{spread[widest]:.3g}; the values are of size {moved_size[widest]:.3g})"), 0, False
     mean = {n: [(book[n][i] + again[n][i]) / 2 if n in seeded else book[n][i] for i in moving] for n in names}
+    quiet = [n for n in seeded if spread[n] < settings.noise * moved_size[n]]
     for x in names:                                                            # 3. judged by the others' noise
         others = [n for n in names if n != x]
-        noise = _rms(v for n in others if n in seeded for v in moved[n])
+        judges = [n for n in others if n in seeded] + ([x] if x in quiet else [])
         if not any(n in seeded for n in others):
             continue
+        noise = _rms(v for n in judges for v in moved[n])
         apart = {y: _rms(a - b for a, b in zip(mean[x], mean[y])) for y in others}
         beyond = {y: [_beyond([book[x][i], book[y][i]], settings) for i in moving] for y in others}
         if all(apart[y] > settings.spread_factor * noise and max(beyond[y]) > 1 for y in others):
@@ -124,7 +127,7 @@ def judge(name: str, book: dict[str, list], again: dict[str, list], settings) ->
                 i = moving[beyond[nearest].index(max(beyond[nearest]))]
                 worst = (ratio, _where(name, i, names, [book[n][i] for n in names],
                                        f"{x} lies {apart[nearest]:.3g} from the nearest tab, another seed moves "
-                                       f"the others by {noise:.3g}"))
+                                       f"{'them' if x in judges else 'the others'} by {noise:.3g}"))
     if worst is not None:
         return "disagree", worst[1], len(points), False
     return "agree", "", len(points), False

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from bookbuild import errors
-from bookbuild.agreement.compare import TIMING, compare_group, Shown
+from bookbuild.agreement.compare import PLOT_DATA, TIMING, compare_group, Shown
 from bookbuild.agreement.numbers import numbers
 from bookbuild.config import Agreement
 
@@ -161,7 +161,74 @@ train(sgd, {'lr': 0.01})
 ```
 """
 
-PAGE = SETUP + TRAJECTORY + TIMER + GIGAFLOPS + ADAM_DATA + ADAM + SAME + LOST_FIGURES   # the backend stays switched
+# The page's own plotting code, which chooses figure formats itself (and so, in matplotlib_inline, the
+# date in every SVG): a scatter and bars, the TensorFlow tab's last bar higher.
+OWN_PLOTS = """
+Sayfanın kendi çizimi.
+
+```{.python .input}
+#@tab all
+from matplotlib import pyplot as plt
+from matplotlib_inline.backend_inline import set_matplotlib_formats
+set_matplotlib_formats('svg')
+plt.figure()
+plt.scatter(np.arange(5.0), np.arange(5.0) ** 2)
+plt.bar(np.arange(3.0), [1.0, 2.0, 3.0 + (fw == 'tensorflow')])
+plt.show()
+```
+"""
+
+# The page's own Timer (linear-regression.md writes one), its result a cell's bare value.
+OWN_TIMER = """
+Kendi zamanlayıcımız.
+
+```{.python .input}
+#@tab all
+import time
+class Timer:
+    def __init__(self):
+        self.tik = time.time()
+    def stop(self):
+        return time.time() - self.tik + 0.5 * len(fw)
+timer = Timer()
+timer.stop()
+```
+"""
+
+# An id() and a truth value (ndarray.md): the address is never compared, the truth value is.
+IDS = """
+Bellek.
+
+```{.python .input}
+#@tab all
+before = id(features)
+print('id(features):', id(features))
+id(features) == before
+```
+"""
+
+# The same values in each framework's repr (TensorFlow's takes more lines).
+REPRS = """
+Tensörler.
+
+```{.python .input}
+#@tab mxnet
+print(repr(np.array([[1.0, 2.0], [3.0, 4.0]])))
+```
+
+```{.python .input}
+#@tab pytorch
+print("tensor([[1., 2.],\\n        [3., 4.]], dtype=torch.float64)")
+```
+
+```{.python .input}
+#@tab tensorflow
+print("<tf.Tensor: shape=(2, 2), dtype=float64, numpy=\\narray([[1., 2.],\\n       [3., 4.]])>")
+```
+"""
+
+PAGE = (SETUP + TRAJECTORY + TIMER + GIGAFLOPS + ADAM_DATA + ADAM + SAME + OWN_PLOTS + OWN_TIMER + IDS + REPRS
+        + LOST_FIGURES)   # the backend stays switched
 
 
 def line_of(text: str, page: str = PAGE) -> int:
@@ -226,7 +293,7 @@ def test_an_optimizer_whose_counter_never_advances_disagrees_from_its_curve(verd
     entry = entry_for(entries, "def adam(params")                      # the group starts at the first tab's code
     assert entry["status"] == "disagree", entry
     assert entry["detail"].startswith("curve 1, point"), entry         # the printed loss agrees; the curve does not
-    assert "another seed moves the others by" in entry["detail"]
+    assert "another seed moves them by" in entry["detail"]
     assert f"tabs disagree at ch/page.md:{entry['line']}" in report["summary"]
 
 
@@ -242,6 +309,63 @@ def test_the_same_training_agrees_and_says_what_was_compared(verdicts):
     entry = entry_for(entries, "def sgd(params")
     assert entry["status"] == "agree", entry
     assert entry["detail"] == "1 line × 3 frameworks, 1 number; 1 curve of 20 points × 3 frameworks"
+
+
+def test_the_pages_own_plotting_code_is_compared_from_matplotlib_and_its_figures_carry_no_date(verdicts):
+    import nbformat
+
+    book, _, entries = verdicts
+    entry = entry_for(entries, "from matplotlib import pyplot")
+    assert entry["status"] == "disagree" and entry["detail"].startswith("curve 2, point 3 y: mxnet 3, pytorch 3, "
+                                                                         "tensorflow 4"), entry
+    for framework in ("mxnet", "pytorch", "tensorflow"):
+        nb = nbformat.read(book.paths.executed / framework / "ch" / "page.ipynb", as_version=4)
+        figures = [o for c in nb.cells if "set_matplotlib_formats('svg')" in c.source for o in c.outputs
+                   if "image/svg+xml" in o.get("data", {})]
+        assert len(figures) == 1 and "<dc:date>" not in figures[0]["data"]["image/svg+xml"]
+        assert [s["kind"] for a in figures[0]["data"][PLOT_DATA]["axes"] for s in a["series"]] == ["points", "bars"]
+
+
+def test_a_pages_own_timer_is_never_compared(verdicts):
+    entry = entry_for(verdicts[2], "import time\nclass Timer:")
+    assert entry["status"] == "not comparable" and entry["detail"] == "only timings", entry
+
+
+def test_ids_are_never_compared_and_truth_values_are(verdicts):
+    entry = entry_for(verdicts[2], "before = id(features)")
+    assert entry["status"] == "agree" and entry["detail"] == "2 lines × 3 frameworks, 1 number", entry
+
+
+def test_values_are_compared_inside_each_frameworks_repr(verdicts):
+    entry = entry_for(verdicts[2], "print(repr(np.array(")
+    assert entry["status"] == "agree" and entry["detail"].endswith("× 3 frameworks, 4 numbers"), entry
+
+
+def test_a_failed_tab_is_left_out_seed_measurement_included(verdicts_copy):
+    book = verdicts_copy
+    book.write("ch/page.md", PAGE + "\n```{.python .input}\n#@tab tensorflow\nraise RuntimeError('bozuk')\n```\n")
+    with pytest.raises(errors.ExecutionError):
+        book.build()
+    report = book.report()
+    entries = {e["line"]: e for e in report["agreement"]}
+    assert all(e["frameworks"] == ["mxnet", "pytorch"] for e in entries.values())
+    assert not [e for e in entries.values() if e["status"] == "disagree"], entries   # TensorFlow was the odd one
+    assert entry_for(entries, "x, path = np.array")["seeds"] == ["mxnet", "pytorch"]
+    assert {n["framework"] for n in report["notebooks"] if n["run"] == "reseeded"} == {"mxnet", "pytorch"}
+
+
+def test_make_merge_judges_as_make_html(verdicts, verdicts_copy):
+    """CI: each framework's job executes its tab and its reseeded runs (whole: which groups differ is not known
+    there); the merge job judges with them and reaches the local build's verdicts."""
+    _, report, _ = verdicts
+    book = verdicts_copy
+    for framework in ("mxnet", "pytorch", "tensorflow"):
+        book.build("check", frameworks=(framework,))
+        assert (book.paths.executed / framework / "ch" / "page.reseeded.ipynb").is_file()
+    merged = book.build("html", executed_dir=book.paths.executed)
+    assert [(e["line"], e["status"], e["detail"]) for e in merged.agreement] == \
+           [(e["line"], e["status"], e["detail"]) for e in report["agreement"]]
+    assert {n.status for n in merged.notebooks} == {"loaded"}
 
 
 def test_the_seed_is_measured_only_where_tabs_differ_and_cached(verdicts, verdicts_copy):
@@ -316,7 +440,8 @@ def test_a_curve_off_by_more_than_the_seed_moves_it_disagrees():
     seeds = {"a": shown(curves=[curve(0.362, 0.306, 0.272)]), "b": shown(curves=[curve(0.355, 0.292, 0.262)]),
              "c": shown(curves=[curve(0.320, 0.277, 0.247)])}
     verdict = compare_group(tabs, settings, seeds)
-    assert verdict.status == "disagree" and verdict.detail.startswith("curve 1, point 2 y: a 0.31, b 0.289, c 0.274")
+    assert verdict.status == "disagree" and verdict.detail.startswith("curve 1, point 1 y: a 0.36, b 0.359, c 0.322 "
+                                                                      "(c lies 0.0241 from the nearest tab")
     assert compare_group(tabs, settings).status == "disagree"   # before the seed is measured too
 
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 
 from bookbuild import errors
-from mutations import FIXTURE_MUTATIONS, FIXTURE_PAGE, line_of, plant
+from bookbuild.read.book import read_book
+from mutations import FIXTURE_MUTATIONS, FIXTURE_PAGE, group_line, plant
 
 FRAMEWORKS = ["mxnet", "pytorch", "tensorflow"]
 
@@ -46,7 +47,8 @@ def test_a_planted_bug_disagrees_at_its_group(mutation, optimizers, tmp_path):
     planted = plant(FIXTURE_PAGE, mutation, FRAMEWORKS)
     book.write("ch/page.md", planted)
     entries = {e["line"]: e for e in checked(book)}
-    entry = entries[line_of(planted, mutation.caught_at)]
+    page = next(p for p in read_book(book.config).pages if p.path.as_posix() == mutation.page)
+    entry = entries[group_line(page, mutation.caught_at)]
     assert entry["status"] == "disagree", entry
     assert not [e for e in entries.values() if e["status"] == "disagree" and e["line"] < entry["line"]]
 
