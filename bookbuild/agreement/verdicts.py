@@ -14,9 +14,10 @@ x), point by point between tabs:
    `noise` * V is noise, and a group is "not comparable" only when every tab is noise.
    Otherwise a tab disagrees if it lies farther from every other tab (root mean square over
    the points, each tab's two runs averaged) than `spread_factor` times the spread of the
-   others, pooled with its own only where it is not noise: a tab is judged by the noise of
-   the others, never by its own wild spread (a diverging tab's is as wild as its divergence);
-   and some point must lie outside rtol/atol as well.
+   others, with some point outside rtol/atol as well. A tab is judged by the others' noise:
+   its own spread counts with theirs only where it is smaller than their values themselves
+   (one run's spread of one value is a rough measure, and two tabs' is better), never where
+   it is wild (a diverging tab's spread is as wild as its divergence).
 """
 from __future__ import annotations
 
@@ -111,12 +112,12 @@ def judge(name: str, book: dict[str, list], again: dict[str, list], settings) ->
         return "noisy", (f"{name} {verb} with the seed as much as the tabs differ (another seed moves {it} by "
                          f"{spread[widest]:.3g}; the values are of size {moved_size[widest]:.3g})"), 0, False
     mean = {n: [(book[n][i] + again[n][i]) / 2 if n in seeded else book[n][i] for i in moving] for n in names}
-    quiet = [n for n in seeded if spread[n] < settings.noise * moved_size[n]]
     for x in names:                                                            # 3. judged by the others' noise
         others = [n for n in names if n != x]
-        judges = [n for n in others if n in seeded] + ([x] if x in quiet else [])
         if not any(n in seeded for n in others):
             continue
+        tame = x in seeded and spread[x] < max(moved_size[n] for n in others)   # not wild: it may count too
+        judges = [n for n in others if n in seeded] + ([x] if tame else [])
         noise = _rms(v for n in judges for v in moved[n])
         apart = {y: _rms(a - b for a, b in zip(mean[x], mean[y])) for y in others}
         beyond = {y: [_beyond([book[x][i], book[y][i]], settings) for i in moving] for y in others}
