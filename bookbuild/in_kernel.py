@@ -78,13 +78,20 @@ def _marked(value, owner):
     return value
 
 
+def _plain_name(node) -> bool:
+    while isinstance(node, ast.Attribute):
+        node = node.value
+    return isinstance(node, ast.Name)
+
+
 class _TimerResults(ast.NodeTransformer):
     """A cell ending in `<timer>.stop()` (sum, avg, cumsum) shows the result through `_marked`."""
 
     def visit_Module(self, module):
         last = module.body[-1] if module.body else None
         call = getattr(last, "value", None) if isinstance(last, ast.Expr) else None
-        if isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and call.func.attr in TIMER_METHODS:
+        if isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and call.func.attr in TIMER_METHODS \
+                and _plain_name(call.func.value):   # read twice: only a name (`timer`, `self.timer`) may be
             last.value = ast.copy_location(ast.Call(ast.Name(MARK, ast.Load()),
                                                     [call, copy.deepcopy(call.func.value)], []), call)
             ast.fix_missing_locations(module)
