@@ -445,6 +445,34 @@ def test_a_curve_off_by_more_than_the_seed_moves_it_disagrees():
     assert compare_group(tabs, settings).status == "disagree"   # before the seed is measured too
 
 
+def test_a_diverging_tab_disagrees_whatever_its_own_spread():
+    """momentum.md with the TensorFlow step's sign flipped: its loss grows to 1e16, and another seed moves it
+    by as much; the other tabs' seed spread is what it is judged by."""
+    settings = Agreement()
+    tabs = {"a": shown(["loss: 0.352"]), "b": shown(["loss: 0.349"]), "c": shown(["loss: 1.34e+16"])}
+    seeds = {"a": shown(["loss: 0.350"]), "b": shown(["loss: 0.353"]), "c": shown(["loss: 7.3e+15"])}
+    verdict = compare_group(tabs, settings, seeds)
+    assert verdict.status == "disagree" and "c is 3.81e+16 times larger" in verdict.detail, verdict
+    curve_tabs = {"a": shown(curves=[curve(0.36, 0.31, 0.27)]), "b": shown(curves=[curve(0.35, 0.30, 0.28)]),
+                  "c": shown(curves=[curve(0.4, 0.9, 1.6)])}                     # 4x, not orders of magnitude
+    curve_seeds = {"a": shown(curves=[curve(0.361, 0.305, 0.272)]), "b": shown(curves=[curve(0.352, 0.303, 0.27)]),
+                   "c": shown(curves=[curve(0.3, 1.7, 0.8)])}                    # its own spread is wild
+    verdict = compare_group(curve_tabs, settings, curve_seeds)
+    assert verdict.status == "disagree" and "c lies" in verdict.detail, verdict
+    nan = compare_group({"a": shown(["loss 0.3"]), "b": shown(["loss nan"])}, settings)
+    assert nan.status == "disagree" and "not a finite number" in nan.detail and not nan.needs_seed
+
+
+def test_not_comparable_only_when_every_tab_is_noise():
+    settings = Agreement()
+    tabs = {"a": shown(["x: 0.10"]), "b": shown(["x: -0.20"])}
+    assert compare_group(tabs, settings).needs_seed                              # differs: measure the seed
+    noisy = compare_group(tabs, settings, {"a": shown(["x: -0.15"]), "b": shown(["x: 0.05"])})
+    assert noisy.status == "not comparable" and "move with the seed" in noisy.detail
+    one_quiet = compare_group(tabs, settings, {"a": shown(["x: 0.1001"]), "b": shown(["x: 0.05"])})
+    assert one_quiet.status == "disagree", one_quiet
+
+
 def test_printed_shapes_and_figures():
     settings = Agreement()
     assert compare_group({"a": shown(["1", "2"]), "b": shown(["1"])}, settings).status == "not comparable"
