@@ -173,7 +173,7 @@ FIXTURE_MUTATIONS = [
              "def adam"),
     Mutation("eps outside the square root", "ch/page.md", "pytorch", "np.sqrt(delta + eps)",
              "(np.sqrt(delta) + eps)", "def adadelta"),
-    Mutation("another initializer", "ch/page.md", "mxnet", "rng.normal(0, 0.01, 5)", "rng.normal(0, 1, 5)",
+    Mutation("another initializer", "ch/page.md", "mxnet", "Param(np.zeros(1))", "Param(np.ones(1))",
              "def squared_loss"),
     Mutation("loss without its ½", "ch/page.md", "pytorch", "return (y_hat - y) ** 2 / 2",
              "return (y_hat - y) ** 2", "def squared_loss"),
