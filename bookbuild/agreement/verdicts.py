@@ -15,9 +15,9 @@ x), point by point between tabs:
    Otherwise a tab disagrees if it lies farther from every other tab (root mean square over
    the points, each tab's two runs averaged) than `spread_factor` times the spread of the
    others, with some point outside rtol/atol as well. A tab is judged by the others' noise:
-   its own spread counts with theirs only where it is smaller than their values themselves
-   (one run's spread of one value is a rough measure, and two tabs' is better), never where
-   it is wild (a diverging tab's spread is as wild as its divergence).
+   its own spread counts with theirs (one run's spread of one value is a rough measure, and
+   two tabs' is better) unless it is wild: as large as the others' values while its own are
+   twice theirs or more (a diverging tab's spread is as wild as its divergence).
 """
 from __future__ import annotations
 
@@ -116,7 +116,9 @@ def judge(name: str, book: dict[str, list], again: dict[str, list], settings) ->
         others = [n for n in names if n != x]
         if not any(n in seeded for n in others):
             continue
-        tame = x in seeded and spread[x] < max(moved_size[n] for n in others)   # not wild: it may count too
+        scale = max(moved_size[n] for n in others)
+        wild = spread[x] >= scale and moved_size[x] >= 2 * scale if x in seeded else True
+        tame = x in seeded and not wild   # its own spread may count too
         judges = [n for n in others if n in seeded] + ([x] if tame else [])
         noise = _rms(v for n in judges for v in moved[n])
         apart = {y: _rms(a - b for a, b in zip(mean[x], mean[y])) for y in others}
