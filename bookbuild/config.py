@@ -25,7 +25,7 @@ import types
 import typing
 from pathlib import Path
 
-from bookbuild.errors import ConfigError
+from bookbuild.errors import ConfigError, UsageError
 
 ROOT = Path(__file__).resolve().parent.parent   # the project: conf.py, d2l/, static/, requirements/
 BUILD_YML = ROOT / "build.yml"
@@ -90,6 +90,14 @@ class Limits:
 
 
 @dataclasses.dataclass(frozen=True)
+class Warnings:
+    # The kinds are declared with what they mean in bookbuild/log.py (KINDS).
+    silence: tuple[str, ...] = setting((), "kinds of warning not shown", choices="warning kinds")
+    fatal: tuple[str, ...] = setting((), "kinds of warning that fail the build, as Sphinx's -W does",
+                                     choices="warning kinds")
+
+
+@dataclasses.dataclass(frozen=True)
 class Launch:
     repository: str = setting(doc="GitHub `owner/name` where CI publishes the executed notebooks")
     branch: str = setting("notebooks", "the branch of that repository")
@@ -117,6 +125,7 @@ class BookConfig:
     agreement: Agreement = setting(Agreement(), "how the tabs of a group are compared")
     limits: Limits = setting(Limits(), "what one cell may output")
     launch: Launch | None = setting(None, "where readers open a page's notebook elsewhere (Colab)")
+    warnings: Warnings = setting(Warnings(), "which kinds of warning are hidden, which fail the build")
     timeout: int = setting(600, "seconds a cell may run", positive=True)
     jobs: int = os.cpu_count() or 1     # kernels running at once (command line only)
 
@@ -149,7 +158,9 @@ class BookConfig:
         for name, value in (("timeout", timeout), ("jobs", jobs)):
             if value is not None:
                 if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                    raise ConfigError(f"--{name} must be a whole number of at least 1, not {value!r}")
+                    raise UsageError(f"--{name} must be a whole number of at least 1, not {value!r}",
+                                     fix=f"give a whole number of at least 1: `make html {name.upper()}=2`, "
+                                         f"or --{name} 2")
                 changes[name] = value
         if strict is not None:
             changes["agreement"] = dataclasses.replace(self.agreement, strict=strict)
@@ -243,6 +254,10 @@ class _Reader:
             items = [value] if isinstance(value, str) else value
             if not isinstance(items, list) or not all(isinstance(i, (str, int, float)) for i in items):
                 raise self.error(where, f"must be a list of texts, not {_shown(value)}")
+            if field.metadata.get("choices") == "warning kinds":
+                from bookbuild.log import KINDS
+                if unknown := [str(i) for i in items if str(i) not in KINDS]:
+                    raise self.error(where, f"unknown kind {unknown[0]!r}; the kinds: {', '.join(KINDS)}")
             return tuple(map(str, items))
         if typing.get_origin(kind) is dict:
             entries = self.mapping(value, where)
@@ -254,7 +269,7 @@ class _Reader:
 
 
 def _owner(field):
-    return next(cls for cls in (Published, Book, Agreement, Limits, Launch, Framework, BookConfig)
+    return next(cls for cls in (Published, Book, Agreement, Limits, Warnings, Launch, Framework, BookConfig)
                 if field in dataclasses.fields(cls))
 
 
@@ -314,6 +329,7 @@ class Paths:
         html/                              the site: replaced only by a render that succeeded
         jupyter_execute/                   myst-nb's copies of the pages' outputs (made anew by each render)
         latex/<framework>/, pdf/           the PDFs' LaTeX and the PDFs (`make pdf`)
+        library/<digest>/d2l/              the d2l package the kernels import: ours, with the book's #@save code
         report.json                        what the last build did (on every outcome; "running" meanwhile)
         timings/*.json                     other builds' reports (CI's shards), for the seconds of their notebooks
         lock                               held by the build running now
@@ -331,12 +347,16 @@ class Paths:
     report = property(lambda self: self.out / "report.json")
     timings = property(lambda self: self.out / "timings")
     lock = property(lambda self: self.out / "lock")
+    library = property(lambda self: self.out / "library")
     pdf = property(lambda self: self.out / "pdf")
 
     def site(self, builder: str = "html") -> Path:
         return self.out / builder
 
 
+# The readers' library as written: each framework's module holds our hand-written part, then (below
+# d2lbook's mark, bookbuild/library) the code the book's #@save cells define, as `make lib` writes it.
+D2L = ROOT / "d2l"
 # What a render reads besides the staged pages: the site's configuration and code.
 RENDER_INPUTS = ("conf.py", "static", "templates", "locale", "bookbuild")
 # What `make serve` watches besides the book's own pages, images, build.yml and bibliography.

@@ -6,14 +6,18 @@ build starts ("running": a build that was killed shows as such) and on every out
 """
 from __future__ import annotations
 
+import logging
 import contextlib
 import dataclasses
 import json
 import os
+import sys
 import time
 from pathlib import Path
 
 from bookbuild.errors import BookError, Interrupted, StorageError, disk_error
+
+logger = logging.getLogger(__name__)
 
 
 @dataclasses.dataclass
@@ -41,9 +45,12 @@ class BuildReport:
     status: str = "running"    # then "done", "failed" or "interrupted"
     notebooks: list[NotebookReport] = dataclasses.field(default_factory=list)
     agreement: list[dict] = dataclasses.field(default_factory=list)
+    # where the book's #@save definition differs from our hand-written one: {name, framework, ours, book}
+    library: list[dict] = dataclasses.field(default_factory=list)
     seconds: dict[str, float] = dataclasses.field(default_factory=dict)
     error: dict | None = None
     site: str | None = None    # what the site folder holds after this build
+    shard: str | None = None   # "i/n": this build executed only that share of the pages (`make check SHARD=`)
     started: float = dataclasses.field(default_factory=time.monotonic)
 
     @contextlib.contextmanager
@@ -69,7 +76,8 @@ class BuildReport:
             temporary.write_text(json.dumps(self.as_json(), indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
             os.replace(temporary, path)
         except OSError as err:
-            temporary.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):   # not ours to remove if it is a folder: the message names it
+                temporary.unlink(missing_ok=True)
             raise disk_error(err, "writing the build report", path) from None
 
     def summary(self) -> str:
@@ -96,12 +104,15 @@ class BuildReport:
         for a in self.agreement:
             if a["status"] in ("disagree", "expected to differ"):
                 lines.append(f"  tabs {a['status']} at {a['page']}:{a['line']}: {a['detail']}")
+        for d in self.library:
+            lines.append(f"  warning: {d['book']}: [{d['framework']}] the book's {d['name']} differs from ours "
+                         f"at {d['ours']} (the library takes the book's)")
         lines.append("  " + ", ".join(f"{stage} {s:.1f} s" for stage, s in self.seconds.items()))
         return "\n".join(lines)
 
 
 @contextlib.contextmanager
-def recorded(paths, command: str, log):
+def recorded(paths, command: str):
     """The report of the build run inside: "running" at once, then its outcome, whatever it is."""
     report = BuildReport(command)
     report.write(paths.report)
@@ -120,26 +131,34 @@ def recorded(paths, command: str, log):
         report.error = {"kind": "bug", "message": f"{type(err).__name__}: {err}"}
         raise
     finally:
+        failure = sys.exc_info()[1]
         site = paths.site("html")
         report.site = str(site) if site.is_dir() else None
         try:
             report.write(paths.report)
+        except StorageError as err:
+            if failure is None:
+                raise
+            logger.warning(f"\nthe build report could not be written either: {err.message}")   # the first error is the one
         finally:
-            log(f"\nBuild report ({paths.report}):\n{report.summary()}")
+            logger.info(f"\nBuild report ({paths.report}):\n{report.summary()}")
 
 
 @contextlib.contextmanager
-def build_lock(paths, log):
+def build_lock(paths):
     """One build at a time per checkout: a second one waits, and says so."""
     from filelock import FileLock, Timeout
 
+    if paths.lock.is_dir():
+        raise StorageError("is a folder, where the build keeps its lock file", path=paths.lock,
+                           fix=f"remove that folder (`rm -r {paths.lock}`): the build makes its lock file itself")
     try:
         paths.out.mkdir(parents=True, exist_ok=True)
         lock = FileLock(str(paths.lock))
         try:
             lock.acquire(timeout=0)
         except Timeout:
-            log(f"another build is running in this checkout (it holds {paths.lock}); waiting for it to finish ...")
+            logger.info(f"another build is running in this checkout (it holds {paths.lock}); waiting for it to finish ...")
             lock.acquire()
     except OSError as err:
         raise StorageError(f"cannot write into {paths.out}: {err.strerror or err}", path=paths.out,

@@ -7,7 +7,8 @@ every RNG with int(D2L_SEED) when that env variable is set.
 """
 import tensorflow as tf
 
-from . import data, training
+from . import training
+from .data import airfoil_iter
 from .common import *  # noqa: F401,F403  (the framework-neutral API)
 from .common import device_helpers
 
@@ -104,7 +105,7 @@ def load_array(data_arrays, batch_size, is_train=True):
 
 def get_data_ch11(batch_size=10, n=1500):
     """The first n airfoil examples, standardized: (shuffled data_iter, feature_dim)."""
-    return data.airfoil_iter(load_array, tf.constant, batch_size, n)
+    return airfoil_iter(load_array, tf.constant, batch_size, n)
 
 
 def train_ch11(trainer_fn, states, hyperparams, data_iter, feature_dim,

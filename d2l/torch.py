@@ -9,7 +9,9 @@ import torch
 from torch import nn
 from torch.utils import data as torch_data
 
-from . import data, training
+# Not `from . import data`: the book's preface (#@save) binds `data` to torch.utils.data in this library.
+from . import training
+from .data import airfoil_iter
 from .common import *  # noqa: F401,F403  (the framework-neutral API)
 from .common import device_helpers
 
@@ -104,7 +106,7 @@ def load_array(data_arrays, batch_size, is_train=True):
 
 def get_data_ch11(batch_size=10, n=1500):
     """The first n airfoil examples, standardized: (shuffled data_iter, feature_dim)."""
-    return data.airfoil_iter(load_array, torch.from_numpy, batch_size, n)
+    return airfoil_iter(load_array, torch.from_numpy, batch_size, n)
 
 
 def train_ch11(trainer_fn, states, hyperparams, data_iter, feature_dim,

@@ -23,6 +23,7 @@ A page may list groups that are expected to differ, with the reason, beside it i
 """
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from bookbuild.agreement.verdicts import Shown, Verdict, compare_group
@@ -30,6 +31,8 @@ from bookbuild.in_kernel import PLOT_DATA, TIMING
 from bookbuild.read.dialect import cell_id, runs
 
 __all__ = ["PLOT_DATA", "TIMING", "Shown", "check", "compare", "compare_group", "disagreements"]
+
+logger = logging.getLogger(__name__)
 
 
 def shown(cells) -> Shown:
@@ -116,7 +119,7 @@ def to_measure(entries: list[dict]) -> dict:
     return until
 
 
-def check(source, execution, config, measure, log=print):
+def check(source, execution, config, measure):
     """(entries, the reseeded Execution or None): the groups compared, measuring the seed's spread where a
     group disagrees without it. `measure(until)` runs (or, for notebooks executed elsewhere, loads) the
     reseeded runs that `to_measure` names, and returns them as an Execution."""
@@ -124,8 +127,8 @@ def check(source, execution, config, measure, log=print):
     until = to_measure(entries)
     if not until:
         return _public(entries), None
-    log(f"[agreement] tabs differ on {len(until)} page(s); running them with another seed to see what chance "
-        "moves: " + ", ".join(f"{page.as_posix()} ({', '.join(names)})" for page, names in until.items()))
+    logger.info(f"[agreement] tabs differ on {len(until)} page(s); running them with another seed to see what "
+                "chance moves: " + ", ".join(f"{page.as_posix()} ({', '.join(names)})" for page, names in until.items()))
     spreads = measure(until)
     measured_lines: dict = {}
     for entry in entries:

@@ -21,6 +21,7 @@
 """
 from __future__ import annotations
 
+import logging
 import html
 import re
 import xml.etree.ElementTree as ET
@@ -28,6 +29,10 @@ import xml.etree.ElementTree as ET
 import nbformat
 
 from bookbuild.in_kernel import PLOT_DATA, TIMING
+from bookbuild.errors import escape_controls
+from bookbuild.log import warn
+
+logger = logging.getLogger(__name__)
 
 IMAGE_TYPES = ("image/svg+xml", "image/png", "image/jpeg")
 
@@ -83,10 +88,11 @@ def _cut_text(text: str, budget: int) -> tuple[str, int]:
     return kept, len(data) - len(kept.encode("utf-8"))
 
 
-def for_readers(outputs: list, limits, where: str, warn) -> list:
+def for_readers(outputs: list, limits, where: str) -> list:
     """A cell's outputs as readers get them (see the module's docstring); `where` is its file:line."""
     shown, text_left, images = [], limits.output_bytes, 0
     for output in _joined([dict(o) for o in outputs]):
+        _show_controls(output)
         data = {k: v for k, v in output.get("data", {}).items() if k not in (PLOT_DATA, TIMING)}
         if "data" in output:
             output["data"] = data
@@ -99,7 +105,7 @@ def for_readers(outputs: list, limits, where: str, warn) -> list:
             if images >= limits.images or nbytes > limits.image_bytes:
                 why = (f"en çok {limits.images} şekil" if images >= limits.images else
                        f"{nbytes / 1e6:.1f} MB, sınır {limits.image_bytes / 1e6:.1f} MB")
-                warn(f"{where}: a figure was dropped ({'more than ' + str(limits.images) + ' figures' if images >= limits.images else f'{nbytes} bytes, over limits.image_bytes'})")
+                warn(logger, "output-cut", f"{where}: a figure was dropped ({'more than ' + str(limits.images) + ' figures' if images >= limits.images else f'{nbytes} bytes, over limits.image_bytes'})")
                 shown.append(notice(f"[Bu şekil sayfaya konmadı: {why} (build.yml, limits).]"))
                 continue
             images += 1
@@ -115,7 +121,7 @@ def for_readers(outputs: list, limits, where: str, warn) -> list:
         text_left -= len(kept.encode("utf-8"))
         if left:
             holder[key] = kept
-            warn(f"{where}: {left} bytes of output cut (over limits.output_bytes, {limits.output_bytes})")
+            warn(logger, "output-cut", f"{where}: {left} bytes of output cut (over limits.output_bytes, {limits.output_bytes})")
             if kept:
                 shown.append(output)
             shown.append(notice(f"[Çıktının kalan {left:,} baytı kesildi: bir hücre en çok "
@@ -123,6 +129,18 @@ def for_readers(outputs: list, limits, where: str, warn) -> list:
             continue
         shown.append(output)
     return [nbformat.from_dict(o) for o in shown]
+
+
+def _show_controls(output: dict) -> None:
+    """Control characters a cell printed (BEL, VT, ...) shown, escaped (`\\x07`), on the page and in the PDF
+    (where LaTeX stopped at them): colours stay, the page shows them."""
+    if "text" in output:
+        output["text"] = escape_controls(output["text"], keep_colours=True)
+    if "text/plain" in output.get("data", {}):
+        output["data"] = {**output["data"], "text/plain": escape_controls(output["data"]["text/plain"], True)}
+    if output.get("output_type") == "error":
+        output["evalue"] = escape_controls(output.get("evalue", ""), keep_colours=True)
+        output["traceback"] = [escape_controls(line, keep_colours=True) for line in output.get("traceback", [])]
 
 
 def failed(label: str, cell: str) -> dict:
