@@ -190,7 +190,7 @@ CHAPTER_MUTATIONS = [
     Mutation("missing zero_grad", "chapter_optimization/momentum.md", "pytorch", "        p.grad.data.zero_()\n", "",
              "train_momentum(0.02, 0.5)"),
     Mutation("changed learning rate", "chapter_optimization/momentum.md", "pytorch",
-             "{'lr': 0.005, 'momentum': 0.9}", "{'lr': 0.01, 'momentum': 0.9}", "'lr': 0.005, 'momentum': 0.9"),
+             "{'lr': 0.005, 'momentum': 0.9}", "{'lr': 0.01, 'momentum': 0.9}", "trainer = torch.optim.SGD"),
     Mutation("dropped momentum", "chapter_optimization/momentum.md", "tensorflow",
              "v[:].assign(hyperparams['momentum'] * v + g)", "v[:].assign(g)", "train_momentum(0.02, 0.5)"),
     Mutation("another initializer", "chapter_optimization/momentum.md", "tensorflow",
