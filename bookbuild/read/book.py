@@ -98,7 +98,8 @@ def _follow_toc(config: BookConfig, errors: list) -> tuple[list[Page], dict[Path
         except SourceError as err:   # unreadable (not UTF-8, an invisible character): nothing to follow
             errors.extend(getattr(err, "errors", [err]))
             return
-        if listed_at is not None and not sidecars.headings(page):   # Sphinx: no link, and a warning per page
+        # Sphinx: no link, and a warning per page (a title in an eval_rst fence is one: `Page.title`)
+        if listed_at is not None and page.title == path.stem and not sidecars.headings(page):
             errors.append(SourceError(f"toc entry {path.with_suffix('').as_posix()}: {path} has no title",
                                       **listed_at, fix=f"give {path} a title: a `# ...` heading as its first line"))
         chain, local, renamed = (*above, path), [], {}

@@ -852,8 +852,9 @@ def test_control_characters_a_cell_prints_are_shown_escaped_and_never_reach_the_
 
 
 def test_a_page_without_a_title_is_caught_at_its_toc_line_before_any_kernel(book):
-    index = INDEX.replace("ch/page\n", "ch/page\nch/basliksiz\n")
+    index = INDEX.replace("ch/page\n", "ch/page\nch/rst\nch/basliksiz\n")
     book.write("index.md", index)
+    book.write("ch/rst.md", "```eval_rst\n\n.. only:: html\n\n   Başlık\n   ======\n\n```\n\nMetin.\n")  # has one
     book.write("ch/basliksiz.md", "Yalnızca metin, başlık yok.\n\n```{.python .input}\n#@tab all\nprint(1)\n```\n")
     message = assert_clear_failure(book.main("html"), starts=f"index.md:{line_of(index, 'basliksiz')}: toc entry "
                                                               "ch/basliksiz: ch/basliksiz.md has no title")
