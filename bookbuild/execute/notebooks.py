@@ -14,6 +14,8 @@ the job that merges them without executing.
 from __future__ import annotations
 
 import dataclasses
+import re
+import shutil
 from pathlib import Path
 
 import nbformat
@@ -21,7 +23,7 @@ import nbformat
 from bookbuild import environments
 from bookbuild.execute import split
 from bookbuild.execute.cache import RUN_KEY, Cache
-from bookbuild.config import data_mirror
+from bookbuild.config import NOT_SOURCES, data_mirror
 from bookbuild.errors import BookError, SourceError, disk_error
 from bookbuild.execute.kernels import Job, Kernels, code_cells
 from bookbuild.report import CellReport, NotebookReport
@@ -48,7 +50,7 @@ def execute(config, paths, source, notebooks: dict, pages: list, log, reseeded: 
             fw = config.framework(name)
             kernel = environments.reseeded_kernel(fw) if reseeded else fw.kernel
             nb = split.reseeded(nb, kernel) if reseeded else nb
-            jobs.append(Job(page, fw, nb, config.root / page.path.parent, kernel,
+            jobs.append(Job(page, fw, nb, working_folder(paths, page, kernel), kernel,
                             NotebookReport(page.path.as_posix(), name, "cached", run="reseeded" if reseeded else "book")))
     cache = Cache(paths.cache, warn=log)
     misses = []
@@ -70,6 +72,8 @@ def execute(config, paths, source, notebooks: dict, pages: list, log, reseeded: 
         cache.store(job.notebook, job.uri)
 
     failures = []
+    for job in misses:
+        lay_out(job, config.root, paths)
     if misses:
         failures = Kernels(environments.kernel_dirs(), config.timeout, config.jobs, paths.cache, log,
                            env={"DATA_MIRROR": str(data_mirror()), **environments.library_env()}).run(misses, on_success=keep)
@@ -79,6 +83,42 @@ def execute(config, paths, source, notebooks: dict, pages: list, log, reseeded: 
         if not reseeded and job.report.status in ("cached", "executed"):
             write_executed(paths.executed, job.framework.name, job.page.path, job.notebook)
     return Execution(executed, [job.report for job in jobs], failures)
+
+
+def working_folder(paths, page, kernel: str) -> Path:
+    """Where a notebook runs: the page's folder in a tree of its own under _build/work/, so that what its
+    code writes (`../data/...`) lands there, never in the book, and no other notebook sees it."""
+    return paths.work / kernel / page.path.with_suffix("") / page.path.parent
+
+
+QUOTED = re.compile(r"""(["'])([^"'\n]+)\1""")   # a string literal of one line: a path the code may read
+
+
+def lay_out(job: Job, root: Path, paths) -> None:
+    """Make a notebook's working tree anew, with copies of what its code reads from the book: the files
+    beside its page, and any file or folder of the book its code names by a relative path ('../img/cat.jpg')."""
+    tree = paths.work / job.kernel / job.page.path.with_suffix("")
+    folder = root / job.page.path.parent
+    wanted = [f for f in folder.iterdir() if f.is_file() and f.suffix != ".md"]
+    for cell in code_cells(job.notebook):
+        for _, named in QUOTED.findall(cell.source):
+            path = (folder / named).resolve()
+            if path.is_relative_to(root.resolve()) and (path.is_file() or path.is_dir() and not
+                                                        folder.resolve().is_relative_to(path)) and \
+                    not NOT_SOURCES.intersection(path.relative_to(root.resolve()).parts):
+                wanted.append(path)   # not '.' or '..': the page's own folder or one holding it
+    try:
+        shutil.rmtree(tree, ignore_errors=True)
+        job.cwd.mkdir(parents=True)
+        for path in wanted:
+            target = tree / path.resolve().relative_to(root.resolve())
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if path.is_dir():
+                shutil.copytree(path, target, dirs_exist_ok=True)
+            else:
+                shutil.copy2(path, target)
+    except OSError as err:
+        raise disk_error(err, f"laying out {tree}") from None
 
 
 def executed_path(directory: Path, framework: str, page: Path) -> Path:
