@@ -5,6 +5,9 @@ model, its gradients and parameter updates); plots, timing, data download and
 the training loop come from the shared modules. Importing this module seeds
 every RNG with int(D2L_SEED) when that env variable is set.
 """
+import os
+from pathlib import Path
+
 import tensorflow as tf
 
 from . import data, training
@@ -100,6 +103,28 @@ def load_array(data_arrays, batch_size, is_train=True):
     if is_train:
         dataset = dataset.shuffle(buffer_size=len(data_arrays[0]))
     return dataset.batch(batch_size)
+
+
+def fashion_mnist():
+    """tf.keras's own Fashion-MNIST loader, `(x_train, y_train), (x_test, y_test)`, over the files
+    `d2l.download` has (D2L_DATA_DIR, else DATA_MIRROR, else the network): Keras reads its cache
+    (<KERAS_HOME>/datasets/fashion-mnist) and downloads what is not there, so each checked file is
+    put there first, by Keras' own get_file from the local copy."""
+    for part, path in data.fashion_mnist_files().items():
+        tf.keras.utils.get_file(os.path.basename(path), origin=Path(path).resolve().as_uri(),
+                                cache_subdir=os.path.join('datasets', 'fashion-mnist'),
+                                file_hash=DATA_HUB[f'fashion_mnist_{part}'][1])
+    return tf.keras.datasets.fashion_mnist.load_data()
+
+
+def load_data_fashion_mnist(batch_size, resize=None):
+    """The book's Fashion-MNIST pipelines (train shuffled, test), images optionally resized."""
+    mnist_train, mnist_test = fashion_mnist()
+    process = lambda X, y: (tf.expand_dims(X, axis=3) / 255, tf.cast(y, dtype='int32'))
+    resize_fn = lambda X, y: (tf.image.resize_with_pad(X, resize, resize) if resize else X, y)
+    return (tf.data.Dataset.from_tensor_slices(process(*mnist_train)).batch(batch_size)
+            .shuffle(len(mnist_train[0])).map(resize_fn),
+            tf.data.Dataset.from_tensor_slices(process(*mnist_test)).batch(batch_size).map(resize_fn))
 
 
 def get_data_ch11(batch_size=10, n=1500):
