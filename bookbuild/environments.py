@@ -31,7 +31,9 @@ STAMP = "d2l-env.json"
 KERNEL_LAUNCH = str(Path(__file__).with_name("kernel_start.py"))
 # IPython keeps every cell a kernel runs in the user's ~/.ipython, whose shells then offer the book's cells
 # back; a build's kernels keep their history in memory (it costs nothing measurable at start).
-KERNEL_OPTIONS = ("--HistoryManager.hist_file=:memory:",)
+# Every kernel_info request (clients send one or several as they connect) draws a tip for IPython's banner
+# from Python's `random`, which a page's `random.random()` then follows: no tip, so D2L_SEED decides it.
+KERNEL_OPTIONS = ("--HistoryManager.hist_file=:memory:", "--InteractiveShell.enable_tip=False")
 
 
 def _problem(message: str, **fields):
@@ -271,8 +273,8 @@ def fingerprint(framework, config) -> str:
     variables and start (its seeding), and the d2l code it imports. Part of the execution cache key."""
     digest = hashlib.sha256()
     digest.update((installed_hash(framework.environment) or "missing").encode())
-    digest.update(json.dumps({**config.kernel_env, **framework.env, "seed": seed_calls(framework)},
-                             sort_keys=True).encode())
+    digest.update(json.dumps({**config.kernel_env, **framework.env, "seed": seed_calls(framework),
+                              "options": KERNEL_OPTIONS}, sort_keys=True).encode())
     for path in [Path(KERNEL_LAUNCH), *d2l_sources(framework, config)]:
         digest.update(path.relative_to(ROOT).as_posix().encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()[:16]

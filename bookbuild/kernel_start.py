@@ -2,7 +2,7 @@
 
 It runs in the framework's environment, not the build's, so it imports nothing but the standard
 library and ipykernel. With D2L_SEED set, every page starts from the same random numbers whether
-or not it imports d2l: Python's `random` is seeded here, and each generator named in D2L_SEED_CALLS
+or not it imports d2l: Python's `random` is seeded once the kernel is up, and each generator named in D2L_SEED_CALLS
 (NumPy's, and the framework's own: build.yml's `seed`) as its module is first imported. That is
 the same as seeding them here, since no generator can draw before its module is imported, and
 start-up stays as fast as before: importing torch or tensorflow here would cost every kernel
@@ -64,6 +64,8 @@ if __name__ == "__main__":
     # ipykernel imports debugpy at start whatever the kernelspec's "debugger" says (a third of a kernel's
     # start-up CPU), and treats a debugpy that cannot be imported as one not installed; the build never debugs.
     sys.modules["debugpy"] = None
-    seed_from_environment()
     from ipykernel import kernelapp
-    kernelapp.launch_new_instance()
+    app = kernelapp.IPKernelApp.instance()   # what kernelapp.launch_new_instance() does, seeding in between
+    app.initialize()
+    seed_from_environment()   # after the kernel's own start, which draws from `random` (IOPub's free port)
+    app.start()

@@ -359,6 +359,8 @@ def test_every_kernel_is_seeded_at_start_without_importing_d2l(tmp_path, fixture
     """A page that never imports d2l draws the same random numbers in every build (D2L_SEED): Python's,
     NumPy's and the framework's own generator (two builds from empty caches, in the real kernels)."""
     pages = {"index.md": INDEX, "kaynakca.md": REFERENCES, "ch/page.md": SEEDED}
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
     first, second = Book(tmp_path / "a", pages, real=True), Book(tmp_path / "b", pages, real=True)
     first.build()
     second.build()
