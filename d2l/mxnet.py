@@ -14,6 +14,7 @@ from mxnet import autograd, gluon, init, np, npx
 from mxnet.gluon import nn
 
 from . import data, training
+from .data import FASHION_MNIST, fashion_mnist_files  # by name: the book's preface saves `data` as torch.utils.data
 from .common import *  # noqa: F401,F403  (the framework-neutral API)
 from .common import device_helpers
 
@@ -145,12 +146,12 @@ class FashionMNIST(gluon.data.vision.FashionMNIST):
     downloads them itself."""
 
     def __init__(self, train=True, transform=None):
-        self._files = data.fashion_mnist_files()
+        self._files = fashion_mnist_files()
         super().__init__(root=os.path.dirname(self._files['train_images']), train=train, transform=transform)
 
     def _get_data(self):
         self._train_data, self._train_label, self._test_data, self._test_label = (
-            (os.path.basename(self._files[part]), DATA_HUB[f'fashion_mnist_{part}'][1]) for part in data.FASHION_MNIST)
+            (os.path.basename(self._files[part]), DATA_HUB[f'fashion_mnist_{part}'][1]) for part in FASHION_MNIST)
         super()._get_data()
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import tensorflow as tf
 
 from . import data, training
+from .data import fashion_mnist_files, sha1_of  # by name: the book's preface saves `data` as torch.utils.data
 from .common import *  # noqa: F401,F403  (the framework-neutral API)
 from .common import device_helpers
 
@@ -111,11 +112,11 @@ def fashion_mnist():
     (<KERAS_HOME>/datasets/fashion-mnist) and downloads what is not there, so each checked file is
     put there first, by Keras' own get_file from the local copy (Keras checks MD5 or SHA-256 only, so
     a file already there is checked here, against DATA_HUB's SHA-1, and replaced if it differs)."""
-    for part, path in data.fashion_mnist_files().items():
+    for part, path in fashion_mnist_files().items():
         for attempt in range(2):
             cached = tf.keras.utils.get_file(os.path.basename(path), origin=Path(path).resolve().as_uri(),
                                              cache_subdir=os.path.join('datasets', 'fashion-mnist'))
-            if data.sha1_of(cached) == DATA_HUB[f'fashion_mnist_{part}'][1]:
+            if sha1_of(cached) == DATA_HUB[f'fashion_mnist_{part}'][1]:
                 break
             os.remove(cached)
     return tf.keras.datasets.fashion_mnist.load_data()

@@ -14,6 +14,7 @@ from torch import nn
 from torch.utils import data as torch_data
 
 from . import data, training
+from .data import fashion_mnist_files  # by name: the book's preface saves `data` as torch.utils.data
 from .common import *  # noqa: F401,F403  (the framework-neutral API)
 from .common import device_helpers
 
@@ -124,7 +125,7 @@ def load_data_fashion_mnist(batch_size, resize=None):
             f'here ({type(error).__name__}: {error}). PyPI\'s torchvision is built against CUDA torch and does '
             f'not load beside torch {torch.__version__}; install the torchvision built for this torch '
             f'(download.pytorch.org/whl/cpu) to run this page.', name='torchvision') from error
-    files = data.fashion_mnist_files()
+    files = fashion_mnist_files()
     root = os.path.dirname(files['train_images'])
     raw = os.path.join(root, 'FashionMNIST', 'raw')
     os.makedirs(raw, exist_ok=True)
