@@ -73,7 +73,7 @@ def execute(config, paths, source, notebooks: dict, pages: list, log, reseeded: 
 
     failures = []
     for job in misses:
-        lay_out(job, config.root, paths)
+        lay_out(job, config.root, paths, data_mirror())
     if misses:
         failures = Kernels(environments.kernel_dirs(), config.timeout, config.jobs, paths.cache, log,
                            env={"DATA_MIRROR": str(data_mirror()), **environments.library_env()}).run(misses, on_success=keep)
@@ -94,9 +94,16 @@ def working_folder(paths, page, kernel: str) -> Path:
 QUOTED = re.compile(r"""(["'])([^"'\n]+)\1""")   # a string literal of one line: a path the code may read
 
 
-def lay_out(job: Job, root: Path, paths) -> None:
+# The data cache of the book's own `download` (d2l's #@save code): '../data' from a chapter's page, i.e. this
+# folder at the top of a working tree.
+BOOK_DATA = "data"
+
+
+def lay_out(job: Job, root: Path, paths, mirror: Path | None = None) -> None:
     """Make a notebook's working tree anew, with copies of what its code reads from the book: the files
-    beside its page, and any file or folder of the book its code names by a relative path ('../img/cat.jpg')."""
+    beside its page, and any file or folder of the book its code names by a relative path ('../img/cat.jpg');
+    and, offline, the data mirror's files in its BOOK_DATA folder (links: the book's download reads a file
+    there when its SHA-1 is right, and writes one only when it is not)."""
     tree = paths.work / job.kernel / job.page.path.with_suffix("")
     folder = root / job.page.path.parent
     wanted = [f for f in folder.iterdir() if f.is_file() and f.suffix != ".md"]
@@ -117,6 +124,12 @@ def lay_out(job: Job, root: Path, paths) -> None:
                 shutil.copytree(path, target, dirs_exist_ok=True)
             else:
                 shutil.copy2(path, target)
+        offered = sorted(f for f in mirror.iterdir() if f.is_file()) if mirror and mirror.is_dir() else []
+        for file in offered:
+            link = tree / BOOK_DATA / file.name
+            if not link.exists():
+                link.parent.mkdir(parents=True, exist_ok=True)
+                link.symlink_to(file.resolve())
     except OSError as err:
         raise disk_error(err, f"laying out {tree}") from None
 
