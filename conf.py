@@ -7,11 +7,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bookbuild.config import ROOT  # noqa: E402  (the project: static/, templates/, locale/)
+from bookbuild.tab_marks import Staged  # noqa: E402
 
 language = "tr"
 
 extensions = [
     "myst_nb",
+    "bookbuild.render.mystnb_adapter",  # MyST-NB's internals behind one door (its stylesheet before the pages)
     "sphinx_tabs.tabs",
     "sphinxcontrib.bibtex",
     "sphinx_copybutton",
@@ -43,7 +45,7 @@ math_numfig = True
 numfig_secnum_depth = 2
 math_eqref_format = "({number})"
 # Staged beside the pages, not pages themselves: readers' notebooks and PDFs.
-exclude_patterns = ["_notebooks/**", "_pdf/**", "_interactive/**", "_extra/**"]
+exclude_patterns = Staged.not_pages()
 suppress_warnings = ["mystnb.unknown_mime_type"]
 
 # Author–year citations and a plain bibliography, in Turkish ("ve", "vd."): bookbuild/read/references.py.

@@ -167,7 +167,11 @@ class BookErrors(BookError):
         return {"kind": "several", "errors": [e.as_record() for e in self.errors]}
 
 
-def raise_all(errors: list[BookError]) -> None:
+def raise_all(errors: list[BaseException]) -> None:
+    """Raise what was collected: one error as itself, several as `BookErrors`. Anything that is not a
+    `BookError` is a bug in the build, never a user's error: the first is raised as it is."""
+    if bugs := [err for err in errors if not isinstance(err, BookError)]:
+        raise bugs[0]
     if len(errors) == 1:
         raise errors[0]
     if errors:

@@ -14,6 +14,9 @@ read them. Both sides import them from here, so they cannot drift apart.
 * what each figure of a code cell shows and its size: ``cell.metadata["d2l_images"] = [{"alt", "size"}]``
 * the merged notebook's provenance (for messages at the source's file:line):
   ``metadata["d2l_source"] = {"path": ..., "lines": [[source line of each line of cell i], ...]}``
+
+Beside the pages, the staging folder holds what is not a page (`Staged`): Sphinx is told to skip those
+folders (conf.py's `exclude_patterns` come from here).
 """
 from __future__ import annotations
 
@@ -24,9 +27,25 @@ RENDERED_TAG = "tag_"   # MyST-NB: a cell's tag becomes the class tag_<tag> of i
 TAB_PROSE = "d2l-tab"
 PAGE_TOOLS = "d2l-page-tools"
 INTERACTIVE = "d2l-interactive"
-INTERACTIVE_ASSETS = "_interactive"   # interactive figures' scripts and styles, staged and on the site
 SOURCE_KEY = "d2l_source"
 IMAGES = "d2l_images"
+
+
+class Staged:
+    """The folders of the staging folder that are not pages; each keeps its name on the site."""
+    NOTEBOOKS = "_notebooks"      # readers' notebooks, one per page and framework
+    PDF = "_pdf"                  # the PDFs of `make pdf`
+    EXTRA = "_extra"              # copied to the site's root as they are (Sphinx's html_extra_path)
+    WHEEL = "_d2l"                # the readers' d2l wheel, under EXTRA
+    INTERACTIVE = "_interactive"  # interactive figures' scripts and styles
+
+    @classmethod
+    def not_pages(cls) -> list[str]:
+        """Sphinx's `exclude_patterns` for them."""
+        return [f"{folder}/**" for folder in (cls.NOTEBOOKS, cls.PDF, cls.EXTRA, cls.INTERACTIVE)]
+
+
+INTERACTIVE_ASSETS = Staged.INTERACTIVE
 
 
 def _tag(cell, tag: str) -> None:

@@ -25,8 +25,8 @@ import nbformat
 from bookbuild.config import ROOT
 from bookbuild.environments import ENVS, no_deps_file
 from bookbuild.errors import EnvironmentProblem
+from bookbuild.tab_marks import Staged
 
-WHEEL_FOLDER = "_d2l"      # where the wheel is on the site (and staged)
 INSTALL_TAG = "d2l-install"   # the install cell's tag: readers' tools (and the build) know it by it
 REPRODUCIBLE_EPOCH = "315532800"   # 1980-01-01, the earliest time a zip file holds
 KEPT_WHEELS = ENVS / "d2l-wheel"   # the project's, beside its environments: every book's build serves it
@@ -34,7 +34,7 @@ KEPT_WHEELS = ENVS / "d2l-wheel"   # the project's, beside its environments: eve
 
 def download_path(page: Path, framework: str) -> Path:
     """Where a page's notebook for one framework is, in the staging folder and on the site."""
-    return Path("_notebooks") / page.parent / f"{page.stem}-{framework}.ipynb"
+    return Path(Staged.NOTEBOOKS) / page.parent / f"{page.stem}-{framework}.ipynb"
 
 
 def pins(requirements: Path | None) -> list[str]:

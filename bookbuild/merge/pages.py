@@ -16,12 +16,12 @@ from pathlib import Path
 import nbformat
 
 from bookbuild import tab_marks
+from bookbuild.tab_marks import Staged
 from bookbuild.merge import downloads, outputs
 from bookbuild.read.dialect import Block, Page, block_index, runs
 from bookbuild.errors import disk_error
 from bookbuild.read.book import BookSource, image_path
 
-EXTRA = "_extra"   # staged files Sphinx copies to the site's root as they are (html_extra_path)
 MERGED_KERNELSPEC = {"name": "python3", "display_name": "Python 3", "language": "python"}
 
 
@@ -219,11 +219,11 @@ def stage(config, paths, source: BookSource, execution, pdfs: dict[str, Path], l
         written.add(staging / relative)
 
     wheel = downloads.wheel()
-    put(Path(EXTRA) / downloads.WHEEL_FOLDER / wheel.name, wheel.read_bytes())
-    wheel_url = config.site_url + f"{downloads.WHEEL_FOLDER}/{wheel.name}"
+    put(Path(Staged.EXTRA) / Staged.WHEEL / wheel.name, wheel.read_bytes())
+    wheel_url = config.site_url + f"{Staged.WHEEL}/{wheel.name}"
     pdf_links = {}
     for name, built in pdfs.items():
-        target = Path("_pdf") / built.name
+        target = Path(Staged.PDF) / built.name
         put(target, built.read_bytes())
         pdf_links[name] = target.as_posix()
     for page in source.pages:

@@ -26,6 +26,7 @@ from sphinx.locale import _
 from sphinx.util.docutils import SphinxDirective
 
 from bookbuild import tab_marks
+from bookbuild.render import sphinx_tabs_adapter as sphinx_tabs
 from bookbuild.read import references
 from bookbuild.read.dialect import CITATION, LABEL_LINE, REFERENCE, WIDTH_LINE
 
@@ -143,9 +144,9 @@ def write_notebooks(app, exception) -> None:
     for docname, notebooks in sorted(downloads(app.env).items()):
         for uri in notebooks.values():
             _write_notebook(app, docname, uri, out)
-    pdfs = Path(app.srcdir) / "_pdf"
+    pdfs = Path(app.srcdir) / tab_marks.Staged.PDF
     if pdfs.is_dir():
-        shutil.copytree(pdfs, out / "_pdf", dirs_exist_ok=True)
+        shutil.copytree(pdfs, out / tab_marks.Staged.PDF, dirs_exist_ok=True)
 
 
 def _write_notebook(app, docname: str, uri: str, out: Path) -> None:
@@ -200,13 +201,13 @@ EARLY_SCRIPT = """(function () {
     if (wanted && (names[i].toLowerCase() === wanted || labels[i].toLowerCase() === wanted)) chosen = names[i];
   }
   try {
-    window.sessionStorage.removeItem("sphinx-tabs-last-selected");
+    window.sessionStorage.removeItem(%(sphinx_tabs_key)s);
     if (chosen) window.localStorage.setItem("d2l-tab", chosen);
     else saved = window.localStorage.getItem("d2l-tab");
   } catch (e) { /* private mode: no memory */ }
   if (!chosen) chosen = names.indexOf(saved) >= 0 ? saved : names[0];
   window.d2lTab = {chosen: chosen};
-  var panel = '.d2l-tabs .sphinx-tabs-panel[data-d2l-tab', tab = '.d2l-tabs .sphinx-tabs-tab[data-d2l-tab';
+  var panel = '.d2l-tabs .%(panel_class)s[data-d2l-tab', tab = '.d2l-tabs .%(tab_class)s[data-d2l-tab';
   var style = document.createElement("style");
   style.id = "d2l-tab-early";
   style.textContent = panel + ']:not([data-d2l-tab="' + chosen + '"]){display:none!important}' +
@@ -232,8 +233,10 @@ def add_early_script(app, pagename, templatename, context, doctree) -> None:
     page (templates/page.html puts it there: the theme writes its scripts at the end of the body)."""
     if app.config.d2l_frameworks:
         names, labels = zip(*app.config.d2l_frameworks)
-        context["d2l_early_script"] = EARLY_SCRIPT % {"names": json.dumps(names), "labels": json.dumps(labels),
-                                                      "back_to_top": json.dumps(_("Back to top"))}
+        context["d2l_early_script"] = EARLY_SCRIPT % {
+            "names": json.dumps(names), "labels": json.dumps(labels), "back_to_top": json.dumps(_("Back to top")),
+            "sphinx_tabs_key": json.dumps(sphinx_tabs.STORAGE_KEY), "tab_class": sphinx_tabs.TAB_CLASS,
+            "panel_class": sphinx_tabs.PANEL_CLASS}
 
 
 def defer_scripts(app, pagename, templatename, context, doctree) -> None:

@@ -21,7 +21,8 @@ import sys
 from pathlib import Path
 
 from bookbuild import tab_marks
-from bookbuild.merge.pages import EXTRA
+from bookbuild.render import mystnb_adapter
+from bookbuild.tab_marks import Staged
 from bookbuild.config import RENDER_INPUTS, ROOT, BookConfig, Paths
 from bookbuild.errors import BookError, Interrupted, RenderError, disk_error
 
@@ -48,7 +49,8 @@ def sphinx_settings(config: BookConfig) -> dict:
 
 def paths_settings(paths: Paths) -> dict:
     """Where Sphinx finds what the merge stage staged for the site as it is (the d2l wheel)."""
-    return {"html_extra_path": [str(paths.staging / EXTRA)] if (paths.staging / EXTRA).is_dir() else []}
+    extra = paths.staging / Staged.EXTRA
+    return {"html_extra_path": [str(extra)] if extra.is_dir() else []}
 
 
 class SourceWarnings:
@@ -74,9 +76,9 @@ class SourceWarnings:
     def to_source(self, line: str) -> str:
         found = NOTEBOOK_LINE.search(line)
         if found and (source := self._source_of(found.group("path"))):
-            cell, offset = divmod(int(found.group("line")), 10000)   # myst-nb: (cell index + 1) * 10000 + 1 + offset
+            cell, line_in_cell = mystnb_adapter.cell_and_line(int(found.group("line")))
             lines = source["lines"][cell - 1] if 0 < cell <= len(source["lines"]) else [None]
-            number = lines[min(max(offset - 1, 0), len(lines) - 1)] if lines else None
+            number = lines[min(max(line_in_cell, 0), len(lines) - 1)] if lines else None
             line = line[:found.start()] + f"{source['path']}:{number}:" + line[found.end():]
         return line.replace(str(self.staging) + os.sep, "")
 
@@ -232,7 +234,7 @@ def _prune_outputs(app, site: Path) -> None:
     note of a changed configuration is not for readers."""
     shown = {(Path(app.srcdir) / image).resolve() for image in app.env.images}
     names = {unique for _, unique in app.env.images.values()}
-    folder = Path(app.outdir).parent / "jupyter_execute"
+    folder = mystnb_adapter.outputs_folder(Path(app.outdir))
     for file in (p for p in folder.rglob("*") if p.is_file()) if folder.is_dir() else ():
         if file.resolve() not in shown:
             file.unlink()

@@ -12,9 +12,8 @@ import base64
 
 from docutils import nodes
 from sphinx.util.docutils import SphinxDirective
-from sphinx_tabs.tabs import SphinxTabsPanel, SphinxTabsTab, SphinxTabsTablist
-
 from bookbuild import tab_marks
+from bookbuild.render import sphinx_tabs_adapter as sphinx_tabs
 
 HTML_FORMATS = ("html",)
 
@@ -86,20 +85,20 @@ def tab_element(run, serial: int, frameworks) -> nodes.container:
     the first paint). Panels get no tabindex here: static/d2l.js gives one to a panel with
     nothing focusable in it (WAI-ARIA tabs). `no-search`: the tab bar and the names are chrome,
     kept out of the search index and of result snippets."""
-    element = nodes.container(type="tab-element", classes=["sphinx-tabs", "d2l-tabs"])
-    tablist = SphinxTabsTablist(role="tablist", classes=["no-search"])
+    element = nodes.container(type="tab-element", classes=[sphinx_tabs.ELEMENT_CLASS, "d2l-tabs"])
+    tablist = sphinx_tabs.Tablist(role="tablist", classes=["no-search"])
     tablist["aria-label"] = "Çerçeve"
     element += tablist
     for position, (name, label) in enumerate(frameworks):
         key = base64.b64encode(label.encode()).decode()
         tab_id, panel_id = f"tab-d2l{serial}-{key}", f"panel-d2l{serial}-{key}"
         first = position == 0
-        tab = SphinxTabsTab(label, label, classes=["sphinx-tabs-tab", "group-tab"], ids=[tab_id])
+        tab = sphinx_tabs.Tab(label, label, classes=[sphinx_tabs.TAB_CLASS, sphinx_tabs.GROUP_CLASS], ids=[tab_id])
         tab.attributes.update({
             "role": "tab", "name": key, "data-d2l-tab": name, "tabindex": "0" if first else "-1",
             "aria-selected": "true" if first else "false", "aria-controls": panel_id})
         tablist += tab
-        panel = SphinxTabsPanel(classes=["sphinx-tabs-panel", "group-tab"], ids=[panel_id])
+        panel = sphinx_tabs.Panel(classes=[sphinx_tabs.PANEL_CLASS, sphinx_tabs.GROUP_CLASS], ids=[panel_id])
         panel.attributes.update({"role": "tabpanel", "name": key, "aria-labelledby": tab_id, "data-d2l-tab": name})
         panel += nodes.paragraph("", label, classes=["d2l-tab-label", "no-search"])
         members = [node for node in run if tab_of(node)[0] == name]

@@ -278,10 +278,11 @@ def test_the_d2l_wheel_is_made_once_per_version_of_d2l_and_served_by_every_book(
     import zipfile
 
     from bookbuild.merge import downloads
+    from bookbuild.tab_marks import Staged
     kept = list(downloads.KEPT_WHEELS.glob("*/*.whl"))
     assert len(kept) == 1
     for paths, _ in (chapter_site, multi_site):
-        served = list((paths.site("html") / downloads.WHEEL_FOLDER).glob("*.whl"))
+        served = list((paths.site("html") / Staged.WHEEL).glob("*.whl"))
         assert [w.read_bytes() for w in served] == [kept[0].read_bytes()]
     with zipfile.ZipFile(kept[0]) as wheel:
         for module in (ROOT / "d2l").rglob("*.py"):
