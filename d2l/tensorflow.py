@@ -6,6 +6,7 @@ the training loop come from the shared modules. Importing this module seeds
 every RNG with int(D2L_SEED) when that env variable is set.
 """
 import os
+import sys
 from pathlib import Path
 
 import tensorflow as tf
@@ -14,6 +15,10 @@ from . import data, training
 from .data import fashion_mnist_files, sha1_of  # by name: the book's preface saves `data` as torch.utils.data
 from .common import *  # noqa: F401,F403  (the framework-neutral API)
 from .common import device_helpers
+
+# The book's saved code calls this module d2l (d2l.DATA_HUB[...] = ...), as its preface's #@save cell
+# `d2l = sys.modules[__name__]` does in a book that holds the preface.
+d2l = sys.modules[__name__]
 
 # The book's framework-neutral names for tensor functions.
 reshape = tf.reshape
