@@ -11,11 +11,12 @@ TEST_TIMEOUT ?= 900
 BUILD_PYTEST = $(BUILD_PY) -m pytest -q -p no:cacheprovider --timeout $(TEST_TIMEOUT)
 # Offline machines: DATA_MIRROR names a folder of d2l data files (default: bookbuild/config.py).
 # Optional, for one build: TIMEOUT=<seconds a cell may run>, JOBS=<kernels at once>, SITE_URL=<where
-# the site is published: readers' notebooks install d2l from there>;
+# the site is published: readers' notebooks install d2l from there>, QUIET=1 (warnings and errors only),
+# VERBOSE=1;
 # BOOK=<another build.yml> builds that book (e.g. a test's).
 BOOK ?= build.yml
 BUILD_OPTIONS = --config $(BOOK) $(if $(TIMEOUT),--timeout $(TIMEOUT)) $(if $(JOBS),--jobs $(JOBS)) \
-  $(if $(SITE_URL),--site-url $(SITE_URL))
+  $(if $(SITE_URL),--site-url $(SITE_URL)) $(if $(QUIET),-q) $(if $(VERBOSE),-v)
 BOOKBUILD = $(BUILD_PY) -m bookbuild $(BUILD_OPTIONS)
 
 # $(call apt_install,who needs them,packages[,apt-get options]): Debian packages, installed where we may

@@ -10,13 +10,17 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import signal
 import sys
 import traceback
 from pathlib import Path
 
 from bookbuild import config as book_config
+from bookbuild import log
 from bookbuild.errors import NO_SPACE, BookError, Interrupted, disk_error
+
+logger = logging.getLogger("bookbuild")
 
 
 def _shard(text: str) -> tuple[int, int]:
@@ -35,6 +39,8 @@ def parser() -> argparse.ArgumentParser:
     parser.add_argument("--timeout", type=int, help="seconds a cell may run (default: build.yml's `timeout`)")
     parser.add_argument("--jobs", type=int, help="kernels running at once (default: the number of cores)")
     parser.add_argument("--site-url", help="where the site is published (default: build.yml's book.url)")
+    parser.add_argument("-q", "--quiet", action="count", default=0, help="only warnings and errors")
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="more detail")
     commands = parser.add_subparsers(dest="command", required=True)
     html = commands.add_parser("html", help="execute (cached), merge and render the site to _build/html")
     html.add_argument("--executed", metavar="DIR", type=Path,
@@ -79,13 +85,13 @@ def run(args) -> None:
         serve.serve(config, args.host, args.port, overrides)
     elif args.command == "check":
         pipeline.build(config, pipeline.Options("check", tuple(args.tab), args.shard))
-        print("\nEvery cell ran" + ("" if args.tab else "; the tabs agree") + ".")
+        logger.info("\nEvery cell ran" + ("" if args.tab else "; the tabs agree") + ".")
     elif args.command == "pdf":
         pipeline.build(config, pipeline.Options("pdf", executed_dir=args.executed))
     else:
         pipeline.build(config, pipeline.Options("html", executed_dir=args.executed))
         site = config.root / "_build" / "html"
-        print(f"\nThe site is in {site} (open {site / 'index.html'})")
+        logger.info(f"\nThe site is in {site} (open {site / 'index.html'})")
 
 
 def _terminate(signum, frame):
@@ -94,6 +100,7 @@ def _terminate(signum, frame):
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    log.configure(args.verbose - args.quiet)
     previous = signal.signal(signal.SIGTERM, _terminate)
     try:
         run(args)

@@ -87,6 +87,14 @@ class Limits:
 
 
 @dataclasses.dataclass(frozen=True)
+class Warnings:
+    # The kinds are declared with what they mean in bookbuild/log.py (KINDS).
+    silence: tuple[str, ...] = setting((), "kinds of warning not shown", choices="warning kinds")
+    fatal: tuple[str, ...] = setting((), "kinds of warning that fail the build, as Sphinx's -W does",
+                                     choices="warning kinds")
+
+
+@dataclasses.dataclass(frozen=True)
 class Launch:
     repository: str = setting(doc="GitHub `owner/name` where CI publishes the executed notebooks")
     branch: str = setting("notebooks", "the branch of that repository")
@@ -116,6 +124,7 @@ class BookConfig:
     agreement: Agreement = setting(Agreement(), "how the tabs of a group are compared")
     limits: Limits = setting(Limits(), "what one cell may output")
     launch: Launch | None = setting(None, "where readers open a page's notebook elsewhere (Colab)")
+    warnings: Warnings = setting(Warnings(), "which kinds of warning are hidden, which fail the build")
     timeout: int = setting(600, "seconds a cell may run", positive=True)
     jobs: int = os.cpu_count() or 1     # kernels running at once (command line only)
 
@@ -242,6 +251,10 @@ class _Reader:
             items = [value] if isinstance(value, str) else value
             if not isinstance(items, list) or not all(isinstance(i, (str, int, float)) for i in items):
                 raise self.error(where, f"must be a list of texts, not {_shown(value)}")
+            if field.metadata.get("choices") == "warning kinds":
+                from bookbuild.log import KINDS
+                if unknown := [str(i) for i in items if str(i) not in KINDS]:
+                    raise self.error(where, f"unknown kind {unknown[0]!r}; the kinds: {', '.join(KINDS)}")
             return tuple(map(str, items))
         if typing.get_origin(kind) is dict:
             entries = self.mapping(value, where)
@@ -253,7 +266,7 @@ class _Reader:
 
 
 def _owner(field):
-    return next(cls for cls in (Published, Book, Agreement, Limits, Launch, Framework, BookConfig)
+    return next(cls for cls in (Published, Book, Agreement, Limits, Warnings, Launch, Framework, BookConfig)
                 if field in dataclasses.fields(cls))
 
 

@@ -152,6 +152,12 @@ class Interrupted(BookError):
     fix = "build again: only what is missing executes"
 
 
+class FatalWarning(BookError):
+    """A warning of a kind that build.yml's `warnings.fatal` makes an error."""
+    kind = "warning"
+    fix = "mend what it says, or take its kind out of build.yml's `warnings.fatal`"
+
+
 class BookErrors(BookError):
     """Several independent errors (e.g. two frameworks failing), reported at once."""
 
@@ -161,7 +167,8 @@ class BookErrors(BookError):
         self.kind = errors[0].kind
 
     def __str__(self) -> str:
-        return "\n\n".join(map(str, self.errors))
+        """Each one as an error of its own (the command line writes `error: ` before the first)."""
+        return "\n\nerror: ".join(map(str, self.errors))
 
     def as_record(self) -> dict:
         return {"kind": "several", "errors": [e.as_record() for e in self.errors]}

@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-from bookbuild import environments
+from bookbuild import environments, log
 from bookbuild.config import BookConfig, Paths
 from bookbuild.errors import raise_all
 from bookbuild.report import BuildReport, build_lock, recorded
@@ -32,10 +32,11 @@ class Options:
     executed_dir: Path | None = None         # take executed notebooks from here instead of executing
 
 
-def build(config: BookConfig, options: Options = Options(), paths: Paths | None = None, log=print) -> BuildReport:
+def build(config: BookConfig, options: Options = Options(), paths: Paths | None = None) -> BuildReport:
     paths = paths or Paths.under(config.root)
     frameworks = [config.framework(name) for name in options.frameworks] or list(config.frameworks)
-    with build_lock(paths, log), recorded(paths, options.command, log) as report:
+    log.kinds(config.warnings.silence, config.warnings.fatal)
+    with build_lock(paths), recorded(paths, options.command) as report:
         with report.stage("read"):
             environments.check_ready(config, frameworks, options.command, executes=not options.executed_dir)
             source = book.read_book(config)
@@ -46,20 +47,21 @@ def build(config: BookConfig, options: Options = Options(), paths: Paths | None 
             else:
                 shard = shards.shard_of(list(source.pages), options.shard, [fw.name for fw in frameworks],
                                         shards.timings(*sorted(paths.timings.glob("*.json")), paths.report))
-                execution = notebooks.execute(config, paths, source, split_notebooks, shard, log)
+                execution = notebooks.execute(config, paths, source, split_notebooks, shard)
             report.notebooks = execution.reports
         with report.stage("agree"):
             measure = None if options.executed_dir else (   # notebooks executed elsewhere: no kernels here
-                lambda differing: notebooks.execute(config, paths, source, split_notebooks, differing, log, reseeded=True))
-            report.agreement, spreads = compare.check(source, execution, config, measure, log)
+                lambda differing: notebooks.execute(config, paths, source, split_notebooks, differing, reseeded=True))
+            report.agreement, spreads = compare.check(source, execution, config, measure)
             report.notebooks += spreads.reports if spreads else []
         if options.command != "check":
             with report.stage("render"):
-                pages.stage(config, paths, source, execution, pdf.built_pdfs(config, paths), log)
+                pages.stage(config, paths, source, execution, pdf.built_pdfs(config, paths))
                 if options.command == "pdf":
-                    pdf.render_pdfs(config, paths, log)
-                    pages.stage(config, paths, source, execution, pdf.built_pdfs(config, paths), log)
-                report.site = str(site.render(config, paths, "html", log=log))
+                    pdf.render_pdfs(config, paths)
+                    pages.stage(config, paths, source, execution, pdf.built_pdfs(config, paths))
+                report.site = str(site.render(config, paths, "html"))
         strict = config.agreement.strict or options.command == "check"
-        raise_all(execution.failures + (compare.disagreements(report.agreement) if strict else []))
+        raise_all(execution.failures + (compare.disagreements(report.agreement) if strict else [])
+                  + log.fatal_warnings())
     return report

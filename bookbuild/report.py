@@ -6,6 +6,7 @@ build starts ("running": a build that was killed shows as such) and on every out
 """
 from __future__ import annotations
 
+import logging
 import contextlib
 import dataclasses
 import json
@@ -14,6 +15,8 @@ import time
 from pathlib import Path
 
 from bookbuild.errors import BookError, Interrupted, StorageError, disk_error
+
+logger = logging.getLogger(__name__)
 
 
 @dataclasses.dataclass
@@ -96,7 +99,7 @@ class BuildReport:
 
 
 @contextlib.contextmanager
-def recorded(paths, command: str, log):
+def recorded(paths, command: str):
     """The report of the build run inside: "running" at once, then its outcome, whatever it is."""
     report = BuildReport(command)
     report.write(paths.report)
@@ -120,11 +123,11 @@ def recorded(paths, command: str, log):
         try:
             report.write(paths.report)
         finally:
-            log(f"\nBuild report ({paths.report}):\n{report.summary()}")
+            logger.info(f"\nBuild report ({paths.report}):\n{report.summary()}")
 
 
 @contextlib.contextmanager
-def build_lock(paths, log):
+def build_lock(paths):
     """One build at a time per checkout: a second one waits, and says so."""
     from filelock import FileLock, Timeout
 
@@ -134,7 +137,7 @@ def build_lock(paths, log):
         try:
             lock.acquire(timeout=0)
         except Timeout:
-            log(f"another build is running in this checkout (it holds {paths.lock}); waiting for it to finish ...")
+            logger.info(f"another build is running in this checkout (it holds {paths.lock}); waiting for it to finish ...")
             lock.acquire()
     except OSError as err:
         raise StorageError(f"cannot write into {paths.out}: {err.strerror or err}", path=paths.out,

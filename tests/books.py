@@ -126,7 +126,7 @@ class Book:
         return book_config.load(self.root / "build.yml")
 
     def build(self, command: str = "html", **options):
-        return pipeline.build(self.config, pipeline.Options(command, **options), paths=self.paths, log=lambda m: None)
+        return pipeline.build(self.config, pipeline.Options(command, **options), paths=self.paths)
 
     def main(self, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
         """`python -m bookbuild --config <book>/build.yml ARGS`, run in this process (no interpreter to

@@ -26,12 +26,15 @@ A page may list groups that are expected to differ, with the reason, beside it i
 """
 from __future__ import annotations
 
+import logging
 import dataclasses
 import functools
 import math
 import re
 
 from bookbuild.read.dialect import runs
+
+logger = logging.getLogger(__name__)
 
 # Written by the d2l library (d2l/plotting.py, d2l/training.py): a figure's data series, and a
 # result of d2l's Timer. The same strings are declared there; tests/build check they match.
@@ -284,7 +287,7 @@ def pages_to_measure(source, entries: list[dict]) -> list:
     return [page for page in source.pages if page.path.as_posix() in disagreeing]
 
 
-def check(source, execution, config, measure, log=print):
+def check(source, execution, config, measure):
     """(entries, the reseeded Execution or None): the groups compared, measuring the seed's spread on the
     pages where tabs differ. `measure(pages)` runs pages in the reseeded kernels (execute.execute); None
     where there are no kernels (CI's merge job): tabs that differ are then reported unmeasured."""
@@ -297,7 +300,7 @@ def check(source, execution, config, measure, log=print):
             if entry["status"] == "disagree":
                 entry["detail"] += " (another seed was not measured: the notebooks were executed elsewhere)"
         return entries, None
-    log(f"[agreement] tabs differ on {len(pages)} page(s); running them with another seed to see what chance "
+    logger.info(f"[agreement] tabs differ on {len(pages)} page(s); running them with another seed to see what chance "
         "moves: " + ", ".join(p.path.as_posix() for p in pages))
     spreads = measure(pages)
     return compare(source, execution, config, spreads), spreads

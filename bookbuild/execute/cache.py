@@ -12,19 +12,23 @@ What can go wrong here never costs more than the notebook it touches:
 """
 from __future__ import annotations
 
+import logging
 import shutil
 from pathlib import Path
 
 from bookbuild import errors
+from bookbuild.log import warn
+
+logger = logging.getLogger(__name__)
 
 RUN_KEY = "d2l_run"   # notebook metadata of a cached run: seconds per cell (not part of the cache key)
 
 
 class Cache:
-    def __init__(self, directory: Path, warn=print):
+    def __init__(self, directory: Path):
         from sqlalchemy.exc import SQLAlchemyError
 
-        self.directory, self.warn = Path(directory), warn
+        self.directory = Path(directory)
         try:
             from jupyter_cache import get_cache
             self._cache = get_cache(str(self.directory))
@@ -48,7 +52,7 @@ class Cache:
             return None
         except (NotJSONError, ValidationError, ValueError, IndexError, UnicodeDecodeError) as err:
             self._drop(nb)
-            self.warn(f"[cache] {uri}: its cached run could not be read ({type(err).__name__}); dropped, "
+            warn(logger, "cache-dropped", f"[cache] {uri}: its cached run could not be read ({type(err).__name__}); dropped, "
                       "it runs again")
             return None
 

@@ -37,6 +37,8 @@ from bookbuild import errors
 from bookbuild.read.dialect import Page, block_index
 from bookbuild.report import CellReport, NotebookReport
 
+logger = logging.getLogger(__name__)
+
 DATA_ERRORS = {"DownloadError", "UnknownDataSetError"}
 MISSING_MODULE = re.compile(r"No module named '([\w.]+)'")
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
@@ -76,11 +78,11 @@ def code_cells(nb) -> list:
 class Kernels:
     """Runs jobs; `run` fills each job's notebook and report, and returns the failures."""
 
-    def __init__(self, kernel_dirs: list[Path], timeout: int, jobs: int, log_dir: Path, log=print,
+    def __init__(self, kernel_dirs: list[Path], timeout: int, jobs: int, log_dir: Path,
                  env: dict[str, str] | None = None):
         self.kernel_dirs, self.timeout, self.jobs = [str(d) for d in kernel_dirs], timeout, jobs
         self.env = env or {}   # for every kernel, on top of this process's environment and its kernelspec's
-        self.log_dir, self.log = log_dir, log
+        self.log_dir = log_dir
         self.clients: list = []   # every nbclient started, to stop what an interrupt leaves running
 
     def kernel_log(self, framework: str) -> Path:
@@ -116,7 +118,7 @@ class Kernels:
         return outcome["failures"]
 
     def _interrupt(self, worker, loop, scheduled, jobs) -> None:
-        self.log("\ninterrupted: shutting the kernels down ...")
+        logger.info("\ninterrupted: shutting the kernels down ...")
         _quiet_shutdown_logs()
         while scheduled() is None and worker.is_alive():
             time.sleep(0.01)
@@ -163,7 +165,7 @@ class Kernels:
                         verdict = "FAILED"
                     else:
                         raise failure                  # a bug in the build
-                    self.log(f"[{done}/{len(jobs)}] {job.framework.name} {job.page.path}: {verdict} "
+                    logger.info(f"[{done}/{len(jobs)}] {job.framework.name} {job.page.path}: {verdict} "
                              f"in {job.report.seconds:.1f} s")
         except BaseException:   # an interrupt, a full disk, a bug: stop every kernel before it goes on
             for task in tasks:
@@ -193,10 +195,10 @@ class Kernels:
             report.cells.append(CellReport(number, job.line_of(cell), "failed" if failed else "executed", seconds))
             for output in cell.get("outputs", []):
                 if output.get("name") == "stderr":  # not shown on the page (nb_output_stderr), but not hidden from you
-                    self.log(f"[{name}] {job.page.path}:{job.line_of(cell)}: stderr:\n{shortened(output['text'])}")
-            self.log(f"[{name}] {job.page.path}: cell {number}/{len(cells)} (line {job.line_of(cell)}) {seconds:.1f} s")
+                    logger.info(f"[{name}] {job.page.path}:{job.line_of(cell)}: stderr:\n{shortened(output['text'])}")
+            logger.info(f"[{name}] {job.page.path}: cell {number}/{len(cells)} (line {job.line_of(cell)}) {seconds:.1f} s")
 
-        self.log(f"[{name}] {job.page.path}: executing {len(cells)} cells in kernel {job.kernel}")
+        logger.info(f"[{name}] {job.page.path}: executing {len(cells)} cells in kernel {job.kernel}")
         token = uuid.uuid4().hex
         client = NotebookClient(
             job.notebook, kernel_name=job.kernel, timeout=self.timeout,
@@ -428,5 +430,5 @@ def _stop_kernel(client) -> None:
 
 def _quiet_shutdown_logs() -> None:
     """Kernels stopped mid-cell make nbclient and asyncio log their cleanup: not news to a reader."""
-    for logger in ("traitlets", "asyncio", "nbclient", "jupyter_client"):
-        logging.getLogger(logger).setLevel(logging.CRITICAL)
+    for name in ("traitlets", "asyncio", "nbclient", "jupyter_client"):
+        logging.getLogger(name).setLevel(logging.CRITICAL)

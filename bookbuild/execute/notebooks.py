@@ -13,6 +13,7 @@ the job that merges them without executing.
 """
 from __future__ import annotations
 
+import logging
 import dataclasses
 import re
 import shutil
@@ -28,6 +29,8 @@ from bookbuild.errors import BookError, SourceError, disk_error
 from bookbuild.execute.kernels import Job, Kernels, code_cells
 from bookbuild.report import CellReport, NotebookReport
 
+logger = logging.getLogger(__name__)
+
 
 @dataclasses.dataclass
 class Execution:
@@ -41,7 +44,7 @@ class Execution:
                    ("cached", "executed", "loaded") for r in self.reports)
 
 
-def execute(config, paths, source, notebooks: dict, pages: list, log, reseeded: bool = False) -> Execution:
+def execute(config, paths, source, notebooks: dict, pages: list, reseeded: bool = False) -> Execution:
     """Run `pages` (the rest keep their split notebooks). `reseeded`: in the frameworks' reseeded kernels,
     for the agreement stage; those runs are cached but are not the book's."""
     jobs = []
@@ -52,7 +55,7 @@ def execute(config, paths, source, notebooks: dict, pages: list, log, reseeded: 
             nb = split.reseeded(nb, kernel) if reseeded else nb
             jobs.append(Job(page, fw, nb, working_folder(paths, page, kernel), kernel,
                             NotebookReport(page.path.as_posix(), name, "cached", run="reseeded" if reseeded else "book")))
-    cache = Cache(paths.cache, warn=log)
+    cache = Cache(paths.cache)
     misses = []
     for job in (j for j in jobs if code_cells(j.notebook)):
         cached = cache.lookup(job.notebook, job.uri)
@@ -64,7 +67,7 @@ def execute(config, paths, source, notebooks: dict, pages: list, log, reseeded: 
         seconds = cached.metadata.get(RUN_KEY, {}).get("seconds", [])
         job.report.cells = [CellReport(n, job.line_of(c), "cached", seconds[n - 1] if n <= len(seconds) else None)
                             for n, c in enumerate(code_cells(cached), 1)]
-        log(f"[{job.framework.name}] {job.page.path}: cached, {len(job.report.cells)} cells")
+        logger.info(f"[{job.framework.name}] {job.page.path}: cached, {len(job.report.cells)} cells")
 
     def keep(job: Job) -> None:
         job.notebook.metadata[RUN_KEY] = {"seconds": [c.seconds for c in sorted(job.report.cells,
@@ -75,7 +78,7 @@ def execute(config, paths, source, notebooks: dict, pages: list, log, reseeded: 
     for job in misses:
         lay_out(job, config.root, paths, data_mirror())
     if misses:
-        failures = Kernels(environments.kernel_dirs(), config.timeout, config.jobs, paths.cache, log,
+        failures = Kernels(environments.kernel_dirs(), config.timeout, config.jobs, paths.cache,
                            env={"DATA_MIRROR": str(data_mirror()), **environments.library_env()}).run(misses, on_success=keep)
     executed = {path: dict(by_framework) for path, by_framework in notebooks.items()}
     for job in jobs:

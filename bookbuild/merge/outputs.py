@@ -21,6 +21,7 @@
 """
 from __future__ import annotations
 
+import logging
 import html
 import re
 import xml.etree.ElementTree as ET
@@ -28,6 +29,9 @@ import xml.etree.ElementTree as ET
 import nbformat
 
 from bookbuild.agreement.compare import PLOT_DATA, TIMING
+from bookbuild.log import warn
+
+logger = logging.getLogger(__name__)
 
 IMAGE_TYPES = ("image/svg+xml", "image/png", "image/jpeg")
 
@@ -83,7 +87,7 @@ def _cut_text(text: str, budget: int) -> tuple[str, int]:
     return kept, len(data) - len(kept.encode("utf-8"))
 
 
-def for_readers(outputs: list, limits, where: str, warn) -> list:
+def for_readers(outputs: list, limits, where: str) -> list:
     """A cell's outputs as readers get them (see the module's docstring); `where` is its file:line."""
     shown, text_left, images = [], limits.output_bytes, 0
     for output in _joined([dict(o) for o in outputs]):
@@ -99,7 +103,7 @@ def for_readers(outputs: list, limits, where: str, warn) -> list:
             if images >= limits.images or nbytes > limits.image_bytes:
                 why = (f"en çok {limits.images} şekil" if images >= limits.images else
                        f"{nbytes / 1e6:.1f} MB, sınır {limits.image_bytes / 1e6:.1f} MB")
-                warn(f"{where}: a figure was dropped ({'more than ' + str(limits.images) + ' figures' if images >= limits.images else f'{nbytes} bytes, over limits.image_bytes'})")
+                warn(logger, "output-cut", f"{where}: a figure was dropped ({'more than ' + str(limits.images) + ' figures' if images >= limits.images else f'{nbytes} bytes, over limits.image_bytes'})")
                 shown.append(notice(f"[Bu şekil sayfaya konmadı: {why} (build.yml, limits).]"))
                 continue
             images += 1
@@ -115,7 +119,7 @@ def for_readers(outputs: list, limits, where: str, warn) -> list:
         text_left -= len(kept.encode("utf-8"))
         if left:
             holder[key] = kept
-            warn(f"{where}: {left} bytes of output cut (over limits.output_bytes, {limits.output_bytes})")
+            warn(logger, "output-cut", f"{where}: {left} bytes of output cut (over limits.output_bytes, {limits.output_bytes})")
             if kept:
                 shown.append(output)
             shown.append(notice(f"[Çıktının kalan {left:,} baytı kesildi: bir hücre en çok "

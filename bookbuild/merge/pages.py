@@ -62,16 +62,17 @@ def merge(page: Page, executed: dict[str, nbformat.NotebookNode], config,
                     text = tab_marks.tab_prose(block.myst.strip("\n"), name, group)
                     add(nbformat.v4.new_markdown_cell(text), [block.line] * 3 + _prose_lines(block) + [block.line])
             continue
-        per_framework = {fw.name: run.cells(executed, fw.name) for fw in config.frameworks}
+        per_framework = {fw.name: run.cells(executed, fw.name) for fw in config.frameworks
+                         if fw.name in page.frameworks}   # a framework the page lacks has no tab (d2lbook)
         sources = {tuple(c.source for _, c in cells) for cells in per_framework.values()}
         if len(sources) == 1 and not any(c.get("outputs") for cells in per_framework.values() for _, c in cells):
             for block, cell in per_framework[config.default_tab]:   # the same code, no output: shown once
-                add(_plain(cell), _code_lines(block, cell))
+                add(_hidden(_plain(cell), block), _code_lines(block, cell))
             in_group = False
             continue
         for name, cells in per_framework.items():
             for block, cell in cells:
-                cell = _plain(cell)
+                cell = _hidden(_plain(cell), block)
                 _describe_images(cell, config.framework(name).label)
                 tab_marks.mark_cell(cell, name, group)
                 add(cell, _code_lines(block, cell))
@@ -119,16 +120,15 @@ def _failure_notice(failures: dict, config) -> str:
             f"çalışanlar ve hata iletisi gösteriliyor:\n\n{items}\n:::")
 
 
-def readers_notebook(page: Page, nb, config, framework: str, failure=None, warn=print) -> nbformat.NotebookNode:
+def readers_notebook(page: Page, nb, config, framework: str, failure=None) -> nbformat.NotebookNode:
     """A framework's executed notebook with its outputs as readers get them (outputs.for_readers), and,
     if it failed, the failing cell marked and the cells after it marked as not run."""
     nb = nbformat.from_dict(copy.deepcopy(nb))
     label = config.framework(framework).label
     failed_at = None
     for number, cell in enumerate((c for c in nb.cells if c.cell_type == "code"), 1):
-        where = f"{page.path}:{page.blocks[block_index(cell)].line}"
-        cell.outputs = outputs.for_readers(cell.get("outputs", []), config.limits, where,
-                                           lambda message: warn(f"[{framework}] {message}"))
+        where = f"[{framework}] {page.path}:{page.blocks[block_index(cell)].line}"
+        cell.outputs = outputs.for_readers(cell.get("outputs", []), config.limits, where)
         if failure is None:
             continue
         if failed_at is None and any(o.get("output_type") == "error" for o in cell.outputs):
@@ -149,6 +149,17 @@ def _plain(cell) -> nbformat.NotebookNode:
     cell = copy.deepcopy(cell)
     cell.metadata = {}
     cell.pop("id", None)
+    return cell
+
+
+# MyST-NB's tags for what a cell does not show (d2lbook's #@hide marks: dialect.Block.hide)
+HIDE_TAGS = {"code": "remove-input", "output": "remove-output"}
+
+
+def _hidden(cell, block: Block) -> nbformat.NotebookNode:
+    """The cell, tagged with what of it the page hides; it runs, and the downloads show it, all the same."""
+    for what in block.hide:
+        cell.metadata["tags"] = [*cell.metadata.get("tags", []), HIDE_TAGS[what]]
     return cell
 
 
@@ -205,7 +216,7 @@ def notebook_text(nb) -> str:
     return nbformat.writes(nb) + "\n"
 
 
-def stage(config, paths, source: BookSource, execution, pdfs: dict[str, Path], log=print) -> None:
+def stage(config, paths, source: BookSource, execution, pdfs: dict[str, Path]) -> None:
     """Write what Sphinx reads: one merged notebook per page, the downloads, the images and PDFs.
     `execution`: what the execute stage handed on; `pdfs`: {framework: a PDF `make pdf` made}, linked
     from every page. Only what changed is written; what no page needs any more is removed."""
@@ -228,7 +239,7 @@ def stage(config, paths, source: BookSource, execution, pdfs: dict[str, Path], l
         pdf_links[name] = target.as_posix()
     for page in source.pages:
         failures = {f.framework: f for f in execution.failures if Path(str(f.path)) == page.path and f.framework}
-        readers = {name: readers_notebook(page, nb, config, name, failures.get(name), log)
+        readers = {name: readers_notebook(page, nb, config, name, failures.get(name))
                    for name, nb in execution.notebooks[page.path].items()}
         notebooks = {}
         if page.has_code:

@@ -40,9 +40,10 @@ class BookSource:
 
 
 def read_book(config: BookConfig) -> BookSource:
-    pages, outside = _follow_toc(config)
+    """The book, every source error of every page reported at once (in reading order)."""
+    errors: list[SourceError] = []
+    pages, outside = _follow_toc(config, errors)
     labels: dict[str, tuple[Page, Label]] = {}
-    errors = []
     for page in pages:
         for label in page.labels:
             if label.name in labels:
@@ -71,39 +72,33 @@ def read_book(config: BookConfig) -> BookSource:
         page, first = citations[0]
         errors.append(SourceError(f"cites {first.target}, but no page of the book lists the works cited",
                                   path=page.path, line=first.line,
-                                  fix="add a page with an eval_rst fence holding `.. bibliography::` to a toc"))
+                                  fix="add a page holding :bibliography:`d2l.bib` (or an eval_rst fence with "
+                                      "`.. bibliography::`) to a toc"))
     raise_all(errors)
     return BookSource(tuple(pages), labels, placements, expected, outside)
 
 
-def _follow_toc(config: BookConfig) -> tuple[list[Page], dict[Path, PublishedLabel]]:
+def _follow_toc(config: BookConfig, errors: list) -> tuple[list[Page], dict[Path, PublishedLabel]]:
     """The pages in reading order, and the toc entries that are pages of the published edition only.
-    An entry must stay inside the book's folder, be listed in one toc only and make no loop."""
+    An entry must stay inside the book's folder, be listed in one toc only and make no loop. Errors go
+    to `errors`; a page with errors is still followed (what it could be read as), so that the pages
+    below it are checked too."""
     table = references.published_labels(config.book.published_labels)
     pages, outside, listed = [], {}, {}   # listed: page -> where a toc lists it
 
     def visit(path: Path, above: tuple[Path, ...]) -> None:
-        page = dialect.read(config.root, path, config.names)
+        try:
+            page = dialect.read(config.root, path, config.names, errors)
+        except SourceError as err:   # unreadable (not UTF-8, an invisible character): nothing to follow
+            errors.extend(getattr(err, "errors", [err]))
+            return
         chain, local = (*above, path), []
         for position, (entry, line) in enumerate(page.toc, 1):
-            where, name = {"path": path, "line": line}, entry.with_suffix("").as_posix()
-            if entry in chain:
-                loop = " → ".join(p.as_posix() for p in (*chain[chain.index(entry):], entry))
-                raise SourceError(f"toc entry {name} makes a loop ({loop})", **where,
-                                  fix="a toc lists the pages below its own page: remove this entry")
-            if entry in listed:
-                raise SourceError(f"toc entry {name} is already listed at {listed[entry]['path']}:"
-                                  f"{listed[entry]['line']}", **where, fix="list each page in one toc only")
-            inside(config.root, entry, where, f"toc entry {name}")
-            listed[entry] = where
-            if (config.root / entry).is_file():
-                local.append(entry)
-            elif found := _published_entry(table, page, position, entry):
-                outside[entry] = found
-            else:
-                raise SourceError(f"toc entry {name} has no file {entry}, and the published edition's table "
-                                  f"({_name(config, config.book.published_labels)}) has no page "
-                                  f"{published_path(entry)}", **where, fix="create the page, or correct the toc entry")
+            try:
+                if follow := _toc_entry(config, table, page, position, entry, line, chain, listed, outside):
+                    local.append(follow)
+            except SourceError as err:
+                errors.append(err)
         pages.append(_link_outside(page, outside, config.book.published_url))
         for entry in local:
             visit(entry, chain)
@@ -113,6 +108,29 @@ def _follow_toc(config: BookConfig) -> tuple[list[Page], dict[Path, PublishedLab
                           fix="create it, or correct book.index")
     visit(config.book.index, ())
     return pages, outside
+
+
+def _toc_entry(config, table, page: Page, position: int, entry: Path, line: int, chain, listed, outside) -> Path | None:
+    """A toc entry, checked: the page to follow, or None when it is the published edition's (noted in
+    `outside`)."""
+    where, name = {"path": page.path, "line": line}, entry.with_suffix("").as_posix()
+    if entry in chain:
+        loop = " → ".join(p.as_posix() for p in (*chain[chain.index(entry):], entry))
+        raise SourceError(f"toc entry {name} makes a loop ({loop})", **where,
+                          fix="a toc lists the pages below its own page: remove this entry")
+    if entry in listed:
+        raise SourceError(f"toc entry {name} is already listed at {listed[entry]['path']}:"
+                          f"{listed[entry]['line']}", **where, fix="list each page in one toc only")
+    inside(config.root, entry, where, f"toc entry {name}")
+    listed[entry] = where
+    if (config.root / entry).is_file():
+        return entry
+    if found := _published_entry(table, page, position, entry):
+        outside[entry] = found
+        return None
+    raise SourceError(f"toc entry {name} has no file {entry}, and the published edition's table "
+                      f"({_name(config, config.book.published_labels)}) has no page "
+                      f"{published_path(entry)}", **where, fix="create the page, or correct the toc entry")
 
 
 def published_path(page: Path) -> str:

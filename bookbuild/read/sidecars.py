@@ -29,7 +29,7 @@ from pathlib import Path
 from docutils import nodes
 
 from bookbuild.read import dialect
-from bookbuild.read.dialect import ANY_FENCE, HEADING, LABEL_LINE, Page, closes, runs
+from bookbuild.read.dialect import LABEL_LINE, Page, runs, structure
 from bookbuild.errors import SourceError
 
 INTERACTIVE, AGREEMENT = ".interactive.yml", ".agreement.yml"
@@ -73,17 +73,13 @@ def headings(page: Page) -> list[tuple[int, int, str, set[str]]]:
     """(line, level, title, names) of each heading; names: its id and the :label: under it."""
     found = []
     for block in (b for b in page.blocks if b.kind == "markdown"):
-        in_fence = None
-        for offset, line in enumerate(block.source.splitlines()):
-            if in_fence:
-                in_fence = None if closes(in_fence, line) else in_fence
-            elif ANY_FENCE.match(line):
-                in_fence = ANY_FENCE.match(line).group(1)
-            elif HEADING.match(line):
-                marks, title = HEADING.match(line).groups()
-                found.append((block.line + offset, len(marks), title, {nodes.make_id(title)}))
-            elif LABEL_LINE.match(line) and found and found[-1][0] == block.line + offset - 1:
-                found[-1][3].add(LABEL_LINE.match(line).group(2))
+        source = block.source.split("\n")
+        for heading in structure(block.source)[0]:
+            under = source[heading.last + 1] if heading.last + 1 < len(source) else ""
+            names = {nodes.make_id(heading.title)}
+            if LABEL_LINE.match(under):
+                names.add(LABEL_LINE.match(under).group(2))
+            found.append((block.lines[heading.first], heading.level, heading.title, names))
     return found
 
 

@@ -8,6 +8,7 @@ Debian packages.
 """
 from __future__ import annotations
 
+import logging
 import shutil
 import subprocess
 import time
@@ -17,6 +18,8 @@ from bookbuild.config import BookConfig, Paths
 from bookbuild.environments import check_tex
 from bookbuild.errors import RenderError
 from bookbuild.render.site import render
+
+logger = logging.getLogger(__name__)
 
 def pdf_path(config: BookConfig, paths: Paths, framework: str) -> Path:
     return paths.pdf / f"{config.book.short_name}-{framework}.pdf"
@@ -38,17 +41,16 @@ def latex_settings(config: BookConfig, framework) -> dict:
     }
 
 
-def render_pdfs(config: BookConfig, paths: Paths, log=print) -> dict[str, Path]:
+def render_pdfs(config: BookConfig, paths: Paths) -> dict[str, Path]:
     check_tex()
     pdfs = {}
     for fw in config.frameworks:
         started = time.monotonic()
-        latex_dir = render(config, paths, "latex", latex_settings(config, fw), site=paths.out / "latex" / fw.name,
-                           log=log)
+        latex_dir = render(config, paths, "latex", latex_settings(config, fw), site=paths.out / "latex" / fw.name)
         target = pdf_path(config, paths, fw.name)
-        log(f"[pdf] {fw.name}: xelatex {latex_dir.relative_to(paths.out.parent)}/{target.stem}.tex")
+        logger.info(f"[pdf] {fw.name}: xelatex {latex_dir.relative_to(paths.out.parent)}/{target.stem}.tex")
         pdfs[fw.name] = compile_pdf(latex_dir, target.with_suffix(".tex").name, target)
-        log(f"[pdf] {fw.name}: {target.relative_to(paths.out.parent)} ({target.stat().st_size / 1e6:.1f} MB, "
+        logger.info(f"[pdf] {fw.name}: {target.relative_to(paths.out.parent)} ({target.stat().st_size / 1e6:.1f} MB, "
             f"{time.monotonic() - started:.0f} s)")
     return pdfs
 

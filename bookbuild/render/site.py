@@ -12,6 +12,7 @@ merged notebook records which source lines its cells came from (tab_marks).
 """
 from __future__ import annotations
 
+import logging
 import hashlib
 import json
 import os
@@ -25,6 +26,8 @@ from bookbuild.render import mystnb_adapter
 from bookbuild.tab_marks import Staged
 from bookbuild.config import RENDER_INPUTS, ROOT, BookConfig, Paths
 from bookbuild.errors import BookError, Interrupted, RenderError, disk_error
+
+logger = logging.getLogger(__name__)
 
 NOTEBOOK_LINE = re.compile(r"(?P<path>\S+?\.ipynb):(?P<line>\d+):")
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -115,7 +118,7 @@ def _replace(new: Path, target: Path) -> None:
 
 
 def render(config: BookConfig, paths: Paths, builder: str = "html", overrides: dict | None = None,
-           site: Path | None = None, log=print) -> Path:
+           site: Path | None = None) -> Path:
     """Sphinx with `builder` over the staging folder into `site` (default _build/<builder>)."""
     from sphinx.application import Sphinx  # imported late: `make check` never renders
     from sphinx.errors import SphinxError
@@ -128,7 +131,7 @@ def render(config: BookConfig, paths: Paths, builder: str = "html", overrides: d
     doctrees = paths.doctrees / name
     stamp, wanted = paths.doctrees / f"{name}.rendered", fingerprint(paths, builder, overrides)
     if site.is_dir() and stamp.is_file() and stamp.read_text() == wanted:
-        log(f"[render] {site.relative_to(paths.out.parent)}: nothing changed")
+        logger.info(f"[render] {site.relative_to(paths.out.parent)}: nothing changed")
         return site
     new_site, new_doctrees = site.with_name(site.name + ".new"), doctrees.with_name(doctrees.name + ".new")
     for folder in (new_site, new_doctrees):
@@ -142,7 +145,7 @@ def render(config: BookConfig, paths: Paths, builder: str = "html", overrides: d
         shutil.copytree(site, new_site, copy_function=shutil.copy2)
     if not getattr(sys.stderr, "isatty", lambda: False)():
         console.nocolor()   # no colour codes in logs written to files
-    log(f"[render] sphinx {builder} -> {site.relative_to(paths.out.parent)}")
+    logger.info(f"[render] sphinx {builder} -> {site.relative_to(paths.out.parent)}")
     warnings = SourceWarnings(paths.staging)
     kept = "the last good site is kept" if site.is_dir() else "there is no site yet"
     try:

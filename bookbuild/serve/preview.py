@@ -19,6 +19,7 @@ from __future__ import annotations
 import functools
 import http.server
 import json
+import logging
 import os
 import queue
 import signal
@@ -29,6 +30,8 @@ import urllib.parse
 from pathlib import Path
 
 from bookbuild.config import NOT_SOURCES, ROOT, WATCHED_INPUTS, BookConfig, Paths
+
+logger = logging.getLogger(__name__)
 
 LIVE = "/__d2l_live__"
 
@@ -249,13 +252,13 @@ def serve(config: BookConfig, host: str, port: int, overrides: list[str] = ()) -
     server = Server((host, port), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     shown = "localhost" if host in ("127.0.0.1", "::1") else host
-    print(f"Serving the book on http://{shown}:{port}/ (Ctrl-C stops; open it in your browser)", flush=True)
+    logger.info(f"Serving the book on http://{shown}:{port}/ (Ctrl-C stops; open it in your browser)")
     stop, changes = threading.Event(), queue.Queue()
     watch(config, changes, stop)   # before the first build: a save made while it runs is not lost
     try:
         state.publish(*builder.build())
         deep, flat = watched(config)
-        print(f"\nWatching {', '.join(str(p) for p in deep + flat)} for changes ...", flush=True)
+        logger.info(f"\nWatching {', '.join(str(p) for p in deep + flat)} for changes ...")
         while True:
             try:
                 batch = set(changes.get(timeout=0.5))   # a timeout: Ctrl-C is seen at once
@@ -264,15 +267,15 @@ def serve(config: BookConfig, host: str, port: int, overrides: list[str] = ()) -
             while not changes.empty():
                 batch |= changes.get_nowait()
             names = sorted({Path(path).name for _, path in batch})
-            print(f"\n[serve] changed: {', '.join(names[:5])}{' ...' if len(names) > 5 else ''}; building", flush=True)
+            logger.info(f"\n[serve] changed: {', '.join(names[:5])}{' ...' if len(names) > 5 else ''}; building")
             state.publish(*builder.build())
             outcome = ("done: pages reload" if not state.error else "failed: the pages reload and show it"
                        if state.reload else "failed: the last good site is still served")
-            print(f"[serve] {outcome}", flush=True)
+            logger.info(f"[serve] {outcome}")
     except KeyboardInterrupt:
         pass
     finally:
         stop.set()
         builder.stop()
         server.shutdown()
-        print("\nstopped", flush=True)
+        logger.info("\nstopped")

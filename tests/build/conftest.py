@@ -62,7 +62,7 @@ def _report(paths: Paths) -> dict:
 def chapter_site(tmp_path_factory, data_cache):
     """The real book, built cold (execution included) into a temporary _build: (paths, its report)."""
     folder = made_once(tmp_path_factory, "chapter",
-                       lambda f: pipeline.build(REAL, paths=Paths(f / "_build"), log=lambda m: None))
+                       lambda f: pipeline.build(REAL, paths=Paths(f / "_build")))
     return Paths(folder / "_build"), _report(Paths(folder / "_build"))
 
 

@@ -1,6 +1,7 @@
 """Execute, cache, merge and render on small fixture books (cheap kernels, see conftest)."""
 from __future__ import annotations
 
+import logging
 import re
 
 import nbformat
@@ -244,16 +245,22 @@ def test_shards_split_the_pages_of_a_framework(make_book):
     assert executed[(2, 2)] == ["ch/p1.md", "ch/p3.md"]
 
 
-def test_jobs_run_kernels_side_by_side_fairly(make_book):
+def test_jobs_run_kernels_side_by_side_fairly(make_book, caplog):
     """With JOBS=3 and two pages, the first three kernels are one per framework (no framework starves)."""
     pages = {f"ch/p{i}.md": f"# Sayfa {i}\n\n```{{.python .input}}\n#@tab all\nimport time; time.sleep(1)\n"
                             f"print({i})\n```\n" for i in range(2)}
     book = make_book("# Boş\n", **pages)
     book.write("index.md", "# Deneme\n\n```toc\nch/p0\nch/p1\n```\n")
-    lines = []
     from bookbuild import pipeline
     config = book.config.with_options(jobs=3)
-    pipeline.build(config, pipeline.Options("check"), paths=book.paths, log=lines.append)
+    build_logger = logging.getLogger("bookbuild")   # it does not propagate: caplog listens to it directly
+    build_logger.addHandler(caplog.handler)
+    try:
+        with caplog.at_level("INFO", logger="bookbuild.execute.kernels"):
+            pipeline.build(config, pipeline.Options("check"), paths=book.paths)
+    finally:
+        build_logger.removeHandler(caplog.handler)
+    lines = [record.getMessage() for record in caplog.records]
     started = [re.match(r"\[(\w+)\] (\S+): executing", line).groups() for line in lines if ": executing" in line]
     assert sorted(fw for fw, _ in started[:3]) == ["mxnet", "pytorch", "tensorflow"]
     assert len(started) == 6

@@ -12,6 +12,7 @@ import threading
 
 from books import ROOT, free_port
 
+# Each framework has its own cell: a page has the frameworks its marks name (d2lbook's rule), and the first.
 PAGE = """# Sayfa
 
 İlk sürümün cümlesi.
@@ -25,6 +26,11 @@ print("çerçeve", os.environ["FIXTURE_FRAMEWORK"])
 ```{.python .input}
 #@tab pytorch
 print("pytorch der ki", 1)
+```
+
+```{.python .input}
+#@tab tensorflow
+print("tensorflow", "burada")
 ```
 """
 
