@@ -12,11 +12,12 @@ BUILD_PYTEST = $(BUILD_PY) -m pytest -q -p no:cacheprovider --timeout $(TEST_TIM
 # Offline machines: DATA_MIRROR names a folder of d2l data files (default: bookbuild/config.py).
 # Optional, for one build: TIMEOUT=<seconds a cell may run>, JOBS=<kernels at once>, SITE_URL=<where
 # the site is published: readers' notebooks install d2l from there>, QUIET=1 (warnings and errors only),
-# VERBOSE=1;
+# VERBOSE=1, RETRY=1 (run again the notebooks that failed, though nothing they run from changed: a failure
+# is cached as a finished run is);
 # BOOK=<another build.yml> builds that book (e.g. a test's).
 BOOK ?= build.yml
 BUILD_OPTIONS = --config $(BOOK) $(if $(TIMEOUT),--timeout $(TIMEOUT)) $(if $(JOBS),--jobs $(JOBS)) \
-  $(if $(SITE_URL),--site-url $(SITE_URL)) $(if $(QUIET),-q) $(if $(VERBOSE),-v)
+  $(if $(SITE_URL),--site-url $(SITE_URL)) $(if $(QUIET),-q) $(if $(VERBOSE),-v) $(if $(RETRY),--retry)
 BOOKBUILD = $(BUILD_PY) -m bookbuild $(BUILD_OPTIONS)
 
 # $(call apt_install,who needs them,packages[,apt-get options]): Debian packages, installed where we may
@@ -26,7 +27,7 @@ apt_install = { packages="$(2)"; \
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(3) $$packages >/dev/null; \
   else echo "$(1) need Debian packages: sudo apt-get install $(3) $$packages"; exit 1; fi; }
 
-.PHONY: env env-build html check merge merge-pdf pdf tex serve audit audit-tools test test-d2l test-build test-elsewhere test-pdf browser clean
+.PHONY: env env-build html check lib merge merge-pdf pdf tex serve audit audit-tools test test-d2l test-build test-elsewhere test-pdf browser clean
 
 # Environments are remade only when their requirement files change, or when a
 # framework no longer imports (see bookbuild/environments.py).
@@ -40,11 +41,17 @@ env-build:
 html: env
 	$(BOOKBUILD) html
 
-# Execute (cached) and compare the tabs, failing on any error or disagreement; render nothing.
+# Check that d2l/ is the library the book's #@save cells define (`make lib` writes it), then execute (cached)
+# and compare the tabs, failing on any error or disagreement; render nothing.
 # CI runs one framework per job: `make check TAB=pytorch`, optionally one shard: SHARD=2/3.
 check: env-build
 	@$(BUILD_PY) -m bookbuild.environments frameworks $(TAB)
 	$(BOOKBUILD) check $(if $(TAB),--tab $(TAB)) $(if $(SHARD),--shard $(SHARD))
+
+# The library the book defines (d2lbook's `build lib`): every #@save cell of the build's pages, in toc order,
+# written into d2l/<module>.py below each module's hand-written part. `make check` fails when d2l/ differs.
+lib: env-build
+	$(BOOKBUILD) lib
 
 # CI's last step: the site from notebooks executed by the per-tab jobs, without executing.
 EXECUTED ?= _build/executed

@@ -25,7 +25,7 @@ import types
 import typing
 from pathlib import Path
 
-from bookbuild.errors import ConfigError
+from bookbuild.errors import ConfigError, UsageError
 
 ROOT = Path(__file__).resolve().parent.parent   # the project: conf.py, d2l/, static/, requirements/
 BUILD_YML = ROOT / "build.yml"
@@ -157,7 +157,9 @@ class BookConfig:
         for name, value in (("timeout", timeout), ("jobs", jobs)):
             if value is not None:
                 if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                    raise ConfigError(f"--{name} must be a whole number of at least 1, not {value!r}")
+                    raise UsageError(f"--{name} must be a whole number of at least 1, not {value!r}",
+                                     fix=f"give a whole number of at least 1: `make html {name.upper()}=2`, "
+                                         f"or --{name} 2")
                 changes[name] = value
         if strict is not None:
             changes["agreement"] = dataclasses.replace(self.agreement, strict=strict)
@@ -328,6 +330,7 @@ class Paths:
         html/                              the site: replaced only by a render that succeeded
         jupyter_execute/                   myst-nb's copies of the pages' outputs (made anew by each render)
         latex/<framework>/, pdf/           the PDFs' LaTeX and the PDFs (`make pdf`)
+        library/<digest>/d2l/              the d2l package the kernels import: ours, with the book's #@save code
         report.json                        what the last build did (on every outcome; "running" meanwhile)
         timings/*.json                     other builds' reports (CI's shards), for the seconds of their notebooks
         lock                               held by the build running now
@@ -346,12 +349,16 @@ class Paths:
     report = property(lambda self: self.out / "report.json")
     timings = property(lambda self: self.out / "timings")
     lock = property(lambda self: self.out / "lock")
+    library = property(lambda self: self.out / "library")
     pdf = property(lambda self: self.out / "pdf")
 
     def site(self, builder: str = "html") -> Path:
         return self.out / builder
 
 
+# The readers' library as written: each framework's module holds our hand-written part, then (below
+# d2lbook's mark, bookbuild/library) the code the book's #@save cells define, as `make lib` writes it.
+D2L = ROOT / "d2l"
 # What a render reads besides the staged pages: the site's configuration and code.
 RENDER_INPUTS = ("conf.py", "static", "templates", "locale", "bookbuild")
 # What `make serve` watches besides the book's own pages, images, build.yml and bibliography.

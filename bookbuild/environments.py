@@ -255,28 +255,49 @@ def kernel_dirs() -> list[Path]:
     return [KERNELS / "kernels"]
 
 
-def library_env() -> dict[str, str]:
-    """What a framework's Python needs to import this checkout's d2l: the environments hold no copy of
-    it, so they serve any checkout, wherever it lies (a moved or copied one included)."""
-    return {"PYTHONPATH": str(ROOT)}
+# d2lbook's line between a library module's hand-written part (above) and the code it generates from the
+# book's #@save cells (below); bookbuild/library writes the part below.
+LIBRARY_MARK = "#################   WARNING   ################"
+
+
+def hand_written(text: str) -> str:
+    """A d2l module's part above LIBRARY_MARK (the whole text if it has none), as d2lbook keeps it."""
+    lines = text.splitlines(keepends=True)
+    for i, line in enumerate(lines):
+        if line.strip() == LIBRARY_MARK:
+            return "".join(lines[:i]).rstrip("\n") + "\n"
+    return text
+
+
+def library_env(folder: Path = ROOT) -> dict[str, str]:
+    """What a framework's Python needs to import the d2l package in `folder`: the environments hold no copy
+    of it, so they serve any checkout. The build's kernels import the library it made (bookbuild/library:
+    ours with the book's #@save code); the smoke check, the checkout's own."""
+    return {"PYTHONPATH": str(folder)}
 
 
 def d2l_sources(framework, config) -> list[Path]:
     """The d2l files a framework's kernel imports (this checkout's, whichever book is built): the shared
     modules and its own."""
+    from bookbuild.config import D2L
     others = {f"{fw.d2l_module}.py" for fw in config.frameworks if fw is not framework}
-    return sorted(p for p in (ROOT / "d2l").rglob("*.py") if p.name not in others)
+    return sorted(p for p in D2L.rglob("*.py") if p.name not in others)
 
 
 def fingerprint(framework, config) -> str:
     """What, besides the code cells, decides a framework's outputs: its environment, its kernel's
-    variables and start (its seeding), and the d2l code it imports. Part of the execution cache key."""
+    variables and start (its seeding), and our d2l code it imports (each module's hand-written part: the
+    book's #@save code below it is keyed per page, by the names the page uses: bookbuild/library/uses.py).
+    Part of the execution cache key."""
+    from bookbuild.config import D2L
     digest = hashlib.sha256()
     digest.update((installed_hash(framework.environment) or "missing").encode())
     digest.update(json.dumps({**config.kernel_env, **framework.env, "seed": seed_calls(framework),
                               "options": KERNEL_OPTIONS}, sort_keys=True).encode())
-    for path in [Path(KERNEL_LAUNCH), *d2l_sources(framework, config)]:
-        digest.update(path.relative_to(ROOT).as_posix().encode() + b"\0" + path.read_bytes())
+    digest.update(Path(KERNEL_LAUNCH).read_bytes())
+    for path in d2l_sources(framework, config):
+        text = hand_written(path.read_text(encoding="utf-8"))
+        digest.update(("d2l" / path.relative_to(D2L)).as_posix().encode() + b"\0" + text.encode())
     return digest.hexdigest()[:16]
 
 

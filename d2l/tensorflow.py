@@ -11,8 +11,8 @@ from pathlib import Path
 
 import tensorflow as tf
 
-from . import data, training
-from .data import fashion_mnist_files, sha1_of  # by name: the book's preface saves `data` as torch.utils.data
+from . import training
+from .data import airfoil_iter, fashion_mnist_files, sha1_of  # by name: the preface saves `data`
 from .common import *  # noqa: F401,F403  (the framework-neutral API)
 from .common import device_helpers
 
@@ -139,7 +139,7 @@ def load_data_fashion_mnist(batch_size, resize=None):
 
 def get_data_ch11(batch_size=10, n=1500):
     """The first n airfoil examples, standardized: (shuffled data_iter, feature_dim)."""
-    return data.airfoil_iter(load_array, tf.constant, batch_size, n)
+    return airfoil_iter(load_array, tf.constant, batch_size, n)
 
 
 def train_ch11(trainer_fn, states, hyperparams, data_iter, feature_dim,

@@ -14,8 +14,9 @@ import torch
 from torch import nn
 from torch.utils import data as torch_data
 
-from . import data, training
-from .data import fashion_mnist_files  # by name: the book's preface saves `data` as torch.utils.data
+# Not `from . import data`: the book's preface (#@save) binds `data` to torch.utils.data in this library.
+from . import training
+from .data import airfoil_iter, fashion_mnist_files
 from .common import *  # noqa: F401,F403  (the framework-neutral API)
 from .common import device_helpers
 
@@ -152,7 +153,7 @@ def load_data_fashion_mnist(batch_size, resize=None):
 
 def get_data_ch11(batch_size=10, n=1500):
     """The first n airfoil examples, standardized: (shuffled data_iter, feature_dim)."""
-    return data.airfoil_iter(load_array, torch.from_numpy, batch_size, n)
+    return airfoil_iter(load_array, torch.from_numpy, batch_size, n)
 
 
 def train_ch11(trainer_fn, states, hyperparams, data_iter, feature_dim,

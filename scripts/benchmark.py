@@ -10,7 +10,10 @@
    book (at most 1.25 times the one-section book's).
 4. CI shards: a book of 27 notebooks timed like the real book's, split into 2, 4 and 8 shards
    by count and by last measured seconds (bookbuild/execute/shards.py): the longest shard against the ideal.
-5. With --preview: `make serve`, seconds from saving a prose edit or a one-framework edit
+5. An edit of a #@save function (`--saved-book DIR`: a book whose pages save code; default: the
+   project's): the first saved function another page calls as `d2l.<name>` gets a comment line;
+   the rebuild's seconds, and the notebooks it re-executed against those that use the function.
+6. With --preview: `make serve`, seconds from saving a prose edit or a one-framework edit
    to the open page (Chromium) showing it.
 
 Environments must exist (`make env`). Every book is built in a temporary directory, each
@@ -39,13 +42,14 @@ from bookbuild.read import book as read  # noqa: E402
 from bookbuild.config import ROOT  # noqa: E402
 from books import copy_book  # noqa: E402
 
-def build(book: Path, jobs: int | None = None) -> tuple[float, float, dict]:
-    """(wall seconds, CPU seconds of the build and its kernels, report)."""
+def build(book: Path, jobs: int | None = None, check: bool = True) -> tuple[float, float, dict]:
+    """(wall seconds, CPU seconds of the build and its kernels, report). `check`: a failing build is an error."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.monotonic()
     command = [sys.executable, "-m", "bookbuild", "--config", str(book / "build.yml")]
     command += ["--jobs", str(jobs)] if jobs else []
-    subprocess.run(command + ["html"], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(command + ["html"], cwd=ROOT, check=check, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+                   if not check else None)
     wall = time.monotonic() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
@@ -87,6 +91,51 @@ def maintainer_builds() -> None:
         rows.append((f"one-framework edit ({single.tabs[0]})", *build(book)))
     for name, wall, _, report in rows:
         print(f"  {name:30} {wall:8.1f}  {statuses(report)}")
+
+
+def saved_function_edit(folder: Path | None) -> None:
+    """Edit a #@save function's body: only the notebooks that use it (and the edited one) run again."""
+    from bookbuild.library import saved
+
+    print("\nAn edit of a #@save function")
+    with tempfile.TemporaryDirectory() as tmp:
+        book = Path(tmp)
+        if folder is None:
+            copy_book(book)
+        else:
+            shutil.copytree(folder, book, dirs_exist_ok=True, ignore=shutil.ignore_patterns("_build"))
+        config = book_config.load(book / "build.yml")
+        pages = read.read_book(config).pages
+        found = None
+        for page in pages:
+            for fw in config.names:
+                for each in saved.page_saved(page, fw):
+                    for name, line in each.names:
+                        users = {(p.path.as_posix(), f) for p in pages for f in config.names
+                                 if p is not page and any(f in b.tabs and re.search(rf"\bd2l\.{name}\b", b.source)
+                                                          for b in p.blocks if b.kind == "code")}
+                        if users and f"def {name}(" in each.code and not found:
+                            found = (page, name, line, users)
+        if not found:
+            print("  the book saves no function that another page calls: nothing to measure")
+            return
+        page, name, line, users = found
+        block = next(b for b in page.blocks if b.kind == "code" and line in b.lines)
+        wall, _, report = build(book, check=False)
+        failed = {(n["page"], n["framework"]) for n in report["notebooks"] if n["status"] == "failed"}
+        text = (book / page.path).read_text(encoding="utf-8").split("\n")
+        text.insert(line, "    # düzenlendi")   # a comment line in the function's body, after its `def` line
+        (book / page.path).write_text("\n".join(text), encoding="utf-8")
+        wall, _, report = build(book, check=False)
+        ran = {(n["page"], n["framework"]) for n in report["notebooks"] if n["status"] in ("executed", "failed")
+               and n["run"] == "book"}
+        # The edited cell's frameworks: their notebooks of this page, and of the pages calling the function.
+        expected = {(p, f) for p, f in users if f in block.tabs} | {(page.path.as_posix(), f) for f in block.tabs}
+        expected |= failed   # a failed notebook is never cached: it runs again
+        print(f"  {name} ({page.path}:{line}), used by {len(users)} notebook(s) of other pages")
+        print(f"  rebuild {wall:.1f} s; re-executed {len(ran)} notebook(s): "
+              f"{', '.join(f'{p} [{f}]' for p, f in sorted(ran))}")
+        print(f"  exactly the ones that use it: {'yes' if ran == expected else f'no (expected {sorted(expected)})'}")
 
 
 def relabelled(text: str, suffix: str) -> str:
@@ -244,16 +293,19 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, nargs="*", default=[1, 2, 0], help="0: the default (cores)")
     parser.add_argument("--skip-edits", action="store_true", help="only the books of N sections")
     parser.add_argument("--preview", action="store_true", help="also time `make serve` from save to reload")
-    parser.add_argument("--only", choices=["edits", "prose", "shards", "scaling", "preview"],
+    parser.add_argument("--saved-book", type=Path, help="a book whose pages #@save code (default: the project's)")
+    parser.add_argument("--only", choices=["edits", "prose", "saved", "shards", "scaling", "preview"],
                         help="run one part only")
     args = parser.parse_args()
     if args.only:
         {"edits": maintainer_builds, "prose": prose_edit_by_size, "shards": shard_balance,
+         "saved": lambda: saved_function_edit(args.saved_book),
          "scaling": lambda: scaling(args.sections, args.jobs), "preview": preview_latency}[args.only]()
         return
     if not args.skip_edits:
         maintainer_builds()
         prose_edit_by_size()
+        saved_function_edit(args.saved_book)
     shard_balance()
     if args.preview:
         preview_latency()

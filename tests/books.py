@@ -59,7 +59,6 @@ frameworks:
     environment: {REAL.frameworks[0].environment}
     env:
       FIXTURE_FRAMEWORK: {fw.name}
-      PYTHONPATH: {ROOT}
 """ for fw in REAL.frameworks)
 
 INDEX = """# Deneme

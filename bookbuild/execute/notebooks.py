@@ -25,7 +25,7 @@ from bookbuild import environments
 from bookbuild.execute import split
 from bookbuild.execute.cache import RUN_KEY, Cache
 from bookbuild.config import NOT_SOURCES, data_mirror
-from bookbuild.errors import BookError, SourceError, disk_error
+from bookbuild.errors import BookError, ExecutionError, SourceError, disk_error, from_record
 from bookbuild.execute.kernels import Job, Kernels, code_cells
 from bookbuild.report import CellReport, NotebookReport
 
@@ -44,9 +44,13 @@ class Execution:
                    ("cached", "executed", "loaded") for r in self.reports)
 
 
-def execute(config, paths, source, notebooks: dict, pages: list, reseeded: bool = False) -> Execution:
-    """Run `pages` (the rest keep their split notebooks). `reseeded`: in the frameworks' reseeded kernels,
-    for the agreement stage; those runs are cached but are not the book's."""
+def execute(config, paths, source, notebooks: dict, pages: list, library: Path, reseeded: bool = False,
+            retry: bool = False) -> Execution:
+    """Run `pages` (the rest keep their split notebooks), in kernels that import the d2l package in `library`
+    (the library stage's: ours with the book's #@save code). `reseeded`: in the frameworks' reseeded
+    kernels, for the agreement stage; those runs are cached but are not the book's. A notebook whose cell
+    failed is cached with its failure, as one that ran to its end is: it fails again, from the cache, until
+    its inputs (or the timeout) change, or `retry` (`make html RETRY=1`) runs it again."""
     jobs = []
     for page in pages:
         for name, nb in notebooks[page.path].items():
@@ -56,10 +60,11 @@ def execute(config, paths, source, notebooks: dict, pages: list, reseeded: bool 
             jobs.append(Job(page, fw, nb, working_folder(paths, page, kernel), kernel,
                             NotebookReport(page.path.as_posix(), name, "cached", run="reseeded" if reseeded else "book")))
     cache = Cache(paths.cache)
-    misses = []
+    misses, failures = [], []
     for job in (j for j in jobs if code_cells(j.notebook)):
         cached = cache.lookup(job.notebook, job.uri)
-        if cached is None:
+        failed = cached is not None and cached.metadata.get(RUN_KEY, {}).get("failure")
+        if cached is None or (failed and (retry or failed.get("timeout") != config.timeout)):
             job.report.status = "not run"
             misses.append(job)
             continue
@@ -67,19 +72,30 @@ def execute(config, paths, source, notebooks: dict, pages: list, reseeded: bool 
         seconds = cached.metadata.get(RUN_KEY, {}).get("seconds", [])
         job.report.cells = [CellReport(n, job.line_of(c), "cached", seconds[n - 1] if n <= len(seconds) else None)
                             for n, c in enumerate(code_cells(cached), 1)]
-        logger.info(f"[{job.framework.name}] {job.page.path}: cached, {len(job.report.cells)} cells")
+        if failed:
+            failures.append(from_record(failed))
+            job.report.status, job.report.error = "failed", failures[-1].as_record()
+            logger.info(f"[{job.framework.name}] {job.page.path}: failed when it last ran, and nothing it runs from "
+                        "changed (cached; `make html RETRY=1` runs it again)")
+        else:
+            logger.info(f"[{job.framework.name}] {job.page.path}: cached, {len(job.report.cells)} cells")
 
-    def keep(job: Job) -> None:
+    def keep(job: Job, failure: BookError | None = None) -> None:
         job.notebook.metadata[RUN_KEY] = {"seconds": [c.seconds for c in sorted(job.report.cells,
                                                                                 key=lambda c: c.number)]}
+        if failure is not None:
+            if not isinstance(failure, ExecutionError):
+                return   # a kernel that could not start, missing data: fixed outside the notebook's inputs
+            job.notebook.metadata[RUN_KEY]["failure"] = {**failure.as_record(), "detail": failure.detail,
+                                                         "timeout": config.timeout}   # another one runs it again
         cache.store(job.notebook, job.uri)
 
-    failures = []
     for job in misses:
         lay_out(job, config.root, paths, data_mirror())
     if misses:
-        failures = Kernels(environments.kernel_dirs(), config.timeout, config.jobs, paths.cache,
-                           env={"DATA_MIRROR": str(data_mirror()), **environments.library_env()}).run(misses, on_success=keep)
+        failures += Kernels(environments.kernel_dirs(), config.timeout, config.jobs, paths.cache,
+                            env={"DATA_MIRROR": str(data_mirror()), **environments.library_env(library)}).run(
+            misses, on_success=keep, on_failure=keep)
     executed = {path: dict(by_framework) for path, by_framework in notebooks.items()}
     for job in jobs:
         executed[job.page.path][job.framework.name] = job.notebook
@@ -156,6 +172,24 @@ def write_executed(directory: Path, framework: str, page: Path, nb) -> None:
         raise disk_error(err, f"writing {target}") from None
 
 
+def read_executed(path: Path):
+    """A notebook executed elsewhere, whole and valid; a ValueError that says what is wrong otherwise (a file cut
+    short, another encoding, JSON that is no notebook)."""
+    from nbformat.validator import ValidationError
+
+    try:
+        nb = nbformat.reads(path.read_bytes().decode("utf-8"), as_version=4)
+        nbformat.validate(nb)
+        code_cells(nb)
+        return nb
+    except UnicodeDecodeError as err:
+        raise ValueError(f"not UTF-8 text ({err.reason} at byte {err.start})") from None
+    except ValidationError as err:
+        raise ValueError(f"not a notebook: {err.message}") from None
+    except (ValueError, KeyError, TypeError, AttributeError) as err:   # NotJSONError is a ValueError
+        raise ValueError(f"not a notebook: {type(err).__name__}: {str(err).splitlines()[0][:200]}") from None
+
+
 def load_executed(directory: Path, source, notebooks: dict) -> Execution:
     """Take the notebooks CI's per-framework jobs executed, checking they ran the code the pages have."""
     problems, reports = [], []
@@ -168,7 +202,13 @@ def load_executed(directory: Path, source, notebooks: dict) -> Execution:
                 problems.append(SourceError(f"no executed notebook {path}", **where,
                                             fix=f"run `make check TAB={name}` and copy _build/executed/{name} there"))
                 continue
-            loaded = nbformat.read(path, as_version=4)
+            try:
+                loaded = read_executed(path)
+            except ValueError as err:
+                problems.append(SourceError(f"{path} is not a readable executed notebook: {err}", **where,
+                                            fix=f"run `make check TAB={name}` again and copy _build/executed/{name} "
+                                                "there whole"))
+                continue
             if [(c.get("id"), c.source) for c in code_cells(loaded)] != \
                [(c.get("id"), c.source) for c in code_cells(wanted)]:
                 problems.append(SourceError(f"{path} was executed from other code than the page has now", **where,

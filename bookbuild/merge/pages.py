@@ -11,6 +11,7 @@ from, so a render warning can name the page's own file and line.
 from __future__ import annotations
 
 import copy
+import unicodedata
 from pathlib import Path
 
 import nbformat
@@ -216,20 +217,21 @@ def notebook_text(nb) -> str:
     return nbformat.writes(nb) + "\n"
 
 
-def stage(config, paths, source: BookSource, execution, pdfs: dict[str, Path]) -> None:
+def stage(config, paths, source: BookSource, execution, pdfs: dict[str, Path], library: Path) -> None:
     """Write what Sphinx reads: one merged notebook per page, the downloads, the images and PDFs.
     `execution`: what the execute stage handed on; `pdfs`: {framework: a PDF `make pdf` made}, linked
     from every page. Only what changed is written; what no page needs any more is removed."""
     staging, written = paths.staging, set()
 
     def put(relative: Path, content: str | bytes) -> None:
+        relative = Path(unicodedata.normalize("NFC", relative.as_posix()))   # as Sphinx names what it reads
         try:
             write_if_changed(staging / relative, content)
         except OSError as err:
             raise disk_error(err, f"staging {relative}", staging / relative) from None
         written.add(staging / relative)
 
-    wheel = downloads.wheel()
+    wheel = downloads.wheel(library)
     put(Path(Staged.EXTRA) / Staged.WHEEL / wheel.name, wheel.read_bytes())
     wheel_url = config.site_url + f"{Staged.WHEEL}/{wheel.name}"
     pdf_links = {}
@@ -258,5 +260,7 @@ def stage(config, paths, source: BookSource, execution, pdfs: dict[str, Path]) -
             if mention.role == "image" and "://" not in mention.target:
                 image = image_path(page, mention.target)
                 put(image, (config.root / image).read_bytes())
+        for named in source.files.get(page.path, ()):   # where the page's directives and downloads find them
+            put(named.path, (config.root / named.path).read_bytes())
     for stale in [p for p in staging.rglob("*") if p.is_file() and p not in written]:
         stale.unlink()

@@ -24,12 +24,14 @@ Every error names the file and line.
 from __future__ import annotations
 
 import dataclasses
+import posixpath
 from pathlib import Path
 
 from docutils import nodes
 
 from bookbuild.read import dialect
 from bookbuild.read.dialect import LABEL_LINE, Page, runs, structure
+from bookbuild.read.files import inside
 from bookbuild.errors import SourceError
 
 INTERACTIVE, AGREEMENT = ".interactive.yml", ".agreement.yml"
@@ -98,7 +100,8 @@ def placements(root: Path, page: Page) -> list[Placement]:
         files = {}
         for key in ("script", "style"):
             if entry.get(key):
-                files[key] = Path(path.parent, entry[key])
+                inside(root, Path(path.parent, entry[key]), where, f"{key} {entry[key]}")
+                files[key] = Path(posixpath.normpath(posixpath.join(path.parent.as_posix(), entry[key])))
                 if not (root / files[key]).is_file():
                     raise SourceError(f"{key} {entry[key]} not found (looked for {files[key]})", **where,
                                       fix=f"put {entry[key]} beside {path.name}")

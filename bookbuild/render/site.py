@@ -25,7 +25,7 @@ from bookbuild import tab_marks
 from bookbuild.render import mystnb_adapter
 from bookbuild.tab_marks import Staged
 from bookbuild.config import RENDER_INPUTS, ROOT, BookConfig, Paths
-from bookbuild.errors import BookError, Interrupted, RenderError, disk_error
+from bookbuild.errors import BookError, Interrupted, RenderError, StorageError, disk_error, no_space_in
 
 logger = logging.getLogger(__name__)
 
@@ -134,20 +134,24 @@ def render(config: BookConfig, paths: Paths, builder: str = "html", overrides: d
         logger.info(f"[render] {site.relative_to(paths.out.parent)}: nothing changed")
         return site
     new_site, new_doctrees = site.with_name(site.name + ".new"), doctrees.with_name(doctrees.name + ".new")
+    kept = "the last good site is kept" if site.is_dir() else "there is no site yet"
     for folder in (new_site, new_doctrees):
         shutil.rmtree(folder, ignore_errors=True)
-    if doctrees.is_dir():
-        shutil.copytree(doctrees, new_doctrees)
     # Sphinx writes only the pages that changed into a copy of the last site, unless what every page
     # shows of the others changed (titles, headings, labels, tocs: the navigation): then all, afresh.
     navigation, known = navigation_of(paths.staging), paths.doctrees / f"{name}.navigation"
-    if site.is_dir() and doctrees.is_dir() and known.is_file() and known.read_text() == navigation:
-        shutil.copytree(site, new_site, copy_function=shutil.copy2)
+    try:
+        if doctrees.is_dir():
+            shutil.copytree(doctrees, new_doctrees)
+        if site.is_dir() and doctrees.is_dir() and known.is_file() and known.read_text() == navigation:
+            shutil.copytree(site, new_site, copy_function=shutil.copy2)
+    except (OSError, shutil.Error) as err:
+        _discard(new_site, new_doctrees)
+        raise _storage(err, f"copying the last site into {new_site.name}; {kept}") from None
     if not getattr(sys.stderr, "isatty", lambda: False)():
         console.nocolor()   # no colour codes in logs written to files
     logger.info(f"[render] sphinx {builder} -> {site.relative_to(paths.out.parent)}")
     warnings = SourceWarnings(paths.staging)
-    kept = "the last good site is kept" if site.is_dir() else "there is no site yet"
     try:
         # As sphinx-build does it: a clean docutils registry for every build in this process.
         with patch_docutils(ROOT), docutils_namespace():
@@ -166,14 +170,20 @@ def render(config: BookConfig, paths: Paths, builder: str = "html", overrides: d
         cause = getattr(err, "orig_exc", None)
         if cause is not None and not isinstance(cause, SphinxError):
             _discard(new_site, new_doctrees)   # ... unless an extension's handler broke: ours to fix
+            if isinstance(cause, OSError):
+                raise _storage(cause, f"rendering into {new_site.name}; {kept}") from None
             raise cause from err
         failure = f"{type(err).__name__}: {warnings.to_source(str(err))}"
     except OSError as err:
         _discard(new_site, new_doctrees)
-        raise disk_error(err, f"rendering into {new_site}; {kept}") from None
+        raise _storage(err, f"rendering into {new_site.name}; {kept}") from None
     except BaseException:        # a bug in the build or an extension: not the source's fault
         _discard(new_site, new_doctrees)
         raise
+    if failure and no_space_in(RuntimeError("\n".join([failure, *warnings.lines]))):
+        _discard(new_site, new_doctrees)   # Sphinx tells of a file it could not write as a warning
+        raise StorageError(f"no space left on device while rendering into {new_site.name}; {kept}",
+                           fix="free space on that disk, then build again: nothing half-written was kept")
     if failure:
         _discard(new_site, new_doctrees)
         first = warnings.lines[0] if warnings.lines else failure
@@ -185,13 +195,32 @@ def render(config: BookConfig, paths: Paths, builder: str = "html", overrides: d
                               line=int(found.group("line")) if found.group("line").isdigit() else None,
                               detail=detail, fix=f"correct the source at that line; {kept} in {site}")
         raise RenderError(f"Sphinx could not render the book: {first}", detail=detail, fix=f"{kept} in {site}")
-    _prune_outputs(app, new_site)
-    _drop_words_no_page_holds(new_site)
-    _replace(new_site, site)
-    _replace(new_doctrees, doctrees)
-    stamp.write_text(wanted)
-    known.write_text(navigation)
+    try:
+        _prune_outputs(app, new_site)
+        _drop_words_no_page_holds(new_site)
+    except OSError as err:
+        _discard(new_site, new_doctrees)
+        raise _storage(err, f"finishing {new_site.name}; {kept}") from None
+    try:
+        _replace(new_site, site)
+        _replace(new_doctrees, doctrees)
+        stamp.write_text(wanted)
+        known.write_text(navigation)
+    except OSError as err:
+        _discard(new_site, new_doctrees, stamp)   # without its stamp, the next build renders again
+        raise _storage(err, f"putting the new site in place of {site.name}") from None
     return site
+
+
+def _storage(err: BaseException, doing: str) -> StorageError:
+    """A render's OSError, or shutil's Error of a copy (which keeps no errno), as one message."""
+    if no_space_in(err):
+        return StorageError(f"no space left on device while {doing}",
+                            fix="free space on that disk, then build again: nothing half-written was kept")
+    if not isinstance(err, shutil.Error):
+        return disk_error(err, doing)
+    first = err.args[0][0] if err.args and isinstance(err.args[0], list) and err.args[0] else (None, None, err)
+    return StorageError(f"{first[2]} while {doing}", path=first[1])
 
 
 NAVIGATION_LINE = re.compile(r"^(#{1,6} .*|\(\S+\)=)$")
@@ -233,7 +262,9 @@ def _drop_words_no_page_holds(site: Path) -> None:
 
 def _prune_outputs(app, site: Path) -> None:
     """Figures are files named by their content, which neither myst-nb (beside the site) nor a site
-    written over the last one ever removes: keep only those the book's pages still show. And Sphinx's
+    written over the last one ever removes: keep only those the book's pages still show; so too the
+    downloads, the readers' notebooks (a framework removed from build.yml), the PDFs, the interactive
+    figures' files and the d2l wheel: the site publishes exactly what its pages use. And Sphinx's
     note of a changed configuration is not for readers."""
     shown = {(Path(app.srcdir) / image).resolve() for image in app.env.images}
     names = {unique for _, unique in app.env.images.values()}
@@ -244,9 +275,27 @@ def _prune_outputs(app, site: Path) -> None:
     for file in (p for p in (site / "_images").rglob("*") if p.is_file()) if (site / "_images").is_dir() else ():
         if file.name not in names:
             file.unlink()
+    from bookbuild.render import page_tools   # Sphinx's side: imported when rendering only
+
+    used = {f"_downloads/{unique}" for _, unique in app.env.dlfiles.values()}
+    used |= {uri for notebooks in page_tools.downloads(app.env).values() for uri in notebooks.values()}
+    staged = Path(app.srcdir)
+    for folder, source in ((Staged.PDF, staged / Staged.PDF), (Staged.INTERACTIVE, staged / Staged.INTERACTIVE),
+                           (Staged.WHEEL, staged / Staged.EXTRA / Staged.WHEEL)):
+        used |= {f"{folder}/{p.relative_to(source).as_posix()}" for p in source.rglob("*") if p.is_file()}
+    for folder in ("_downloads", Staged.NOTEBOOKS, Staged.PDF, Staged.INTERACTIVE, Staged.WHEEL):
+        for file in [p for p in (site / folder).rglob("*") if p.is_file()]:
+            if file.relative_to(site).as_posix() not in used:
+                file.unlink()
+        for empty in [*sorted((p for p in (site / folder).rglob("*") if p.is_dir()), reverse=True), site / folder]:
+            if empty.is_dir() and not any(empty.iterdir()):
+                empty.rmdir()
     (site / ".buildinfo.bak").unlink(missing_ok=True)
 
 
-def _discard(*folders: Path) -> None:
-    for folder in folders:
-        shutil.rmtree(folder, ignore_errors=True)
+def _discard(*paths: Path) -> None:
+    for path in paths:
+        if path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
