@@ -111,6 +111,8 @@ class Framework:
     kernel: str = setting(doc="Jupyter kernel name registered for it")
     requirements: Path | None = setting(None, "pinned requirements of its environment", file=True)
     env: dict[str, str] = setting({}, "extra variables of its kernel")
+    seed: str = setting("", "the function that seeds the framework's own random numbers, e.g. "
+                            "torch.manual_seed: every kernel calls it with D2L_SEED as it imports the framework")
     environment: str = setting("", "the environment (.envs/<environment>) its kernel runs in "
                                    "(default: its own name)")
 
@@ -325,6 +327,8 @@ class Paths:
         executed/<framework>/<page>.ipynb  each framework's executed notebooks (CI artifacts)
         staging/                           the merged pages Sphinx reads (written only when changed)
         cache/                             jupyter-cache's execution cache, and the kernels' logs
+        work/<kernel>/<page>/              each notebook's working folder: the book's tree as its code sees
+                                           it (it runs in <page>/<the page's folder>); made anew each run
         doctrees/                          Sphinx's environment, kept for incremental renders
         html/                              the site: replaced only by a render that succeeded
         jupyter_execute/                   myst-nb's copies of the pages' outputs (made anew by each render)
@@ -343,6 +347,7 @@ class Paths:
     executed = property(lambda self: self.out / "executed")
     staging = property(lambda self: self.out / "staging")
     cache = property(lambda self: self.out / "cache")
+    work = property(lambda self: self.out / "work")
     doctrees = property(lambda self: self.out / "doctrees")
     report = property(lambda self: self.out / "report.json")
     timings = property(lambda self: self.out / "timings")

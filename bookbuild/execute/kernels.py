@@ -55,7 +55,7 @@ class Job:
     page: Page
     framework: object             # config.Framework
     notebook: object              # nbformat.NotebookNode: filled with outputs in place
-    cwd: Path                     # the kernel's working directory: the page's folder
+    cwd: Path                     # the kernel's working directory (notebooks.working_folder)
     kernel: str                   # the kernel to run it in (the framework's, or its reseeded twin)
     report: NotebookReport
 
@@ -355,11 +355,21 @@ def _frames(traceback: str, job: Job, cell) -> tuple[tuple[int, str] | None, str
     return call, innermost
 
 
+UNAVAILABLE = re.compile(r"^#\s*unavailable:\s*([\w.-]+):\s*(.+)$", re.M)
+
+
+def unavailable(requirements: Path) -> dict[str, str]:
+    """Packages a requirement file says cannot be installed (`# unavailable: <module>: <why>`), and why."""
+    return dict(UNAVAILABLE.findall(requirements.read_text(encoding="utf-8")))
+
+
 def _missing_module_advice(module: str, job: Job, cell) -> str:
     framework = job.framework
     listed = f"requirements/{framework.requirements.name}" if framework.requirements else "its requirements"
     advice = (f"`{module}` is not importable in the {framework.name} environment: if it is in {listed}, "
               f"run `make env` (it repairs a broken environment); otherwise add it there")
+    if framework.requirements and (why := unavailable(framework.requirements).get(module.split(".")[0])):
+        advice = f"{listed} says `{module.split('.')[0]}` cannot be installed: {why}; this page cannot run here"
     if cell is not None and not job.block(cell).tab_marked:
         advice = (f"this cell has no `#@tab` mark, so it belongs to the first framework of build.yml, "
                   f"{framework.name} (d2lbook's rule): mark it for the framework it is written for "

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import logging
 import dataclasses
+import re
+import shutil
 from pathlib import Path
 
 import nbformat
@@ -22,7 +24,7 @@ import nbformat
 from bookbuild import environments, in_kernel
 from bookbuild.execute import split
 from bookbuild.execute.cache import RUN_KEY, Cache
-from bookbuild.config import data_mirror
+from bookbuild.config import NOT_SOURCES, data_mirror
 from bookbuild.errors import BookError, ExecutionError, SourceError, disk_error, from_record
 from bookbuild.execute.kernels import Job, Kernels, code_cells
 from bookbuild.report import CellReport, NotebookReport
@@ -59,7 +61,7 @@ def execute(config, paths, source, notebooks: dict, pages: list, library: Path, 
             fw = config.framework(name)
             kernel = environments.reseeded_kernel(fw) if reseeded else fw.kernel
             nb = split.reseeded(nb, kernel, (until or {}).get(page.path, {}).get(name)) if reseeded else nb
-            jobs.append(Job(page, fw, nb, config.root / page.path.parent, kernel,
+            jobs.append(Job(page, fw, nb, working_folder(paths, page, kernel), kernel,
                             NotebookReport(page.path.as_posix(), name, "cached", run="reseeded" if reseeded else "book")))
     cache = Cache(paths.cache)
     misses, failures = [], []
@@ -92,6 +94,8 @@ def execute(config, paths, source, notebooks: dict, pages: list, library: Path, 
                                                          "timeout": config.timeout}   # another one runs it again
         cache.store(job.notebook, job.uri)
 
+    for job in misses:
+        lay_out(job, config.root, paths, data_mirror())
     if misses:
         failures += Kernels(environments.kernel_dirs(), config.timeout, config.jobs, paths.cache,
                             env={"DATA_MIRROR": str(data_mirror()), **environments.library_env(library)},
@@ -102,6 +106,55 @@ def execute(config, paths, source, notebooks: dict, pages: list, library: Path, 
         if job.report.status in ("cached", "executed"):
             write_executed(paths.executed, job.framework.name, job.page.path, job.notebook, reseeded)
     return Execution(executed, [job.report for job in jobs], failures)
+
+
+def working_folder(paths, page, kernel: str) -> Path:
+    """Where a notebook runs: the page's folder in a tree of its own under _build/work/, so that what its
+    code writes (`../data/...`) lands there, never in the book, and no other notebook sees it."""
+    return paths.work / kernel / page.path.with_suffix("") / page.path.parent
+
+
+QUOTED = re.compile(r"""(["'])([^"'\n]+)\1""")   # a string literal of one line: a path the code may read
+
+
+# The data cache of the book's own `download` (d2l's #@save code): '../data' from a chapter's page, i.e. this
+# folder at the top of a working tree.
+BOOK_DATA = "data"
+
+
+def lay_out(job: Job, root: Path, paths, mirror: Path | None = None) -> None:
+    """Make a notebook's working tree anew, with copies of what its code reads from the book: the files
+    beside its page, and any file or folder of the book its code names by a relative path ('../img/cat.jpg');
+    and, offline, the data mirror's files in its BOOK_DATA folder (links: the book's download reads a file
+    there when its SHA-1 is right, and writes one only when it is not)."""
+    tree = paths.work / job.kernel / job.page.path.with_suffix("")
+    folder = root / job.page.path.parent
+    wanted = [f for f in folder.iterdir() if f.is_file() and f.suffix != ".md"]
+    for cell in code_cells(job.notebook):
+        for _, named in QUOTED.findall(cell.source):
+            path = (folder / named).resolve()
+            if path.is_relative_to(root.resolve()) and (path.is_file() or path.is_dir() and not
+                                                        folder.resolve().is_relative_to(path)) and \
+                    not NOT_SOURCES.intersection(path.relative_to(root.resolve()).parts):
+                wanted.append(path)   # not '.' or '..': the page's own folder or one holding it
+    try:
+        shutil.rmtree(tree, ignore_errors=True)
+        job.cwd.mkdir(parents=True)
+        for path in wanted:
+            target = tree / path.resolve().relative_to(root.resolve())
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if path.is_dir():
+                shutil.copytree(path, target, dirs_exist_ok=True)
+            else:
+                shutil.copy2(path, target)
+        offered = sorted(f for f in mirror.iterdir() if f.is_file()) if mirror and mirror.is_dir() else []
+        for file in offered:
+            link = tree / BOOK_DATA / file.name
+            if not link.exists():
+                link.parent.mkdir(parents=True, exist_ok=True)
+                link.symlink_to(file.resolve())
+    except OSError as err:
+        raise disk_error(err, f"laying out {tree}") from None
 
 
 def executed_path(directory: Path, framework: str, page: Path, reseeded: bool = False) -> Path:
