@@ -68,7 +68,7 @@ class Agreement:
     # A number followed by one of these (or after one of them on its line, as in
     # "performance in Gigaflops: 1.2, 3.4") measures the machine, not the code.
     timing_units: tuple[str, ...] = setting(
-        ("sec/epoch", "sec", "s", "ms", "us", "µs", "seconds", "examples/sec", "tokens/sec",
+        ("sec/epoch", "sec", "s", "ms", "us", "µs", "seconds", "sn", "saniye", "examples/sec", "tokens/sec",
          "samples/sec", "images/sec", "it/s", "Gigaflops", "GFLOPS", "GFlops", "TFLOPS", "MFLOPS"),
         "units of timings and throughput: never compared")
     # Where another seed moves an output (a curve, a group's printed numbers), tabs may lie apart by
@@ -76,6 +76,9 @@ class Agreement:
     spread_factor: float = setting(3.0, "tabs may lie this many times what another seed moves an output apart")
     # ... and an output that the seed moves by this fraction of its size is noise: not comparable.
     noise: float = setting(0.1, "an output another seed moves by this fraction of its size is not comparable")
+    # Whatever the seed: a tab whose values are this many times larger than another's (root mean squares)
+    # disagrees, as does a value that is not finite (nan, inf) where another tab's is.
+    magnitude: float = setting(100.0, "values this many times larger in one tab than in another disagree")
     strict: bool = setting(False, "a disagreement fails the build (`make check` is always strict)")
 
 
@@ -109,6 +112,8 @@ class Framework:
     kernel: str = setting(doc="Jupyter kernel name registered for it")
     requirements: Path | None = setting(None, "pinned requirements of its environment", file=True)
     env: dict[str, str] = setting({}, "extra variables of its kernel")
+    seed: str = setting("", "the function that seeds the framework's own random numbers, e.g. "
+                            "torch.manual_seed: every kernel calls it with D2L_SEED as it imports the framework")
     environment: str = setting("", "the environment (.envs/<environment>) its kernel runs in "
                                    "(default: its own name)")
 
@@ -433,6 +438,8 @@ class Paths:
         executed/<framework>/<page>.ipynb  each framework's executed notebooks (CI artifacts)
         staging/                           the merged pages Sphinx reads (written only when changed)
         cache/                             jupyter-cache's execution cache, and the kernels' logs
+        work/<kernel>/<page>/              each notebook's working folder: the book's tree as its code sees
+                                           it (it runs in <page>/<the page's folder>); made anew each run
         doctrees/                          Sphinx's environment, kept for incremental renders
         html/                              the site: replaced only by a render that succeeded
         jupyter_execute/                   myst-nb's copies of the pages' outputs (made anew by each render)
@@ -457,6 +464,7 @@ class Paths:
     executed = property(lambda self: self.out / "executed")
     staging = property(lambda self: self.out / "staging")
     cache = property(lambda self: self.out / "cache")
+    work = property(lambda self: self.out / "work")
     doctrees = property(lambda self: self.out / "doctrees")
     report = property(lambda self: self.out / "report.json")
     timings = property(lambda self: self.out / "timings")

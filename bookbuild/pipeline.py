@@ -73,11 +73,21 @@ def build(config: BookConfig, options: Options = Options(), paths: Paths | None 
                                               retry=options.retry)
             report.notebooks = execution.reports
         with report.stage("agree"):
-            measure = None if not runs_kernels else (   # executed elsewhere, or not at all: no kernels here
-                lambda differing: notebooks.execute(config, paths, source, split_notebooks, differing, library_folder,
-                                                    reseeded=True, retry=options.retry))
+            def measure(until):   # the reseeded runs the agreement stage asks for
+                if options.executed_dir:   # executed elsewhere: they travelled with the notebooks
+                    return notebooks.load_reseeded(options.executed_dir, split_notebooks, until)
+                return notebooks.execute(config, paths, source, split_notebooks,
+                                         [p for p in source.pages if p.path in until], library_folder,
+                                         reseeded=True, retry=options.retry, until=until)
+
             report.agreement, spreads = compare.check(source, execution, config, measure)
             report.notebooks += spreads.reports if spreads else []
+            if len(frameworks) < len(config.frameworks) and not options.executed_dir:
+                # One framework's job (CI): which groups differ is known only once every tab has run, so its
+                # reseeded runs are made for all its pages, whole, and travel with its executed notebooks.
+                until = {p.path: {fw.name: None for fw in frameworks if execution.ran(p.path, fw.name)}
+                         for p in shard}
+                report.notebooks += measure({path: names for path, names in until.items() if names}).reports
         if options.command != "check":
             with report.stage("render"):
                 pages.stage(config, paths, source, execution, pdf.built_pdfs(config, paths), library_folder)

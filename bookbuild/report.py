@@ -100,6 +100,11 @@ class BuildReport:
             for a in self.agreement:
                 statuses[a["status"]] += 1
             lines.append("  tabs: " + ", ".join(f"{n} {s}" for s, n in statuses.items() if n or s == "agree"))
+        reseeded = [r for r in self.notebooks if r.run == "reseeded"]
+        if reseeded:   # what measuring the seed cost: the reseeded runs' kernels, and the cells they ran
+            ran = [r for r in reseeded if r.status != "cached"]
+            lines.append(f"  another seed: {len(reseeded)} notebook(s) ({len(ran)} run, {len(reseeded) - len(ran)} "
+                         f"cached), {sum(len(r.cells) for r in ran)} cells, {sum(r.seconds for r in ran):.1f} s")
         for a in self.agreement:
             if a["status"] in ("disagree", "expected to differ"):
                 lines.append(f"  tabs {a['status']} at {a['page']}:{a['line']}: {a['detail']}")

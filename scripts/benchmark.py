@@ -17,6 +17,11 @@
    edited sentence, and upstream d2lbook's `build html` of it with `eval_notebook = False` (`--only whole-book`).
 7. With --preview: `make serve`, seconds from saving a prose edit or a one-framework edit
    to the open page (Chromium) showing it.
+6. Tab agreement (`--only agreement`): a cold `make html` of the book against upstream d2lbook's
+   (each tab's `build eval`, then `build html --tab all`) in the same run, and the tab check's
+   mutation score: the bugs of tests/mutations.py planted one at a time in one tab of the
+   optimization chapter (../shared/book/d2l-tr, read only; momentum.md from the book), each built
+   from the unmutated build's cache: caught / planted, false alarms / groups.
 
 Environments must exist (`make env`). Every book is built in a temporary directory, each
 build a fresh `python -m bookbuild html` process; nothing in the checkout is edited.
@@ -338,6 +343,116 @@ def preview_latency(rounds: int = 3) -> None:
         serve.wait(timeout=60)
 
 
+def upstream_d2lbook(book: Path) -> tuple[float, str]:
+    """(seconds, what ran) of upstream d2lbook's cold build of the same pages: each tab evaluated in its
+    framework's environment (d2lbook runs every notebook in the kernel "python3": one per tab here, with
+    the book's kernel variables and d2l), the tabs merged into reST (`build rst --tab all`), then Sphinx
+    (`build html --tab all`), timed only if it runs: d2lbook 1.0.3's conf.py imports a plugin API of
+    sphinxcontrib-bibtex that the pybtex of its environment no longer has."""
+    config = book_config.load(book / "build.yml")
+    project = book.parent / "upstream"
+    shutil.copytree(book, project, ignore=shutil.ignore_patterns("_build", "build.yml", "requirements"))
+    shutil.copytree(SHARED_BOOK / "static", project / "static")
+    ini = (SHARED_BOOK / "config.ini").read_text(encoding="utf-8")
+    (project / "config.ini").write_text(re.sub(r"^resources = .*$", "resources = img/ d2l.bib", ini, flags=re.M),
+                                        encoding="utf-8")
+    (project / "img").mkdir(exist_ok=True)
+    d2lbook = ROOT / ".envs" / "d2lbook" / "bin"
+    path = {**os.environ, "PATH": f"{d2lbook}:{os.environ['PATH']}"}
+    started = time.monotonic()
+    for fw in config.frameworks:
+        kernels = project.parent / f"kernels-{fw.name}" / "kernels" / "python3"
+        kernels.mkdir(parents=True)
+        (kernels / "kernel.json").write_text(json.dumps({
+            "argv": [str(ROOT / ".envs" / fw.environment / "bin" / "python"), "-m", "ipykernel_launcher",
+                     "-f", "{connection_file}"],
+            "display_name": "python3", "language": "python",
+            "env": {**config.kernel_env, **fw.env, "PYTHONPATH": str(ROOT)}}))
+        subprocess.run([str(d2lbook / "d2lbook"), "build", "eval", "--tab", fw.name], cwd=project, check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                       env={**path, "JUPYTER_PATH": str(kernels.parent.parent)})
+    subprocess.run([str(d2lbook / "d2lbook"), "build", "rst", "--tab", "all"], cwd=project, check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=path)
+    until_rst = time.monotonic() - started
+    html = subprocess.run([str(d2lbook / "d2lbook"), "build", "html", "--tab", "all"], cwd=project,
+                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=path)
+    if html.returncode == 0:
+        return time.monotonic() - started, "eval of each tab, rst, html"
+    return until_rst, f"eval of each tab and rst only: its html fails here ({html.stderr.strip().splitlines()[-1]})"
+
+
+SHARED_BOOK = ROOT.parent / "shared" / "book" / "d2l-tr"   # the whole Turkish book (read only)
+
+
+def check_build(book: Path) -> dict:
+    """`python -m bookbuild html` (not `check`, which fails before executing where the chapter's #@save code
+    differs from our d2l): the report."""
+    subprocess.run([sys.executable, "-m", "bookbuild", "--config", str(book / "build.yml"), "html"], cwd=ROOT,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return json.loads((book / "_build" / "report.json").read_text())
+
+
+def agreement() -> None:
+    from bookbuild.read.book import read_book
+    from mutations import CHAPTER_MUTATIONS, group_line, plant, score
+
+    print("Tab agreement: bugs planted in one tab of the optimization chapter, one at a time")
+    with tempfile.TemporaryDirectory() as tmp:
+        book = Path(tmp) / "book"
+        book.mkdir()
+        copy_book(book)
+        for page in {m.page for m in CHAPTER_MUTATIONS} - {p.path.as_posix() for p in
+                                                             read_book(book_config.load(book / "build.yml")).pages}:
+            shutil.copy(SHARED_BOOK / page, book / page)
+        shutil.copytree(SHARED_BOOK / "img", book / "img", dirs_exist_ok=True)
+        config = book_config.load(book / "build.yml")
+        frameworks = [fw.name for fw in config.frameworks]
+        started = time.monotonic()
+        baseline = check_build(book)
+        print(f"  the pages as they are: {time.monotonic() - started:.0f} s, "
+              f"{len(baseline['agreement'])} groups compared")
+        differing = {(e["page"], e["line"]) for e in baseline["agreement"] if e["status"] == "disagree"}
+        for e in baseline["agreement"]:
+            if e["status"] == "disagree":
+                print(f"    differs as it is: {e['page']}:{e['line']}: {e['detail'][:150]}")
+        false_alarms = sum(1 for page, _ in differing if page.endswith("/momentum.md"))   # the chapter's own
+        results = []
+        for mutation in CHAPTER_MUTATIONS:
+            mutant = Path(tmp) / "mutant"
+            shutil.rmtree(mutant, ignore_errors=True)
+            shutil.copytree(book, mutant, symlinks=True, ignore=shutil.ignore_patterns("lock"))
+            text = (mutant / mutation.page).read_text(encoding="utf-8")
+            (mutant / mutation.page).write_text(plant(text, mutation, frameworks), encoding="utf-8")
+            started = time.monotonic()
+            report = check_build(mutant)
+            page = next(p for p in read_book(book_config.load(mutant / "build.yml")).pages
+                        if p.path.as_posix() == mutation.page)
+            line = group_line(page, mutation.caught_at)
+            entry = next((e for e in report["agreement"] if e["page"] == mutation.page and e["line"] == line), None)
+            caught = entry is not None and entry["status"] == "disagree" and (mutation.page, line) not in differing
+            print(f"  {mutation.kind:30} {mutation.framework:11} {mutation.page}:{line}: "
+                  f"{entry['status'] if entry else 'not compared'} ({time.monotonic() - started:.0f} s)")
+            results.append((mutation, caught))
+        groups = sum(1 for e in baseline["agreement"] if e["page"].endswith("/momentum.md"))
+        print("  " + score(results, false_alarms, groups).replace("\n", "\n  "))
+        print("  (false alarms: disagreements on momentum.md as it is; the other pages' differences above are the "
+              "book's own, and a mutation in a group that already differs does not count as caught)")
+
+    print("\nTab agreement: a cold build of the book, ours and upstream d2lbook's, in the same run")
+    with tempfile.TemporaryDirectory() as tmp:
+        book = Path(tmp) / "book"
+        book.mkdir()
+        copy_book(book)
+        wall, _, report = build(book)
+        stages = ", ".join(f"{k} {v:.1f} s" for k, v in report["seconds"].items() if k != "total")
+        reseeded = [n for n in report["notebooks"] if n["run"] == "reseeded"]
+        print(f"  ours, make html cold         {wall:7.1f} s  ({stages}; another seed: {len(reseeded)} notebooks, "
+              f"{sum(n['seconds'] for n in reseeded):.1f} s)")
+        upstream, what = upstream_d2lbook(book)
+        print(f"  upstream d2lbook, cold       {upstream:7.1f} s  ({what})")
+        print(f"  ours / upstream: {wall / upstream:.2f} (target: <= 0.30)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sections", type=int, nargs="*", default=[1, 3, 6])
@@ -349,7 +464,7 @@ def main() -> None:
 
 
     parser.add_argument("--saved-book", type=Path, help="a book whose pages #@save code (default: the project's)")
-    parser.add_argument("--only", choices=["edits", "prose", "saved", "shards", "scaling", "preview"],
+    parser.add_argument("--only", choices=["edits", "prose", "saved", "shards", "scaling", "preview", "agreement"],
                         help="run one part only")
     args = parser.parse_args()
     if args.only:
@@ -359,7 +474,8 @@ def main() -> None:
 
 
          "saved": lambda: saved_function_edit(args.saved_book),
-         "scaling": lambda: scaling(args.sections, args.jobs), "preview": preview_latency}[args.only]()
+         "scaling": lambda: scaling(args.sections, args.jobs), "preview": preview_latency,
+         "agreement": agreement}[args.only]()
         return
     if not args.skip_edits:
         maintainer_builds()

@@ -24,7 +24,7 @@ from pathlib import Path
 import nbformat
 
 from bookbuild.config import ROOT
-from bookbuild.environments import ENVS
+from bookbuild.environments import ENVS, no_deps_file
 from bookbuild.errors import EnvironmentProblem
 from bookbuild.tab_marks import Staged
 
@@ -38,21 +38,24 @@ def download_path(page: Path, framework: str) -> Path:
     return Path(Staged.NOTEBOOKS) / page.parent / f"{page.stem}-{framework}.ipynb"
 
 
-def pins(framework) -> list[str]:
-    """The framework environment's own pinned packages (its requirement file, without what it includes)."""
-    if framework.requirements is None:
+def pins(requirements: Path | None) -> list[str]:
+    """The packages a requirement file pins itself (without what it includes)."""
+    if requirements is None:
         return []
-    lines = framework.requirements.read_text(encoding="utf-8").splitlines()
+    lines = requirements.read_text(encoding="utf-8").splitlines()
     return [line.split("#")[0].strip() for line in lines if line.split("#")[0].strip()
             and not line.strip().startswith("-")]
 
 
 def install_cell(framework, wheel_url: str) -> nbformat.NotebookNode:
-    packages = " ".join([*pins(framework), f'"d2l-tr @ {wheel_url}"'])
+    packages = " ".join([*pins(framework.requirements), f'"d2l-tr @ {wheel_url}"'])
+    # What the environment installs without its declared dependencies (tf-keras), the same way.
+    no_deps = pins(no_deps_file(framework.requirements)) if framework.requirements and \
+        no_deps_file(framework.requirements).is_file() else []
     cell = nbformat.v4.new_code_cell(
         f"# Bu defteri kendi ortamınızda (Python 3.11, Jupyter ya da Colab) çalıştırmak için gerekenler:\n"
         f"# {framework.label}, kitabın ortamındaki sürümleriyle, ve kitabın d2l kitaplığı.\n"
-        f"%pip install --quiet {packages}")
+        f"%pip install --quiet {packages}" + (f"\n%pip install --quiet --no-deps {' '.join(no_deps)}" if no_deps else ""))
     cell.metadata["tags"] = [INSTALL_TAG]
     return cell
 

@@ -237,7 +237,7 @@ def test_downloads_are_runnable_notebooks_with_references_resolved(site):
             assert downloads.INSTALL_TAG in install.metadata["tags"]
             wheel = re.search(r'"d2l-tr @ (\S+)"', install.source).group(1)
             assert wheel.startswith(config.site_url) and (paths.site("html") / wheel[len(config.site_url):]).is_file()
-            assert all(pin in install.source for pin in downloads.pins(fw))
+            assert all(pin in install.source for pin in downloads.pins(fw.requirements))
             lines = [line for c in code for o in c.outputs if o.get("name") == "stdout"
                      for line in o["text"].splitlines() if line.strip()]
             assert lines == printed(nb, fw.name), (docname, fw.name)     # what the page shows for it
