@@ -18,6 +18,7 @@ extensions = [
     "sphinxcontrib.bibtex",
     "sphinx_copybutton",
     "sphinxcontrib.rsvgconverter",
+    "sphinx.ext.autodoc",   # d2lbook's API pages (`.. automodule:: d2l.torch`): our d2l, its frameworks mocked
     # The build's own render-stage extensions (bookbuild/):
     "bookbuild.render.tabs",          # tab groups -> sphinx-tabs; LaTeX keeps one framework
     "bookbuild.render.page_tools",    # framework chooser, downloads, PDFs, readers' notebooks, meta description
@@ -30,6 +31,9 @@ extensions = [
     "bookbuild.render.turkish",       # Turkish docutils labels, search and browser catalog
     "bookbuild.render.furo",          # what the site reads from the theme: its expanders' names
 ]
+
+# The d2l library's documentation needs no framework installed (a render with EXECUTE=none has none).
+autodoc_mock_imports = ["mxnet", "torch", "torchvision", "tensorflow", "matplotlib", "matplotlib_inline"]
 
 # Pages arrive executed: myst-nb only renders.
 nb_execution_mode = "off"

@@ -1,4 +1,4 @@
-"""`python -m bookbuild html|check|pdf|serve|frameworks|matrix|launch`: the build's command line (the Makefile calls it).
+"""`python -m bookbuild html|check|pdf|serve|lib|frameworks|matrix|launch`: the build's command line (the Makefile calls it).
 
 A `BookError` (bad source, configuration, environment, data, a failing cell, a
 render problem, a full disk) prints its message and exits with 2; Ctrl-C or SIGTERM
@@ -18,7 +18,7 @@ from pathlib import Path
 
 from bookbuild import config as book_config
 from bookbuild import log
-from bookbuild.errors import NO_SPACE, BookError, Interrupted, disk_error
+from bookbuild.errors import NO_SPACE, BookError, Interrupted, UsageError, disk_error
 
 logger = logging.getLogger("bookbuild")
 
@@ -35,10 +35,16 @@ def _shard(text: str) -> tuple[int, int]:
 
 def parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bookbuild", description=__doc__.splitlines()[0])
-    parser.add_argument("--config", default=str(book_config.BUILD_YML), help="build.yml to follow")
+    parser.add_argument("--config", default=str(book_config.BUILD_YML),
+                        help="build.yml to follow, or a book's folder: its build.yml, or else its d2lbook config.ini")
     parser.add_argument("--timeout", type=int, help="seconds a cell may run (default: build.yml's `timeout`)")
     parser.add_argument("--jobs", type=int, help="kernels running at once (default: the number of cores)")
     parser.add_argument("--base-path", help="the site's path on its host, for its 404 page (default: /)")
+    parser.add_argument("--execute", choices=book_config.EXECUTE, help="which notebooks run: " + "; ".join(
+        f"{name}: {doc}" for name, doc in book_config.EXECUTE.items()) + " (default: all, or none for a d2lbook "
+        "book with eval_notebook = False)")
+    parser.add_argument("--retry", action="store_true",
+                        help="run again the notebooks that failed, though nothing they run from changed")
     parser.add_argument("-q", "--quiet", action="count", default=0, help="only warnings and errors")
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more detail")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -52,6 +58,8 @@ def parser() -> argparse.ArgumentParser:
     pdf = commands.add_parser("pdf", help="one PDF per framework in _build/pdf, then the site linking them")
     pdf.add_argument("--executed", metavar="DIR", type=Path,
                      help="take executed notebooks from DIR/<framework>/ instead of executing")
+    commands.add_parser("lib", help="write the library the book's #@save cells define into d2l/ (each module's "
+                                    "hand-written part kept above d2lbook's mark)")
     frameworks = commands.add_parser("frameworks", help="print the framework names of build.yml")
     frameworks.add_argument("--table", action="store_true",
                             help="one line per framework: name, d2l module, environment (for the Makefile)")
@@ -68,7 +76,8 @@ def parser() -> argparse.ArgumentParser:
 def run(args) -> None:
     from bookbuild import pipeline
 
-    config = book_config.load(args.config).with_options(timeout=args.timeout, jobs=args.jobs, base_path=args.base_path)
+    config = book_config.load(args.config).with_options(timeout=args.timeout, jobs=args.jobs, base_path=args.base_path,
+                                                              execute=args.execute)
     if args.command == "frameworks":
         print("\n".join(f"{fw.name} {fw.d2l_module} {fw.environment}" for fw in config.frameworks)
               if args.table else " ".join(config.names))
@@ -83,14 +92,24 @@ def run(args) -> None:
         from bookbuild.serve import preview as serve
         overrides = [f"--{name}={value}" for name in ("timeout", "jobs") if (value := getattr(args, name))]
         serve.serve(config, args.host, args.port, overrides)
+    elif args.command == "lib":
+        from bookbuild.library import build_library, warn_differences, write_sources
+        from bookbuild.read import book
+        library = build_library(config, book.read_book(config))
+        warn_differences(library)
+        changed = write_sources(library)
+        print("\n".join(f"wrote {path}" for path in changed) or "d2l/ is the library the book defines: nothing to write")
     elif args.command == "check":
-        pipeline.build(config, pipeline.Options("check", tuple(args.tab), args.shard))
+        for name in (n for n in args.tab if n not in config.names):
+            raise UsageError(f"TAB={name}: build.yml declares no framework {name!r}",
+                             fix=f"name one of {', '.join(config.names)}: `make check TAB={config.names[0]}`")
+        pipeline.build(config, pipeline.Options("check", tuple(args.tab), args.shard, retry=args.retry))
         logger.info("\nEvery cell ran" + ("" if args.tab else "; the tabs agree") + ".")
     elif args.command == "pdf":
-        pipeline.build(config, pipeline.Options("pdf", executed_dir=args.executed))
+        pipeline.build(config, pipeline.Options("pdf", executed_dir=args.executed, retry=args.retry))
     else:
-        pipeline.build(config, pipeline.Options("html", executed_dir=args.executed))
-        site = config.root / "_build" / "html"
+        pipeline.build(config, pipeline.Options("html", executed_dir=args.executed, retry=args.retry))
+        site = book_config.Paths.of(config).site("html")
         logger.info(f"\nThe site is in {site} (open {site / 'index.html'})")
 
 

@@ -14,6 +14,21 @@ A message reads, as compilers' do:
 from __future__ import annotations
 
 import errno
+import re
+
+
+CONTROLS = re.compile(r"(\x1b\[[0-9;]*m)|([\x00-\x08\x0b-\x1f\x7f-\x9f])")
+
+
+def escape_controls(text: str, keep_colours: bool = False) -> str:
+    """Control characters (BEL, VT, a terminal's escape codes, ...) written out as `\\x07`, so that a cell's
+    output cannot ring, clear or retitle a terminal, nor break the PDF; line breaks and tabs stay, and with
+    `keep_colours` the colours of a traceback (the page shows them)."""
+    def escape(match) -> str:
+        if match.group(1):
+            return match.group(1) if keep_colours else "\\x1b" + match.group(1)[1:]
+        return f"\\x{ord(match.group(2)):02x}"
+    return CONTROLS.sub(escape, text)
 
 
 class BookError(Exception):
@@ -43,9 +58,9 @@ class BookError(Exception):
         return " ".join(parts)
 
     def __str__(self) -> str:
-        text = f"{self.where} {self.message}" if self.where else self.message
+        text = f"{self.where} {escape_controls(self.message)}" if self.where else escape_controls(self.message)
         if self.detail:
-            text += "\n" + "\n".join("  " + line for line in self.detail.rstrip().splitlines())
+            text += "\n" + "\n".join("  " + line for line in escape_controls(self.detail.rstrip()).splitlines())
         if self.fix:
             text += f"\n  what to do: {self.fix}"
         return text
@@ -66,6 +81,12 @@ class ConfigError(BookError):
     """build.yml says something the build cannot follow."""
     kind = "configuration"
     fix = "correct build.yml"
+
+
+class UsageError(BookError):
+    """The command line (a make variable: TAB=, JOBS=, TIMEOUT=, PORT=, HOST=) asks for what cannot be."""
+    kind = "command line"
+    fix = "correct the command line"
 
 
 class EnvironmentProblem(BookError):
@@ -119,6 +140,12 @@ class DisagreementError(BookError):
            "(rtol/atol) if the difference is expected")
 
 
+class LibraryDrift(BookError):
+    """d2l/ is not what the book's #@save cells define (nbdev's "Notebooks and library are not in sync")."""
+    kind = "library"
+    fix = "run `make lib`: it writes the library the book defines into d2l/ (keeping the part above its mark)"
+
+
 class RenderError(BookError):
     """Sphinx (or LaTeX) could not turn the staged pages into the site or the PDF."""
     kind = "render"
@@ -135,10 +162,28 @@ class StorageError(BookError):
 
 
 def disk_error(err: OSError, doing: str, path=None) -> StorageError:
-    """An OSError met while writing, as one line that says what the build was doing."""
+    """An OSError met while writing, as one line that says what the build was doing, and what to do about
+    that error: a full disk, a folder where the build writes a file, a folder it may not write into."""
     if err.errno in NO_SPACE:
-        return StorageError(f"no space left on device while {doing}", path=path)
-    return StorageError(f"{err.strerror or err} while {doing}", path=path or err.filename)
+        return StorageError(f"no space left on device while {doing}", path=path,
+                            fix="free space on that disk, then build again: nothing half-written was kept")
+    # a rename names the file it moves, then where to: that is the folder in the way
+    where = (err.filename2 if err.errno == errno.EISDIR and err.filename2 else err.filename) or path
+    if err.errno == errno.EISDIR:
+        return StorageError(f"is a folder, where the build writes a file, while {doing}", path=where,
+                            fix="remove that folder (the build makes the file itself), then build again")
+    if err.errno == errno.ENOTDIR:
+        return StorageError(f"is a file, where the build makes a folder, while {doing}", path=where,
+                            fix="remove that file (the build makes the folder itself), then build again")
+    return StorageError(f"{err.strerror or err} while {doing}", path=where)
+
+
+def no_space_in(err: BaseException) -> bool:
+    """Whether a full disk caused `err`: an OSError, or an error that carries one only as text (shutil.copytree's
+    Error gathers the errors of the files it could not copy, without an errno; Sphinx's warnings, likewise)."""
+    if isinstance(err, OSError) and err.errno in NO_SPACE:
+        return True
+    return any(f"[Errno {code}]" in str(err) for code in NO_SPACE)
 
 
 class ToolchainError(BookError):
@@ -167,10 +212,23 @@ class BookErrors(BookError):
         self.kind = errors[0].kind
 
     def __str__(self) -> str:
-        return "\n\n".join(map(str, self.errors))
+        """Each one as an error of its own (the command line writes `error: ` before the first)."""
+        return "\n\nerror: ".join(map(str, self.errors))
 
     def as_record(self) -> dict:
         return {"kind": "several", "errors": [e.as_record() for e in self.errors]}
+
+
+def from_record(record: dict) -> BookError:
+    """The error a record (`as_record`, with its `detail`) was made from: a failure kept in the cache."""
+    kinds, found = {}, [BookError]
+    while found:
+        cls = found.pop()
+        kinds.setdefault(cls.kind, cls)
+        found += cls.__subclasses__()
+    return kinds.get(record.get("kind"), BookError)(
+        record["message"], path=record.get("path"), line=record.get("line"), framework=record.get("framework"),
+        cell=record.get("cell"), detail=record.get("detail", ""), fix=record.get("fix"))
 
 
 def raise_all(errors: list[BaseException]) -> None:

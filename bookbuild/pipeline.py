@@ -1,4 +1,4 @@
-"""The build, stage after stage: read -> split -> execute (cached) -> agree -> merge -> render.
+"""The build, stage after stage: read -> library -> split -> execute (cached) -> agree -> merge -> render.
 
 Each stage is a module that takes the previous one's value and hands on its own;
 this module only chains them, under the checkout's build lock, with the report
@@ -13,53 +13,87 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
+import logging
+
 from bookbuild import environments, log
+from bookbuild.log import warn
 from bookbuild.config import BookConfig, Paths
 from bookbuild.errors import raise_all
 from bookbuild.report import BuildReport, build_lock, recorded
 from bookbuild.agreement import compare
 from bookbuild.execute import notebooks, shards, split
+from bookbuild.library import build_library, warn_differences, write_library
 from bookbuild.merge import pages
 from bookbuild.read import book
 from bookbuild.render import pdf, site
 
 
+logger = logging.getLogger(__name__)
+
+
 @dataclasses.dataclass(frozen=True)
 class Options:
-    command: str = "html"                    # "html", "check" (execute and compare only) or "pdf"
+    command: str = "html"                    # "html", "check" (d2l/ in sync, execute and compare only) or "pdf"
     frameworks: tuple[str, ...] = ()         # execute only these (default: all of build.yml)
     shard: tuple[int, int] = (1, 1)          # (i, n): execute the i-th of n shares of the pages with code
     executed_dir: Path | None = None         # take executed notebooks from here instead of executing
+    retry: bool = False                      # run again the notebooks that failed, though nothing changed
 
 
 def build(config: BookConfig, options: Options = Options(), paths: Paths | None = None) -> BuildReport:
-    paths = paths or Paths.under(config.root)
+    paths = paths or Paths.of(config)
     frameworks = [config.framework(name) for name in options.frameworks] or list(config.frameworks)
+    runs_kernels = not options.executed_dir and notebooks.strategy(config).kernels
     log.kinds(config.warnings.silence, config.warnings.fatal)
+    timed = shards.last_timings(paths, options.shard)
     with build_lock(paths), recorded(paths, options.command) as report:
+        for notice in config.notices:
+            warn(logger, "config", notice)
+        report.shard = "/".join(map(str, options.shard)) if options.shard[1] > 1 else None
         with report.stage("read"):
-            environments.check_ready(config, frameworks, options.command, executes=not options.executed_dir)
+            environments.check_ready(config, frameworks, options.command, executes=runs_kernels)
             source = book.read_book(config)
-            split_notebooks = split.split_book(source, frameworks, environments.fingerprints(config, frameworks))
+            for warning in source.warnings:
+                warn(logger, "label-again", warning)
+        with report.stage("library"):
+            library = build_library(config, source)
+            report.library = library.differences
+            warn_differences(library)
+            if options.command == "check" and (drift := library.drift()):
+                raise drift
+            library_folder = write_library(library, paths.library)
+            split_notebooks = split.split_book(source, frameworks, environments.fingerprints(config, frameworks),
+                                               library.keys)
         with report.stage("execute"):
             if options.executed_dir:
                 execution = notebooks.load_executed(options.executed_dir, source, split_notebooks)
             else:
-                shard = shards.shard_of(list(source.pages), options.shard, [fw.name for fw in frameworks],
-                                        shards.timings(*sorted(paths.timings.glob("*.json")), paths.report))
-                execution = notebooks.execute(config, paths, source, split_notebooks, shard)
+                shard = shards.shard_of(list(source.pages), options.shard, [fw.name for fw in frameworks], timed)
+                execution = notebooks.execute(config, paths, source, split_notebooks, shard, library_folder,
+                                              retry=options.retry)
             report.notebooks = execution.reports
         with report.stage("agree"):
-            measure = None if options.executed_dir else (   # notebooks executed elsewhere: no kernels here
-                lambda differing: notebooks.execute(config, paths, source, split_notebooks, differing, reseeded=True))
+            def measure(until):   # the reseeded runs the agreement stage asks for
+                if options.executed_dir:   # executed elsewhere: they travelled with the notebooks
+                    return notebooks.load_reseeded(options.executed_dir, split_notebooks, until)
+                return notebooks.execute(config, paths, source, split_notebooks,
+                                         [p for p in source.pages if p.path in until], library_folder,
+                                         reseeded=True, retry=options.retry, until=until)
+
             report.agreement, spreads = compare.check(source, execution, config, measure)
             report.notebooks += spreads.reports if spreads else []
+            if len(frameworks) < len(config.frameworks) and not options.executed_dir:
+                # One framework's job (CI): which groups differ is known only once every tab has run, so its
+                # reseeded runs are made for all its pages, whole, and travel with its executed notebooks.
+                until = {p.path: {fw.name: None for fw in frameworks if execution.ran(p.path, fw.name)}
+                         for p in shard}
+                report.notebooks += measure({path: names for path, names in until.items() if names}).reports
         if options.command != "check":
             with report.stage("render"):
-                pages.stage(config, paths, source, execution, pdf.built_pdfs(config, paths))
+                pages.stage(config, paths, source, execution, pdf.built_pdfs(config, paths), library_folder)
                 if options.command == "pdf":
                     pdf.render_pdfs(config, paths)
-                    pages.stage(config, paths, source, execution, pdf.built_pdfs(config, paths))
+                    pages.stage(config, paths, source, execution, pdf.built_pdfs(config, paths), library_folder)
                 report.site = str(site.render(config, paths, "html"))
         strict = config.agreement.strict or options.command == "check"
         raise_all(execution.failures + (compare.disagreements(report.agreement) if strict else [])

@@ -11,12 +11,16 @@ import contextlib
 import dataclasses
 import json
 import os
+import sys
 import time
 from pathlib import Path
 
 from bookbuild.errors import BookError, Interrupted, StorageError, disk_error
 
 logger = logging.getLogger(__name__)
+
+
+NOT_EXECUTED = "not executed"
 
 
 @dataclasses.dataclass
@@ -31,7 +35,8 @@ class CellReport:
 class NotebookReport:
     page: str
     framework: str
-    status: str                # "cached", "executed", "loaded", "failed", "interrupted" or "not run"
+    status: str                # "cached", "executed", "loaded", "failed", "interrupted", "not run" or
+                               # NOT_EXECUTED (the build was told not to run it: --execute none)
     seconds: float = 0.0       # wall time of this build's execution (0 when cached)
     cells: list[CellReport] = dataclasses.field(default_factory=list)
     error: dict | None = None
@@ -44,9 +49,12 @@ class BuildReport:
     status: str = "running"    # then "done", "failed" or "interrupted"
     notebooks: list[NotebookReport] = dataclasses.field(default_factory=list)
     agreement: list[dict] = dataclasses.field(default_factory=list)
+    # where the book's #@save definition differs from our hand-written one: {name, framework, ours, book}
+    library: list[dict] = dataclasses.field(default_factory=list)
     seconds: dict[str, float] = dataclasses.field(default_factory=dict)
     error: dict | None = None
     site: str | None = None    # what the site folder holds after this build
+    shard: str | None = None   # "i/n": this build executed only that share of the pages (`make check SHARD=`)
     started: float = dataclasses.field(default_factory=time.monotonic)
 
     @contextlib.contextmanager
@@ -72,7 +80,8 @@ class BuildReport:
             temporary.write_text(json.dumps(self.as_json(), indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
             os.replace(temporary, path)
         except OSError as err:
-            temporary.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):   # not ours to remove if it is a folder: the message names it
+                temporary.unlink(missing_ok=True)
             raise disk_error(err, "writing the build report", path) from None
 
     def summary(self) -> str:
@@ -91,9 +100,17 @@ class BuildReport:
             for a in self.agreement:
                 statuses[a["status"]] += 1
             lines.append("  tabs: " + ", ".join(f"{n} {s}" for s, n in statuses.items() if n or s == "agree"))
+        reseeded = [r for r in self.notebooks if r.run == "reseeded"]
+        if reseeded:   # what measuring the seed cost: the reseeded runs' kernels, and the cells they ran
+            ran = [r for r in reseeded if r.status != "cached"]
+            lines.append(f"  another seed: {len(reseeded)} notebook(s) ({len(ran)} run, {len(reseeded) - len(ran)} "
+                         f"cached), {sum(len(r.cells) for r in ran)} cells, {sum(r.seconds for r in ran):.1f} s")
         for a in self.agreement:
             if a["status"] in ("disagree", "expected to differ"):
                 lines.append(f"  tabs {a['status']} at {a['page']}:{a['line']}: {a['detail']}")
+        for d in self.library:
+            lines.append(f"  warning: {d['book']}: [{d['framework']}] the book's {d['name']} differs from ours "
+                         f"at {d['ours']} (the library takes the book's)")
         lines.append("  " + ", ".join(f"{stage} {s:.1f} s" for stage, s in self.seconds.items()))
         return "\n".join(lines)
 
@@ -118,10 +135,15 @@ def recorded(paths, command: str):
         report.error = {"kind": "bug", "message": f"{type(err).__name__}: {err}"}
         raise
     finally:
+        failure = sys.exc_info()[1]
         site = paths.site("html")
         report.site = str(site) if site.is_dir() else None
         try:
             report.write(paths.report)
+        except StorageError as err:
+            if failure is None:
+                raise
+            logger.warning(f"\nthe build report could not be written either: {err.message}")   # the first error is the one
         finally:
             logger.info(f"\nBuild report ({paths.report}):\n{report.summary()}")
 
@@ -131,6 +153,9 @@ def build_lock(paths):
     """One build at a time per checkout: a second one waits, and says so."""
     from filelock import FileLock, Timeout
 
+    if paths.lock.is_dir():
+        raise StorageError("is a folder, where the build keeps its lock file", path=paths.lock,
+                           fix=f"remove that folder (`rm -r {paths.lock}`): the build makes its lock file itself")
     try:
         paths.out.mkdir(parents=True, exist_ok=True)
         lock = FileLock(str(paths.lock))

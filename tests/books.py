@@ -60,7 +60,6 @@ frameworks:
     environment: {REAL.frameworks[0].environment}
     env:
       FIXTURE_FRAMEWORK: {fw.name}
-      PYTHONPATH: {ROOT}
 """ for fw in REAL.frameworks)
 
 INDEX = """# Deneme

@@ -7,9 +7,9 @@ keeps what ran before it and the error; every other notebook still runs.
 
 Kernels run on an event loop in a worker thread: Ctrl-C (or SIGTERM) reaches the
 main thread, which cancels the loop's tasks and waits while every kernel shuts
-down. Each kernel carries a token in its environment, and every process that
-still carries it when its notebook ends is stopped: a process a cell started
-ends with its kernel, whatever session it started.
+down. Each kernel runs under its own reaper (reaper.py), which every process its
+cells start falls back to when its parent exits: when the kernel ends, they are
+stopped, whatever session or environment they started in.
 
 nbclient's and jupyter_client's errors become BookErrors that say where (the
 line of the failing call in the page, and the innermost frame); any other
@@ -27,6 +27,7 @@ import os
 import re
 import signal
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -44,7 +45,7 @@ MISSING_MODULE = re.compile(r"No module named '([\w.]+)'")
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 FRAME = re.compile(r"^(?:Cell In\[(?P<count>\d+)\], line (?P<cell_line>\d+)|File (?P<file>.+?):(?P<line>\d+))"
                    r"(?:, in (?P<function>.+))?$", re.M)
-TOKEN = "D2L_BUILD_KERNEL"        # in every kernel's environment, inherited by what its cells start
+REAPER = Path(__file__).with_name("reaper.py")   # runs each kernel, and ends what its cells started with it
 GRACE_SECONDS = 10                # for kernels to shut down when asked, after an interrupt
 STDERR_LINES = 12                 # of one stderr output shown in the build's log
 
@@ -54,7 +55,7 @@ class Job:
     page: Page
     framework: object             # config.Framework
     notebook: object              # nbformat.NotebookNode: filled with outputs in place
-    cwd: Path                     # the kernel's working directory: the page's folder
+    cwd: Path                     # the kernel's working directory (notebooks.working_folder)
     kernel: str                   # the kernel to run it in (the framework's, or its reseeded twin)
     report: NotebookReport
 
@@ -79,17 +80,19 @@ class Kernels:
     """Runs jobs; `run` fills each job's notebook and report, and returns the failures."""
 
     def __init__(self, kernel_dirs: list[Path], timeout: int, jobs: int, log_dir: Path,
-                 env: dict[str, str] | None = None):
+                 env: dict[str, str] | None = None, startup: str = ""):
         self.kernel_dirs, self.timeout, self.jobs = [str(d) for d in kernel_dirs], timeout, jobs
         self.env = env or {}   # for every kernel, on top of this process's environment and its kernelspec's
+        self.startup = startup   # code each kernel runs silently before the first cell (bookbuild/in_kernel.py)
         self.log_dir = log_dir
         self.clients: list = []   # every nbclient started, to stop what an interrupt leaves running
 
     def kernel_log(self, framework: str) -> Path:
         return self.log_dir / f"kernel-{framework}.log"
 
-    def run(self, jobs: list[Job], on_success) -> list[errors.BookError]:
-        """Run every job; `on_success(job)` as each one ends well (the caller caches it)."""
+    def run(self, jobs: list[Job], on_success, on_failure=None) -> list[errors.BookError]:
+        """Run every job; `on_success(job)` as each one ends well, `on_failure(job, error)` as one fails (the
+        caller caches both)."""
         loop = asyncio.new_event_loop()
         outcome: dict = {}
         scheduled = None  # the task, created in the worker thread
@@ -97,7 +100,7 @@ class Kernels:
         def work():
             nonlocal scheduled
             asyncio.set_event_loop(loop)
-            scheduled = loop.create_task(self._schedule(jobs, on_success))
+            scheduled = loop.create_task(self._schedule(jobs, on_success, on_failure))
             try:
                 outcome["failures"] = loop.run_until_complete(scheduled)
             except BaseException as err:  # noqa: BLE001 - handed to the main thread, raised there
@@ -136,7 +139,7 @@ class Kernels:
         raise errors.Interrupted("the build was interrupted; every kernel was shut down and no "
                                  "half-run notebook was cached") from None
 
-    async def _schedule(self, jobs: list[Job], on_success) -> list[errors.BookError]:
+    async def _schedule(self, jobs: list[Job], on_success, on_failure=None) -> list[errors.BookError]:
         order = list(dict.fromkeys(job.framework.name for job in jobs))
         waiting = {name: collections.deque(j for j in jobs if j.framework.name == name) for name in order}
         running, started = collections.Counter(), collections.Counter()
@@ -162,6 +165,8 @@ class Kernels:
                         verdict = "done"
                     elif isinstance(failure, errors.BookError):
                         failures.append(failure)       # only this notebook stops; the others run on
+                        if on_failure:
+                            on_failure(job, failure)
                         verdict = "FAILED"
                     else:
                         raise failure                  # a bug in the build
@@ -199,18 +204,24 @@ class Kernels:
             logger.info(f"[{name}] {job.page.path}: cell {number}/{len(cells)} (line {job.line_of(cell)}) {seconds:.1f} s")
 
         logger.info(f"[{name}] {job.page.path}: executing {len(cells)} cells in kernel {job.kernel}")
-        token = uuid.uuid4().hex
+
+        async def prepare(notebook):
+            if self.startup:
+                reply = await client.async_wait_for_reply(client.kc.execute(self.startup, silent=True))
+                if reply["content"]["status"] != "ok":   # our own code: a bug in the build, not in the page
+                    raise RuntimeError(f"the kernel's start-up code failed: {reply['content'].get('evalue')}")
+
         client = NotebookClient(
             job.notebook, kernel_name=job.kernel, timeout=self.timeout,
             kernel_manager_class=_kernel_manager(tuple(self.kernel_dirs)),   # only the build's kernels
             record_timing=False,  # timings in cell metadata would change the cache key
             resources={"metadata": {"path": str(job.cwd)}},
-            on_cell_start=on_start, on_cell_executed=on_executed)
+            on_notebook_start=prepare, on_cell_start=on_start, on_cell_executed=on_executed)
         self.clients.append(client)
         try:
             # The kernel's own stderr (its log, framework banners) goes to a file, not the terminal.
             with open(self.kernel_log(name), "a") as kernel_log:
-                await client.async_execute(stderr=kernel_log, env={**os.environ, **self.env, TOKEN: token})
+                await client.async_execute(stderr=kernel_log, env={**os.environ, **self.env})
         except asyncio.CancelledError:
             report.status = "interrupted"
             raise
@@ -226,7 +237,6 @@ class Kernels:
             raise failure from None
         finally:
             report.seconds = round(time.monotonic() - started, 3)
-            stop_descendants(token)
             # nbclient has shut its kernel down (or never started one): its exit-time cleanup has nothing
             # left to do but fail on a kernel manager that is gone.
             atexit.unregister(client._cleanup_kernel)
@@ -252,6 +262,10 @@ def _kernel_manager(kernel_dirs: tuple[str, ...]):
             # cannot race for a port, and nothing listens on the network.
             return "ipc"
 
+        def format_kernel_cmd(self, extra_arguments=None):
+            # Under the build's Python: the reaper is plain standard library.
+            return [sys.executable, str(REAPER), *super().format_kernel_cmd(extra_arguments)]
+
         @default("ip")
         def _ip_default(self):
             # The sockets' path, absolute: the kernel runs in the page's folder, the build elsewhere.
@@ -262,7 +276,7 @@ def _kernel_manager(kernel_dirs: tuple[str, ...]):
 
 def shortened(text: str, lines: int = STDERR_LINES, width: int = 400) -> str:
     """Text for the log: whole, or cut at a line boundary with a count of what was left out."""
-    kept = text.rstrip("\n").split("\n")
+    kept = errors.escape_controls(text.rstrip("\n")).split("\n")   # a cell's escape codes never reach the terminal
     shown = [line if len(line) <= width else f"{line[:width]} … ({len(line) - width} more characters)"
              for line in kept[:lines]]
     if len(kept) > lines:
@@ -341,54 +355,26 @@ def _frames(traceback: str, job: Job, cell) -> tuple[tuple[int, str] | None, str
     return call, innermost
 
 
+UNAVAILABLE = re.compile(r"^#\s*unavailable:\s*([\w.-]+):\s*(.+)$", re.M)
+
+
+def unavailable(requirements: Path) -> dict[str, str]:
+    """Packages a requirement file says cannot be installed (`# unavailable: <module>: <why>`), and why."""
+    return dict(UNAVAILABLE.findall(requirements.read_text(encoding="utf-8")))
+
+
 def _missing_module_advice(module: str, job: Job, cell) -> str:
     framework = job.framework
     listed = f"requirements/{framework.requirements.name}" if framework.requirements else "its requirements"
     advice = (f"`{module}` is not importable in the {framework.name} environment: if it is in {listed}, "
               f"run `make env` (it repairs a broken environment); otherwise add it there")
+    if framework.requirements and (why := unavailable(framework.requirements).get(module.split(".")[0])):
+        advice = f"{listed} says `{module.split('.')[0]}` cannot be installed: {why}; this page cannot run here"
     if cell is not None and not job.block(cell).tab_marked:
         advice = (f"this cell has no `#@tab` mark, so it belongs to the first framework of build.yml, "
                   f"{framework.name} (d2lbook's rule): mark it for the framework it is written for "
                   f"(e.g. `#@tab <framework>`), or put that framework first in build.yml; or else " + advice)
     return advice
-
-
-def stop_descendants(token: str) -> None:
-    """Stop every process still carrying this kernel's token (what its cells started)."""
-    mine = os.getpid()
-    for sig in (signal.SIGTERM, signal.SIGKILL):
-        found = [pid for pid in _pids_with(token) if pid != mine]
-        for pid in found:
-            try:
-                os.kill(pid, sig)
-            except (ProcessLookupError, PermissionError):
-                pass
-        if not found:
-            return
-        deadline = time.monotonic() + 2
-        while time.monotonic() < deadline and any(_alive(pid) for pid in found):
-            time.sleep(0.05)
-
-
-def _pids_with(token: str) -> list[int]:
-    marker = f"{TOKEN}={token}".encode()
-    pids = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if marker in (entry / "environ").read_bytes():
-                    pids.append(int(entry.name))
-            except OSError:
-                continue
-    return pids
-
-
-def _alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-        return state != "Z"
-    except (OSError, IndexError):
-        return False
 
 
 def _wait_ignoring_interrupts(thread: threading.Thread, seconds: float) -> None:

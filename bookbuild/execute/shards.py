@@ -11,8 +11,34 @@ none is timed: a split by count).
 from __future__ import annotations
 
 import json
+import os
 import statistics
 from pathlib import Path
+
+from bookbuild.errors import disk_error
+
+LAST_BUILD = "last-build.json"   # in _build/timings/: the last whole build's report, kept for a split's shards
+
+
+def last_timings(paths, shard: tuple[int, int]) -> dict[tuple[str, str], float]:
+    """The timings a split reads: CI's reports (_build/timings/) and the last finished build's report.json,
+    read before this build's "running" report takes its place. A sharded build's report holds only its own
+    share, so it is not read; the last whole build's report is kept aside (timings/last-build.json) when a
+    split starts, so that every shard of a split run one after another reads the same timings."""
+    try:
+        last = json.loads(paths.report.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        last = None
+    whole = isinstance(last, dict) and last.get("status") not in ("running", None) and not last.get("shard")
+    if whole and shard[1] > 1:
+        kept = paths.timings / LAST_BUILD
+        try:
+            kept.parent.mkdir(parents=True, exist_ok=True)
+            kept.with_suffix(".part").write_text(json.dumps(last), encoding="utf-8")
+            os.replace(kept.with_suffix(".part"), kept)
+        except OSError as err:
+            raise disk_error(err, f"keeping the last build's timings in {kept}") from None
+    return timings(*sorted(paths.timings.glob("*.json")), *([paths.report] if whole else []))
 
 
 def timings(*reports: Path) -> dict[tuple[str, str], float]:
@@ -21,8 +47,9 @@ def timings(*reports: Path) -> dict[tuple[str, str], float]:
     found = {}
     for report in reports:
         try:
-            notebooks = json.loads(Path(report).read_text(encoding="utf-8"))["notebooks"]
-        except (OSError, ValueError, KeyError, TypeError):
+            data = json.loads(Path(report).read_text(encoding="utf-8"))
+            notebooks = data["notebooks"] if data.get("status") != "running" else []   # a build that never ended
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
             continue
         for notebook in notebooks:
             seconds = [c.get("seconds") for c in notebook.get("cells", [])]

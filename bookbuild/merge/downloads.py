@@ -6,9 +6,10 @@
   readers' library d2l from the wheel the cell itself carries: it reaches neither this site nor
   any address the site was built for, so it runs wherever the notebook goes (Colab, a laptop,
   offline but for the package index). The site serves the same wheel (`_d2l/`).
-* That wheel: built from d2l/ and pyproject.toml by pip, with fixed timestamps (the same sources
-  give the same bytes), once per version of those sources on this machine: it belongs to the
-  project, not to one book, so every book and every build reuses it.
+* That wheel: built by pip from pyproject.toml and the library the build made (bookbuild/library:
+  our d2l with the book's #@save code, as the kernels import it), with fixed timestamps (the same
+  sources give the same bytes), once per version of those sources on this machine: every build of
+  the same library reuses it (a wheel no build used for a week is removed).
 """
 from __future__ import annotations
 
@@ -27,7 +28,7 @@ from pathlib import Path
 import nbformat
 
 from bookbuild.config import ROOT
-from bookbuild.environments import ENVS
+from bookbuild.environments import ENVS, no_deps_file
 from bookbuild.errors import EnvironmentProblem
 from bookbuild.tab_marks import Staged
 
@@ -41,11 +42,11 @@ def download_path(page: Path, framework: str) -> Path:
     return Path(Staged.NOTEBOOKS) / page.parent / f"{page.stem}-{framework}.ipynb"
 
 
-def pins(framework) -> list[str]:
-    """The framework environment's own pinned packages (its requirement file, without what it includes)."""
-    if framework.requirements is None:
+def pins(requirements: Path | None) -> list[str]:
+    """The packages a requirement file pins itself (without what it includes)."""
+    if requirements is None:
         return []
-    lines = framework.requirements.read_text(encoding="utf-8").splitlines()
+    lines = requirements.read_text(encoding="utf-8").splitlines()
     return [line.split("#")[0].strip() for line in lines if line.split("#")[0].strip()
             and not line.strip().startswith("-")]
 
@@ -54,7 +55,10 @@ def install_cell(framework, wheel: Path) -> nbformat.NotebookNode:
     """The first cell: the framework's pins from the package index, d2l from the wheel it carries (base64,
     written to a temporary folder; IPython puts the path into `%pip`). Its source starts folded in Jupyter
     and Colab (a form): readers see its title, not the wheel's letters."""
-    packages = " ".join(pins(framework))
+    packages = " ".join(pins(framework.requirements))
+    # What the environment installs without its declared dependencies (tf-keras), the same way.
+    no_deps = pins(no_deps_file(framework.requirements)) if framework.requirements and \
+        no_deps_file(framework.requirements).is_file() else []
     cell = nbformat.v4.new_code_cell(
         "#@title Kurulum: bu hücreyi önce çalıştırın\n"
         "# Bu defteri kendi ortamınızda (Python 3.11, Jupyter ya da Colab) çalıştırmak için gerekenler:\n"
@@ -62,7 +66,7 @@ def install_cell(framework, wheel: Path) -> nbformat.NotebookNode:
         "import base64, pathlib, tempfile\n"
         f"d2l_wheel = pathlib.Path(tempfile.mkdtemp()) / {wheel.name!r}\n"
         f"d2l_wheel.write_bytes(base64.b64decode({base64.b64encode(wheel.read_bytes()).decode()!r}))\n"
-        f"%pip install --quiet {packages} {{d2l_wheel}}")
+        f"%pip install --quiet {packages} {{d2l_wheel}}" + (f"\n%pip install --quiet --no-deps {' '.join(no_deps)}" if no_deps else ""))
     cell.metadata["tags"] = [INSTALL_TAG]
     cell.metadata["jupyter"] = {"source_hidden": True}
     cell.metadata["cellView"] = "form"
@@ -85,23 +89,27 @@ def for_download(nb: nbformat.NotebookNode, framework, wheel: Path) -> nbformat.
     return nb
 
 
-def wheel(folder: Path = KEPT_WHEELS) -> Path:
-    """The d2l wheel, kept in `folder/<sources' digest>/` (made only when d2l/ or pyproject.toml changed;
-    builds side by side each make it whole in a folder of their own, and the first to finish keeps it)."""
-    sources = [ROOT / "pyproject.toml", *sorted((ROOT / "d2l").rglob("*.py"))]
-    digest = hashlib.sha256(b"".join(p.relative_to(ROOT).as_posix().encode() + b"\0" + p.read_bytes()
-                                     for p in sources)).hexdigest()[:16]
+def wheel(library: Path, folder: Path = KEPT_WHEELS) -> Path:
+    """The wheel of the d2l package in `library` (the folder holding d2l/), kept in `folder/<sources'
+    digest>/` (made only when the library or pyproject.toml changed; builds side by side each make it
+    whole in a folder of their own, and the first to finish keeps it)."""
+    sources = {Path("pyproject.toml"): ROOT / "pyproject.toml",
+               **{p.relative_to(library): p for p in sorted((library / "d2l").rglob("*.py"))}}
+    digest = hashlib.sha256(b"".join(name.as_posix().encode() + b"\0" + p.read_bytes()
+                                     for name, p in sources.items())).hexdigest()[:16]
     kept = folder / digest
     made = sorted(kept.glob("*.whl"))
     if len(made) == 1:
+        with contextlib.suppress(OSError):
+            os.utime(kept)   # in use: kept (see below)
         return made[0]
     folder.mkdir(parents=True, exist_ok=True)
     part = Path(tempfile.mkdtemp(prefix=f"{digest}.", suffix=".part", dir=folder))
     try:
         tree = part / "source"   # a copy: pip builds in place
-        for path in sources:
-            (tree / path.relative_to(ROOT)).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(path, tree / path.relative_to(ROOT))
+        for name, path in sources.items():
+            (tree / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(path, tree / name)
         done = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet",
                                "--disable-pip-version-check", "-w", str(part / "wheel"), str(tree)],
                               capture_output=True, text=True, env={**os.environ, "SOURCE_DATE_EPOCH": REPRODUCIBLE_EPOCH})
@@ -111,8 +119,10 @@ def wheel(folder: Path = KEPT_WHEELS) -> Path:
                                      path=ROOT / "pyproject.toml",
                                      detail="\n".join((done.stdout + done.stderr).strip().splitlines()[-8:]),
                                      fix="check pyproject.toml, and that pip can reach the package index for setuptools")
-        for other in folder.iterdir():   # wheels of earlier sources, and what a killed build left
-            if other.name != digest and (not other.name.endswith(".part") or _older_than_an_hour(other)):
+        # What a killed build left, and wheels no build used for a week: books that save other code have
+        # libraries (and wheels) of their own, and builds of several books take turns.
+        for other in folder.iterdir():
+            if other.name != digest and _older_than(other, 3600 if other.name.endswith(".part") else 7 * 86400):
                 shutil.rmtree(other, ignore_errors=True)
         with contextlib.suppress(OSError):   # a build beside this one may have kept its own first
             os.rename(part / "wheel", kept)
@@ -121,10 +131,11 @@ def wheel(folder: Path = KEPT_WHEELS) -> Path:
     return sorted(kept.glob("*.whl"))[0]
 
 
-def _older_than_an_hour(path: Path) -> bool:
-    """No build takes that long to make the wheel: a `.part` folder this old is no build's any more."""
+def _older_than(path: Path, seconds: float) -> bool:
+    """Not touched for that long (no build takes an hour to make the wheel: a `.part` folder this old is no
+    build's any more)."""
     with contextlib.suppress(OSError):
-        return time.time() - path.stat().st_mtime > 3600
+        return time.time() - path.stat().st_mtime > seconds
     return False
 
 

@@ -28,7 +28,8 @@ import xml.etree.ElementTree as ET
 
 import nbformat
 
-from bookbuild.agreement.compare import PLOT_DATA, TIMING
+from bookbuild.in_kernel import PLOT_DATA, TIMING
+from bookbuild.errors import escape_controls
 from bookbuild.log import warn
 
 logger = logging.getLogger(__name__)
@@ -91,6 +92,7 @@ def for_readers(outputs: list, limits, where: str) -> list:
     """A cell's outputs as readers get them (see the module's docstring); `where` is its file:line."""
     shown, text_left, images = [], limits.output_bytes, 0
     for output in _joined([dict(o) for o in outputs]):
+        _show_controls(output)
         data = {k: v for k, v in output.get("data", {}).items() if k not in (PLOT_DATA, TIMING)}
         if "data" in output:
             output["data"] = data
@@ -127,6 +129,18 @@ def for_readers(outputs: list, limits, where: str) -> list:
             continue
         shown.append(output)
     return [nbformat.from_dict(o) for o in shown]
+
+
+def _show_controls(output: dict) -> None:
+    """Control characters a cell printed (BEL, VT, ...) shown, escaped (`\\x07`), on the page and in the PDF
+    (where LaTeX stopped at them): colours stay, the page shows them."""
+    if "text" in output:
+        output["text"] = escape_controls(output["text"], keep_colours=True)
+    if "text/plain" in output.get("data", {}):
+        output["data"] = {**output["data"], "text/plain": escape_controls(output["data"]["text/plain"], True)}
+    if output.get("output_type") == "error":
+        output["evalue"] = escape_controls(output.get("evalue", ""), keep_colours=True)
+        output["traceback"] = [escape_controls(line, keep_colours=True) for line in output.get("traceback", [])]
 
 
 def failed(label: str, cell: str) -> dict:

@@ -11,6 +11,11 @@ from, so a render warning can name the page's own file and line.
 from __future__ import annotations
 
 import copy
+import dataclasses
+import logging
+import posixpath
+import re
+import unicodedata
 from pathlib import Path
 
 import nbformat
@@ -20,7 +25,10 @@ from bookbuild.tab_marks import Staged
 from bookbuild.merge import downloads, outputs
 from bookbuild.read.dialect import Block, Page, block_index, runs
 from bookbuild.errors import disk_error
+from bookbuild.report import NOT_EXECUTED
 from bookbuild.read.book import BookSource, image_path
+
+logger = logging.getLogger(__name__)
 
 MERGED_KERNELSPEC = {"name": "python3", "display_name": "Python 3", "language": "python"}
 
@@ -62,16 +70,17 @@ def merge(page: Page, executed: dict[str, nbformat.NotebookNode], config,
                     text = tab_marks.tab_prose(block.myst.strip("\n"), name, group)
                     add(nbformat.v4.new_markdown_cell(text), [block.line] * 3 + _prose_lines(block) + [block.line])
             continue
-        per_framework = {fw.name: run.cells(executed, fw.name) for fw in config.frameworks}
+        per_framework = {fw.name: run.cells(executed, fw.name) for fw in config.frameworks
+                         if fw.name in page.frameworks}   # a framework the page lacks has no tab (d2lbook)
         sources = {tuple(c.source for _, c in cells) for cells in per_framework.values()}
         if len(sources) == 1 and not any(c.get("outputs") for cells in per_framework.values() for _, c in cells):
             for block, cell in per_framework[config.default_tab]:   # the same code, no output: shown once
-                add(_plain(cell), _code_lines(block, cell))
+                add(_hidden(_plain(cell), block), _code_lines(block, cell))
             in_group = False
             continue
         for name, cells in per_framework.items():
             for block, cell in cells:
-                cell = _plain(cell)
+                cell = _hidden(_plain(cell), block)
                 _describe_images(cell, config.framework(name).label)
                 tab_marks.mark_cell(cell, name, group)
                 add(cell, _code_lines(block, cell))
@@ -119,6 +128,40 @@ def _failure_notice(failures: dict, config) -> str:
             f"çalışanlar ve hata iletisi gösteriliyor:\n\n{items}\n:::")
 
 
+RAW_FILE_DIRECTIVE = re.compile(r"^\.\. raw:: \w+\n(?:[ \t]+.*(?:\n|$)|[ \t]*\n(?=[ \t]))*", re.M)
+FILE_OPTION = re.compile(r"^[ \t]+:file:[ \t]*(\S+)[ \t]*$", re.M)
+
+
+def _without_missing_files(config, page: Page) -> Page:
+    """The page without the eval_rst `.. raw::` directives whose `:file:` the book lacks (the read stage
+    warned at each: read/files.py)."""
+    def kept(found) -> str:
+        named = FILE_OPTION.search(found.group(0))
+        if named and not (config.root / posixpath.normpath(posixpath.join(page.path.parent.as_posix(),
+                                                                           named.group(1)))).is_file():
+            return ""
+        return found.group(0)
+    return dataclasses.replace(page, blocks=tuple(
+        dataclasses.replace(b, myst=RAW_FILE_DIRECTIVE.sub(kept, b.myst)) if b.kind == "markdown" and ":file:" in b.myst
+        else b for b in page.blocks))
+
+
+def _not_executed_notice(page: Page, execution, config) -> str | None:
+    """Under the title of a page whose code this build did not run in some framework (--execute none): which,
+    and where the outputs of the others come from (the execution cache, an earlier run of the same code)."""
+    status = {r.framework: r.status for r in execution.reports if r.page == page.path.as_posix()}
+    unrun = [fw.label for fw in config.frameworks if status.get(fw.name) == NOT_EXECUTED]
+    if not unrun:
+        return None
+    cached = [fw.label for fw in config.frameworks if status.get(fw.name) == "cached" and fw.name in page.frameworks]
+    text = (f"Bu sayfanın kodu bu derlemede çalıştırılmadı ({', '.join(unrun)}): kod hücreleri çıktısız "
+            "gösteriliyor.")
+    if cached:
+        text += (f" {', '.join(cached)} sekmelerindeki çıktılar çalıştırılmış değil, aynı kodun daha önceki bir "
+                 "derlemedeki çalıştırmasından (yürütme önbelleğinden) alındı.")
+    return f":::{{admonition}} Kod çalıştırılmadı\n:class: note d2l-not-executed\n\n{text}\n:::"
+
+
 def readers_notebook(page: Page, nb, config, framework: str, failure=None) -> nbformat.NotebookNode:
     """A framework's executed notebook with its outputs as readers get them (outputs.for_readers), and,
     if it failed, the failing cell marked and the cells after it marked as not run."""
@@ -148,6 +191,17 @@ def _plain(cell) -> nbformat.NotebookNode:
     cell = copy.deepcopy(cell)
     cell.metadata = {}
     cell.pop("id", None)
+    return cell
+
+
+# MyST-NB's tags for what a cell does not show (d2lbook's #@hide marks: dialect.Block.hide)
+HIDE_TAGS = {"code": "remove-input", "output": "remove-output"}
+
+
+def _hidden(cell, block: Block) -> nbformat.NotebookNode:
+    """The cell, tagged with what of it the page hides; it runs, and the downloads show it, all the same."""
+    for what in block.hide:
+        cell.metadata["tags"] = [*cell.metadata.get("tags", []), HIDE_TAGS[what]]
     return cell
 
 
@@ -204,20 +258,21 @@ def notebook_text(nb) -> str:
     return nbformat.writes(nb) + "\n"
 
 
-def stage(config, paths, source: BookSource, execution, pdfs: dict[str, Path]) -> None:
+def stage(config, paths, source: BookSource, execution, pdfs: dict[str, Path], library: Path) -> None:
     """Write what Sphinx reads: one merged notebook per page, the downloads, the images and PDFs.
     `execution`: what the execute stage handed on; `pdfs`: {framework: a PDF `make pdf` made}, linked
     from every page. Only what changed is written; what no page needs any more is removed."""
     staging, written = paths.staging, set()
 
     def put(relative: Path, content: str | bytes) -> None:
+        relative = Path(unicodedata.normalize("NFC", relative.as_posix()))   # as Sphinx names what it reads
         try:
             write_if_changed(staging / relative, content)
         except OSError as err:
             raise disk_error(err, f"staging {relative}", staging / relative) from None
         written.add(staging / relative)
 
-    wheel = downloads.wheel()
+    wheel = downloads.wheel(library)
     put(Path(Staged.EXTRA) / Staged.WHEEL / wheel.name, wheel.read_bytes())
     pdf_links = {}
     for name, built in pdfs.items():
@@ -225,6 +280,7 @@ def stage(config, paths, source: BookSource, execution, pdfs: dict[str, Path]) -
         put(target, built.read_bytes())
         pdf_links[name] = target.as_posix()
     for page in source.pages:
+        page = _without_missing_files(config, page)
         failures = {f.framework: f for f in execution.failures if Path(str(f.path)) == page.path and f.framework}
         readers = {name: readers_notebook(page, nb, config, name, failures.get(name))
                    for name, nb in execution.notebooks[page.path].items()}
@@ -235,6 +291,8 @@ def stage(config, paths, source: BookSource, execution, pdfs: dict[str, Path]) -
                 put(target, notebook_text(downloads.for_download(nb, config.framework(name), wheel)))
                 notebooks[name] = target.as_posix()
         tools = tab_marks.page_tools(notebooks, pdf_links) if notebooks or pdf_links else None
+        if page.has_code and (notice := _not_executed_notice(page, execution, config)):
+            tools = f"{tools or ''}\n\n{notice}"
         placements = source.placements.get(page.path, [])
         for placement in placements:
             for asset in filter(None, (placement.script, placement.style)):
@@ -245,5 +303,7 @@ def stage(config, paths, source: BookSource, execution, pdfs: dict[str, Path]) -
             if mention.role == "image" and "://" not in mention.target:
                 image = image_path(page, mention.target)
                 put(image, (config.root / image).read_bytes())
+        for named in source.files.get(page.path, ()):   # where the page's directives and downloads find them
+            put(named.path, (config.root / named.path).read_bytes())
     for stale in [p for p in staging.rglob("*") if p.is_file() and p not in written]:
         stale.unlink()

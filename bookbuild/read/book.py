@@ -14,14 +14,18 @@ It hands on a `BookSource`: the pages in reading order and the book's labels.
 from __future__ import annotations
 
 import dataclasses
+import os
 import posixpath
+import re
+import unicodedata
 from pathlib import Path
 from urllib.parse import urljoin
 
-from bookbuild.read import dialect, references, sidecars
+from bookbuild.read import dialect, files, references, sidecars
 from bookbuild.config import BookConfig
 from bookbuild.read.dialect import Label, Page
 from bookbuild.errors import SourceError, raise_all
+from bookbuild.read.files import inside
 from bookbuild.read.references import PublishedLabel
 from bookbuild.read.sidecars import Expected
 
@@ -34,15 +38,22 @@ class BookSource:
     expected: dict[Path, list[Expected]] = dataclasses.field(default_factory=dict)   # groups expected to differ
     # toc entries that are pages of the published edition, not of this build (linked there), by path
     outside: dict[Path, PublishedLabel] = dataclasses.field(default_factory=dict)
+    # the files each page's directives and downloads name (files.py), staged beside it, by page
+    files: dict[Path, list[files.Named]] = dataclasses.field(default_factory=dict)
+    warnings: tuple[str, ...] = ()           # what the build says and goes on (at file:line)
 
     def page(self, path: Path) -> Page:
         return next(p for p in self.pages if p.path == Path(path))
 
 
 def read_book(config: BookConfig) -> BookSource:
-    pages, outside = _follow_toc(config)
+    """The book, every source error of every page reported at once (in reading order)."""
+    errors: list[SourceError] = []
+    pages, outside = _follow_toc(config, errors)
     labels: dict[str, tuple[Page, Label]] = {}
-    errors = []
+    warnings: list[str] = []
+    defined: set[str] = set()   # label names of the pages read so far
+    pages = [_own_equations(page, defined, warnings) for page in pages]
     for page in pages:
         for label in page.labels:
             if label.name in labels:
@@ -59,9 +70,10 @@ def read_book(config: BookConfig) -> BookSource:
                 _check(config, page, mention, labels, published, bib)
             except SourceError as err:
                 errors.append(err)
-    placements, expected = {}, {}
+    placements, expected, named = {}, {}, {}
     for page in pages:
         try:
+            named[page.path] = files.named_files(config.root, page)
             placements[page.path] = sidecars.placements(config.root, page)
             expected[page.path] = sidecars.expected(config.root, page)
         except SourceError as err:
@@ -71,51 +83,139 @@ def read_book(config: BookConfig) -> BookSource:
         page, first = citations[0]
         errors.append(SourceError(f"cites {first.target}, but no page of the book lists the works cited",
                                   path=page.path, line=first.line,
-                                  fix="add a page with an eval_rst fence holding `.. bibliography::` to a toc"))
+                                  fix="add a page holding :bibliography:`d2l.bib` (or an eval_rst fence with "
+                                      "`.. bibliography::`) to a toc"))
     raise_all(errors)
-    return BookSource(tuple(pages), labels, placements, expected, outside)
+    return BookSource(tuple(pages), labels, placements, expected, outside, named, tuple(warnings))
 
 
-def _follow_toc(config: BookConfig) -> tuple[list[Page], dict[Path, PublishedLabel]]:
+def _own_equations(page: Page, defined: set[str], warnings: list[str]) -> Page:
+    """A page that labels an equation with a name an earlier page gave its own equation (d2l-tr does:
+    `eq_attn-pooling`) keeps both, as d2lbook's Sphinx does with a warning: on this page the name means this
+    page's equation, and it is renamed for the render; everywhere else it means the earlier page's."""
+    again = [label for label in page.labels if label.kind == "equation" and label.name in defined]
+    defined.update(label.name for label in page.labels)
+    if not again:
+        return page
+    renames = {label.name: f"{label.name}--{page.path.with_suffix('').as_posix().replace('/', '--')}"
+               for label in again}
+    for label in again:
+        warnings.append(f"{page.path}:{label.line}: equation label {label.name} is also defined on an earlier page; "
+                        f"on this page it names this page's equation, elsewhere the earlier one")
+
+    def renamed(text: str) -> str:
+        for old, new in renames.items():
+            text = re.sub(rf"(\$\$ \(|\{{eq\}}`){re.escape(old)}(?=[)`])", rf"\g<1>{new}", text)
+        return text
+
+    blocks = tuple(dataclasses.replace(b, myst=renamed(b.myst)) if b.kind == "markdown" else b for b in page.blocks)
+    return dataclasses.replace(page, blocks=blocks, labels=tuple(
+        dataclasses.replace(label, name=renames.get(label.name, label.name)) if label in again else label
+        for label in page.labels), mentions=tuple(
+        dataclasses.replace(m, target=renames[m.target]) if m.role == "eqref" and m.target in renames else m
+        for m in page.mentions))
+
+
+def _follow_toc(config: BookConfig, errors: list) -> tuple[list[Page], dict[Path, PublishedLabel]]:
     """The pages in reading order, and the toc entries that are pages of the published edition only.
-    An entry must stay inside the book's folder, be listed in one toc only and make no loop."""
+    An entry must stay inside the book's folder, be listed in one toc only and make no loop. Errors go
+    to `errors`; a page with errors is still followed (what it could be read as), so that the pages
+    below it are checked too."""
     table = references.published_labels(config.book.published_labels)
-    published_pages = references.published_pages(config.book.published_pages)
     pages, outside, listed = [], {}, {}   # listed: page -> where a toc lists it
 
-    def visit(path: Path, above: tuple[Path, ...]) -> None:
-        page = dialect.read(config.root, path, config.names)
-        chain, local = (*above, path), []
+    def visit(path: Path, above: tuple[Path, ...], listed_at: dict | None) -> None:
+        try:
+            page = dialect.read(config.root, path, config.names, errors)
+        except SourceError as err:   # unreadable (not UTF-8, an invisible character): nothing to follow
+            errors.extend(getattr(err, "errors", [err]))
+            return
+        # Sphinx: no link, and a warning per page (a title in an eval_rst fence is one: `Page.title`)
+        if listed_at is not None and page.title == path.stem and not sidecars.headings(page):
+            errors.append(SourceError(f"toc entry {path.with_suffix('').as_posix()}: {path} has no title",
+                                      **listed_at, fix=f"give {path} a title: a `# ...` heading as its first line"))
+        chain, local, renamed = (*above, path), [], {}
         for position, (entry, line) in enumerate(page.toc, 1):
-            where, name = {"path": path, "line": line}, entry.with_suffix("").as_posix()
-            if entry in chain:
-                loop = " → ".join(p.as_posix() for p in (*chain[chain.index(entry):], entry))
-                raise SourceError(f"toc entry {name} makes a loop ({loop})", **where,
-                                  fix="a toc lists the pages below its own page: remove this entry")
-            if entry in listed:
-                raise SourceError(f"toc entry {name} is already listed at {listed[entry]['path']}:"
-                                  f"{listed[entry]['line']}", **where, fix="list each page in one toc only")
-            inside(config.root, entry, where, f"toc entry {name}")
-            listed[entry] = where
-            if (config.root / entry).is_file():
-                local.append(entry)
-            elif found := published_pages.get(published_path(entry)) or _published_entry(table, page, position, entry):
-                outside[entry] = found
-            else:
-                tables = " or ".join(_name(config, t) for t in (config.book.published_pages, config.book.published_labels)
-                                     if t) or "none: build.yml names no table"
-                raise SourceError(f"toc entry {name} has no file {entry}, and the published edition's tables "
-                                  f"({tables}) have no page {published_path(entry)}", **where,
-                                  fix="create the page, or correct the toc entry")
-        pages.append(_link_outside(page, outside, config.book.published_url))
-        for entry in local:
-            visit(entry, chain)
+            written, entry = entry, on_disk(config.root, entry)
+            if entry != written:   # the same name in another Unicode normal form (NFC in the toc, NFD on disk):
+                # Sphinx names documents in NFC, and the merge stage stages them so
+                relative = posixpath.relpath(entry.with_suffix("").as_posix(), path.parent.as_posix())
+                renamed[line] = unicodedata.normalize("NFC", relative)
+            try:
+                if follow := _toc_entry(config, table, page, position, entry, line, chain, listed, outside):
+                    local.append((follow, {"path": path, "line": line}))
+            except SourceError as err:
+                errors.append(err)
+        pages.append(_link_outside(_toc_names_on_disk(page, renamed), outside, config.book.published_url))
+        for entry, where in local:
+            visit(entry, chain, where)
 
     if not (config.root / config.book.index).is_file():
         raise SourceError(f"the index page {config.book.index} does not exist", path=config.path.name,
                           fix="create it, or correct book.index")
-    visit(config.book.index, ())
+    visit(config.book.index, (), None)
     return pages, outside
+
+
+def _toc_entry(config, table, page: Page, position: int, entry: Path, line: int, chain, listed, outside) -> Path | None:
+    """A toc entry, checked: the page to follow, or None when it is the published edition's (noted in
+    `outside`)."""
+    where, name = {"path": page.path, "line": line}, entry.with_suffix("").as_posix()
+    if entry in chain:
+        loop = " → ".join(p.as_posix() for p in (*chain[chain.index(entry):], entry))
+        raise SourceError(f"toc entry {name} makes a loop ({loop})", **where,
+                          fix="a toc lists the pages below its own page: remove this entry")
+    if entry in listed:
+        raise SourceError(f"toc entry {name} is already listed at {listed[entry]['path']}:"
+                          f"{listed[entry]['line']}", **where, fix="list each page in one toc only")
+    inside(config.root, entry, where, f"toc entry {name}")
+    listed[entry] = where
+    if (config.root / entry).is_file():
+        return entry
+    if found := (references.published_pages(config.book.published_pages).get(published_path(entry))
+                 or _published_entry(table, page, position, entry)):
+        outside[entry] = found
+        return None
+    tables = " or ".join(_name(config, t) for t in (config.book.published_pages, config.book.published_labels)
+                         if t) or "none: build.yml names no table"
+    raise SourceError(f"toc entry {name} has no file {entry}, and the published edition's tables "
+                      f"({tables}) have no page {published_path(entry)}", **where,
+                      fix="create the page, or correct the toc entry")
+
+
+def on_disk(root: Path, path: Path) -> Path:
+    """`path` as the file system spells it: each name compared after Unicode normalisation (an editor or a
+    macOS checkout writes "ş" as s + a combining cedilla, NFD; a toc typed elsewhere, as one character, NFC).
+    `path` itself when it is there as written, or nowhere."""
+    if (Path(root) / path).exists():
+        return Path(path)
+    found = Path()
+    for part in Path(path).parts:
+        folder = Path(root) / found
+        if not (folder / part).exists():
+            wanted = unicodedata.normalize("NFC", part)
+            try:
+                part = next((name for name in sorted(os.listdir(folder))
+                             if unicodedata.normalize("NFC", name) == wanted), part)
+            except OSError:
+                return Path(path)
+        found /= part
+    return found
+
+
+def _toc_names_on_disk(page: Page, renamed: dict[int, str]) -> Page:
+    """The page with each toc entry in `renamed` ({toc line: the entry as the file system spells it}) written
+    that way, so that Sphinx finds the page."""
+    if not renamed:
+        return page
+    blocks = []
+    for block in page.blocks:
+        lines = block.myst.split("\n")
+        for i, origin in enumerate(block.myst_lines):
+            if origin in renamed and lines[i].strip() and not lines[i].strip().startswith(":"):
+                lines[i] = renamed[origin]
+        blocks.append(dataclasses.replace(block, myst="\n".join(lines)) if block.kind == "markdown" else block)
+    return dataclasses.replace(page, blocks=tuple(blocks))
 
 
 def published_path(page: Path) -> str:
@@ -169,14 +269,6 @@ def _link_outside(page: Page, outside: dict[Path, PublishedLabel], base_url: str
     return dataclasses.replace(page, blocks=tuple(blocks))
 
 
-def inside(root: Path, path: Path, where: dict, what: str) -> None:
-    """A path the source names must stay inside the book's folder: the build reads nothing else."""
-    resolved = (Path(root) / path).resolve()
-    if Path(path).is_absolute() or not resolved.is_relative_to(Path(root).resolve()):
-        raise SourceError(f"{what} resolves to {resolved}, outside the book's folder {root}", **where,
-                          fix="name a file inside the book's folder, relative to the page")
-
-
 def _check(config, page: Page, mention, labels, published, bib) -> None:
     where = {"path": page.path, "line": mention.line}
     if mention.role == "bibliography":
@@ -189,6 +281,7 @@ def _check(config, page: Page, mention, labels, published, bib) -> None:
         if not (config.root / image).is_file():
             raise SourceError(f"image {mention.target} not found (looked for {image})", **where,
                               fix="add the image, or correct its path (relative to the page)")
+        files.check_image(config.root, image, where, f"image {mention.target}")
     elif mention.role == "cite":
         if mention.target not in bib:
             raise SourceError(f"citation key {mention.target} is not in {_name(config, config.book.bibliography)}",

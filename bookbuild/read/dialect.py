@@ -1,21 +1,20 @@
 """Stage 1, read (one file): d2lbook's markdown dialect -> a `Page` of blocks, each knowing its tabs.
 
-The dialect, with d2lbook's semantics (d2lbook/notebook.py and common.py):
+The dialect, with d2lbook's semantics (d2lbook/notebook.py, markdown.py, slides.py, rst.py):
 
-* a code cell is a fence whose info string is ``{.python .input}``; a line of it
-  that is a tab mark, ``#@tab pytorch`` / ``# @tab mxnet, pytorch`` / ``#@tab all``
-  (or ``%%tab pytorch``), names the frameworks it belongs to and is removed;
-  without one the cell belongs to the first framework;
+* a code cell is a fence whose info string is ``{.python .input}``; its marks (tabs, per-framework
+  branches, hiding) are read by `cells`;
 * prose between ``:begin_tab:`pytorch``` and ``:end_tab:`` belongs to that tab;
+* the prose between two code cells (or tab marks) is one prose block; its slide marks are read
+  first, as d2lbook's book does (`slides`): ``[**kept**]``, ``(~~left out~~)``;
 * ``toc`` fences list the pages below this one;
-* prose roles: ``:label:``, ``:eqlabel:``, ``:numref:``, ``:ref:``, ``:eqref:``,
-  ``:cite:``, ``:width:``, images, ``eval_rst`` fences.
+* labels, roles, images, tables, ``eval_rst`` fences: `myst`.
 
 Each prose block is also turned into MyST here (`Block.myst`, with the source
 line of every MyST line), so that every dialect error surfaces while reading,
 before any kernel starts. A slip that d2lbook would silently take as something
 else (``#@tabpytorch``, a fence left open) is an error too. Every error names
-the file and line.
+the file and line, and a page's errors are reported together.
 """
 from __future__ import annotations
 
@@ -24,37 +23,19 @@ import posixpath
 import re
 from pathlib import Path
 
-from bookbuild.errors import SourceError
-
-CODE_FENCE = re.compile(r"^(`{3,})\{\.python\s+\.input\b[^}]*\}\s*$")
-ANY_FENCE = re.compile(r"^(`{3,}|~{3,})(.*)$")
-TAB_MARK = re.compile(r"^(?:# *@tab +|%%tab +)([\w, ]+?)\s*$")   # d2lbook's source_tab_pattern(_2)
-LOOKS_LIKE_TAB_MARK = re.compile(r"^(?:#\s*@\s*tab|%%\s*tab)", re.IGNORECASE)
-BEGIN_TAB = re.compile(r"^:begin_tab:`([^`]*)`\s*$")
-END_TAB = re.compile(r"^:end_tab:\s*$")
-TOC_FENCE = re.compile(r"^```+\s*toc\s*$")
-BIBLIOGRAPHY = re.compile(r"^\.\. bibliography::")   # in an eval_rst fence: the page listing the works cited
-
-REFERENCE = re.compile(r":(numref|ref|eqref):`([^`]+)`")
-CITATION = re.compile(r":cite:`([^`]+)`")
-LABEL_LINE = re.compile(r"^:(label|eqlabel):`([^`]+)`\s*$")
-WIDTH_LINE = re.compile(r"^:width:`([^`]+)`\s*$")
-IMAGE_LINE = re.compile(r"^!\[(.*)\]\((\S+?)\)\s*$")
-HEADING = re.compile(r"^(#{1,6}) +(.*?)\s*$")
-
-
-DIALECT_LINES = (CODE_FENCE, ANY_FENCE, TAB_MARK, BEGIN_TAB, END_TAB, TOC_FENCE, LABEL_LINE, WIDTH_LINE,
-                 IMAGE_LINE, re.compile(r"^#{1,6} \S"), REFERENCE, CITATION)
-
-
-def closes(fence: str, line: str) -> bool:
-    return re.match(rf"^{re.escape(fence[0])}{{{len(fence)},}}\s*$", line) is not None
+from bookbuild.errors import SourceError, raise_all
+from bookbuild.read import cells, myst, slides
+from bookbuild.read.cells import parse_tabs  # noqa: F401  (the dialect's tab lists, for callers)
+from bookbuild.read.marks import (  # noqa: F401  (the dialect's patterns, for the stages that read it)
+    ANY_FENCE, BEGIN_TAB, BIBLIOGRAPHY, BIBLIOGRAPHY_LINE, CITATION, CODE_FENCE, DIALECT_LINES, END_TAB, HEADING,
+    IMAGE_LINE, INLINE_IMAGE, LABEL_LINE, REFERENCE, TOC_FENCE, WIDTH_LINE, closes, structure)
+from bookbuild.read.myst import to_myst  # noqa: F401
 
 
 @dataclasses.dataclass(frozen=True)
 class Label:
     name: str
-    kind: str                  # "section", "equation" or "figure"
+    kind: str                  # "section", "equation", "figure" or "table"
     title: str                 # heading text or caption ("" for an equation)
     line: int
 
@@ -70,13 +51,15 @@ class Mention:
 @dataclasses.dataclass(frozen=True)
 class Block:
     kind: str                  # "code" or "markdown"
-    source: str                # code without its tab mark; markdown as written
+    source: str                # code without its tab mark; markdown as the book has it (no slide marks)
     tabs: tuple[str, ...] | None   # frameworks it belongs to; None: shared by all
     line: int                  # 1-based line of its first source line in the file
     myst: str = ""             # markdown only: the block in MyST
     myst_lines: tuple[int, ...] = ()   # markdown only: the source line of each MyST line
-    lines: tuple[int, ...] = ()        # code only: the source line of each line of `source`
+    lines: tuple[int, ...] = ()        # the source line of each line of `source`
     tab_marked: bool = True    # code only: False if it has no tab mark (it belongs to the first framework)
+    hide: tuple[str, ...] = ()  # code only: what the page does not show of it, "code" and/or "output"
+    names_tabs: bool = False   # code only: its tab mark names frameworks (not `all`)
 
     @property
     def is_blank(self) -> bool:
@@ -90,6 +73,7 @@ class Page:
     labels: tuple[Label, ...] = ()
     mentions: tuple[Mention, ...] = ()
     toc: tuple[tuple[Path, int], ...] = ()   # pages listed in its `toc` fences, relative to the root
+    frameworks: tuple[str, ...] = ()         # the frameworks it has (`_own_frameworks`), in build.yml order
 
     @property
     def has_code(self) -> bool:
@@ -97,23 +81,30 @@ class Page:
 
     @property
     def title(self) -> str:
+        """Its first section label's heading, else its first heading, else the first section title of its
+        eval_rst fences (d2l-tr's bibliography page has its title there), else its file name."""
+        prose = [b.source for b in self.blocks if b.kind == "markdown"]
         return next((label.title for label in self.labels if label.kind == "section"), "") or next(
-            (HEADING.match(line).group(2) for b in self.blocks if b.kind == "markdown"
-             for line in b.source.splitlines() if HEADING.match(line)), self.path.stem)
+            (heading.title for text in prose for heading in structure(text)[0]), "") or next(
+            (title for text in prose for title in _rst_titles(text)), self.path.stem)
 
 
-def parse_tabs(text: str, frameworks: tuple[str, ...], where: dict) -> tuple[str, ...]:
-    """`pytorch`, `mxnet, pytorch` or `all` -> the frameworks, in build.yml order."""
-    names = [n.strip() for n in text.split(",") if n.strip()]
-    if not names:
-        raise SourceError("empty tab list", fix="write e.g. `#@tab pytorch` or `#@tab all`", **where)
-    if names == ["all"]:
-        return frameworks
-    unknown = [n for n in names if n not in frameworks]
-    if unknown:
-        raise SourceError(f"unknown tab {', '.join(map(repr, unknown))}",
-                          fix=f"use the frameworks build.yml declares: {', '.join(frameworks)} (or `all`)", **where)
-    return tuple(fw for fw in frameworks if fw in names)
+RST_UNDERLINE = re.compile(r"^\s*([=\-~^\"'`#*+_.:])\1+\s*$")
+
+
+def _rst_titles(text: str):
+    """The section titles of the reStructuredText in a prose text's eval_rst fences (title, underline)."""
+    in_rst, previous = None, ""
+    for line in text.split("\n"):
+        fence = ANY_FENCE.match(line)
+        if in_rst:
+            if closes(in_rst, line):
+                in_rst = None
+            elif RST_UNDERLINE.match(line) and previous.strip() and len(line.strip()) >= len(previous.strip()):
+                yield previous.strip()
+            previous = line
+        elif fence and fence.group(2).strip() == "eval_rst":
+            in_rst, previous = fence.group(1), ""
 
 
 # Characters nobody sees that can hide a dialect line (a label, a fence, a tab mark) from the reader.
@@ -133,8 +124,13 @@ def read_text(root: Path, path: Path) -> str:
         raise SourceError(f"is not UTF-8 text (byte {data[err.start]:#04x} at byte {err.start})", path=path,
                           line=line, fix="save the file as UTF-8") from None
     text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
-    for number, line in enumerate(text.split("\n"), 1):
-        _check_invisible(line, path, number)
+    errors = []
+    for number, line in enumerate(text.split("\n") if any(char in text for char in INVISIBLE) else (), 1):
+        try:
+            _check_invisible(line, path, number)
+        except SourceError as err:
+            errors.append(err)
+    raise_all(errors)
     return text
 
 
@@ -151,9 +147,12 @@ def _check_invisible(line: str, path: Path, number: int) -> None:
                           fix="delete that character (most editors show it with 'show invisibles')")
 
 
-def read(root: Path, path: Path, frameworks: tuple[str, ...]) -> Page:
-    """Split a dialect file into code blocks and prose blocks, with their tabs."""
+def read(root: Path, path: Path, frameworks: tuple[str, ...], errors: list | None = None) -> Page:
+    """Split a dialect file into code blocks and prose blocks, with their tabs. Errors go to `errors`
+    when it is given, and the page is read on past each (as well as it can be); else they are raised,
+    all at once, at the end."""
     path = Path(path)
+    found: list[SourceError] = []
     lines = read_text(root, path).split("\n")
     lines = [line + "\n" for line in lines[:-1]] + ([lines[-1]] if lines[-1] else [])
     blocks: list[Block] = []
@@ -161,13 +160,20 @@ def read(root: Path, path: Path, frameworks: tuple[str, ...]) -> Page:
     prose_start = 1
     prose_tabs: tuple[str, ...] | None = None
     open_tab_line = 0
+    labels: list[myst.Named] = []
 
     def flush_prose(next_line: int) -> None:
         nonlocal prose, prose_start
         if prose:
-            text = "".join(prose)
-            myst, myst_lines = to_myst(text, path, prose_start)
-            blocks.append(Block("markdown", text, prose_tabs, prose_start, myst, myst_lines))
+            text, origin = "".join(prose), list(range(prose_start, prose_start + len(prose)))
+            try:
+                text, origin = slides.remove(text, path, origin)
+            except SourceError as err:
+                found.append(err)
+            converted = myst.convert(text, path, origin, found)
+            blocks.append(Block("markdown", text, prose_tabs, prose_start, converted.text, converted.lines,
+                                tuple(origin)))
+            labels.extend(converted.labels)
         prose, prose_start = [], next_line
 
     i = 0
@@ -176,83 +182,122 @@ def read(root: Path, path: Path, frameworks: tuple[str, ...]) -> Page:
         code, fence = CODE_FENCE.match(line), ANY_FENCE.match(line)
         if code or fence:
             marker = (code or fence).group(1)
-            end = i + 1
+            end = i + 1   # the closing line; where the cell stops if it is never closed
             while end < len(lines) and not closes(marker, lines[end]):
                 if code and CODE_FENCE.match(lines[end]):
-                    raise SourceError(f"the code cell opened at line {number} is still open where another "
-                                      f"opens at line {end + 1}", path=path, line=number,
-                                      fix=f"close the cell with {marker} before line {end + 1}")
+                    found.append(SourceError(f"the code cell opened at line {number} is still open where another "
+                                             f"opens at line {end + 1}", path=path, line=number,
+                                             fix=f"close the cell with {marker} before line {end + 1}"))
+                    break
                 end += 1
+            closed = end < len(lines) and closes(marker, lines[end])
             if end == len(lines):
-                raise SourceError(f"code fence {marker} is never closed", path=path, line=number,
-                                  fix=f"close it with a line {marker}")
+                found.append(SourceError(f"code fence {marker} is never closed", path=path, line=number,
+                                         fix=f"close it with a line {marker}"))
             if not code:  # any other fence (toc, eval_rst, plain code) is prose
                 prose += lines[i:end + 1]
                 i = end + 1
                 continue
             if prose_tabs is not None:
-                raise SourceError(f"code cell inside :begin_tab: (line {open_tab_line})", path=path, line=number,
-                                  fix="close the tab with :end_tab: first, and mark the cell with #@tab")
+                found.append(SourceError(f"code cell inside :begin_tab: (line {open_tab_line})", path=path,
+                                         line=number, fix="close the tab with :end_tab: first, and mark the cell "
+                                                          "with #@tab"))
             flush_prose(number)
-            tabs, body, code_lines = _code_tabs(lines[i + 1:end], number + 1, path, frameworks)
-            source = "".join(body).rstrip("\n")
-            blocks.append(Block("code", source, tabs or frameworks[:1], code_lines[0] if code_lines else number + 1,
-                                lines=tuple(code_lines[:max(1, source.count("\n") + 1)]), tab_marked=bool(tabs)))
-            i = end + 1
+            blocks.extend(_code_blocks(lines[i + 1:end], number + 1, path, frameworks, found))
+            i = end + 1 if closed else end
             prose_start = i + 1
             continue
         begin, finish = BEGIN_TAB.match(line.strip()), END_TAB.match(line.strip())
         if begin:
             if prose_tabs is not None:
-                raise SourceError(f":begin_tab: inside the tab opened at line {open_tab_line}", path=path,
-                                  line=number, fix="add :end_tab: before it")
+                found.append(SourceError(f":begin_tab: inside the tab opened at line {open_tab_line}", path=path,
+                                         line=number, fix="add :end_tab: before it"))
             flush_prose(number + 1)
-            prose_tabs = parse_tabs(begin.group(1), frameworks, {"path": path, "line": number})
+            try:
+                prose_tabs = parse_tabs(begin.group(1), frameworks, {"path": path, "line": number})
+            except SourceError as err:
+                found.append(err)
+                prose_tabs = frameworks
             open_tab_line = number
         elif finish:
             if prose_tabs is None:
-                raise SourceError(":end_tab: without a :begin_tab: before it", path=path, line=number,
-                                  fix="remove it, or open the tab with :begin_tab:`name`")
+                found.append(SourceError(":end_tab: without a :begin_tab: before it", path=path, line=number,
+                                         fix="remove it, or open the tab with :begin_tab:`name`"))
             flush_prose(number + 1)
             prose_tabs = None
         else:
             prose.append(line)
         i += 1
     if prose_tabs is not None:
-        raise SourceError(":begin_tab: is never closed", path=path, line=open_tab_line, fix="add :end_tab:")
+        found.append(SourceError(":begin_tab: is never closed", path=path, line=open_tab_line, fix="add :end_tab:"))
     flush_prose(len(lines) + 1)
-    return Page(path, tuple(blocks), *_prose_facts(path, blocks))
+    own = _own_frameworks(blocks, frameworks)
+    blocks = [dataclasses.replace(b, tabs=tuple(fw for fw in b.tabs if fw in own)) if b.tabs and own != frameworks
+              else b for b in _hidden(blocks)]
+    page = Page(path, tuple(blocks), *_prose_facts(path, blocks, labels), frameworks=own)
+    found.sort(key=lambda err: err.line or 0)
+    if errors is None:
+        raise_all(found)
+    else:
+        errors.extend(found)
+    return page
 
 
-def _code_tabs(body: list[str], first_line: int, path: Path, frameworks: tuple[str, ...]):
-    """(tabs it names or () without a mark, code lines without the tab mark, the source line of each)."""
-    tabs, mark_line = (), None
-    for offset, text in enumerate(body):
-        stripped, number = text.strip(), first_line + offset
-        mark = TAB_MARK.match(stripped)
-        if mark:
-            if mark_line is not None:
-                raise SourceError(f"a second tab mark (the first is at line {mark_line})", path=path, line=number,
-                                  fix="give the cell one mark listing every framework, e.g. `#@tab mxnet, pytorch`")
-            tabs, mark_line = parse_tabs(mark.group(1), frameworks, {"path": path, "line": number}), number
-        elif LOOKS_LIKE_TAB_MARK.match(stripped):
-            raise SourceError(f"`{stripped}` looks like a tab mark but is not one", path=path, line=number,
-                              fix="write it as `#@tab <framework>[, <framework> ...]` or `#@tab all`")
-    numbers = [first_line + offset for offset in range(len(body))]
-    if mark_line is None:
-        return tabs, body, numbers
-    offset = mark_line - first_line
-    return tabs, body[:offset] + body[offset + 1:], numbers[:offset] + numbers[offset + 1:]
+def _code_blocks(body: list[str], first_line: int, path: Path, frameworks: tuple[str, ...], errors: list):
+    """A code cell's blocks: one, or one per framework when its `if` branches select frameworks;
+    none for the cell that loads d2lbook's tab mechanism."""
+    tabs, body, numbers, every = cells.code_tabs(body, first_line, path, frameworks, errors)
+    if any(cells.LOAD_TAB in line for line in body):
+        return []
+    own = tabs or frameworks[:1]
+    versions = [(own, body, numbers)]
+    if cells.selects(body):
+        try:
+            versions = [((fw,), *cells.for_framework(body, numbers, fw, path)) for fw in own]
+        except SourceError as err:
+            errors.append(err)
+    blocks = []
+    for fw, text, code_lines in versions:
+        source = "".join(text).rstrip("\n")
+        blocks.append(Block("code", source, fw, code_lines[0] if code_lines else first_line,
+                            lines=tuple(code_lines[:max(1, source.count("\n") + 1)]), tab_marked=bool(tabs),
+                            names_tabs=bool(tabs) and not every))
+    return blocks
 
 
-def _prose_facts(path: Path, blocks: list[Block]):
+def _own_frameworks(blocks: list[Block], frameworks: tuple[str, ...]) -> tuple[str, ...]:
+    """The frameworks the page has, d2lbook's rule (notebook.get_tab_notebook): a page with code has the
+    first framework, and every other one that a tab mark or a :begin_tab: names; its `#@tab all` cells
+    belong to those only (multiple-gpus.md has no TensorFlow version: no TensorFlow tab runs or shows
+    its shared cells). A page without code has them all, and so (unlike d2lbook, which gives it the
+    first only) does a page whose marks name no framework, `#@tab all` alone: no page of d2l-tr is one,
+    and a book written for this build means its `all` cells for every framework."""
+    named = {fw for b in blocks if b.tabs is not None and (b.kind == "markdown" or b.names_tabs) for fw in b.tabs}
+    if not named or not any(b.kind == "code" for b in blocks):
+        return frameworks
+    return tuple(fw for fw in frameworks if fw == frameworks[0] or fw in named)
+
+
+def _hidden(blocks: list[Block]) -> list[Block]:
+    """Each code block with what the page hides of it (`cells.hidden`; `#@hide_all` holds to the page's end)."""
+    hide_all, marked = False, []
+    for block in blocks:
+        if block.kind == "code":
+            hide = cells.hidden(block.source, hide_all)
+            hide_all = hide_all or "#@hide_all" in block.source.lower()
+            block = dataclasses.replace(block, hide=hide) if hide else block
+        marked.append(block)
+    return marked
+
+
+def _prose_facts(path: Path, blocks: list[Block], named: list[myst.Named]):
     """The labels a page defines, what its prose refers to, and its toc entries."""
-    labels, mentions, toc = [], [], []
-    previous = ("", "")   # (kind of the last non-blank line, its text)
+    labels = [Label(n.name, n.kind, n.title, n.line) for n in named]
+    mentions, toc = [], []
     for block in (b for b in blocks if b.kind == "markdown"):
         in_fence, in_toc = None, False
-        for offset, line in enumerate(block.source.splitlines()):
-            number, stripped = block.line + offset, line.strip()
+        for offset, line in enumerate(block.source.split("\n")):
+            number, stripped = block.lines[min(offset, len(block.lines) - 1)], line.strip()
             if in_fence:
                 if closes(in_fence, line):
                     in_fence = None
@@ -265,119 +310,21 @@ def _prose_facts(path: Path, blocks: list[Block]):
             fence = ANY_FENCE.match(line)
             if fence:
                 in_fence, in_toc = fence.group(1), TOC_FENCE.match(stripped) is not None
-                previous = ("fence", "")
                 continue
-            label = LABEL_LINE.match(line)
-            if label:
-                kind = {"heading": "section", "math": "equation", "image": "figure"}.get(previous[0], "section")
-                labels.append(Label(label.group(2), "equation" if label.group(1) == "eqlabel" else kind,
-                                    previous[1] if kind != "equation" else "", number))
+            if LABEL_LINE.match(line):
+                continue
+            if BIBLIOGRAPHY_LINE.match(line):
+                mentions.append(Mention("bibliography", "", number))
                 continue
             image = IMAGE_LINE.match(line)
             if image:
                 mentions.append(Mention("image", image.group(2), number))
-                previous = ("image", image.group(1))
                 continue
+            mentions += [Mention("image", target, number) for target in INLINE_IMAGE.findall(line)]
             mentions += [Mention(role, target.strip(), number) for role, target in REFERENCE.findall(line)]
             mentions += [Mention("cite", key.strip(), number) for keys in CITATION.findall(line)
                          for key in keys.split(",") if key.strip()]
-            heading = HEADING.match(line)
-            if heading:
-                previous = ("heading", heading.group(2))
-            elif stripped.endswith("$$"):
-                previous = ("math", "")
-            elif stripped and not WIDTH_LINE.match(line):
-                previous = ("text", "")
     return tuple(labels), tuple(mentions), tuple(toc)
-
-
-# --- prose: d2lbook roles -> MyST -------------------------------------------------
-
-INLINE_ROLES = [
-    (re.compile(r":numref:`([^`]+)`"), r"{numref}`\1`"),
-    (re.compile(r":ref:`([^`]+)`"), r"{ref}`\1`"),
-    (re.compile(r":eqref:`([^`]+)`"), r"{eq}`\1`"),
-    (re.compile(r":cite:`([^`]+)`"), r"{cite:p}`\1`"),
-]
-
-
-def _convert_inline(line: str) -> str:
-    for pattern, repl in INLINE_ROLES:
-        line = pattern.sub(repl, line)
-    return line
-
-
-def to_myst(markdown: str, where: Path, first_line: int) -> tuple[str, tuple[int, ...]]:
-    """One prose block of the dialect -> (MyST markdown, the source line of each MyST line)."""
-    out: list[str] = []
-    origin: list[int] = []
-    in_fence = None
-
-    def emit(text: str, number: int, at: int | None = None) -> None:
-        if at is None:
-            out.append(text), origin.append(number)
-        else:
-            out.insert(at, text), origin.insert(at, number)
-
-    for i, line in enumerate(markdown.splitlines()):
-        number = first_line + i
-        fence = ANY_FENCE.match(line)
-        if in_fence:
-            if closes(in_fence, line):
-                in_fence = None
-            emit(line, number)
-        elif fence:
-            in_fence = fence.group(1)
-            info = fence.group(2).strip()
-            emit({"toc": f"{in_fence}{{toctree}}", "eval_rst": f"{in_fence}{{eval-rst}}"}.get(info, line), number)
-        elif LABEL_LINE.match(line):
-            _attach_label(out, origin, LABEL_LINE.match(line).group(2), where, number)
-        elif WIDTH_LINE.match(line):
-            _attach_option(out, origin, "width", WIDTH_LINE.match(line).group(1), where, number)
-        elif IMAGE_LINE.match(line):
-            caption, target = IMAGE_LINE.match(line).groups()
-            for text in ([f":::{{figure}} {target}", caption, ":::"] if caption else [f":::{{image}} {target}", ":::"]):
-                emit(text, number)
-        else:
-            emit(_convert_inline(line), number)
-    text = "\n".join(out) + ("\n" if markdown.endswith("\n") else "")
-    return text, tuple(origin)
-
-
-def _previous(out: list[str]) -> int:
-    j = len(out) - 1
-    while j >= 0 and not out[j].strip():
-        j -= 1
-    return j
-
-
-def _attach_label(out: list[str], origin: list[int], label: str, where: Path, number: int) -> None:
-    """`:label:` names what stands just before it: a heading, an equation or a figure."""
-    j = _previous(out)
-    target = out[j] if j >= 0 else ""
-    if HEADING.match(target):
-        out.insert(j, f"({label})="), origin.insert(j, number)
-    elif target.rstrip().endswith("$$"):
-        out[j] = target.rstrip() + f" ({label})"
-    elif target == ":::" and j >= 2:
-        k = j - 1
-        while not out[k].startswith(":::{"):
-            k -= 1
-        out.insert(k + 1, f":name: {label}"), origin.insert(k + 1, number)
-    else:
-        raise SourceError(f":label:`{label}` must follow a heading, a $$ equation or an image", path=where,
-                          line=number, fix="move the label right under what it names")
-
-
-def _attach_option(out: list[str], origin: list[int], option: str, value: str, where: Path, number: int) -> None:
-    j = _previous(out)
-    if j < 0 or out[j] != ":::":
-        raise SourceError(f":{option}: must follow an image", path=where, line=number,
-                          fix="move it right under the image's line")
-    k = j - 1
-    while not out[k].startswith(":::{"):
-        k -= 1
-    out.insert(k + 1, f":{option}: {value}"), origin.insert(k + 1, number)
 
 
 def cell_id(block_index: int) -> str:

@@ -24,12 +24,14 @@ Every error names the file and line.
 from __future__ import annotations
 
 import dataclasses
+import posixpath
 from pathlib import Path
 
 from docutils import nodes
 
 from bookbuild.read import dialect
-from bookbuild.read.dialect import ANY_FENCE, HEADING, LABEL_LINE, Page, closes, runs
+from bookbuild.read.dialect import LABEL_LINE, Page, runs, structure
+from bookbuild.read.files import inside
 from bookbuild.errors import SourceError
 
 INTERACTIVE, AGREEMENT = ".interactive.yml", ".agreement.yml"
@@ -73,26 +75,23 @@ def headings(page: Page) -> list[tuple[int, int, str, set[str]]]:
     """(line, level, title, names) of each heading; names: its id and the :label: under it."""
     found = []
     for block in (b for b in page.blocks if b.kind == "markdown"):
-        in_fence = None
-        for offset, line in enumerate(block.source.splitlines()):
-            if in_fence:
-                in_fence = None if closes(in_fence, line) else in_fence
-            elif ANY_FENCE.match(line):
-                in_fence = ANY_FENCE.match(line).group(1)
-            elif HEADING.match(line):
-                marks, title = HEADING.match(line).groups()
-                found.append((block.line + offset, len(marks), title, {nodes.make_id(title)}))
-            elif LABEL_LINE.match(line) and found and found[-1][0] == block.line + offset - 1:
-                found[-1][3].add(LABEL_LINE.match(line).group(2))
+        source = block.source.split("\n")
+        for heading in structure(block.source)[0]:
+            under = source[heading.last + 1] if heading.last + 1 < len(source) else ""
+            names = {nodes.make_id(heading.title)}
+            if LABEL_LINE.match(under):
+                names.add(LABEL_LINE.match(under).group(2))
+            found.append((block.lines[heading.first], heading.level, heading.title, names))
     return found
 
 
 def placements(root: Path, page: Page) -> list[Placement]:
     """The page's interactive figures, checked: every error names the .yml file and line."""
     path = beside(page, INTERACTIVE)
-    sections = headings(page)
+    entries = _entries(root, path, "figures (`- id: ...`)")
+    sections = headings(page) if entries else []   # parsed only for a page that has figures placed
     placements = []
-    for entry, line in _entries(root, path, "figures (`- id: ...`)"):
+    for entry, line in entries:
         where = {"path": path, "line": line}
         if not isinstance(entry, dict) or not all(isinstance(entry.get(k), str) for k in ("id", "script", "after")):
             raise SourceError("each figure needs `id`, `script` and `after`", **where,
@@ -102,7 +101,8 @@ def placements(root: Path, page: Page) -> list[Placement]:
         files = {}
         for key in ("script", "style"):
             if entry.get(key):
-                files[key] = Path(path.parent, entry[key])
+                inside(root, Path(path.parent, entry[key]), where, f"{key} {entry[key]}")
+                files[key] = Path(posixpath.normpath(posixpath.join(path.parent.as_posix(), entry[key])))
                 if not (root / files[key]).is_file():
                     raise SourceError(f"{key} {entry[key]} not found (looked for {files[key]})", **where,
                                       fix=f"put {entry[key]} beside {path.name}")

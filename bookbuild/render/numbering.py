@@ -18,6 +18,7 @@ from pathlib import Path
 
 from docutils import nodes
 from sphinx.environment.collectors.toctree import TocTreeCollector
+from sphinx.transforms.post_transforms import SphinxPostTransform
 
 from bookbuild.read import references
 
@@ -124,7 +125,21 @@ SAVE_AND_STOP_NUMBERING = (r"\ifdefined\dtwolsecnumdepth\else\edef\dtwolsecnumde
 RESUME_NUMBERING = r"\setcounter{secnumdepth}{\dtwolsecnumdepth}"
 
 
+class OneIdPerTable(SphinxPostTransform):
+    """Furo wraps each table in a container with the table's attributes, ids included (for sideways
+    scrolling): a numbered table's id would be on the page twice. The table keeps it (Sphinx numbers
+    the table's caption by it), the wrapper drops it."""
+    formats = ("html",)
+    default_priority = 501   # right after Furo's WrapTableAndMathInAContainerTransform (500)
+
+    def run(self, **kwargs) -> None:
+        for table in self.document.findall(nodes.table):
+            if isinstance(table.parent, nodes.container) and table["ids"] and table.parent["ids"] == table["ids"]:
+                table.parent["ids"] = []
+
+
 def setup(app):
+    app.add_post_transform(OneIdPerTable)
     app.connect("env-get-updated", renumber_sections, priority=600)   # after the TocTreeCollector (500)
     app.connect("doctree-resolved", latex_counters)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -19,13 +19,14 @@ import os
 import re
 import shutil
 import sys
+import time
 from pathlib import Path
 
 from bookbuild import tab_marks
 from bookbuild.render import mystnb_adapter
 from bookbuild.tab_marks import Staged
 from bookbuild.config import RENDER_INPUTS, ROOT, BookConfig, Paths
-from bookbuild.errors import BookError, Interrupted, RenderError, disk_error
+from bookbuild.errors import BookError, Interrupted, RenderError, StorageError, disk_error, no_space_in
 
 logger = logging.getLogger(__name__)
 
@@ -137,27 +138,35 @@ def render(config: BookConfig, paths: Paths, builder: str = "html", overrides: d
         logger.info(f"[render] {site.relative_to(paths.out.parent)}: nothing changed")
         return site
     new_site, new_doctrees = site.with_name(site.name + ".new"), doctrees.with_name(doctrees.name + ".new")
+    kept = "the last good site is kept" if site.is_dir() else "there is no site yet"
     for folder in (new_site, new_doctrees):
         shutil.rmtree(folder, ignore_errors=True)
-    if doctrees.is_dir():
-        shutil.copytree(doctrees, new_doctrees)
     # Sphinx writes only the pages that changed into a copy of the last site, unless what every page
     # shows of the others changed (titles, headings, labels, tocs: the navigation): then all, afresh.
     navigation, known = navigation_of(paths.staging), paths.doctrees / f"{name}.navigation"
-    if site.is_dir() and doctrees.is_dir() and known.is_file() and known.read_text() == navigation:
-        shutil.copytree(site, new_site, copy_function=shutil.copy2)
+    try:
+        if doctrees.is_dir():
+            shutil.copytree(doctrees, new_doctrees)
+        if site.is_dir() and doctrees.is_dir() and known.is_file() and known.read_text() == navigation:
+            shutil.copytree(site, new_site, copy_function=shutil.copy2)
+    except (OSError, shutil.Error) as err:
+        _discard(new_site, new_doctrees)
+        raise _storage(err, f"copying the last site into {new_site.name}; {kept}") from None
     if not getattr(sys.stderr, "isatty", lambda: False)():
         console.nocolor()   # no colour codes in logs written to files
     logger.info(f"[render] sphinx {builder} -> {site.relative_to(paths.out.parent)}")
     warnings = SourceWarnings(paths.staging)
-    kept = "the last good site is kept" if site.is_dir() else "there is no site yet"
     try:
         # As sphinx-build does it: a clean docutils registry for every build in this process.
         with patch_docutils(ROOT), docutils_namespace():
             app = Sphinx(str(paths.staging), str(ROOT), str(new_site), str(new_doctrees), builder,
                          confoverrides=overrides, status=None, warning=warnings, warningiserror=True,
                          verbosity=0)
+            phases = {"start": time.monotonic()}   # where a render's time goes: Sphinx's reading, writing, math
+            app.connect("env-updated", lambda app, env: _mark(phases, "read"))   # returns no docnames to re-read
+            app.connect("build-finished", lambda app, exc: _mark(phases, "write"), priority=100)   # before the math
             app.build()
+            phases["finish"] = time.monotonic()
         failure = None if app.statuscode == 0 else "the warnings above are errors"
     except KeyboardInterrupt:
         _discard(new_site, new_doctrees)
@@ -169,14 +178,20 @@ def render(config: BookConfig, paths: Paths, builder: str = "html", overrides: d
         cause = getattr(err, "orig_exc", None)
         if cause is not None and not isinstance(cause, SphinxError):
             _discard(new_site, new_doctrees)   # ... unless an extension's handler broke: ours to fix
+            if isinstance(cause, OSError):
+                raise _storage(cause, f"rendering into {new_site.name}; {kept}") from None
             raise cause from err
         failure = f"{type(err).__name__}: {warnings.to_source(str(err))}"
     except OSError as err:
         _discard(new_site, new_doctrees)
-        raise disk_error(err, f"rendering into {new_site}; {kept}") from None
+        raise _storage(err, f"rendering into {new_site.name}; {kept}") from None
     except BaseException:        # a bug in the build or an extension: not the source's fault
         _discard(new_site, new_doctrees)
         raise
+    if failure and no_space_in(RuntimeError("\n".join([failure, *warnings.lines]))):
+        _discard(new_site, new_doctrees)   # Sphinx tells of a file it could not write as a warning
+        raise StorageError(f"no space left on device while rendering into {new_site.name}; {kept}",
+                           fix="free space on that disk, then build again: nothing half-written was kept")
     if failure:
         _discard(new_site, new_doctrees)
         first = warnings.lines[0] if warnings.lines else failure
@@ -188,13 +203,36 @@ def render(config: BookConfig, paths: Paths, builder: str = "html", overrides: d
                               line=int(found.group("line")) if found.group("line").isdigit() else None,
                               detail=detail, fix=f"correct the source at that line; {kept} in {site}")
         raise RenderError(f"Sphinx could not render the book: {first}", detail=detail, fix=f"{kept} in {site}")
-    _prune_outputs(app, new_site)
-    _drop_words_no_page_holds(new_site)
-    _replace(new_site, site)
-    _replace(new_doctrees, doctrees)
-    stamp.write_text(wanted)
-    known.write_text(navigation)
+    if {"read", "write"} <= phases.keys():
+        logger.info(f"[render] sphinx {builder}: read {phases['read'] - phases['start']:.1f} s, write "
+            f"{phases['write'] - phases['read']:.1f} s, then {phases['finish'] - phases['write']:.1f} s "
+            f"(math: {getattr(app.builder, 'd2l_math_seconds', 0):.1f} s)")
+    try:
+        _prune_outputs(app, new_site)
+        _drop_words_no_page_holds(new_site)
+    except OSError as err:
+        _discard(new_site, new_doctrees)
+        raise _storage(err, f"finishing {new_site.name}; {kept}") from None
+    try:
+        _replace(new_site, site)
+        _replace(new_doctrees, doctrees)
+        stamp.write_text(wanted)
+        known.write_text(navigation)
+    except OSError as err:
+        _discard(new_site, new_doctrees, stamp)   # without its stamp, the next build renders again
+        raise _storage(err, f"putting the new site in place of {site.name}") from None
     return site
+
+
+def _storage(err: BaseException, doing: str) -> StorageError:
+    """A render's OSError, or shutil's Error of a copy (which keeps no errno), as one message."""
+    if no_space_in(err):
+        return StorageError(f"no space left on device while {doing}",
+                            fix="free space on that disk, then build again: nothing half-written was kept")
+    if not isinstance(err, shutil.Error):
+        return disk_error(err, doing)
+    first = err.args[0][0] if err.args and isinstance(err.args[0], list) and err.args[0] else (None, None, err)
+    return StorageError(f"{first[2]} while {doing}", path=first[1])
 
 
 NAVIGATION_LINE = re.compile(r"^(#{1,6} .*|\(\S+\)=)$")
@@ -236,7 +274,9 @@ def _drop_words_no_page_holds(site: Path) -> None:
 
 def _prune_outputs(app, site: Path) -> None:
     """Figures are files named by their content, which neither myst-nb (beside the site) nor a site
-    written over the last one ever removes: keep only those the book's pages still show. And Sphinx's
+    written over the last one ever removes: keep only those the book's pages still show; so too the
+    downloads, the readers' notebooks (a framework removed from build.yml), the PDFs, the interactive
+    figures' files and the d2l wheel: the site publishes exactly what its pages use. And Sphinx's
     note of a changed configuration is not for readers."""
     shown = {(Path(app.srcdir) / image).resolve() for image in app.env.images}
     names = {unique for _, unique in app.env.images.values()}
@@ -247,9 +287,31 @@ def _prune_outputs(app, site: Path) -> None:
     for file in (p for p in (site / "_images").rglob("*") if p.is_file()) if (site / "_images").is_dir() else ():
         if file.name not in names:
             file.unlink()
+    from bookbuild.render import page_tools   # Sphinx's side: imported when rendering only
+
+    used = {f"_downloads/{unique}" for _, unique in app.env.dlfiles.values()}
+    used |= {uri for notebooks in page_tools.downloads(app.env).values() for uri in notebooks.values()}
+    staged = Path(app.srcdir)
+    for folder, source in ((Staged.PDF, staged / Staged.PDF), (Staged.INTERACTIVE, staged / Staged.INTERACTIVE),
+                           (Staged.WHEEL, staged / Staged.EXTRA / Staged.WHEEL)):
+        used |= {f"{folder}/{p.relative_to(source).as_posix()}" for p in source.rglob("*") if p.is_file()}
+    for folder in ("_downloads", Staged.NOTEBOOKS, Staged.PDF, Staged.INTERACTIVE, Staged.WHEEL):
+        for file in [p for p in (site / folder).rglob("*") if p.is_file()]:
+            if file.relative_to(site).as_posix() not in used:
+                file.unlink()
+        for empty in [*sorted((p for p in (site / folder).rglob("*") if p.is_dir()), reverse=True), site / folder]:
+            if empty.is_dir() and not any(empty.iterdir()):
+                empty.rmdir()
     (site / ".buildinfo.bak").unlink(missing_ok=True)
 
 
-def _discard(*folders: Path) -> None:
-    for folder in folders:
-        shutil.rmtree(folder, ignore_errors=True)
+def _mark(phases: dict, name: str) -> None:
+    phases.setdefault(name, time.monotonic())
+
+
+def _discard(*paths: Path) -> None:
+    for path in paths:
+        if path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)

@@ -25,6 +25,8 @@ import json
 import os
 import re
 import subprocess
+import time
+import unicodedata
 from pathlib import Path
 
 from docutils import nodes
@@ -68,7 +70,13 @@ def placeholder(builder, docname: str, tex: str, display: bool, where: str) -> s
     return PLACEHOLDER.format(len(found) - 1)
 
 
+# LaTeX's cedilla in text (`\text{in\c{c}}`, d2l-tr's random-variables.md), which MathJax's textmacros lacks:
+# the letter with its cedilla, as Unicode composes it (the PDF's LaTeX takes the source as it is).
+CEDILLA = re.compile(r"\\c\{(\w)\}")
+
+
 def _formula(translator, node, tex: str, display: bool) -> str:
+    tex = CEDILLA.sub(lambda m: unicodedata.normalize("NFC", m.group(1) + "\u0327"), tex)
     return placeholder(translator.builder, translator.builder.current_docname, tex, display,
                        f"{node.source}:{node.line}")
 
@@ -127,7 +135,9 @@ def typeset(app, exception) -> None:
         cached = {"program": program, "css": None, "pages": {}}
     missing = {docname: formulas for docname, formulas in pages.items() if keys[docname] not in cached["pages"]}
     if missing or cached["css"] is None:
+        started = time.monotonic()
         result = _run_mathjax(app, json.dumps({"pages": missing}, sort_keys=True))
+        app.builder.d2l_math_seconds = time.monotonic() - started   # the render logs it
         cached["css"] = result["css"]
         cached["pages"].update({keys[docname]: page for docname, page in result["pages"].items()})
     used = {"program": program, "css": cached["css"],   # only what this render uses: the cache does not grow

@@ -16,6 +16,7 @@ The preview's script is added to pages as they are served: the built site is not
 """
 from __future__ import annotations
 
+import errno
 import functools
 import http.server
 import json
@@ -23,6 +24,7 @@ import logging
 import os
 import queue
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -30,6 +32,7 @@ import urllib.parse
 from pathlib import Path
 
 from bookbuild.config import NOT_SOURCES, ROOT, WATCHED_INPUTS, BookConfig, Paths
+from bookbuild.errors import UsageError
 
 logger = logging.getLogger(__name__)
 
@@ -175,7 +178,7 @@ class Builder:
 
     def build(self) -> tuple[str | None, bool]:
         """(the error of a failed build, as the build reported it, or None; whether the site changed)."""
-        site = Paths.under(self.config.root).site("html")
+        site = Paths.of(self.config).site("html")
         before = _stamp(site)
         # build.yml is read anew by every build; only what the command line gave overrides it.
         command = [sys.executable, "-m", "bookbuild", "--config", str(self.config.path), *self.overrides, "html"]
@@ -211,13 +214,21 @@ def _stamp(site: Path):
         return None
 
 
-def watched(config: BookConfig) -> tuple[list[Path], list[Path]]:
-    """(folders watched with everything below them, folders watched for their own files only): the book's
-    and the project's source folders, never what builds write or the environments."""
-    tops = {config.root, ROOT}
-    deep = [p for top in tops for p in sorted(top.iterdir()) if p.is_dir() and p.name not in NOT_SOURCES
-            and not p.name.startswith(".") and (top != ROOT or p.name in WATCHED_INPUTS or top == config.root)]
-    return deep, sorted(tops)
+def watched(config: BookConfig) -> list[Path]:
+    """The folders to watch, each for its own entries: the book's and the project's source folders, every one
+    below them, found without following links (a link out of the book is not watched, and a link within
+    it points at what is watched already); never what builds write, the environments or git."""
+    found = []
+    for top in sorted({config.root, ROOT}):
+        found.append(top)
+        for entry in sorted(top.iterdir()):
+            if entry.is_symlink() or not entry.is_dir() or entry.name in NOT_SOURCES or entry.name.startswith(".") \
+                    or (top == ROOT != config.root and entry.name not in WATCHED_INPUTS):
+                continue
+            for folder, below, _ in os.walk(entry):   # links are not followed
+                below[:] = sorted(b for b in below if b not in NOT_SOURCES and not b.startswith("."))
+                found.append(Path(folder))
+    return found
 
 
 def source_filter():
@@ -231,25 +242,61 @@ def source_filter():
     return Sources(ignore_dirs=tuple(NOT_SOURCES))
 
 
-def watch(config: BookConfig, changes: queue.Queue, stop: threading.Event) -> None:
-    """Put every burst of changes to the sources on `changes`, from now on (two watchers: the folders
-    below, and the top folders' own files, such as build.yml and index.md)."""
-    from watchfiles import watch as watch_files
+def watch(config: BookConfig, changes: queue.Queue, stop: threading.Event, log=logger.info) -> None:
+    """Put every burst of changes to the sources on `changes`, from now on. Each source folder is watched for
+    its own entries; a folder made later (a new chapter) is watched from when it appears: the watch starts
+    again over the folders there are then."""
+    from watchfiles import Change, watch as watch_files
 
-    deep, flat = watched(config)
-    for paths, recursive in ((deep, True), (flat, False)):
-        def run(paths=paths, recursive=recursive):
-            for batch in watch_files(*paths, watch_filter=source_filter(), stop_event=stop, recursive=recursive,
-                                     debounce=1600, step=300, raise_interrupt=False):
+    def run():
+        made: list[Path] = []
+        while not stop.is_set():
+            folders = watched(config)
+            known = set(folders)
+            # yield_on_timeout: an empty batch after a quiet second, so that the watch is known to be on
+            for batch in watch_files(*folders, watch_filter=source_filter(), stop_event=stop, recursive=False,
+                                     debounce=1600, step=300, rust_timeout=1000, yield_on_timeout=True,
+                                     raise_interrupt=False):
+                if made:
+                    log(f"[serve] watching the new folder(s) too: {', '.join(str(p) for p in made)}")
+                    made = []
+                if not batch:
+                    continue
                 changes.put(batch)
-        threading.Thread(target=run, daemon=True, name="watch").start()
+                made = sorted({Path(p) for change, p in batch if change == Change.added and Path(p) not in known
+                               and Path(p).is_dir() and not Path(p).is_symlink()})
+                if made:
+                    break   # the change itself rebuilds; the watch starts again over every folder
+    threading.Thread(target=run, daemon=True, name="watch").start()
+
+
+def listening(host: str, port: int, handler) -> Server:
+    """The server, bound: a port that is in use or is none, or a host that is not this machine, is one message."""
+    other_port = "choose another port: `make serve PORT=8123`"
+    try:
+        return Server((host, port), handler)
+    except OverflowError:
+        raise UsageError(f"PORT={port} is not a port number", fix="give one from 1 to 65535: `make serve PORT=8123`") \
+            from None
+    except socket.gaierror as err:
+        raise UsageError(f"HOST={host} is not a name or address this machine knows ({err.strerror})",
+                         fix="leave HOST out (loopback only), or give one of this machine's addresses "
+                             "(`make serve HOST=0.0.0.0`: all of them)") from None
+    except OSError as err:
+        if err.errno == errno.EADDRINUSE:
+            raise UsageError(f"port {port} is in use on {host} (another `make serve`?)",
+                             fix=f"stop what serves there, or {other_port}") from None
+        if err.errno == errno.EADDRNOTAVAIL:
+            raise UsageError(f"HOST={host} is not an address of this machine", fix="leave HOST out (loopback "
+                             "only), or give one of this machine's addresses (`make serve HOST=0.0.0.0`)") from None
+        raise UsageError(f"cannot serve on {host}:{port}: {err.strerror or err}", fix=other_port) from None
 
 
 def serve(config: BookConfig, host: str, port: int, overrides: list[str] = ()) -> None:
     state, builder = State(), Builder(config, list(overrides))
-    site = Paths.under(config.root).site("html")
+    site = Paths.of(config).site("html")
     handler = functools.partial(type("Handler", (PreviewHandler,), {"state": state}), directory=str(site))
-    server = Server((host, port), handler)
+    server = listening(host, port, handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     shown = "localhost" if host in ("127.0.0.1", "::1") else host
     logger.info(f"Serving the book on http://{shown}:{port}/ (Ctrl-C stops; open it in your browser)")
@@ -257,8 +304,7 @@ def serve(config: BookConfig, host: str, port: int, overrides: list[str] = ()) -
     watch(config, changes, stop)   # before the first build: a save made while it runs is not lost
     try:
         state.publish(*builder.build())
-        deep, flat = watched(config)
-        logger.info(f"\nWatching {', '.join(str(p) for p in deep + flat)} for changes ...")
+        logger.info(f"\nWatching {len(watched(config))} source folders of {config.root} for changes ...")
         while True:
             try:
                 batch = set(changes.get(timeout=0.5))   # a timeout: Ctrl-C is seen at once

@@ -255,10 +255,18 @@ def test_the_timeout_is_a_setting_and_says_so(book):
     assert_clear_failure(book.main("--timeout", "1", "html"), contains=["ran longer than the timeout of 1 s"])
 
 
-def test_a_process_a_cell_starts_ends_with_its_kernel(book):
-    book.write("ch/page.md", PAGE + "\n```{.python .input}\n#@tab pytorch\nimport subprocess\n"
-               "child = subprocess.Popen(['sleep', '300'], start_new_session=True)\nprint('pid', child.pid)\n```\n")
-    assert book.main("html").returncode == 0
+@pytest.mark.parametrize("start", [
+    "subprocess.Popen(['sleep', '300'], start_new_session=True).pid",
+    "subprocess.Popen(['sleep', '300'], env={}, start_new_session=True).pid",                  # its own environment
+    "int(subprocess.run(['/bin/sh', '-c', 'sleep 300 > /dev/null 2>&1 & echo $!'], env={}, start_new_session=True, "
+    "capture_output=True, text=True).stdout)",                                                 # a daemon: orphaned
+])
+def test_a_process_a_cell_starts_ends_with_its_kernel(book, start):
+    """Whatever session or environment it was given (a token in the environment found it only if it kept
+    the kernel's)."""
+    book.write("ch/page.md", PAGE + f"\n```{{.python .input}}\n#@tab pytorch\nimport subprocess\nprint('pid', {start})\n```\n")
+    done = book.main("html")
+    assert done.returncode == 0, done.stderr
     pid = int(re.search(r"pid (\d+)", book.html("ch/page")).group(1))
     assert not Path(f"/proc/{pid}").exists() or "Z" in Path(f"/proc/{pid}/stat").read_text().split(")")[-1][:3]
 
@@ -609,3 +617,281 @@ def test_a_broken_framework_environment_is_remade_then_reported(tmp_path, monkey
     environments.ensure_framework(real)                      # a working environment passes, and is stamped
     assert remade == ["pytorch"]
     assert json.loads((tmp_path / "pytorch" / "d2l-smoke.json").read_text())["signature"]
+
+
+# --- third round (issue 31): nothing from outside published, every fault one clear message ----------
+
+OUTSIDE = "../../../../../../../../../../etc/hostname"
+
+
+@pytest.mark.parametrize("added, words", [
+    (f"```eval_rst\n.. literalinclude:: /{OUTSIDE}\n```\n", "literalinclude /../"),
+    ("```eval_rst\n.. raw:: html\n   :file: /etc/hostname\n```\n", "raw :file: /etc/hostname"),
+    (f"```eval_rst\n.. csv-table:: Tablo\n   :file: {OUTSIDE}\n```\n", "csv-table :file: ../"),
+    (f"```eval_rst\n.. include:: {OUTSIDE}\n```\n", "include ../"),
+    (f"```eval_rst\nBkz. :download:`ortam <{OUTSIDE}>`.\n```\n", "download ../"),
+    (f"```{{literalinclude}} {OUTSIDE}\n```\n", "literalinclude ../"),
+    (f":::{{raw}} html\n:file: {OUTSIDE}\n:::\n", "raw :file: ../"),
+    (f"Bkz. {{download}}`ortam <{OUTSIDE}>`.\n", "download ../"),
+    ("```eval_rst\n.. literalinclude:: bag.txt\n```\n", "literalinclude bag.txt"),   # a link out of the book
+])
+def test_a_file_from_outside_the_book_is_an_error_at_its_line(book, added, words):
+    """`.. literalinclude:: /../../proc/self/environ` published the build's environment: every path a page
+    names is confined to the book, before any kernel starts."""
+    site = tree(book.paths.site("html"))
+    (book.root / "ch" / "bag.txt").symlink_to("/etc/hostname")
+    text = PAGE.replace("print(6 * 7)", "print(6 * 8)") + "\n" + added
+    book.write("ch/page.md", text)
+    line = line_of(text, "hostname" if "hostname" in added else "bag.txt")
+    message = assert_clear_failure(book.main("html"), starts=f"ch/page.md:{line}: {words}",
+                                   contains=["outside the book's folder"])
+    assert book.report()["notebooks"] == [] and tree(book.paths.site("html")) == site
+    assert Path("/etc/hostname").read_text().strip() not in message.split("resolves to")[0]
+
+
+def test_a_url_to_fetch_while_rendering_is_refused(book):
+    book.write("ch/page.md", PAGE + "\n```eval_rst\n.. raw:: html\n   :url: http://127.0.0.1:1/x\n```\n")
+    assert_clear_failure(book.main("html"), contains=["raw :url: http://127.0.0.1:1/x: the build fetches nothing"])
+
+
+def test_files_beside_the_page_are_included_and_published(book):
+    """Relative to the page's own folder, as Sphinx reads them (they resolved against the staging folder)."""
+    book.write("ch/veri.csv", "a,b\n1,2\n")
+    book.write("ch/parca.html", "<p id='parca'>Parça</p>\n")
+    book.write("ch/kod.py", "print('dahil edilen kod')\n")
+    book.write("ch/page.md", PAGE + "\n```eval_rst\nBkz. :download:`veri <veri.csv>`.\n\n.. raw:: html\n"
+                                    "   :file: parca.html\n\n.. literalinclude:: kod.py\n```\n\n"
+                                    "{download}`Tablo <veri.csv>`\n")
+    done = book.main("html")
+    assert done.returncode == 0, done.stderr
+    html = book.html("ch/page")
+    assert "<p id='parca'>Parça</p>" in html and "dahil edilen kod" in html
+    published = list(book.paths.site("html").glob("_downloads/*/veri.csv"))
+    assert [p.read_text() for p in published] == ["a,b\n1,2\n"]
+
+
+def test_an_interactive_figure_cannot_name_a_file_outside_the_book(book, tmp_path):
+    (tmp_path / "x").mkdir()
+    (tmp_path / "x" / "src.js").write_text("alert(1)")
+    escape = "../" * len(book.root.parts) + str(tmp_path / "x" / "src.js").lstrip("/")
+    book.write("ch/page.interactive.yml", f"- id: fig\n  after: sec_page\n  script: {escape}\n")
+    message = assert_clear_failure(book.main("html"), starts="ch/page.interactive.yml:1: script ",
+                                   contains=["outside the book's folder"])
+    assert book.report()["notebooks"] == [] and "resolves to" in message
+    assert not [p for p in book.paths.out.rglob("src.js")]
+
+
+@pytest.mark.parametrize("args, starts, words", [
+    (("--jobs", "0", "html"), "--jobs must be a whole number of at least 1, not 0", ["`make html JOBS=2`"]),
+    (("check", "--tab", "nonexistent"), "TAB=nonexistent: build.yml declares no framework 'nonexistent'",
+     ["`make check TAB=mxnet`"]),
+])
+def test_what_the_command_line_gets_wrong_is_named_as_such(book, args, starts, words):
+    message = assert_clear_failure(book.main(*args), starts=starts, contains=words)
+    assert "correct build.yml" not in message and book.report()["status"] == "done"   # no build started
+
+
+@pytest.mark.parametrize("folder, words", [
+    ("lock", "is a folder, where the build keeps its lock file"),
+    ("report.json", "is a folder, where the build writes a file, while writing the build report"),
+    ("report.json.part", "is a folder, where the build writes a file, while writing the build report"),
+])
+def test_a_folder_where_the_build_keeps_a_file_is_named(book, folder, words):
+    site = tree(book.paths.site("html"))
+    (book.paths.out / folder).unlink(missing_ok=True)
+    (book.paths.out / folder).mkdir()
+    message = assert_clear_failure(book.main("html"), starts=f"{book.paths.out / folder}: {words}",
+                                   contains=["remove that folder"])
+    assert "free space" not in message and "cannot write into" not in message
+    assert tree(book.paths.site("html")) == site
+
+
+@pytest.mark.parametrize("option, words", [
+    ("--port=99999", "PORT=99999 is not a port number"),
+    ("--host=no-such-host.invalid", "HOST=no-such-host.invalid is not a name or address this machine knows"),
+    ("busy", "is in use on 127.0.0.1 (another `make serve`?)"),
+])
+def test_the_preview_names_a_bad_or_busy_address(book, option, words):
+    import socket
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        done = book.main("serve", f"--port={port}" if option == "busy" else option)
+    assert_clear_failure(done, contains=[words])
+    assert done.stdout == ""                                    # nothing served, no build started
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="a small file system to fill needs mount (root), as in CI")
+def test_a_full_disk_while_rendering_is_one_message_and_leaves_nothing_half_written(book):
+    """The whole _build on a disk with 60 KB free: copying the last site fills it. One message, exit 2 (not
+    "a bug in the build", not the report blamed), no half html.new kept, the report final."""
+    out = book.paths.out
+    saved = tree(out)
+    blocks = sum(-(-len(data) // 4096) * 4096 for data in saved.values())
+    subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={blocks + 60 * 1024}", "tmpfs", str(out)], check=True)
+    try:
+        for name, content in saved.items():
+            (out / name).parent.mkdir(parents=True, exist_ok=True)
+            (out / name).write_bytes(content)
+        book.write("ch/page.md", PAGE.replace("Bkz.", "Bakınız"))
+        message = assert_clear_failure(book.main("html"), starts="no space left on device while copying the "
+                                                                 "last site into html.new; the last good site is kept")
+        assert len(message.strip().splitlines()) == 2
+        assert not [p.name for p in out.iterdir() if p.name.endswith((".new", ".part"))]
+        assert not [p for p in book.paths.doctrees.iterdir() if p.name.endswith(".new")]
+        report = book.report()
+        assert report["status"] == "failed" and report["error"]["kind"] == "storage"
+        assert tree(out / "html") == {name[len("html/"):]: data for name, data in saved.items()
+                                      if name.startswith("html/")}
+    finally:
+        subprocess.run(["umount", "-l", str(out)], check=False)
+
+
+@pytest.mark.parametrize("damage, words", [
+    (lambda data: data[:len(data) // 2], "not a notebook: NotJSONError"),
+    (lambda data: b'{"cells": 5}', "not a notebook"),
+    (lambda data: data.decode("utf-8").encode("utf-16"), "not UTF-8 text"),
+])
+def test_a_damaged_executed_notebook_in_make_merge_is_named(book, tmp_path, damage, words):
+    executed = tmp_path / "executed"
+    import shutil
+    shutil.copytree(book.paths.executed, executed)
+    damaged = executed / "pytorch" / "ch" / "page.ipynb"
+    damaged.write_bytes(damage(damaged.read_bytes()))
+    message = assert_clear_failure(book.main("html", "--executed", str(executed)),
+                                   starts=f"ch/page.md: [pytorch] {damaged} is not a readable executed notebook: "
+                                          f"{words}", contains=["make check TAB=pytorch"])
+    assert len(message.strip().splitlines()) == 2
+
+
+def test_a_shard_is_balanced_by_the_last_finished_builds_timings(book):
+    """`make check TAB=… SHARD=i/n` locally: the build's own "running" report took the place of the timings
+    before the split read them, so the split was by count."""
+    book.write("index.md", INDEX.replace("ch/page\n", "ch/page\nch/b\nch/c\n"))
+    for name in ("b", "c"):
+        book.write(f"ch/{name}.md", f"# Sayfa {name}\n\n```{{.python .input}}\n#@tab all\nprint('{name}')\n```\n")
+    seconds = {"ch/page.md": 10.0, "ch/b.md": 1.0, "ch/c.md": 1.0}     # by time: [page] and [b, c]
+    book.paths.report.write_text(json.dumps({"command": "check", "status": "done", "notebooks": [
+        {"page": page, "framework": "pytorch", "status": "executed", "run": "book", "cells": [{"seconds": s}]}
+        for page, s in seconds.items()]}))
+    done = book.main("check", "--tab", "pytorch", "--shard", "1/2")
+    assert done.returncode == 0, done.stderr
+    assert [n["page"] for n in book.report()["notebooks"]] == ["ch/page.md"]   # by count: [page, c]
+    done = book.main("check", "--tab", "pytorch", "--shard", "2/2")     # the same timings: the other share
+    assert done.returncode == 0, done.stderr
+    assert [n["page"] for n in book.report()["notebooks"]] == ["ch/b.md", "ch/c.md"]
+
+
+def test_a_failed_notebook_is_cached_until_its_inputs_change_or_retry(book, tmp_path):
+    """Every build ran a failing notebook again (and the preview, if the cell wrote beside its page, forever)."""
+    runs = tmp_path / "runs"
+    failing = (f"\n```{{.python .input}}\n#@tab pytorch\nopen({str(runs)!r}, 'a').write('x')\n"
+               "raise ValueError('bozuk')\n```\n")
+    book.write("ch/page.md", PAGE + failing)
+    starts = f"ch/page.md:{line_of(PAGE + failing, 'bozuk')}: [pytorch] cell 3/3: ValueError: bozuk"
+    first = assert_clear_failure(book.main("html"), starts=starts)
+    assert runs.read_text() == "x"
+    again = assert_clear_failure(book.main("html"), starts=starts)
+    assert runs.read_text() == "x" and again == first                   # from the cache: the same message
+    assert {n["framework"]: n["status"] for n in book.report()["notebooks"]}["pytorch"] == "failed"
+    assert "Derleme hatası" in book.html("ch/page")
+    assert_clear_failure(book.main("--retry", "html"), starts=starts)
+    assert runs.read_text() == "xx"
+    book.write("ch/page.md", PAGE + failing.replace("bozuk", "yine bozuk"))   # its inputs changed
+    assert_clear_failure(book.main("html"), contains=["ValueError: yine bozuk"])
+    assert runs.read_text() == "xxx"
+
+
+def test_the_site_publishes_only_what_its_pages_use_incremental_or_clean(book, tmp_path):
+    """A framework removed from build.yml left its readers' notebooks, a removed :download: its file: render
+    starts from a copy of the last site."""
+    book.write("ch/veri.csv", "a,b\n1,2\n")
+    book.write("ch/page.md", PAGE + "\nBkz. {download}`veri <veri.csv>`.\n")
+    assert book.main("html").returncode == 0
+    site = book.paths.site("html")
+    assert list(site.glob("_downloads/*/veri.csv")) and (site / "_notebooks/ch/page-tensorflow.ipynb").is_file()
+    text = (book.root / "build.yml").read_text()
+    book.write("build.yml", text[:text.index("  tensorflow:\n")])
+    book.write("ch/page.md", PAGE)
+    done = book.main("html")
+    assert done.returncode == 0, done.stderr
+    assert not list(site.glob("_downloads/*/veri.csv")) and not (site / "_downloads").exists()
+    assert not (site / "_notebooks/ch/page-tensorflow.ipynb").exists()
+    incremental = sorted(tree(site))
+    clean = Book(book.copy(tmp_path / "clean").root)
+    import shutil
+    for folder in (clean.paths.site("html"), clean.paths.doctrees):
+        shutil.rmtree(folder)
+    assert clean.main("html").returncode == 0
+    assert sorted(tree(clean.paths.site("html"))) == incremental
+
+
+@pytest.mark.parametrize("image, content", [("x.png", b"not an image\n"), ("x.svg", b"<html>not a drawing</html>\n")])
+def test_an_image_that_is_not_one_is_an_error_at_its_line(book, image, content):
+    """A text file named x.png passed `make html` as a broken figure, and failed `make pdf` in the .tex."""
+    book.write(f"ch/{image}", content)
+    text = PAGE + f"\n![Bir şekil]({image})\n"
+    book.write("ch/page.md", text)
+    assert_clear_failure(book.main("html"), starts=f"ch/page.md:{line_of(text, image)}: image {image} is not ")
+    assert book.report()["notebooks"] == []
+
+
+def test_control_characters_a_cell_prints_are_shown_escaped_and_never_reach_the_terminal(book):
+    book.write("ch/page.md", PAGE.replace('print(6 * 7)', "import sys\nsys.stderr.write('\\x1b]0;başlık\\x07\\x1b[2J')\n"
+                                                        "print('zil\\x07 dikey\\x0b son')"))
+    done = book.main("html")
+    assert done.returncode == 0, done.stderr
+    for output in (done.stdout, done.stderr):
+        assert not re.search(r"[\x00-\x08\x0b-\x1f\x7f]", output), output    # not the cell's escape codes
+    assert "\\x1b]0;başlık\\x07\\x1b[2J" in done.stdout                       # but shown, escaped
+    html = book.html("ch/page")
+    assert "zil\\x07 dikey\\x0b son" in html and "\x07" not in html and "\x0b" not in html
+    notebook = json.loads((book.paths.site("html") / "_notebooks/ch/page-pytorch.ipynb").read_text())
+    assert "\x07" not in json.dumps(notebook, ensure_ascii=False)
+
+
+def test_a_page_without_a_title_is_caught_at_its_toc_line_before_any_kernel(book):
+    index = INDEX.replace("ch/page\n", "ch/page\nch/rst\nch/basliksiz\n")
+    book.write("index.md", index)
+    book.write("ch/rst.md", "```eval_rst\n\n.. only:: html\n\n   Başlık\n   ======\n\n```\n\nMetin.\n")  # has one
+    book.write("ch/basliksiz.md", "Yalnızca metin, başlık yok.\n\n```{.python .input}\n#@tab all\nprint(1)\n```\n")
+    message = assert_clear_failure(book.main("html"), starts=f"index.md:{line_of(index, 'basliksiz')}: toc entry "
+                                                              "ch/basliksiz: ch/basliksiz.md has no title")
+    assert len(message.strip().splitlines()) == 2 and book.report()["notebooks"] == []
+
+
+def test_a_toc_entry_and_its_file_name_are_compared_after_unicode_normalisation(book):
+    import unicodedata
+    nfc, nfd = (unicodedata.normalize(form, "bölüm/şekil") for form in ("NFC", "NFD"))
+    assert nfc != nfd
+    book.write("index.md", INDEX.replace("kaynakca\n", f"kaynakca\n{nfc}\n"))
+    book.write(f"{nfd}.md", "# Şekil\n\nMetin.\n")
+    done = book.main("html")
+    assert done.returncode == 0, done.stderr
+    assert "Metin." in book.html(nfc) and "Şekil" in book.html("index")   # Sphinx names pages in NFC
+
+
+def test_a_checkout_copied_elsewhere_runs_its_own_d2l(tmp_path):
+    """The environments held an editable d2l naming the checkout that made them: a copy (environments
+    included) ran the old checkout's d2l while the cache key hashed its own (issue 31, case 14)."""
+    copy = tmp_path / "checkout"
+    tracked = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, text=True, check=True)
+    for name in filter(None, tracked.stdout.split("\0")):
+        (copy / name).parent.mkdir(parents=True, exist_ok=True)
+        (copy / name).write_bytes((ROOT / name).read_bytes())
+    (copy / ".envs").symlink_to((ROOT / ".envs").resolve())
+    with open(copy / "d2l" / "__init__.py", "a", encoding="utf-8") as library:
+        library.write("\nCHECKOUT = 'kopya'\n")
+    (copy / "kitap").mkdir()
+    book = Book(copy / "kitap", {"index.md": "# Deneme\n\n```toc\nch/page\n```\n", "ch/page.md":
+                                 "# Sayfa\n\n```{.python .input}\n#@tab pytorch\nimport d2l\n"
+                                 "print(d2l.__file__, getattr(d2l, 'CHECKOUT', 'asıl'))\n```\n"}, real=True)
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    done = subprocess.run([sys.executable, "-m", "bookbuild", "--config", str(book.root / "build.yml"), "check",
+                           "--tab", "pytorch"], cwd=copy, env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    executed = (book.paths.executed / "pytorch" / "ch" / "page.ipynb").read_text(encoding="utf-8")
+    # the copy's d2l, as the library stage wrote it into the copy's _build (ours with the book's #@save code)
+    printed = re.search(r"(/[^\s\"]+/d2l/__init__\.py) (\w+)", executed)
+    assert printed and printed.group(2) == "kopya" and printed.group(1).startswith(str(copy)), executed[-2000:]

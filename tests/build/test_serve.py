@@ -3,6 +3,7 @@ only the edited framework executes, a bad citation shows a banner over the last 
 the fix takes it away, and Ctrl-C stops everything without a traceback."""
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -10,8 +11,11 @@ import signal
 import subprocess
 import threading
 
-from books import ROOT, free_port
+from pathlib import Path
 
+from books import INDEX, ROOT, Book, free_port
+
+# Each framework has its own cell: a page has the frameworks its marks name (d2lbook's rule), and the first.
 PAGE = """# Sayfa
 
 İlk sürümün cümlesi.
@@ -25,6 +29,11 @@ print("çerçeve", os.environ["FIXTURE_FRAMEWORK"])
 ```{.python .input}
 #@tab pytorch
 print("pytorch der ki", 1)
+```
+
+```{.python .input}
+#@tab tensorflow
+print("tensorflow", "burada")
 ```
 """
 
@@ -160,9 +169,52 @@ def test_the_preview_watches_sources_only():
     from bookbuild.serve import preview as serve
     from bookbuild.config import NOT_SOURCES, load
 
-    deep, flat = serve.watched(load())
-    assert deep and not any(NOT_SOURCES.intersection(path.parts) for path in deep + flat)
-    assert ROOT in flat and (ROOT / "chapter_optimization") in deep and (ROOT / "d2l") in deep
+    folders = serve.watched(load())
+    assert not any(NOT_SOURCES.intersection(path.parts) for path in folders)
+    assert {ROOT, ROOT / "chapter_optimization", ROOT / "d2l"} <= set(folders)
+
+
+def _until(changes, name: str) -> list:
+    """The batches of changes up to the first that names `name` (the watcher reports it within seconds)."""
+    seen = []
+    while not any(Path(path).name == name for batch in seen for _, path in batch):
+        seen.append(changes.get(timeout=120))
+    return seen
+
+
+def test_the_preview_watches_folders_made_after_it_started_and_no_link_out_of_the_book(tmp_path):
+    """A new chapter's pages were never rebuilt; a link to /usr was followed (18,882 watches)."""
+    import queue
+    import threading
+
+    from bookbuild.serve import preview as serve
+
+    (tmp_path / "book").mkdir()
+    book = Book(tmp_path / "book", {"index.md": INDEX, "ch/page.md": "# Sayfa\n"})
+    outside = tmp_path / "outside"
+    (outside / "deep").mkdir(parents=True)
+    (book.root / "disari").symlink_to(outside)
+    (book.root / "ch" / "disari").symlink_to(outside)
+    folders = serve.watched(book.config)
+    assert book.root / "ch" in folders and not [p for p in folders if "disari" in p.parts]
+    changes, stop, said = queue.Queue(), threading.Event(), queue.Queue()
+    serve.watch(book.config, changes, stop, log=said.put)
+    try:
+        while True:                                  # the watch has started once a save is seen
+            (book.root / "index.md").write_text(INDEX + "\n")
+            with contextlib.suppress(queue.Empty):
+                if any(Path(path).name == "index.md" for _, path in changes.get(timeout=5)):
+                    break
+        (book.root / "ch2").mkdir()
+        assert "ch2" in said.get(timeout=120)
+        (book.root / "ch2" / "yeni.md").write_text("# Yeni\n")
+        _until(changes, "yeni.md")
+        (outside / "deep" / "dis.md").write_text("# Dış\n")
+        (book.root / "ch" / "page.md").write_text("# Sayfa 2\n")
+        seen = _until(changes, "page.md")
+        assert not [path for batch in seen for _, path in batch if "dis.md" in path]
+    finally:
+        stop.set()
 
 
 def test_the_preview_answers_bad_requests_and_lists_no_folders(tmp_path):

@@ -241,7 +241,7 @@ def test_downloads_are_runnable_notebooks_with_references_resolved(site):
             assert "://" not in install.source and install.metadata["jupyter"]["source_hidden"]
             served_wheel, = (paths.site("html") / Staged.WHEEL).glob("*.whl")
             assert downloads.carried_wheel(install) == served_wheel.read_bytes()
-            assert all(pin in install.source for pin in downloads.pins(fw))
+            assert all(pin in install.source for pin in downloads.pins(fw.requirements))
             lines = [line for c in code for o in c.outputs if o.get("name") == "stdout"
                      for line in o["text"].splitlines() if line.strip()]
             assert lines == printed(nb, fw.name), (docname, fw.name)     # what the page shows for it
@@ -277,17 +277,16 @@ def test_the_site_is_light(site):
 
 
 def test_the_d2l_wheel_is_made_once_per_version_of_d2l_and_served_by_every_book(chapter_site, multi_site):
-    """The wheel belongs to the project: every book built from this checkout serves the same one, holding
-    this checkout's d2l, and the project keeps only the wheel of the sources it has now."""
+    """The wheel belongs to the library: every book built from this checkout whose pages save no code
+    serves the same one, kept once beside the environments, holding this checkout's d2l."""
     import zipfile
 
     from bookbuild.merge import downloads
     from bookbuild.tab_marks import Staged
-    kept = list(downloads.KEPT_WHEELS.glob("*/*.whl"))
-    assert len(kept) == 1
-    for paths, _ in (chapter_site, multi_site):
-        served = list((paths.site("html") / Staged.WHEEL).glob("*.whl"))
-        assert [w.read_bytes() for w in served] == [kept[0].read_bytes()]
-    with zipfile.ZipFile(kept[0]) as wheel:
+    served = [list((paths.site("html") / Staged.WHEEL).glob("*.whl")) for paths, _ in (chapter_site, multi_site)]
+    assert [len(wheels) for wheels in served] == [1, 1]
+    assert served[0][0].read_bytes() == served[1][0].read_bytes()
+    assert [w for w in downloads.KEPT_WHEELS.glob("*/*.whl") if w.read_bytes() == served[0][0].read_bytes()]
+    with zipfile.ZipFile(served[0][0]) as wheel:
         for module in (ROOT / "d2l").rglob("*.py"):
             assert wheel.read(module.relative_to(ROOT).as_posix()) == module.read_bytes()
