@@ -10,15 +10,20 @@ BUILD_PY := .envs/build/bin/python
 TEST_TIMEOUT ?= 900
 BUILD_PYTEST = $(BUILD_PY) -m pytest -q -p no:cacheprovider --timeout $(TEST_TIMEOUT)
 # Offline machines: DATA_MIRROR names a folder of d2l data files (default: bookbuild/config.py).
-# Optional, for one build: TIMEOUT=<seconds a cell may run>, JOBS=<kernels at once>, SITE_URL=<where
-# the site is published: readers' notebooks install d2l from there>, QUIET=1 (warnings and errors only),
+# Optional, for one build: TIMEOUT=<seconds a cell may run>, JOBS=<kernels at once>, BASE_PATH=<the site's
+# path on its host, for its 404 page: default />, QUIET=1 (warnings and errors only),
 # VERBOSE=1, RETRY=1 (run again the notebooks that failed, though nothing they run from changed: a failure
 # is cached as a finished run is);
-# BOOK=<another build.yml> builds that book (e.g. a test's).
+# BOOK=<another build.yml> builds that book (e.g. a test's); BOOK=<a folder> builds its build.yml, or else
+# a d2lbook project from its config.ini (written under _build/books/<folder name>/; the folder is only read).
+# EXECUTE=none: run no notebook (pages show their code, and outputs only where the cache holds them);
+# no framework environment is made or needed (bookbuild/config.py, EXECUTE).
 BOOK ?= build.yml
 BUILD_OPTIONS = --config $(BOOK) $(if $(TIMEOUT),--timeout $(TIMEOUT)) $(if $(JOBS),--jobs $(JOBS)) \
-  $(if $(SITE_URL),--site-url $(SITE_URL)) $(if $(QUIET),-q) $(if $(VERBOSE),-v) $(if $(RETRY),--retry)
+  $(if $(BASE_PATH),--base-path $(BASE_PATH)) $(if $(QUIET),-q) $(if $(VERBOSE),-v) $(if $(RETRY),--retry) $(if $(EXECUTE),--execute $(EXECUTE))
 BOOKBUILD = $(BUILD_PY) -m bookbuild $(BUILD_OPTIONS)
+# What a render needs made first: the frameworks' environments only when notebooks run.
+RENDER_ENV = $(if $(filter none,$(EXECUTE)),env-build,env)
 
 # $(call apt_install,who needs them,packages[,apt-get options]): Debian packages, installed where we may
 # (as root, as in CI); elsewhere the command is printed and make stops.
@@ -27,7 +32,7 @@ apt_install = { packages="$(2)"; \
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(3) $$packages >/dev/null; \
   else echo "$(1) need Debian packages: sudo apt-get install $(3) $$packages"; exit 1; fi; }
 
-.PHONY: env env-build html check lib merge merge-pdf pdf tex serve audit audit-tools lint test test-d2l test-build test-elsewhere test-pdf browser clean
+.PHONY: env env-build html check lib merge merge-pdf pdf tex serve audit audit-tools lint test test-d2l test-build test-elsewhere test-pdf test-wholebook browser clean
 
 # Environments are remade only when their requirement files change, or when a
 # framework no longer imports (see bookbuild/environments.py).
@@ -38,7 +43,7 @@ env-build:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11) and "Python 3.11 is needed (set PYTHON=...)")'
 	@$(PYTHON) -m bookbuild.environments build
 
-html: env
+html: $(RENDER_ENV)
 	$(BOOKBUILD) html
 
 # Check that d2l/ is the library the book's #@save cells define (`make lib` writes it), then execute (cached)
@@ -68,7 +73,7 @@ serve: env
 	@$(BOOKBUILD) serve $(if $(PORT),--port $(PORT)) $(if $(HOST),--host $(HOST))
 
 # One PDF per framework in _build/pdf (TeX from Debian packages), and the site linking them.
-pdf: env tex
+pdf: $(RENDER_ENV) tex
 	$(BOOKBUILD) pdf
 
 tex: env-build
@@ -120,6 +125,13 @@ test-elsewhere: env
 # The PDFs of `make pdf`: text, fonts, figures (CI runs it after `make pdf`).
 test-pdf: env-build
 	$(BUILD_PYTEST) tests/pdf
+
+# The whole Turkish book (../shared/book/d2l-tr, a d2lbook project, read only) rendered without executing: its
+# site and its three PDFs (`make pdf` renders both), then their tests (CI runs it after test-pdf: minutes, not seconds).
+WHOLE_BOOK ?= ../shared/book/d2l-tr
+test-wholebook: env-build tex
+	@$(MAKE) --no-print-directory pdf BOOK=$(WHOLE_BOOK) EXECUTE=none
+	$(BUILD_PYTEST) tests/wholebook
 
 # The browser tests drive Debian's Chromium (its headless shell; `make audit` the full browser) and read
 # its printed PDFs with poppler; install them where we may (root, as in CI).

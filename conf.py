@@ -18,6 +18,7 @@ extensions = [
     "sphinxcontrib.bibtex",
     "sphinx_copybutton",
     "sphinxcontrib.rsvgconverter",
+    "sphinx.ext.autodoc",   # d2lbook's API pages (`.. automodule:: d2l.torch`): our d2l, its frameworks mocked
     # The build's own render-stage extensions (bookbuild/):
     "bookbuild.render.tabs",          # tab groups -> sphinx-tabs; LaTeX keeps one framework
     "bookbuild.render.page_tools",    # framework chooser, downloads, PDFs, readers' notebooks, meta description
@@ -28,7 +29,11 @@ extensions = [
     "bookbuild.render.interactive",   # interactive figures placed from a page's .interactive.yml
     "bookbuild.render.typeset_math",  # every display equation numbered; math typeset to SVG at build time
     "bookbuild.render.turkish",       # Turkish docutils labels, search and browser catalog
+    "bookbuild.render.furo",          # what the site reads from the theme: its expanders' names
 ]
+
+# The d2l library's documentation needs no framework installed (a render with EXECUTE=none has none).
+autodoc_mock_imports = ["mxnet", "torch", "torchvision", "tensorflow", "matplotlib", "matplotlib_inline"]
 
 # Pages arrive executed: myst-nb only renders.
 nb_execution_mode = "off"
@@ -69,10 +74,13 @@ html_theme_options = {
     "dark_css_variables": {"color-brand-primary": "#6cb4e4", "color-brand-content": "#6cb4e4"},
 }
 html_show_sphinx = False
+html_use_index = False   # the book has no index entries: no empty "Dizin" page, and nothing links one
 html_static_path = [str(ROOT / "static")]
 html_css_files = ["d2l.css"]
 html_js_files = ["d2l.js"]
 html_search_language = "tr"
+# Search ranks a page by where it holds the query: title, then section headings, then text.
+html_search_scorer = str(ROOT / "static" / "search-scorer.js")
 html_last_updated_fmt = None
 html_show_sourcelink = False
 html_copy_source = False

@@ -35,10 +35,14 @@ def _shard(text: str) -> tuple[int, int]:
 
 def parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bookbuild", description=__doc__.splitlines()[0])
-    parser.add_argument("--config", default=str(book_config.BUILD_YML), help="build.yml to follow")
+    parser.add_argument("--config", default=str(book_config.BUILD_YML),
+                        help="build.yml to follow, or a book's folder: its build.yml, or else its d2lbook config.ini")
     parser.add_argument("--timeout", type=int, help="seconds a cell may run (default: build.yml's `timeout`)")
     parser.add_argument("--jobs", type=int, help="kernels running at once (default: the number of cores)")
-    parser.add_argument("--site-url", help="where the site is published (default: build.yml's book.url)")
+    parser.add_argument("--base-path", help="the site's path on its host, for its 404 page (default: /)")
+    parser.add_argument("--execute", choices=book_config.EXECUTE, help="which notebooks run: " + "; ".join(
+        f"{name}: {doc}" for name, doc in book_config.EXECUTE.items()) + " (default: all, or none for a d2lbook "
+        "book with eval_notebook = False)")
     parser.add_argument("--retry", action="store_true",
                         help="run again the notebooks that failed, though nothing they run from changed")
     parser.add_argument("-q", "--quiet", action="count", default=0, help="only warnings and errors")
@@ -72,7 +76,8 @@ def parser() -> argparse.ArgumentParser:
 def run(args) -> None:
     from bookbuild import pipeline
 
-    config = book_config.load(args.config).with_options(timeout=args.timeout, jobs=args.jobs, site_url=args.site_url)
+    config = book_config.load(args.config).with_options(timeout=args.timeout, jobs=args.jobs, base_path=args.base_path,
+                                                              execute=args.execute)
     if args.command == "frameworks":
         print("\n".join(f"{fw.name} {fw.d2l_module} {fw.environment}" for fw in config.frameworks)
               if args.table else " ".join(config.names))
@@ -104,7 +109,7 @@ def run(args) -> None:
         pipeline.build(config, pipeline.Options("pdf", executed_dir=args.executed, retry=args.retry))
     else:
         pipeline.build(config, pipeline.Options("html", executed_dir=args.executed, retry=args.retry))
-        site = config.root / "_build" / "html"
+        site = book_config.Paths.of(config).site("html")
         logger.info(f"\nThe site is in {site} (open {site / 'index.html'})")
 
 

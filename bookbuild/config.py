@@ -21,6 +21,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import os
+import re
 import types
 import typing
 from pathlib import Path
@@ -42,6 +43,8 @@ def setting(default=dataclasses.MISSING, doc: str = "", **kind):
 class Published:
     url: str = setting("", "the published edition, where labels outside this build link to")
     labels: Path | None = setting(None, "its table of labels: label, kind, page, title, number", file=True)
+    pages: Path | None = setting(None, "its table of pages: page, title, number (every page, labelled or not)",
+                                 file=True)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -53,11 +56,10 @@ class Book:
     copyright: str = setting("", "the copyright line")
     bibliography: Path | None = setting(None, "BibTeX file of every :cite: key", file=True)
     published: Published = setting(Published(), "the published edition")
-    url: str = setting("", "where this site is published: readers' notebooks install d2l from there (default: "
-                           "the preview's address; CI gives the address it publishes to)")
 
     published_url = property(lambda self: self.published.url)
     published_labels = property(lambda self: self.published.labels)
+    published_pages = property(lambda self: self.published.pages)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -67,7 +69,7 @@ class Agreement:
     # A number followed by one of these (or after one of them on its line, as in
     # "performance in Gigaflops: 1.2, 3.4") measures the machine, not the code.
     timing_units: tuple[str, ...] = setting(
-        ("sec/epoch", "sec", "s", "ms", "us", "µs", "seconds", "examples/sec", "tokens/sec",
+        ("sec/epoch", "sec", "s", "ms", "us", "µs", "seconds", "sn", "saniye", "examples/sec", "tokens/sec",
          "samples/sec", "images/sec", "it/s", "Gigaflops", "GFLOPS", "GFlops", "TFLOPS", "MFLOPS"),
         "units of timings and throughput: never compared")
     # Where another seed moves an output (a curve, a group's printed numbers), tabs may lie apart by
@@ -75,6 +77,9 @@ class Agreement:
     spread_factor: float = setting(3.0, "tabs may lie this many times what another seed moves an output apart")
     # ... and an output that the seed moves by this fraction of its size is noise: not comparable.
     noise: float = setting(0.1, "an output another seed moves by this fraction of its size is not comparable")
+    # Whatever the seed: a tab whose values are this many times larger than another's (root mean squares)
+    # disagrees, as does a value that is not finite (nan, inf) where another tab's is.
+    magnitude: float = setting(100.0, "values this many times larger in one tab than in another disagree")
     strict: bool = setting(False, "a disagreement fails the build (`make check` is always strict)")
 
 
@@ -108,6 +113,8 @@ class Framework:
     kernel: str = setting(doc="Jupyter kernel name registered for it")
     requirements: Path | None = setting(None, "pinned requirements of its environment", file=True)
     env: dict[str, str] = setting({}, "extra variables of its kernel")
+    seed: str = setting("", "the function that seeds the framework's own random numbers, e.g. "
+                            "torch.manual_seed: every kernel calls it with D2L_SEED as it imports the framework")
     environment: str = setting("", "the environment (.envs/<environment>) its kernel runs in "
                                    "(default: its own name)")
 
@@ -125,6 +132,15 @@ class BookConfig:
     warnings: Warnings = setting(Warnings(), "which kinds of warning are hidden, which fail the build")
     timeout: int = setting(600, "seconds a cell may run", positive=True)
     jobs: int = os.cpu_count() or 1     # kernels running at once (command line only)
+    # The site's path on its host (command line only): the 404 page, served for any missing address,
+    # finds the site's styles and pages from there. "/" for a host of its own; GitHub Pages of a
+    # project: "/<repository>/" (CI passes it).
+    base_path: str = "/"
+    # Which notebooks run (command line only; a d2lbook book's `eval_notebook = False` means "none"): one of
+    # EXECUTE, which the execute stage maps to its strategy.
+    execute: str = "all"
+    out: Path | None = None             # where the build writes (default: <root>/_build; see `Paths.of`)
+    notices: tuple[str, ...] = ()       # what reading the configuration has to say (warnings of kind config)
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -141,17 +157,17 @@ class BookConfig:
         raise ConfigError(f"unknown framework {name!r}; build.yml declares {', '.join(self.names)}",
                           path=self.path)
 
-    @property
-    def site_url(self) -> str:
-        """The site's address, ending in "/": build.yml's `book.url`, or the preview's."""
-        return (self.book.url or f"http://localhost:{SERVE_PORT}/").rstrip("/") + "/"
-
     def with_options(self, *, timeout: int | None = None, jobs: int | None = None,
-                     strict: bool | None = None, site_url: str | None = None) -> "BookConfig":
+                     strict: bool | None = None, base_path: str | None = None,
+                     execute: str | None = None) -> "BookConfig":
         """The same book with the command line's overrides for one build."""
         changes = {}
-        if site_url:
-            changes["book"] = dataclasses.replace(self.book, url=site_url)
+        if execute is not None:
+            if execute not in EXECUTE:
+                raise ConfigError(f"--execute must be one of {', '.join(EXECUTE)}, not {execute!r}")
+            changes["execute"] = execute
+        if base_path:
+            changes["base_path"] = "/" + base_path.strip("/") + "/" if base_path.strip("/") else "/"
         for name, value in (("timeout", timeout), ("jobs", jobs)):
             if value is not None:
                 if isinstance(value, bool) or not isinstance(value, int) or value < 1:
@@ -162,6 +178,14 @@ class BookConfig:
         if strict is not None:
             changes["agreement"] = dataclasses.replace(self.agreement, strict=strict)
         return dataclasses.replace(self, **changes)
+
+
+# `--execute` / `make html EXECUTE=...`: which notebooks a build runs (execute/notebooks.py, STRATEGIES).
+EXECUTE = {
+    "all": "run every notebook the execution cache does not hold",
+    "none": "run nothing: pages show their code, with the outputs the cache already holds (marked as "
+            "such) and none where it holds none; no kernel starts and no framework environment is needed",
+}
 
 
 # --- reading ------------------------------------------------------------------------------
@@ -275,10 +299,17 @@ def _shown(value) -> str:
 
 
 def load(path: Path = BUILD_YML) -> BookConfig:
-    """Read build.yml (or another file of the same form, e.g. a test's)."""
+    """Read build.yml (or another file of the same form, e.g. a test's); given a folder, its build.yml, or
+    else its d2lbook `config.ini` (`load_d2lbook`)."""
     import yaml
 
     path = Path(path).resolve()
+    if path.is_dir():
+        if not (path / "build.yml").is_file() and (path / D2LBOOK_CONFIG).is_file():
+            return load_d2lbook(path / D2LBOOK_CONFIG)
+        path = path / "build.yml"
+    if path.name == D2LBOOK_CONFIG:
+        return load_d2lbook(path)
     root = path.parent
     try:
         text = path.read_text(encoding="utf-8-sig")
@@ -313,6 +344,91 @@ def load(path: Path = BUILD_YML) -> BookConfig:
     return dataclasses.replace(config, book=dataclasses.replace(config.book, index=config.book.index.relative_to(root)))
 
 
+# --- a d2lbook book, as it is: its config.ini --------------------------------------------------
+
+D2LBOOK_CONFIG = "config.ini"
+BOOKS_OUT = ROOT / "_build" / "books"   # where d2lbook books are built: _build/books/<the book's folder name>/
+# The keys of d2lbook's config.ini this build reads; the rest are named once, in one warning.
+D2LBOOK_KEYS = {
+    "project": {"name", "title", "author", "copyright", "lang"},
+    "build": {"index", "tabs", "eval_notebook",
+              # d2lbook's list of the pages to evaluate, and of what to copy: the build follows the tocs,
+              # and reads images and the bibliography where the pages name them.
+              "notebooks", "exclusions", "resources"},
+    "pdf": {"bibfile"},
+}
+
+
+def load_d2lbook(path: Path, project: Path = BUILD_YML) -> BookConfig:
+    """A d2lbook project's config.ini (d2lbook/config.py reads the same keys, over its config_default.ini)
+    as a BookConfig. How the frameworks run is the project's: d2lbook's tab names (`[build] tabs`) are the
+    frameworks our build.yml declares, with its kernels, environments, timeout, limits and agreement. The
+    book's folder is only read; the build writes under BOOKS_OUT."""
+    import configparser
+
+    path = Path(path).resolve()
+    root = path.parent
+    parser = configparser.ConfigParser(interpolation=None)
+    try:
+        parser.read_string(path.read_text(encoding="utf-8-sig"), source=str(path))
+    except (OSError, UnicodeDecodeError, configparser.Error) as err:
+        raise ConfigError(f"cannot read it as d2lbook's config.ini: {err}", path=path) from None
+    lines = path.read_text(encoding="utf-8-sig").splitlines()
+
+    def line_of(section: str, key: str) -> int | None:
+        current = None
+        for number, line in enumerate(lines, 1):
+            if line.strip().startswith("["):
+                current = line.strip().strip("[]").strip()
+            elif current == section and line.split("=")[0].strip().lower() == key:
+                return number
+        return None
+
+    def get(section: str, key: str, default: str = "") -> str:
+        return parser.get(section, key, fallback=default).strip()
+
+    ours = load(project)
+    tabs = [tab.strip().lower() for tab in get("build", "tabs").split(",") if tab.strip()]
+    for tab in tabs:
+        if tab not in ours.names:
+            raise ConfigError(f"[build] tabs: {tab!r} is not a framework of this build",
+                              path=path, line=line_of("build", "tabs"),
+                              fix=f"use the frameworks {project.name} declares: {', '.join(ours.names)}")
+    # A book without tabs is d2lbook's single-framework book: its code runs in our first framework.
+    frameworks = tuple(ours.framework(tab) for tab in tabs) or ours.frameworks[:1]
+    index = Path(get("build", "index", "index")).with_suffix(".md")
+    title = get("project", "title") or _first_line(root / index)
+    bibfile = get("pdf", "bibfile")
+    if bibfile and not (root / bibfile).is_file():
+        raise ConfigError(f"[pdf] bibfile: {root / bibfile} does not exist", path=path, line=line_of("pdf", "bibfile"))
+    notices = []
+    if get("project", "lang", "tr") not in ("", "tr"):
+        notices.append(f"{path}: [project] lang = {get('project', 'lang')}: this build's site speaks Turkish")
+    unused = {section: [key for key in parser[section] if key not in D2LBOOK_KEYS.get(section, ())]
+              for section in parser.sections()}
+    if any(unused.values()):
+        notices.append(f"{path}: keys this build does not use: " + "; ".join(
+            f"[{section}] {', '.join(keys)}" for section, keys in unused.items() if keys))
+    book = Book(title=title, short_name=get("project", "name", "d2lbook"), index=index,
+                authors=tuple(a.strip() for a in re.split(r",\s*(?:and\s+)?|\s+and\s+", get("project", "author"))
+                              if a.strip()),
+                copyright=get("project", "copyright"), bibliography=root / bibfile if bibfile else None)
+    evaluate = get("build", "eval_notebook", "True").lower() == "true"   # d2lbook's own test (build.py)
+    return dataclasses.replace(ours, root=root, path=path, book=book, frameworks=frameworks, launch=None,
+                               execute="all" if evaluate else "none", out=BOOKS_OUT / root.name,
+                               notices=tuple(notices))
+
+
+def _first_line(path: Path) -> str:
+    """d2lbook's title of a book whose config.ini gives none: the index page's first line, without `#`."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except OSError:
+        return path.stem
+    first = next((line.strip() for line in text.splitlines() if line.strip()), path.stem)
+    return first.lstrip("#").strip()
+
+
 # --- the project's own settings --------------------------------------------------------------
 
 @dataclasses.dataclass(frozen=True)
@@ -322,6 +438,8 @@ class Paths:
         executed/<framework>/<page>.ipynb  each framework's executed notebooks (CI artifacts)
         staging/                           the merged pages Sphinx reads (written only when changed)
         cache/                             jupyter-cache's execution cache, and the kernels' logs
+        work/<kernel>/<page>/              each notebook's working folder: the book's tree as its code sees
+                                           it (it runs in <page>/<the page's folder>); made anew each run
         doctrees/                          Sphinx's environment, kept for incremental renders
         html/                              the site: replaced only by a render that succeeded
         jupyter_execute/                   myst-nb's copies of the pages' outputs (made anew by each render)
@@ -337,9 +455,16 @@ class Paths:
     def under(cls, root: Path) -> "Paths":
         return cls(Path(root) / "_build")
 
+    @classmethod
+    def of(cls, config: "BookConfig") -> "Paths":
+        """A build.yml book writes under its own folder's `_build/`; a d2lbook book (config.ini), whose
+        folder is only read, under the project's `_build/books/<its folder's name>/`."""
+        return cls(config.out) if config.out else cls.under(config.root)
+
     executed = property(lambda self: self.out / "executed")
     staging = property(lambda self: self.out / "staging")
     cache = property(lambda self: self.out / "cache")
+    work = property(lambda self: self.out / "work")
     doctrees = property(lambda self: self.out / "doctrees")
     report = property(lambda self: self.out / "report.json")
     timings = property(lambda self: self.out / "timings")

@@ -27,14 +27,13 @@ from bookbuild.config import ROOT  # noqa: E402  (config imports nothing outside
 ENVS = Path(os.environ.get("D2L_ENVS_DIR", ROOT / ".envs"))
 KERNELS = ENVS / "kernels"
 STAMP = "d2l-env.json"
-# A kernel's start: what `python -m ipykernel_launcher` runs, but debugpy is never imported. ipykernel
-# imports it at start whatever the kernelspec's "debugger" says (a third of a kernel's start-up CPU),
-# and treats a debugpy that cannot be imported as one not installed; the build never debugs.
-KERNEL_LAUNCH = ("import sys; del sys.path[0]; sys.modules['debugpy'] = None; "   # [0]: the current folder
-                 "from ipykernel import kernelapp; kernelapp.launch_new_instance()")
+# A kernel's program: it seeds (D2L_SEED), then starts IPython's kernel. Runs in the framework's environment.
+KERNEL_LAUNCH = str(Path(__file__).with_name("kernel_start.py"))
 # IPython keeps every cell a kernel runs in the user's ~/.ipython, whose shells then offer the book's cells
 # back; a build's kernels keep their history in memory (it costs nothing measurable at start).
-KERNEL_OPTIONS = ("--HistoryManager.hist_file=:memory:",)
+# Every kernel_info request (clients send one or several as they connect) draws a tip for IPython's banner
+# from Python's `random`, which a page's `random.random()` then follows: no tip, so D2L_SEED decides it.
+KERNEL_OPTIONS = ("--HistoryManager.hist_file=:memory:", "--InteractiveShell.enable_tip=False")
 
 
 def _problem(message: str, **fields):
@@ -45,6 +44,17 @@ def _problem(message: str, **fields):
 
 def python_of(name: str) -> Path:
     return ENVS / name / "bin" / "python"
+
+
+def no_deps_file(requirements: Path) -> Path:
+    """`<name>.no-deps.txt` beside a requirement file: packages installed after it with `pip --no-deps`
+    (which a requirement file cannot say), for one whose declared dependencies are wrong for us."""
+    return requirements.with_name(f"{requirements.stem}.no-deps.txt")
+
+
+def requirement_files(requirements: Path) -> list[Path]:
+    """A requirement file and its no-deps companion, if it has one: together they make an environment."""
+    return [requirements] + [path for path in [no_deps_file(requirements)] if path.is_file()]
 
 
 def requirements_hash(*requirements: Path) -> str:
@@ -83,7 +93,7 @@ def _run(cmd: list, log) -> None:
 
 def ensure(name: str, requirements: Path) -> bool:
     """Make environment `name` from `requirements` unless it is up to date. True if (re)made."""
-    wanted = requirements_hash(requirements)
+    wanted = requirements_hash(*requirement_files(requirements))
     if installed_hash(name) == wanted and python_of(name).exists():
         return False
     target = ENVS / name
@@ -97,6 +107,8 @@ def ensure(name: str, requirements: Path) -> bool:
             _run([sys.executable, "-m", "venv", target], log)
             pip = [python_of(name), "-m", "pip", "install", "--disable-pip-version-check"]
             _run(pip + ["-r", requirements], log)
+            for no_deps in requirement_files(requirements)[1:]:
+                _run(pip + ["--no-deps", "-r", no_deps], log)
         except subprocess.CalledProcessError as err:
             shutil.rmtree(target, ignore_errors=True)
             tail = "".join(log_path.read_text().splitlines(True)[-15:])
@@ -191,11 +203,18 @@ def stale(config, names) -> list[str]:
     wanted = {"build": requirements_hash(*BUILD_REQUIREMENTS),
               **{name: requirements_hash(package / "package.json", package / "package-lock.json")
                  for name, package in NODE_PACKAGES.items()},
-              **{fw.environment: requirements_hash(fw.requirements) for fw in config.frameworks if fw.requirements}}
+              **{fw.environment: requirements_hash(*requirement_files(fw.requirements)) for fw in config.frameworks if fw.requirements}}
     return [name for name in dict.fromkeys(names) if installed_hash(name) != wanted.get(name, installed_hash(name))]
 
 
-SEED = "D2L_SEED"   # the d2l library seeds every random number generator from it
+SEED = "D2L_SEED"   # the d2l library, and every kernel at its start, seed their random numbers from it
+# NumPy's generator is seeded in every kernel, besides Python's and the framework's own (kernel_start.py).
+NUMPY_SEED = "numpy.random.seed"
+
+
+def seed_calls(framework) -> str:
+    """What kernel_start.py calls with D2L_SEED as each one's module is first imported."""
+    return " ".join([NUMPY_SEED, *([framework.seed] if framework.seed else [])])
 
 
 def reseeded_kernel(framework) -> str:
@@ -206,7 +225,7 @@ def reseeded_kernel(framework) -> str:
 
 def write_kernel(framework, kernel_env: dict[str, str]) -> Path:
     """Register the framework's kernel, and its reseeded twin, under .envs/kernels, not globally."""
-    env = {**kernel_env, **framework.env}
+    env = {**kernel_env, **framework.env, "D2L_SEED_CALLS": seed_calls(framework)}
     try:
         other_seed = str(int(env.get(SEED, "0")) + 1)
     except ValueError:
@@ -215,7 +234,7 @@ def write_kernel(framework, kernel_env: dict[str, str]) -> Path:
         spec_dir = KERNELS / "kernels" / name
         spec_dir.mkdir(parents=True, exist_ok=True)
         spec = {
-            "argv": [str(python_of(framework.environment)), "-c", KERNEL_LAUNCH, *KERNEL_OPTIONS,
+            "argv": [str(python_of(framework.environment)), KERNEL_LAUNCH, *KERNEL_OPTIONS,
                      "-f", "{connection_file}"],
             "display_name": f"{framework.label} (d2l)",
             "language": "python",
@@ -267,16 +286,19 @@ def d2l_sources(framework, config) -> list[Path]:
 
 def fingerprint(framework, config) -> str:
     """What, besides the code cells, decides a framework's outputs: its environment, its kernel's
-    variables and our d2l code it imports (each module's hand-written part: the book's #@save code
-    below it is keyed per page, by the names the page uses: bookbuild/library/uses.py). Part of the
-    execution cache key."""
+    variables and start (its seeding), our d2l code it imports (each module's hand-written part: the book's
+    #@save code below it is keyed per page, by the names the page uses: bookbuild/library/uses.py) and the
+    code every kernel runs first (bookbuild/in_kernel.py). Part of the execution cache key."""
     from bookbuild.config import D2L
     digest = hashlib.sha256()
     digest.update((installed_hash(framework.environment) or "missing").encode())
-    digest.update(json.dumps({**config.kernel_env, **framework.env}, sort_keys=True).encode())
+    digest.update(json.dumps({**config.kernel_env, **framework.env, "seed": seed_calls(framework),
+                              "options": KERNEL_OPTIONS}, sort_keys=True).encode())
+    digest.update(Path(KERNEL_LAUNCH).read_bytes())
     for path in d2l_sources(framework, config):
         text = hand_written(path.read_text(encoding="utf-8"))
         digest.update(("d2l" / path.relative_to(D2L)).as_posix().encode() + b"\0" + text.encode())
+    digest.update((ROOT / "bookbuild" / "in_kernel.py").read_bytes())
     return digest.hexdigest()[:16]
 
 

@@ -19,6 +19,8 @@ KINDS = {
     "cache-dropped": "an execution cache entry could not be read: dropped, and its notebook runs again",
     "library-drift": "the book's #@save definition of a name differs from the hand-written d2l/",
     "config": "a setting the build does not use (e.g. a d2lbook config.ini key it does not know)",
+    "label-again": "a page labels its equation with a name an earlier page used: on that page it names its own",
+    "file-missing": "a file an eval_rst directive reads (`.. raw:: html` `:file:`) is not in the book: left out",
 }
 
 ROOT_LOGGER = "bookbuild"

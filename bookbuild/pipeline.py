@@ -13,7 +13,10 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
+import logging
+
 from bookbuild import environments, log
+from bookbuild.log import warn
 from bookbuild.config import BookConfig, Paths
 from bookbuild.errors import raise_all
 from bookbuild.report import BuildReport, build_lock, recorded
@@ -23,6 +26,9 @@ from bookbuild.library import build_library, warn_differences, write_library
 from bookbuild.merge import pages
 from bookbuild.read import book
 from bookbuild.render import pdf, site
+
+
+logger = logging.getLogger(__name__)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -35,15 +41,20 @@ class Options:
 
 
 def build(config: BookConfig, options: Options = Options(), paths: Paths | None = None) -> BuildReport:
-    paths = paths or Paths.under(config.root)
+    paths = paths or Paths.of(config)
     frameworks = [config.framework(name) for name in options.frameworks] or list(config.frameworks)
+    runs_kernels = not options.executed_dir and notebooks.strategy(config).kernels
     log.kinds(config.warnings.silence, config.warnings.fatal)
     timed = shards.last_timings(paths, options.shard)
     with build_lock(paths), recorded(paths, options.command) as report:
+        for notice in config.notices:
+            warn(logger, "config", notice)
         report.shard = "/".join(map(str, options.shard)) if options.shard[1] > 1 else None
         with report.stage("read"):
-            environments.check_ready(config, frameworks, options.command, executes=not options.executed_dir)
+            environments.check_ready(config, frameworks, options.command, executes=runs_kernels)
             source = book.read_book(config)
+            for warning in source.warnings:
+                warn(logger, "label-again", warning)
         with report.stage("library"):
             library = build_library(config, source)
             report.library = library.differences
@@ -62,11 +73,21 @@ def build(config: BookConfig, options: Options = Options(), paths: Paths | None 
                                               retry=options.retry)
             report.notebooks = execution.reports
         with report.stage("agree"):
-            measure = None if options.executed_dir else (   # notebooks executed elsewhere: no kernels here
-                lambda differing: notebooks.execute(config, paths, source, split_notebooks, differing, library_folder,
-                                                    reseeded=True, retry=options.retry))
+            def measure(until):   # the reseeded runs the agreement stage asks for
+                if options.executed_dir:   # executed elsewhere: they travelled with the notebooks
+                    return notebooks.load_reseeded(options.executed_dir, split_notebooks, until)
+                return notebooks.execute(config, paths, source, split_notebooks,
+                                         [p for p in source.pages if p.path in until], library_folder,
+                                         reseeded=True, retry=options.retry, until=until)
+
             report.agreement, spreads = compare.check(source, execution, config, measure)
             report.notebooks += spreads.reports if spreads else []
+            if len(frameworks) < len(config.frameworks) and not options.executed_dir:
+                # One framework's job (CI): which groups differ is known only once every tab has run, so its
+                # reseeded runs are made for all its pages, whole, and travel with its executed notebooks.
+                until = {p.path: {fw.name: None for fw in frameworks if execution.ran(p.path, fw.name)}
+                         for p in shard}
+                report.notebooks += measure({path: names for path, names in until.items() if names}).reports
         if options.command != "check":
             with report.stage("render"):
                 pages.stage(config, paths, source, execution, pdf.built_pdfs(config, paths), library_folder)

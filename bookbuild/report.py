@@ -20,6 +20,9 @@ from bookbuild.errors import BookError, Interrupted, StorageError, disk_error
 logger = logging.getLogger(__name__)
 
 
+NOT_EXECUTED = "not executed"
+
+
 @dataclasses.dataclass
 class CellReport:
     number: int                # 1-based among the notebook's code cells
@@ -32,7 +35,8 @@ class CellReport:
 class NotebookReport:
     page: str
     framework: str
-    status: str                # "cached", "executed", "loaded", "failed", "interrupted" or "not run"
+    status: str                # "cached", "executed", "loaded", "failed", "interrupted", "not run" or
+                               # NOT_EXECUTED (the build was told not to run it: --execute none)
     seconds: float = 0.0       # wall time of this build's execution (0 when cached)
     cells: list[CellReport] = dataclasses.field(default_factory=list)
     error: dict | None = None
@@ -96,6 +100,11 @@ class BuildReport:
             for a in self.agreement:
                 statuses[a["status"]] += 1
             lines.append("  tabs: " + ", ".join(f"{n} {s}" for s, n in statuses.items() if n or s == "agree"))
+        reseeded = [r for r in self.notebooks if r.run == "reseeded"]
+        if reseeded:   # what measuring the seed cost: the reseeded runs' kernels, and the cells they ran
+            ran = [r for r in reseeded if r.status != "cached"]
+            lines.append(f"  another seed: {len(reseeded)} notebook(s) ({len(ran)} run, {len(reseeded) - len(ran)} "
+                         f"cached), {sum(len(r.cells) for r in ran)} cells, {sum(r.seconds for r in ran):.1f} s")
         for a in self.agreement:
             if a["status"] in ("disagree", "expected to differ"):
                 lines.append(f"  tabs {a['status']} at {a['page']}:{a['line']}: {a['detail']}")

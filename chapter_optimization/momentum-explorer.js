@@ -206,9 +206,11 @@
     root.textContent = '';
     const fig = h('figure', { class: 'mx-figure' }, root);
     h('figcaption', { class: 'mx-title' }, fig, 'Etkileşimli: momentum gezgini');
+    // What to try first: what the section's text says, seen (numbers as momentumTrace gives them).
     h('p', { class: 'mx-lead' }, fig,
-      'η ve β’yı değiştirin: yörüngeler, yazdırılan satırlar ve özdeğerler, bölümdeki Python kodunun ' +
-      'işlem sırasıyla tarayıcıda yeniden hesaplanır.');
+      'η = 0.6 iken β’yı 0’dan 0.9’a çekin: β = 0’da (gradyan inişi) x₂ yönünde ıraksar; β 0.5’e ' +
+      'yaklaştıkça yörünge 20 adımda minimuma (+) varır; 0.9’da fazla hız kazanıp minimumun çevresinde ' +
+      'dolanır. Sonra η’yı değiştirin: gradyan inişi η > 0.5’te ıraksar, momentum ηλ < 2 + 2β oldukça yakınsar.');
 
     // Controls
     const ctl = h('div', { class: 'mx-controls' }, fig);
@@ -267,6 +269,8 @@
     const legMom = legendItem(legend1, 'mx-sw-mom', '');
     const legGd = legendItem(legend1, 'mx-sw-gd', '');
     legendItem(legend1, 'mx-sw-contour', 'eş yükselti eğrileri f = 3, 6, …, 21');
+    legendItem(legend1, 'mx-sw-min', 'minimum (0, 0)');
+    legendItem(legend1, 'mx-sw-exit', 'alanın dışına çıktığı yer (ıraksar)');
 
     const outs = h('div', { class: 'mx-results', 'aria-live': 'polite' }, p1);
     h('p', { class: 'mx-out-head' }, outs, 'd2l.train_2d’nin yazdırdığı satırlar:');
@@ -274,9 +278,13 @@
     const resGd = resultRow(outs, 'Gradyan inişi', 'gd');
 
     // Panel 2: the (eta lambda, beta) plane and the eigenvalues of R.
-    const p2 = h('div', { class: 'mx-panel', role: 'group', 'aria-labelledby': 'mx-p2-title' }, fig);
-    const t2 = h('p', { class: 'mx-panel-title', id: 'mx-p2-title' }, p2);
-    t2.append('Skaler fonksiyonlar: ', math('f(x) = λx²/2'), ', λ ∈ {0.1, 1, 10, 19}');
+    // Folded until the reader gets there: the text explains it in "Skaler Fonksiyonlar" (11.6.3.2),
+    // far below.
+    const p2 = h('details', { class: 'mx-panel mx-eigen' }, fig);
+    const t2 = h('summary', { class: 'mx-panel-title', id: 'mx-p2-title' }, p2);
+    t2.append('Neden yakınsar ya da ıraksar? Özdeğerler, skaler fonksiyonlarda ', math('f(x) = λx²/2'),
+      ', λ ∈ {0.1, 1, 10, 19} ', h('span', { class: 'mx-summary-note' }, null, '(aşağıda, “Skaler Fonksiyonlar” kısmında açıklanır)'));
+    window.addEventListener('beforeprint', () => { p2.open = true; });   // on paper, all of it
     const p2grid = h('div', { class: 'mx-p2-grid' }, p2);
     const p2plot = h('div', {}, p2grid);
     const G = frame(400, 286, [10, 12, 50, 56], -3, Math.log10(30), 0, 1);
@@ -301,6 +309,7 @@
     legendItem(legend2, 'mx-sw-osc', VERDICT.osc);
     legendItem(legend2, 'mx-sw-div', VERDICT.div);
     legendItem(legend2, 'mx-sw-bound', 'ηλ = 2 + 2β');
+    legendItem(legend2, 'mx-sw-beta', 'şimdiki β; işaretler dört λ (tabloda)');
 
     const p2table = h('div', {}, p2grid);
     const table = h('table', { class: 'mx-table' }, p2table);
@@ -452,8 +461,13 @@
     if (cls === 'mx-sw-mom' || cls === 'mx-sw-gd') {
       el('line', { x1: 1, x2: 25, y1: 6, y2: 6 }, sw);
       marker(cls === 'mx-sw-mom' ? 'circle' : 'square', 13, 6, 3, '', sw);
-    } else if (cls === 'mx-sw-contour' || cls === 'mx-sw-bound') {
+    } else if (cls === 'mx-sw-contour' || cls === 'mx-sw-bound' || cls === 'mx-sw-beta') {
       el('line', { x1: 1, x2: 25, y1: 6, y2: 6 }, sw);
+    } else if (cls === 'mx-sw-min') {
+      el('path', { d: 'M8 6h10M13 1v10', class: 'mx-min' }, sw);
+    } else if (cls === 'mx-sw-exit') {
+      el('path', { d: 'M3 6h14', class: 'mx-exit-line' }, sw);
+      el('path', { d: 'M15 1.5l8 4.5l-8 4.5z', class: 'mx-exit' }, sw);
     } else {
       el('rect', { x: 1, y: 1, width: 24, height: 10, rx: 2 }, sw);
     }
@@ -467,23 +481,35 @@
   }
 
   // One trajectory, clipped to the plot box. Returns 0 if it is all inside,
-  // 1 if some steps are outside, 2 if it ends outside (or not finite).
+  // 1 if some steps are outside, 2 if it ends outside (or not finite). One that ends outside diverges:
+  // it is drawn up to where it first leaves the box, with an arrowhead there, pointing on; what
+  // follows, steps ever farther away, is left out (drawn, it was streaks across the box).
   function drawTrace(g, pts, F, box, cls, mark, k) {
-    let d = '', pen = false, out = 0;
+    let d = '', pen = false;
+    const last = pts[pts.length - 1];
+    const out = !inside(last, box) ? 2 : pts.some((p) => !inside(p, box)) ? 1 : 0;
     const px = (p) => r1(F.sx(p[0])) + ' ' + r1(F.sy(p[1]));
+    let shown = pts.length, exit = null;
     for (let n = 1; n < pts.length; n++) {
       const seg = clipSegment(pts[n - 1], pts[n], box);
-      if (!seg) { pen = false; continue; }
+      if (!seg) { pen = false; if (out === 2 && inside(pts[n - 1], box)) { shown = n; break; } continue; }
       if (!pen || !seg[2]) d += 'M' + px(seg[0]);
       d += 'L' + px(seg[1]);
       pen = seg[3];
+      if (out === 2 && !seg[3]) { shown = n; exit = seg; break; }
     }
     const grp = el('g', { class: cls }, g);
     if (d) el('path', { d: d, class: 'mx-line' }, grp);
-    pts.forEach((p, n) => {
-      if (!inside(p, box)) { out = n === pts.length - 1 ? 2 : 1; return; }
-      marker(mark, F.sx(p[0]), F.sy(p[1]), (mark === 'square' ? 2.7 : 3.2) * k, 'mx-dot', grp);
+    pts.slice(0, shown).forEach((p) => {
+      if (inside(p, box)) marker(mark, F.sx(p[0]), F.sy(p[1]), (mark === 'square' ? 2.7 : 3.2) * k, 'mx-dot', grp);
     });
+    if (exit) {
+      const a = [F.sx(exit[0][0]), F.sy(exit[0][1])], b = [F.sx(exit[1][0]), F.sy(exit[1][1])];
+      const len = Math.hypot(b[0] - a[0], b[1] - a[1]) || 1, ux = (b[0] - a[0]) / len, uy = (b[1] - a[1]) / len;
+      const s = 9 * k, tip = [b[0], b[1]], back = [b[0] - ux * s, b[1] - uy * s];
+      el('path', { class: 'mx-exit', d: 'M' + r1(tip[0]) + ' ' + r1(tip[1]) + 'L' + r1(back[0] - uy * s / 2) + ' ' +
+        r1(back[1] + ux * s / 2) + 'L' + r1(back[0] + uy * s / 2) + ' ' + r1(back[1] - ux * s / 2) + 'Z' }, grp);
+    }
     return out;
   }
 

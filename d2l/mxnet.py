@@ -7,14 +7,21 @@ MXNet's NumPy interface (npx.set_np(): the book's MXNet code uses
 mxnet.np arrays) and seeds every RNG with int(D2L_SEED) when that env
 variable is set.
 """
+import os
+import sys
+
 import mxnet
 from mxnet import autograd, gluon, init, np, npx
 from mxnet.gluon import nn
 
 from . import training
-from .data import airfoil_iter
+from .data import FASHION_MNIST, airfoil_iter, fashion_mnist_files  # by name: the preface saves `data`
 from .common import *  # noqa: F401,F403  (the framework-neutral API)
 from .common import device_helpers
+
+# The book's saved code calls this module d2l (d2l.DATA_HUB[...] = ...), as its preface's #@save cell
+# `d2l = sys.modules[__name__]` does in a book that holds the preface.
+d2l = sys.modules[__name__]
 
 npx.set_np()
 
@@ -132,6 +139,39 @@ def load_array(data_arrays, batch_size, is_train=True):
     """A Gluon DataLoader; for training it reshuffles every epoch with NumPy's global RNG (see `seed`)."""
     dataset = gluon.data.ArrayDataset(*data_arrays)
     return gluon.data.DataLoader(dataset, batch_size, shuffle=is_train)
+
+
+DATA_HUB['bert.base'] = (DATA_URL + 'bert.base.zip', '7b3820b35da691042e5d34c0971ac3edbd80d3f4')
+DATA_HUB['bert.small'] = (DATA_URL + 'bert.small.zip', 'a4e718a47137ccd1809c9107ab4f5edd317bae2c')
+
+
+class FashionMNIST(gluon.data.vision.FashionMNIST):
+    """Gluon's own Fashion-MNIST, over the files `d2l.download` has (D2L_DATA_DIR, else DATA_MIRROR, else
+    the network) and checked against DATA_HUB; Gluon checks them against the same SHA-1s and so never
+    downloads them itself."""
+
+    def __init__(self, train=True, transform=None):
+        self._files = fashion_mnist_files()
+        super().__init__(root=os.path.dirname(self._files['train_images']), train=train, transform=transform)
+
+    def _get_data(self):
+        self._train_data, self._train_label, self._test_data, self._test_label = (
+            (os.path.basename(self._files[part]), DATA_HUB[f'fashion_mnist_{part}'][1]) for part in FASHION_MNIST)
+        super()._get_data()
+
+
+def load_data_fashion_mnist(batch_size, resize=None):
+    """The book's Fashion-MNIST iterators (train shuffled, test), images optionally resized. No worker
+    processes: the build's kernels run side by side, one core each."""
+    dataset = gluon.data.vision
+    trans = [dataset.transforms.ToTensor()]
+    if resize:
+        trans.insert(0, dataset.transforms.Resize(resize))
+    trans = dataset.transforms.Compose(trans)
+    mnist_train = FashionMNIST(train=True).transform_first(trans)
+    mnist_test = FashionMNIST(train=False).transform_first(trans)
+    return (gluon.data.DataLoader(mnist_train, batch_size, shuffle=True),
+            gluon.data.DataLoader(mnist_test, batch_size, shuffle=False))
 
 
 def get_data_ch11(batch_size=10, n=1500):

@@ -12,55 +12,6 @@ from matplotlib_inline import backend_inline
 # A fixed salt makes the ids Matplotlib writes into an SVG (clip paths, glyphs)
 # the same on every run, so rebuilding the book gives byte-identical figures.
 SVG_HASH_SALT = 'd2l'
-# Beside each figure a notebook shows, its data series under this type, so the
-# book build can check that every framework's tab drew the same curves.
-# (bookbuild/agreement/compare.py declares the same string.)
-PLOT_DATA = 'application/vnd.d2l.plot+json'
-PLOT_DATA_POINTS = 500   # a longer line is sampled evenly: enough to compare, small in the notebook
-
-
-def plot_data(fig):
-    """The lines of a figure's axes, as plain numbers:
-    {"axes": [{"lines": [{"label", "x", "y", "xlabel", "ylabel"}]}]}."""
-    def numbers(values):
-        values = numpy.asarray(values, dtype=float).ravel()
-        if values.size > PLOT_DATA_POINTS:
-            values = values[numpy.linspace(0, values.size - 1, PLOT_DATA_POINTS).round().astype(int)]
-        return [None if not numpy.isfinite(v) else float(f'{v:.6g}') for v in values]
-
-    axes = []
-    for ax in fig.axes:
-        lines = []
-        for line in ax.get_lines():
-            try:
-                lines.append({'label': str(line.get_label()), 'x': numbers(line.get_xdata()),
-                              'y': numbers(line.get_ydata()), 'xlabel': ax.get_xlabel(),
-                              'ylabel': ax.get_ylabel()})
-            except (TypeError, ValueError):
-                continue   # data that is not numbers (dates, categories): nothing to compare
-        axes.append({'lines': lines})
-    return {'axes': axes}
-
-
-def _show_plot_data_beside_figures():
-    """In a notebook, every figure shown also carries its data series (PLOT_DATA)."""
-    try:
-        from IPython import get_ipython
-        from IPython.core.formatters import JSONFormatter
-        from matplotlib.figure import Figure
-        from traitlets import Unicode
-    except ImportError:
-        return
-    shell = get_ipython()
-    if shell is None:
-        return
-    if PLOT_DATA not in shell.display_formatter.formatters:
-        class PlotDataFormatter(JSONFormatter):
-            format_type = Unicode(PLOT_DATA)
-
-        shell.display_formatter.formatters[PLOT_DATA] = PlotDataFormatter(parent=shell.display_formatter)
-    # Again after every change of figure formats: choosing them drops every formatter's rule for figures.
-    shell.display_formatter.formatters[PLOT_DATA].for_type(Figure, plot_data)
 
 
 def use_svg_display():
@@ -71,7 +22,6 @@ def use_svg_display():
     plt.rcParams['svg.fonttype'] = 'none'
     # Matplotlib writes today's date into each SVG unless told not to.
     backend_inline.set_matplotlib_formats('svg', metadata={'Date': None})
-    _show_plot_data_beside_figures()
 
 
 def set_figsize(figsize=(3.5, 2.5)):
@@ -199,5 +149,3 @@ class Animator:
             display.display(self.fig)
             display.clear_output(wait=True)
 
-
-_show_plot_data_beside_figures()

@@ -5,12 +5,20 @@ model, its gradients and parameter updates); plots, timing, data download and
 the training loop come from the shared modules. Importing this module seeds
 every RNG with int(D2L_SEED) when that env variable is set.
 """
+import os
+import sys
+from pathlib import Path
+
 import tensorflow as tf
 
 from . import training
-from .data import airfoil_iter
+from .data import airfoil_iter, fashion_mnist_files, sha1_of  # by name: the preface saves `data`
 from .common import *  # noqa: F401,F403  (the framework-neutral API)
 from .common import device_helpers
+
+# The book's saved code calls this module d2l (d2l.DATA_HUB[...] = ...), as its preface's #@save cell
+# `d2l = sys.modules[__name__]` does in a book that holds the preface.
+d2l = sys.modules[__name__]
 
 # The book's framework-neutral names for tensor functions.
 reshape = tf.reshape
@@ -101,6 +109,32 @@ def load_array(data_arrays, batch_size, is_train=True):
     if is_train:
         dataset = dataset.shuffle(buffer_size=len(data_arrays[0]))
     return dataset.batch(batch_size)
+
+
+def fashion_mnist():
+    """tf.keras's own Fashion-MNIST loader, `(x_train, y_train), (x_test, y_test)`, over the files
+    `d2l.download` has (D2L_DATA_DIR, else DATA_MIRROR, else the network): Keras reads its cache
+    (<KERAS_HOME>/datasets/fashion-mnist) and downloads what is not there, so each checked file is
+    put there first, by Keras' own get_file from the local copy (Keras checks MD5 or SHA-256 only, so
+    a file already there is checked here, against DATA_HUB's SHA-1, and replaced if it differs)."""
+    for part, path in fashion_mnist_files().items():
+        for attempt in range(2):
+            cached = tf.keras.utils.get_file(os.path.basename(path), origin=Path(path).resolve().as_uri(),
+                                             cache_subdir=os.path.join('datasets', 'fashion-mnist'))
+            if sha1_of(cached) == DATA_HUB[f'fashion_mnist_{part}'][1]:
+                break
+            os.remove(cached)
+    return tf.keras.datasets.fashion_mnist.load_data()
+
+
+def load_data_fashion_mnist(batch_size, resize=None):
+    """The book's Fashion-MNIST pipelines (train shuffled, test), images optionally resized."""
+    mnist_train, mnist_test = fashion_mnist()
+    process = lambda X, y: (tf.expand_dims(X, axis=3) / 255, tf.cast(y, dtype='int32'))
+    resize_fn = lambda X, y: (tf.image.resize_with_pad(X, resize, resize) if resize else X, y)
+    return (tf.data.Dataset.from_tensor_slices(process(*mnist_train)).batch(batch_size)
+            .shuffle(len(mnist_train[0])).map(resize_fn),
+            tf.data.Dataset.from_tensor_slices(process(*mnist_test)).batch(batch_size).map(resize_fn))
 
 
 def get_data_ch11(batch_size=10, n=1500):

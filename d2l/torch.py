@@ -5,15 +5,24 @@ model, its gradients and parameter updates); plots, timing, data download and
 the training loop come from the shared modules. Importing this module seeds
 every RNG with int(D2L_SEED) when that env variable is set.
 """
+import gzip
+import os
+import shutil
+import sys
+
 import torch
 from torch import nn
 from torch.utils import data as torch_data
 
 # Not `from . import data`: the book's preface (#@save) binds `data` to torch.utils.data in this library.
 from . import training
-from .data import airfoil_iter
+from .data import airfoil_iter, fashion_mnist_files
 from .common import *  # noqa: F401,F403  (the framework-neutral API)
 from .common import device_helpers
+
+# The book's saved code calls this module d2l (d2l.DATA_HUB[...] = ...), as its preface's #@save cell
+# `d2l = sys.modules[__name__]` does in a book that holds the preface.
+d2l = sys.modules[__name__]
 
 # The book's framework-neutral names for tensor functions.
 ones_like = torch.ones_like
@@ -102,6 +111,44 @@ def load_array(data_arrays, batch_size, is_train=True):
     """A DataLoader over tensors; for training it reshuffles every epoch with torch's global RNG (see `seed`)."""
     dataset = torch_data.TensorDataset(*data_arrays)
     return torch_data.DataLoader(dataset, batch_size, shuffle=is_train)
+
+
+DATA_HUB['bert.base'] = (DATA_URL + 'bert.base.torch.zip', '225d66f04cae318b841a13d32af3acc165f253ac')
+DATA_HUB['bert.small'] = (DATA_URL + 'bert.small.torch.zip', 'c72329e68a732bef0452e4b96a1c341c8910f81f')
+
+
+def load_data_fashion_mnist(batch_size, resize=None):
+    """The book's Fashion-MNIST loaders (train shuffled, test), images optionally resized, read by
+    torchvision's own FashionMNIST from the files `d2l.download` has (D2L_DATA_DIR, else DATA_MIRROR,
+    else the network), unpacked where torchvision looks for them. No worker processes: the build's
+    kernels run side by side, one core each."""
+    try:
+        import torchvision
+        from torchvision import transforms
+    except (ImportError, RuntimeError) as error:   # RuntimeError: a torchvision built for another torch
+        raise ModuleNotFoundError(
+            f'd2l.load_data_fashion_mnist reads Fashion-MNIST through torchvision, which cannot be imported '
+            f'here ({type(error).__name__}: {error}). PyPI\'s torchvision is built against CUDA torch and does '
+            f'not load beside torch {torch.__version__}; install the torchvision built for this torch '
+            f'(download.pytorch.org/whl/cpu) to run this page.', name='torchvision') from error
+    files = fashion_mnist_files()
+    root = os.path.dirname(files['train_images'])
+    raw = os.path.join(root, 'FashionMNIST', 'raw')
+    os.makedirs(raw, exist_ok=True)
+    for path in files.values():
+        unpacked = os.path.join(raw, os.path.basename(path)[:-len('.gz')])
+        if not os.path.exists(unpacked):
+            with gzip.open(path, 'rb') as packed, open(unpacked + '.part', 'wb') as out:
+                shutil.copyfileobj(packed, out)
+            os.replace(unpacked + '.part', unpacked)
+    trans = [transforms.ToTensor()]
+    if resize:
+        trans.insert(0, transforms.Resize(resize))
+    trans = transforms.Compose(trans)
+    mnist_train = torchvision.datasets.FashionMNIST(root=root, train=True, transform=trans, download=False)
+    mnist_test = torchvision.datasets.FashionMNIST(root=root, train=False, transform=trans, download=False)
+    return (torch_data.DataLoader(mnist_train, batch_size, shuffle=True),
+            torch_data.DataLoader(mnist_test, batch_size, shuffle=False))
 
 
 def get_data_ch11(batch_size=10, n=1500):

@@ -15,7 +15,7 @@ from .plotting import Animator
 
 
 # The mark of a timing in a notebook's output, for the book build's tab check: a machine's speed is
-# not something the tabs must agree on. (bookbuild/agreement/compare.py declares the same string.)
+# not something the tabs must agree on. (bookbuild/in_kernel.py declares the same string.)
 TIMING = 'application/vnd.d2l.timing+json'
 
 

@@ -132,11 +132,10 @@
 
   // --- Furo: names ---
   function nameFuro() {
+    // (the sidebar's expanders are named in Turkish at build time: bookbuild/render/furo.py)
     for (const element of document.querySelectorAll("[aria-label]")) {
       const label = element.getAttribute("aria-label");
-      const prefix = "Toggle navigation of ";
-      if (label.startsWith(prefix)) element.setAttribute("aria-label", `${_(prefix.trim())} ${label.slice(prefix.length)}`);
-      else if (_(label) !== label) element.setAttribute("aria-label", _(label));
+      if (_(label) !== label) element.setAttribute("aria-label", _(label));
     }
     for (const title of document.querySelectorAll("svg symbol > title")) {
       if (_(title.textContent) !== title.textContent) title.textContent = _(title.textContent);   // no needless relayout
@@ -146,18 +145,50 @@
       const region = document.querySelector(selector);
       if (region) region.setAttribute("aria-label", _(name));
     }
+    // The phone header names the page, as the published edition's does, and takes the reader to its top.
+    const brand = document.querySelector(".mobile-header .header-center a"), title = document.querySelector("article[role=main] h1");
+    const named = title && title.cloneNode(true);
+    if (named) named.querySelectorAll(".headerlink").forEach((link) => link.remove());
+    if (brand && named && brand.querySelector(".brand") && new URL(brand.href).pathname !== window.location.pathname) {
+      brand.querySelector(".brand").textContent = named.textContent.trim();
+      brand.href = "#";
+    }
     // Search from the top of a phone's page, not only from inside the closed drawer.
     const search = document.getElementById("d2l-header-search");
     const header = document.querySelector(".mobile-header .header-right");
     if (search && header && !header.querySelector(".d2l-header-search")) header.prepend(search.content.cloneNode(true));
   }
 
+  // --- Furo's theme toggle says which scheme is on (Furo: <body data-theme>, changed by its click) ---
+  const SCHEMES = { auto: "sistemin ayarı", light: "açık", dark: "koyu" };
+  function nameThemeToggle() {
+    const buttons = document.querySelectorAll(".theme-toggle");
+    const name = () => `Renk teması: ${SCHEMES[document.body.dataset.theme] || SCHEMES.auto}. Değiştir`;
+    const set = () => buttons.forEach((button) => { button.setAttribute("aria-label", name()); button.title = name(); });
+    set();
+    new MutationObserver(set).observe(document.body, { attributes: true, attributeFilter: ["data-theme"] });
+  }
+
   // --- Furo: drawers and expanders (a hidden checkbox, <label for>s), by keyboard ---
   // Each label becomes a button named as its checkbox, expanded as it is checked (a <label> may
   // not take a button's role). Without scripts the labels stay, and work by pointer.
-  // [checkbox, drawer, where its close button goes, the widths at which Furo makes it a drawer (furo.css)]
-  const DRAWERS = [["__navigation", ".sidebar-drawer", ".sidebar-sticky", "(max-width: 63em)"],
-                   ["__toc", ".toc-drawer", ".toc-sticky", "(max-width: 82em)"]];
+  // [checkbox, drawer, where its close button goes]
+  const DRAWERS = [["__navigation", ".sidebar-drawer", ".sidebar-sticky"], ["__toc", ".toc-drawer", ".toc-sticky"]];
+
+  // The widths at which Furo makes a sidebar a drawer: the media query of furo.css's rule that fixes it
+  // to the side of the screen, read from the style sheet itself (a style sheet holds before a deferred
+  // script runs), so that an upgrade of Furo moves them here too.
+  function drawerQuery(selector) {
+    for (const sheet of document.styleSheets) {
+      if (!/\/furo\.css(\?|$)/.test(sheet.href || "")) continue;
+      for (const rule of sheet.cssRules) {
+        if (rule instanceof CSSMediaRule && [...rule.cssRules].some((inner) => inner.style && inner.style.position === "fixed"
+            && inner.selectorText.split(",").some((s) => s.trim() === selector))) return rule.media.mediaText;
+      }
+    }
+    console.error(`d2l.js: furo.css no longer makes ${selector} a drawer by a media query`);
+    return "not all";
+  }
   const drawers = [];
   let modal = [];   // what a drawer that is open made inert
 
@@ -179,7 +210,7 @@
   }
 
   function setUpDrawers() {
-    for (const [boxId, selector, top, narrow] of DRAWERS) {
+    for (const [boxId, selector, top] of DRAWERS) {
       const box = document.getElementById(boxId), drawer = document.querySelector(selector);
       if (!box || !drawer) continue;
       drawer.id = drawer.id || `d2l-${boxId.replace(/_/g, "")}`;
@@ -190,7 +221,7 @@
       bar.innerHTML = `<button type="button" class="d2l-drawer-close"><span aria-hidden="true">✕</span> ${CLOSE}</button>`;
       bar.firstChild.addEventListener("click", () => close(entry));
       (drawer.querySelector(top) || drawer).prepend(bar);
-      const entry = { box, drawer, openers, bar, narrow: window.matchMedia(narrow) };
+      const entry = { box, drawer, openers, bar, narrow: window.matchMedia(drawerQuery(selector)) };
       entry.narrow.addEventListener("change", () => update(null));
       drawers.push(entry);
       box.addEventListener("change", () => update(entry));
@@ -270,15 +301,51 @@
                     copy_failure: "Kopyalanamadı" };
     if (document.documentElement.lang === "tr" && typeof locale !== "undefined") locale = "tr";
   }
+  // Its icons were written, in English, as it loaded; an SVG's <title> is the browser's own tooltip,
+  // over the button's Turkish one: the icons (those it will swap in after a click too) lose it.
+  const untitled = (svg) => svg.replace(/<title>[^<]*<\/title>/g, "");
+  if (typeof iconCopy === "string") iconCopy = untitled(iconCopy);
+  if (typeof iconCheck === "string") iconCheck = untitled(iconCheck);
 
-  // (its icon's title stays English, and hidden: the button has a name)
+  // (its icon is hidden from screen readers: the button has a name)
   function nameCopyButtons() {
     for (const button of document.querySelectorAll("button.copybtn")) {
       button.setAttribute("aria-label", COPY);
       button.setAttribute("data-tooltip", COPY);
       const icon = button.querySelector("svg");
-      if (icon) icon.setAttribute("aria-hidden", "true");
+      if (icon) {
+        icon.setAttribute("aria-hidden", "true");
+        for (const title of icon.querySelectorAll("title")) title.remove();
+      }
     }
+  }
+
+  // A page opened from a search result (without a section of its own to go to) opens at the first word
+  // found, once sphinx_highlight.js has marked the words (it waits a moment before it does).
+  function openAtMatch() {
+    let from = null;
+    try { from = new URL(document.referrer); } catch (e) { return; }
+    if (window.location.hash || from.origin !== window.location.origin || !/\/search\.html$/.test(from.pathname)) return;
+    const found = () => [...document.querySelectorAll("article[role=main] span.highlighted")].find((s) => s.checkVisibility());
+    let tries = 0;
+    (function look() {
+      const first = found();
+      if (!first) {
+        if (++tries < 40) setTimeout(look, 25);
+        return;
+      }
+      first.scrollIntoView({ block: "center", behavior: "instant" });
+      // What fills itself as the reader nears it (an interactive figure above the match) grows the page:
+      // the match is brought back to the middle while that settles, unless the reader has moved on.
+      const page = new ResizeObserver(() => first.scrollIntoView({ block: "center", behavior: "instant" }));
+      const stop = () => {
+        page.disconnect();
+        for (const type of ["wheel", "touchstart", "keydown", "pointerdown"]) removeEventListener(type, stop, true);
+      };
+      for (const type of ["wheel", "touchstart", "keydown", "pointerdown"]) addEventListener(type, stop, true);
+      page.observe(document.body);
+      setTimeout(stop, 2000);
+    })();
   }
 
   // --- start ---
@@ -300,7 +367,7 @@
     window.addEventListener("pageshow", (event) => { if (event.persisted) follow(remembered()); });
     // The rest one task each, in this order, each short: a phone stays responsive while the page
     // starts. (sphinx-copybutton added its buttons before this handler.)
-    for (const step of [nameFuro, asButtons, setUpDrawers, quietIcons, nameCopyButtons, panelStops, watchBoxes]) {
+    for (const step of [nameFuro, nameThemeToggle, asButtons, setUpDrawers, quietIcons, nameCopyButtons, panelStops, watchBoxes, openAtMatch]) {
       setTimeout(step);
     }
   });

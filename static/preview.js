@@ -124,7 +124,9 @@
   });
   main.addEventListener("focusin", (event) => {
     const a = link(event);
-    if (a && a.matches(":focus-visible")) show(a);
+    if (!a || !a.matches(":focus-visible")) return;
+    if (dismissed === a) dismissed = null;   // focus arriving is a new request, whatever Escape closed before
+    show(a);
   });
   main.addEventListener("focusout", (event) => {
     if (event.target === dismissed) dismissed = null;

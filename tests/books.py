@@ -47,6 +47,7 @@ FIXTURE_YML = """book:
   published:
     url: https://tr.d2l.ai/
     labels: d2l-tr-labels.tsv
+    pages: d2l-tr-pages.tsv
 timeout: 60
 agreement:
   rtol: 0.05
@@ -100,7 +101,7 @@ class Book:
         (root / "build.yml").write_text((ROOT / "build.yml").read_text() if real else FIXTURE_YML, encoding="utf-8")
         if real:
             shutil.copytree(ROOT / "requirements", root / "requirements")  # build.yml names them
-        for data in ("d2l.bib", "d2l-tr-labels.tsv"):
+        for data in ("d2l.bib", "d2l-tr-labels.tsv", "d2l-tr-pages.tsv"):
             shutil.copy(ROOT / data, root / data)
         for name, text in pages.items():
             self.write(name, text)
@@ -172,7 +173,7 @@ class Workbench:
         return self.snapshot.copy(self.book.root)
 
 
-BOOK_FILES = ["build.yml", "requirements", "d2l", "d2l.bib", "d2l-tr-labels.tsv"]
+BOOK_FILES = ["build.yml", "requirements", "d2l", "d2l.bib", "d2l-tr-labels.tsv", "d2l-tr-pages.tsv"]
 
 
 def copy_book(target: Path) -> None:
@@ -323,7 +324,8 @@ def display_equations(nb: dict) -> int:
 
 class StaticHost(http.server.SimpleHTTPRequestHandler):
     """A static host as readers meet one: text (HTML, CSS, JS, SVG, JSON) sent gzip-compressed to
-    a browser that accepts it, as GitHub Pages or any web server does; quiet."""
+    a browser that accepts it, as GitHub Pages or any web server does; a missing address gets the
+    site's 404.html, with status 404, as GitHub Pages does; quiet."""
 
     COMPRESSED = (".html", ".css", ".js", ".svg", ".json", ".ipynb", ".txt")
 
@@ -331,6 +333,15 @@ class StaticHost(http.server.SimpleHTTPRequestHandler):
         path = Path(self.translate_path(self.path))
         if path.is_dir():
             path = path / "index.html"
+        missing = Path(self.directory) / "404.html"
+        if not path.exists() and missing.is_file():
+            body = missing.read_bytes()
+            self.send_response(404)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            return
         if "gzip" not in self.headers.get("Accept-Encoding", "") or not path.is_file() or \
                 path.suffix not in self.COMPRESSED:
             return super().do_GET()

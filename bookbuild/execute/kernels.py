@@ -55,7 +55,7 @@ class Job:
     page: Page
     framework: object             # config.Framework
     notebook: object              # nbformat.NotebookNode: filled with outputs in place
-    cwd: Path                     # the kernel's working directory: the page's folder
+    cwd: Path                     # the kernel's working directory (notebooks.working_folder)
     kernel: str                   # the kernel to run it in (the framework's, or its reseeded twin)
     report: NotebookReport
 
@@ -80,9 +80,10 @@ class Kernels:
     """Runs jobs; `run` fills each job's notebook and report, and returns the failures."""
 
     def __init__(self, kernel_dirs: list[Path], timeout: int, jobs: int, log_dir: Path,
-                 env: dict[str, str] | None = None):
+                 env: dict[str, str] | None = None, startup: str = ""):
         self.kernel_dirs, self.timeout, self.jobs = [str(d) for d in kernel_dirs], timeout, jobs
         self.env = env or {}   # for every kernel, on top of this process's environment and its kernelspec's
+        self.startup = startup   # code each kernel runs silently before the first cell (bookbuild/in_kernel.py)
         self.log_dir = log_dir
         self.clients: list = []   # every nbclient started, to stop what an interrupt leaves running
 
@@ -203,12 +204,19 @@ class Kernels:
             logger.info(f"[{name}] {job.page.path}: cell {number}/{len(cells)} (line {job.line_of(cell)}) {seconds:.1f} s")
 
         logger.info(f"[{name}] {job.page.path}: executing {len(cells)} cells in kernel {job.kernel}")
+
+        async def prepare(notebook):
+            if self.startup:
+                reply = await client.async_wait_for_reply(client.kc.execute(self.startup, silent=True))
+                if reply["content"]["status"] != "ok":   # our own code: a bug in the build, not in the page
+                    raise RuntimeError(f"the kernel's start-up code failed: {reply['content'].get('evalue')}")
+
         client = NotebookClient(
             job.notebook, kernel_name=job.kernel, timeout=self.timeout,
             kernel_manager_class=_kernel_manager(tuple(self.kernel_dirs)),   # only the build's kernels
             record_timing=False,  # timings in cell metadata would change the cache key
             resources={"metadata": {"path": str(job.cwd)}},
-            on_cell_start=on_start, on_cell_executed=on_executed)
+            on_notebook_start=prepare, on_cell_start=on_start, on_cell_executed=on_executed)
         self.clients.append(client)
         try:
             # The kernel's own stderr (its log, framework banners) goes to a file, not the terminal.
@@ -347,11 +355,21 @@ def _frames(traceback: str, job: Job, cell) -> tuple[tuple[int, str] | None, str
     return call, innermost
 
 
+UNAVAILABLE = re.compile(r"^#\s*unavailable:\s*([\w.-]+):\s*(.+)$", re.M)
+
+
+def unavailable(requirements: Path) -> dict[str, str]:
+    """Packages a requirement file says cannot be installed (`# unavailable: <module>: <why>`), and why."""
+    return dict(UNAVAILABLE.findall(requirements.read_text(encoding="utf-8")))
+
+
 def _missing_module_advice(module: str, job: Job, cell) -> str:
     framework = job.framework
     listed = f"requirements/{framework.requirements.name}" if framework.requirements else "its requirements"
     advice = (f"`{module}` is not importable in the {framework.name} environment: if it is in {listed}, "
               f"run `make env` (it repairs a broken environment); otherwise add it there")
+    if framework.requirements and (why := unavailable(framework.requirements).get(module.split(".")[0])):
+        advice = f"{listed} says `{module.split('.')[0]}` cannot be installed: {why}; this page cannot run here"
     if cell is not None and not job.block(cell).tab_marked:
         advice = (f"this cell has no `#@tab` mark, so it belongs to the first framework of build.yml, "
                   f"{framework.name} (d2lbook's rule): mark it for the framework it is written for "

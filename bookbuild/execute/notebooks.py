@@ -15,17 +15,20 @@ from __future__ import annotations
 
 import logging
 import dataclasses
+import re
+import shutil
+import typing
 from pathlib import Path
 
 import nbformat
 
-from bookbuild import environments
+from bookbuild import environments, in_kernel
 from bookbuild.execute import split
 from bookbuild.execute.cache import RUN_KEY, Cache
-from bookbuild.config import data_mirror
+from bookbuild.config import EXECUTE, NOT_SOURCES, data_mirror
 from bookbuild.errors import BookError, ExecutionError, SourceError, disk_error, from_record
 from bookbuild.execute.kernels import Job, Kernels, code_cells
-from bookbuild.report import CellReport, NotebookReport
+from bookbuild.report import NOT_EXECUTED, CellReport, NotebookReport
 
 logger = logging.getLogger(__name__)
 
@@ -43,19 +46,23 @@ class Execution:
 
 
 def execute(config, paths, source, notebooks: dict, pages: list, library: Path, reseeded: bool = False,
-            retry: bool = False) -> Execution:
+            retry: bool = False, until: dict | None = None) -> Execution:
     """Run `pages` (the rest keep their split notebooks), in kernels that import the d2l package in `library`
     (the library stage's: ours with the book's #@save code). `reseeded`: in the frameworks' reseeded
-    kernels, for the agreement stage; those runs are cached but are not the book's. A notebook whose cell
-    failed is cached with its failure, as one that ran to its end is: it fails again, from the cache, until
-    its inputs (or the timeout) change, or `retry` (`make html RETRY=1`) runs it again."""
+    kernels, for the agreement stage; those runs are cached, and written beside the book's executed
+    notebooks (CI's merge judges with them), but are not the book's. `until`: {page path: {framework: cell
+    id}}, where a reseeded run may stop, and which frameworks it needs (default: all, to the end). A
+    notebook whose cell failed is cached with its failure, as one that ran to its end is: it fails again,
+    from the cache, until its inputs (or the timeout) change, or `retry` (`make html RETRY=1`) runs it again."""
     jobs = []
     for page in pages:
         for name, nb in notebooks[page.path].items():
+            if until is not None and name not in until.get(page.path, {}):
+                continue
             fw = config.framework(name)
             kernel = environments.reseeded_kernel(fw) if reseeded else fw.kernel
-            nb = split.reseeded(nb, kernel) if reseeded else nb
-            jobs.append(Job(page, fw, nb, config.root / page.path.parent, kernel,
+            nb = split.reseeded(nb, kernel, (until or {}).get(page.path, {}).get(name)) if reseeded else nb
+            jobs.append(Job(page, fw, nb, working_folder(paths, page, kernel), kernel,
                             NotebookReport(page.path.as_posix(), name, "cached", run="reseeded" if reseeded else "book")))
     cache = Cache(paths.cache)
     misses, failures = [], []
@@ -88,25 +95,103 @@ def execute(config, paths, source, notebooks: dict, pages: list, library: Path, 
                                                          "timeout": config.timeout}   # another one runs it again
         cache.store(job.notebook, job.uri)
 
+    for job in misses:
+        lay_out(job, config.root, paths, data_mirror())
     if misses:
-        failures += Kernels(environments.kernel_dirs(), config.timeout, config.jobs, paths.cache,
-                            env={"DATA_MIRROR": str(data_mirror()), **environments.library_env(library)}).run(
-            misses, on_success=keep, on_failure=keep)
+        failures += strategy(config).run(config, paths, misses, keep, library)
     executed = {path: dict(by_framework) for path, by_framework in notebooks.items()}
     for job in jobs:
         executed[job.page.path][job.framework.name] = job.notebook
-        if not reseeded and job.report.status in ("cached", "executed"):
-            write_executed(paths.executed, job.framework.name, job.page.path, job.notebook)
+        if job.report.status in ("cached", "executed"):
+            write_executed(paths.executed, job.framework.name, job.page.path, job.notebook, reseeded)
     return Execution(executed, [job.report for job in jobs], failures)
 
 
-def executed_path(directory: Path, framework: str, page: Path) -> Path:
-    return Path(directory) / framework / page.with_suffix(".ipynb")
+def _run_in_kernels(config, paths, misses: list[Job], keep, library: Path) -> list[BookError]:
+    return Kernels(environments.kernel_dirs(), config.timeout, config.jobs, paths.cache,
+                   env={"DATA_MIRROR": str(data_mirror()), **environments.library_env(library)},
+                   startup=in_kernel.source()).run(misses, on_success=keep, on_failure=keep)
 
 
-def write_executed(directory: Path, framework: str, page: Path, nb) -> None:
+def _leave_unrun(config, paths, misses: list[Job], keep, library: Path) -> list[BookError]:
+    for job in misses:
+        job.report.status = NOT_EXECUTED   # the merge stage says so on the page
+    if misses:
+        logger.info(f"[execute] {len(misses)} notebooks not executed (--execute none)")
+    return []
+
+
+@dataclasses.dataclass(frozen=True)
+class Strategy:
+    """What the execute stage does with the notebooks the cache does not hold (config.EXECUTE)."""
+    run: typing.Callable            # (config, paths, jobs, keep, library folder) -> failures
+    kernels: bool                   # whether it starts kernels (and so needs the frameworks' environments)
+
+
+STRATEGIES = {"all": Strategy(_run_in_kernels, kernels=True), "none": Strategy(_leave_unrun, kernels=False)}
+assert STRATEGIES.keys() == EXECUTE.keys()
+
+
+def strategy(config) -> Strategy:
+    return STRATEGIES[config.execute]
+
+
+def working_folder(paths, page, kernel: str) -> Path:
+    """Where a notebook runs: the page's folder in a tree of its own under _build/work/, so that what its
+    code writes (`../data/...`) lands there, never in the book, and no other notebook sees it."""
+    return paths.work / kernel / page.path.with_suffix("") / page.path.parent
+
+
+QUOTED = re.compile(r"""(["'])([^"'\n]+)\1""")   # a string literal of one line: a path the code may read
+
+
+# The data cache of the book's own `download` (d2l's #@save code): '../data' from a chapter's page, i.e. this
+# folder at the top of a working tree.
+BOOK_DATA = "data"
+
+
+def lay_out(job: Job, root: Path, paths, mirror: Path | None = None) -> None:
+    """Make a notebook's working tree anew, with copies of what its code reads from the book: the files
+    beside its page, and any file or folder of the book its code names by a relative path ('../img/cat.jpg');
+    and, offline, the data mirror's files in its BOOK_DATA folder (links: the book's download reads a file
+    there when its SHA-1 is right, and writes one only when it is not)."""
+    tree = paths.work / job.kernel / job.page.path.with_suffix("")
+    folder = root / job.page.path.parent
+    wanted = [f for f in folder.iterdir() if f.is_file() and f.suffix != ".md"]
+    for cell in code_cells(job.notebook):
+        for _, named in QUOTED.findall(cell.source):
+            path = (folder / named).resolve()
+            if path.is_relative_to(root.resolve()) and (path.is_file() or path.is_dir() and not
+                                                        folder.resolve().is_relative_to(path)) and \
+                    not NOT_SOURCES.intersection(path.relative_to(root.resolve()).parts):
+                wanted.append(path)   # not '.' or '..': the page's own folder or one holding it
+    try:
+        shutil.rmtree(tree, ignore_errors=True)
+        job.cwd.mkdir(parents=True)
+        for path in wanted:
+            target = tree / path.resolve().relative_to(root.resolve())
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if path.is_dir():
+                shutil.copytree(path, target, dirs_exist_ok=True)
+            else:
+                shutil.copy2(path, target)
+        offered = sorted(f for f in mirror.iterdir() if f.is_file()) if mirror and mirror.is_dir() else []
+        for file in offered:
+            link = tree / BOOK_DATA / file.name
+            if not link.exists():
+                link.parent.mkdir(parents=True, exist_ok=True)
+                link.symlink_to(file.resolve())
+    except OSError as err:
+        raise disk_error(err, f"laying out {tree}") from None
+
+
+def executed_path(directory: Path, framework: str, page: Path, reseeded: bool = False) -> Path:
+    return Path(directory) / framework / page.with_suffix(".reseeded.ipynb" if reseeded else ".ipynb")
+
+
+def write_executed(directory: Path, framework: str, page: Path, nb, reseeded: bool = False) -> None:
     """A notebook that ran, for CI to upload: written whole (a .part renamed) and only when it changed."""
-    target = executed_path(directory, framework, page)
+    target = executed_path(directory, framework, page, reseeded)
     text = nbformat.writes(nb) + "\n"
     if target.is_file() and target.read_text(encoding="utf-8") == text:
         return
@@ -169,3 +254,25 @@ def load_executed(directory: Path, source, notebooks: dict) -> Execution:
             executed[page.path][name] = loaded
             reports.append(NotebookReport(page.path.as_posix(), name, "loaded"))
     return Execution(executed, reports, problems)
+
+
+def load_reseeded(directory: Path, notebooks: dict, until: dict) -> Execution:
+    """The reseeded runs that travelled with the executed notebooks (CI's per-framework jobs make them), for
+    the pages and frameworks of `until` (see `execute`); a missing or outdated one is left out."""
+    executed, reports = {}, []
+    for page, frameworks in until.items():
+        for name in frameworks:
+            path = executed_path(directory, name, page, reseeded=True)
+            if not path.is_file():
+                continue
+            loaded = nbformat.read(path, as_version=4)
+            ran = [(c.get("id"), c.source) for c in code_cells(loaded)
+                   if not any(o.get("output_type") == "error" for o in c.outputs)]
+            wanted = [(c.get("id"), c.source) for c in code_cells(notebooks[page][name])]
+            ids = [cell for cell, _ in wanted]
+            needed = wanted[:ids.index(frameworks[name]) + 1] if frameworks[name] in ids else wanted
+            if ran[:len(needed)] != needed:
+                continue
+            executed.setdefault(page, {})[name] = loaded
+            reports.append(NotebookReport(page.as_posix(), name, "loaded", run="reseeded"))
+    return Execution(executed, reports, [])

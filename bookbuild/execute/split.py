@@ -52,10 +52,14 @@ def split_book(source, frameworks, fingerprints: dict[str, str], saved_code=None
     return {page.path: split(page, frameworks, fingerprints, saved_code) for page in source.pages}
 
 
-def reseeded(nb: nbformat.NotebookNode, kernel: str) -> nbformat.NotebookNode:
+def reseeded(nb: nbformat.NotebookNode, kernel: str, until: str | None = None) -> nbformat.NotebookNode:
     """The same notebook for the framework's reseeded kernel (environments.reseeded_kernel): it draws
-    other random numbers, so the agreement stage sees how much they move each output."""
+    other random numbers, so the agreement stage sees how much they move each output. `until`: the id
+    of the last cell it needs (the cells after it are left out)."""
     nb = nbformat.from_dict(nb)
+    if until is not None:
+        last = next(i for i, cell in enumerate(nb.cells) if cell.get("id") == until)
+        nb.cells = nb.cells[:last + 1]
     nb.metadata["kernelspec"] = {**nb.metadata["kernelspec"], "name": kernel}
     for cell in nb.cells:
         if cell.cell_type == "code":

@@ -2,8 +2,10 @@
 
 * Each page's notebook per framework, for the reader's own Jupyter or Colab: the generic
   python3 kernel, and a first cell that installs what it needs, the framework at the pinned
-  versions of its environment (requirements/<framework>.txt) and the readers' library d2l,
-  from the wheel the site serves (`book.url`, or `--site-url`).
+  versions of its environment (requirements/<framework>.txt) from the package index, and the
+  readers' library d2l from the wheel the cell itself carries: it reaches neither this site nor
+  any address the site was built for, so it runs wherever the notebook goes (Colab, a laptop,
+  offline but for the package index). The site serves the same wheel (`_d2l/`).
 * That wheel: built by pip from pyproject.toml and the library the build made (bookbuild/library:
   our d2l with the book's #@save code, as the kernels import it), with fixed timestamps (the same
   sources give the same bytes), once per version of those sources on this machine: every build of
@@ -11,9 +13,11 @@
 """
 from __future__ import annotations
 
+import base64
 import contextlib
 import hashlib
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -24,7 +28,7 @@ from pathlib import Path
 import nbformat
 
 from bookbuild.config import ROOT
-from bookbuild.environments import ENVS
+from bookbuild.environments import ENVS, no_deps_file
 from bookbuild.errors import EnvironmentProblem
 from bookbuild.tab_marks import Staged
 
@@ -38,31 +42,48 @@ def download_path(page: Path, framework: str) -> Path:
     return Path(Staged.NOTEBOOKS) / page.parent / f"{page.stem}-{framework}.ipynb"
 
 
-def pins(framework) -> list[str]:
-    """The framework environment's own pinned packages (its requirement file, without what it includes)."""
-    if framework.requirements is None:
+def pins(requirements: Path | None) -> list[str]:
+    """The packages a requirement file pins itself (without what it includes)."""
+    if requirements is None:
         return []
-    lines = framework.requirements.read_text(encoding="utf-8").splitlines()
+    lines = requirements.read_text(encoding="utf-8").splitlines()
     return [line.split("#")[0].strip() for line in lines if line.split("#")[0].strip()
             and not line.strip().startswith("-")]
 
 
-def install_cell(framework, wheel_url: str) -> nbformat.NotebookNode:
-    packages = " ".join([*pins(framework), f'"d2l-tr @ {wheel_url}"'])
+def install_cell(framework, wheel: Path) -> nbformat.NotebookNode:
+    """The first cell: the framework's pins from the package index, d2l from the wheel it carries (base64,
+    written to a temporary folder; IPython puts the path into `%pip`). Its source starts folded in Jupyter
+    and Colab (a form): readers see its title, not the wheel's letters."""
+    packages = " ".join(pins(framework.requirements))
+    # What the environment installs without its declared dependencies (tf-keras), the same way.
+    no_deps = pins(no_deps_file(framework.requirements)) if framework.requirements and \
+        no_deps_file(framework.requirements).is_file() else []
     cell = nbformat.v4.new_code_cell(
-        f"# Bu defteri kendi ortamınızda (Python 3.11, Jupyter ya da Colab) çalıştırmak için gerekenler:\n"
-        f"# {framework.label}, kitabın ortamındaki sürümleriyle, ve kitabın d2l kitaplığı.\n"
-        f"%pip install --quiet {packages}")
+        "#@title Kurulum: bu hücreyi önce çalıştırın\n"
+        "# Bu defteri kendi ortamınızda (Python 3.11, Jupyter ya da Colab) çalıştırmak için gerekenler:\n"
+        f"# {framework.label}, kitabın ortamındaki sürümleriyle, ve kitabın d2l kitaplığı (bu hücrede).\n"
+        "import base64, pathlib, tempfile\n"
+        f"d2l_wheel = pathlib.Path(tempfile.mkdtemp()) / {wheel.name!r}\n"
+        f"d2l_wheel.write_bytes(base64.b64decode({base64.b64encode(wheel.read_bytes()).decode()!r}))\n"
+        f"%pip install --quiet {packages} {{d2l_wheel}}" + (f"\n%pip install --quiet --no-deps {' '.join(no_deps)}" if no_deps else ""))
     cell.metadata["tags"] = [INSTALL_TAG]
+    cell.metadata["jupyter"] = {"source_hidden": True}
+    cell.metadata["cellView"] = "form"
     return cell
 
 
-def for_download(nb: nbformat.NotebookNode, framework, wheel_url: str) -> nbformat.NotebookNode:
+def carried_wheel(cell) -> bytes:
+    """The wheel an install cell carries (for the tests)."""
+    return base64.b64decode(re.search(r"b64decode\('([^']*)'\)", cell.source).group(1))
+
+
+def for_download(nb: nbformat.NotebookNode, framework, wheel: Path) -> nbformat.NotebookNode:
     """A copy readers can open in their own Jupyter: the generic python3 kernel, and the install cell first."""
     nb = nbformat.from_dict(nb)
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": f"Python 3 ({framework.label})",
                                  "language": "python"}
-    cell = install_cell(framework, wheel_url)
+    cell = install_cell(framework, wheel)
     cell["id"] = "install"
     nb.cells.insert(0, cell)
     return nb

@@ -28,7 +28,7 @@ import xml.etree.ElementTree as ET
 
 import nbformat
 
-from bookbuild.agreement.compare import PLOT_DATA, TIMING
+from bookbuild.in_kernel import PLOT_DATA, TIMING
 from bookbuild.errors import escape_controls
 from bookbuild.log import warn
 

@@ -11,6 +11,10 @@ from, so a render warning can name the page's own file and line.
 from __future__ import annotations
 
 import copy
+import dataclasses
+import logging
+import posixpath
+import re
 import unicodedata
 from pathlib import Path
 
@@ -21,7 +25,10 @@ from bookbuild.tab_marks import Staged
 from bookbuild.merge import downloads, outputs
 from bookbuild.read.dialect import Block, Page, block_index, runs
 from bookbuild.errors import disk_error
+from bookbuild.report import NOT_EXECUTED
 from bookbuild.read.book import BookSource, image_path
+
+logger = logging.getLogger(__name__)
 
 MERGED_KERNELSPEC = {"name": "python3", "display_name": "Python 3", "language": "python"}
 
@@ -119,6 +126,40 @@ def _failure_notice(failures: dict, config) -> str:
     return (":::{admonition} Derleme hatası\n:class: error d2l-build-failure\n\n"
             "Bu sayfa derlenirken şu çerçevelerde bir hücre hata verdi; o çerçevenin sekmelerinde hataya kadar "
             f"çalışanlar ve hata iletisi gösteriliyor:\n\n{items}\n:::")
+
+
+RAW_FILE_DIRECTIVE = re.compile(r"^\.\. raw:: \w+\n(?:[ \t]+.*(?:\n|$)|[ \t]*\n(?=[ \t]))*", re.M)
+FILE_OPTION = re.compile(r"^[ \t]+:file:[ \t]*(\S+)[ \t]*$", re.M)
+
+
+def _without_missing_files(config, page: Page) -> Page:
+    """The page without the eval_rst `.. raw::` directives whose `:file:` the book lacks (the read stage
+    warned at each: read/files.py)."""
+    def kept(found) -> str:
+        named = FILE_OPTION.search(found.group(0))
+        if named and not (config.root / posixpath.normpath(posixpath.join(page.path.parent.as_posix(),
+                                                                           named.group(1)))).is_file():
+            return ""
+        return found.group(0)
+    return dataclasses.replace(page, blocks=tuple(
+        dataclasses.replace(b, myst=RAW_FILE_DIRECTIVE.sub(kept, b.myst)) if b.kind == "markdown" and ":file:" in b.myst
+        else b for b in page.blocks))
+
+
+def _not_executed_notice(page: Page, execution, config) -> str | None:
+    """Under the title of a page whose code this build did not run in some framework (--execute none): which,
+    and where the outputs of the others come from (the execution cache, an earlier run of the same code)."""
+    status = {r.framework: r.status for r in execution.reports if r.page == page.path.as_posix()}
+    unrun = [fw.label for fw in config.frameworks if status.get(fw.name) == NOT_EXECUTED]
+    if not unrun:
+        return None
+    cached = [fw.label for fw in config.frameworks if status.get(fw.name) == "cached" and fw.name in page.frameworks]
+    text = (f"Bu sayfanın kodu bu derlemede çalıştırılmadı ({', '.join(unrun)}): kod hücreleri çıktısız "
+            "gösteriliyor.")
+    if cached:
+        text += (f" {', '.join(cached)} sekmelerindeki çıktılar çalıştırılmış değil, aynı kodun daha önceki bir "
+                 "derlemedeki çalıştırmasından (yürütme önbelleğinden) alındı.")
+    return f":::{{admonition}} Kod çalıştırılmadı\n:class: note d2l-not-executed\n\n{text}\n:::"
 
 
 def readers_notebook(page: Page, nb, config, framework: str, failure=None) -> nbformat.NotebookNode:
@@ -233,13 +274,13 @@ def stage(config, paths, source: BookSource, execution, pdfs: dict[str, Path], l
 
     wheel = downloads.wheel(library)
     put(Path(Staged.EXTRA) / Staged.WHEEL / wheel.name, wheel.read_bytes())
-    wheel_url = config.site_url + f"{Staged.WHEEL}/{wheel.name}"
     pdf_links = {}
     for name, built in pdfs.items():
         target = Path(Staged.PDF) / built.name
         put(target, built.read_bytes())
         pdf_links[name] = target.as_posix()
     for page in source.pages:
+        page = _without_missing_files(config, page)
         failures = {f.framework: f for f in execution.failures if Path(str(f.path)) == page.path and f.framework}
         readers = {name: readers_notebook(page, nb, config, name, failures.get(name))
                    for name, nb in execution.notebooks[page.path].items()}
@@ -247,9 +288,11 @@ def stage(config, paths, source: BookSource, execution, pdfs: dict[str, Path], l
         if page.has_code:
             for name, nb in readers.items():
                 target = downloads.download_path(page.path, name)
-                put(target, notebook_text(downloads.for_download(nb, config.framework(name), wheel_url)))
+                put(target, notebook_text(downloads.for_download(nb, config.framework(name), wheel)))
                 notebooks[name] = target.as_posix()
         tools = tab_marks.page_tools(notebooks, pdf_links) if notebooks or pdf_links else None
+        if page.has_code and (notice := _not_executed_notice(page, execution, config)):
+            tools = f"{tools or ''}\n\n{notice}"
         placements = source.placements.get(page.path, [])
         for placement in placements:
             for asset in filter(None, (placement.script, placement.style)):

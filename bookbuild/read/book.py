@@ -16,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import posixpath
+import re
 import unicodedata
 from pathlib import Path
 from urllib.parse import urljoin
@@ -39,6 +40,7 @@ class BookSource:
     outside: dict[Path, PublishedLabel] = dataclasses.field(default_factory=dict)
     # the files each page's directives and downloads name (files.py), staged beside it, by page
     files: dict[Path, list[files.Named]] = dataclasses.field(default_factory=dict)
+    warnings: tuple[str, ...] = ()           # what the build says and goes on (at file:line)
 
     def page(self, path: Path) -> Page:
         return next(p for p in self.pages if p.path == Path(path))
@@ -49,6 +51,9 @@ def read_book(config: BookConfig) -> BookSource:
     errors: list[SourceError] = []
     pages, outside = _follow_toc(config, errors)
     labels: dict[str, tuple[Page, Label]] = {}
+    warnings: list[str] = []
+    defined: set[str] = set()   # label names of the pages read so far
+    pages = [_own_equations(page, defined, warnings) for page in pages]
     for page in pages:
         for label in page.labels:
             if label.name in labels:
@@ -81,7 +86,34 @@ def read_book(config: BookConfig) -> BookSource:
                                   fix="add a page holding :bibliography:`d2l.bib` (or an eval_rst fence with "
                                       "`.. bibliography::`) to a toc"))
     raise_all(errors)
-    return BookSource(tuple(pages), labels, placements, expected, outside, named)
+    return BookSource(tuple(pages), labels, placements, expected, outside, named, tuple(warnings))
+
+
+def _own_equations(page: Page, defined: set[str], warnings: list[str]) -> Page:
+    """A page that labels an equation with a name an earlier page gave its own equation (d2l-tr does:
+    `eq_attn-pooling`) keeps both, as d2lbook's Sphinx does with a warning: on this page the name means this
+    page's equation, and it is renamed for the render; everywhere else it means the earlier page's."""
+    again = [label for label in page.labels if label.kind == "equation" and label.name in defined]
+    defined.update(label.name for label in page.labels)
+    if not again:
+        return page
+    renames = {label.name: f"{label.name}--{page.path.with_suffix('').as_posix().replace('/', '--')}"
+               for label in again}
+    for label in again:
+        warnings.append(f"{page.path}:{label.line}: equation label {label.name} is also defined on an earlier page; "
+                        f"on this page it names this page's equation, elsewhere the earlier one")
+
+    def renamed(text: str) -> str:
+        for old, new in renames.items():
+            text = re.sub(rf"(\$\$ \(|\{{eq\}}`){re.escape(old)}(?=[)`])", rf"\g<1>{new}", text)
+        return text
+
+    blocks = tuple(dataclasses.replace(b, myst=renamed(b.myst)) if b.kind == "markdown" else b for b in page.blocks)
+    return dataclasses.replace(page, blocks=blocks, labels=tuple(
+        dataclasses.replace(label, name=renames.get(label.name, label.name)) if label in again else label
+        for label in page.labels), mentions=tuple(
+        dataclasses.replace(m, target=renames[m.target]) if m.role == "eqref" and m.target in renames else m
+        for m in page.mentions))
 
 
 def _follow_toc(config: BookConfig, errors: list) -> tuple[list[Page], dict[Path, PublishedLabel]]:
@@ -140,12 +172,15 @@ def _toc_entry(config, table, page: Page, position: int, entry: Path, line: int,
     listed[entry] = where
     if (config.root / entry).is_file():
         return entry
-    if found := _published_entry(table, page, position, entry):
+    if found := (references.published_pages(config.book.published_pages).get(published_path(entry))
+                 or _published_entry(table, page, position, entry)):
         outside[entry] = found
         return None
-    raise SourceError(f"toc entry {name} has no file {entry}, and the published edition's table "
-                      f"({_name(config, config.book.published_labels)}) has no page "
-                      f"{published_path(entry)}", **where, fix="create the page, or correct the toc entry")
+    tables = " or ".join(_name(config, t) for t in (config.book.published_pages, config.book.published_labels)
+                         if t) or "none: build.yml names no table"
+    raise SourceError(f"toc entry {name} has no file {entry}, and the published edition's tables "
+                      f"({tables}) have no page {published_path(entry)}", **where,
+                      fix="create the page, or correct the toc entry")
 
 
 def on_disk(root: Path, path: Path) -> Path:

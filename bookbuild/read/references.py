@@ -88,6 +88,27 @@ def published_labels(path: Path | None) -> dict[str, PublishedLabel]:
     return table
 
 
+@functools.lru_cache(maxsize=4)
+def published_pages(path: Path | None) -> dict[str, PublishedLabel]:
+    """The published edition's table of pages (page, title, number), by page: what a toc entry outside
+    this build reads, for a page with no label as well."""
+    if path is None:
+        return {}
+    table = {}
+    with open(path, encoding="utf-8", newline="") as rows:
+        lines = (line for line in rows if line.strip() and not line.startswith("#"))
+        for number, row in enumerate(csv.DictReader(lines, delimiter="\t", quoting=csv.QUOTE_NONE), 2):
+            if not row.get("page") or not row.get("title"):
+                raise ConfigError(f"row {number} has no page or title", path=path,
+                                  fix="each row is: page, title, number (tab-separated)")
+            if not re.fullmatch(r"(\d+(\.\d+)*)?", (row.get("number") or "").strip()):
+                raise ConfigError(f"row {number}: number {row['number']!r} is not a section number", path=path,
+                                  fix='write it as the published edition does, e.g. "11.6", or leave it empty')
+            table[row["page"]] = PublishedLabel("", "section", row["page"], _clean_title(row["title"]),
+                                                (row.get("number") or "").strip())
+    return table
+
+
 def published_page(table: dict[str, PublishedLabel], page: str) -> PublishedLabel | None:
     """The label of a published page's own title (`chapter_optimization/gd.html` -> sec_gd, not its
     subsection's): of the page's labels, the section with the shortest number, else the first one."""
@@ -157,13 +178,16 @@ def link_published(app, env, node, contnode):
 
 def register_turkish_citation_styles() -> None:
     """sphinxcontrib-bibtex's author–year citations and pybtex's plain bibliography, with Turkish
-    joining words: "Flammarion ve Bach, 2015", "Sutskever vd., 2013" (conf.py selects them)."""
+    joining words: "Flammarion ve Bach, 2015", "Sutskever vd., 2013" (conf.py selects them). The
+    bibliography's entries carry the same author–year labels as the citations, as the published edition
+    has them, not numbers ([Goh, 2017] in the text and in the list)."""
     import dataclasses
 
     from pybtex.plugin import register_plugin
     from pybtex.richtext import Text
     from sphinxcontrib.bibtex.plugin import register_plugin as register_referencing
     from pybtex.style.formatting.plain import Style as Plain
+    from pybtex.style.labels import BaseLabelStyle
     from pybtex.style.template import names, sentence
     from sphinxcontrib.bibtex.style.referencing import PersonStyle
     from sphinxcontrib.bibtex.style.referencing.author_year import AuthorYearReferenceStyle
@@ -173,12 +197,37 @@ def register_turkish_citation_styles() -> None:
         person: PersonStyle = dataclasses.field(
             default_factory=lambda: PersonStyle(sep2=" ve ", last_sep=" ve ", other=Text(" vd.")))
 
+    class TurkishAuthorYearLabels(BaseLabelStyle):
+        """"Goh, 2017", "Flammarion ve Bach, 2015", "Sutskever vd., 2013"; a second work of the same
+        label gets a letter, as author–year styles do: "Goh, 2017a"."""
+
+        def format_labels(self, sorted_entries):
+            labels = [self.label(entry) for entry in sorted_entries]
+            twice = {label for label in labels if labels.count(label) > 1}
+            seen: dict[str, int] = {}
+            for label in labels:
+                if label in twice:
+                    seen[label] = seen.get(label, 0) + 1
+                    label += "abcdefghijklmnopqrstuvwxyz"[seen[label] - 1]
+                yield label
+
+        @staticmethod
+        def label(entry) -> str:
+            people = entry.persons.get("author") or entry.persons.get("editor") or []
+            last = [Text.from_latex(" ".join(person.last_names)).render_as("text") for person in people]
+            who = (last[0] if len(last) == 1 else f"{last[0]} ve {last[1]}" if len(last) == 2
+                   else f"{last[0]} vd." if last else entry.key)
+            return f"{who}, {entry.fields.get('year', 't.y.')}"
+
     class TurkishPlain(Plain):
+        default_label_style = "author_year_tr"
+
         def format_names(self, role, as_sentence=True):
             formatted = names(role, sep=", ", sep2=" ve ", last_sep=" ve ")
             return sentence[formatted] if as_sentence else formatted
 
     register_referencing("sphinxcontrib.bibtex.style.referencing", "author_year_tr", TurkishAuthorYear)
+    register_plugin("pybtex.style.labels", "author_year_tr", TurkishAuthorYearLabels)
     register_plugin("pybtex.style.formatting", "plain_tr", TurkishPlain)
 
 

@@ -88,9 +88,10 @@ def headings(page: Page) -> list[tuple[int, int, str, set[str]]]:
 def placements(root: Path, page: Page) -> list[Placement]:
     """The page's interactive figures, checked: every error names the .yml file and line."""
     path = beside(page, INTERACTIVE)
-    sections = headings(page)
+    entries = _entries(root, path, "figures (`- id: ...`)")
+    sections = headings(page) if entries else []   # parsed only for a page that has figures placed
     placements = []
-    for entry, line in _entries(root, path, "figures (`- id: ...`)"):
+    for entry, line in entries:
         where = {"path": path, "line": line}
         if not isinstance(entry, dict) or not all(isinstance(entry.get(k), str) for k in ("id", "script", "after")):
             raise SourceError("each figure needs `id`, `script` and `after`", **where,

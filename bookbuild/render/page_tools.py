@@ -243,10 +243,20 @@ def defer_scripts(app, pagename, templatename, context, doctree) -> None:
     """`html-page-context`, after every other handler: each script file of the page (Sphinx's, the
     theme's, the extensions') is deferred, as static/d2l.js is. All of them start from
     DOMContentLoaded or run on a parsed page; deferred ones still run in their order, before it.
-    (The search page's own scripts are deferred by templates/search.html.)"""
+    The browser's catalog (translations.js) comes right after doctools.js, which it fills: deferred, a
+    script runs on a parsed page, and sphinx_highlight.js writes "Hide Search Matches" as it runs, in
+    whatever language the catalog then has. (The search page's own scripts are deferred by
+    templates/search.html.)"""
     scripts = context.get("script_files")
+    named = lambda script, name: str(getattr(script, "filename", script) or "").endswith(name)  # noqa: E731
     if isinstance(scripts, list):
-        scripts[:] = [_deferred(script) for script in scripts]
+        deferred = [_deferred(script) for script in scripts]
+        doctools = next((s for s in deferred if named(s, "doctools.js")), None)
+        catalog = [type(s)(s.filename, **{**s.attributes, "priority": doctools.priority})
+                   for s in deferred if doctools and named(s, "translations.js")]
+        rest = [s for s in deferred if not named(s, "translations.js")] if catalog else deferred
+        at = rest.index(doctools) + 1 if catalog else 0   # Sphinx then sorts by priority, keeping this order
+        scripts[:] = rest[:at] + catalog + rest[at:]
 
 
 def _deferred(script):
@@ -255,6 +265,42 @@ def _deferred(script):
             or attributes.get("type", "text/javascript") != "text/javascript":
         return script
     return type(script)(script.filename, priority=script.priority, **attributes, defer="defer")
+
+
+# --- links that leave the site: explained once -------------------------------------------
+
+OUTSIDE_NOTE = "↗ işaretli bağlantılar bu sitenin dışına çıkar: çoğu, kitabın yayımlanmış baskısına gider."
+
+
+def explain_outside_links(app, doctree, docname) -> None:
+    """`doctree-resolved`, HTML: after the first block of the page that holds a link leaving the site (the
+    text's or a toc's; static/d2l.css marks every such link with ↗), a line that says what ↗ means."""
+    if app.builder.format != "html":
+        return
+    def listed_outside(toctree, depth: int) -> bool:
+        """Whether a toctree, as Sphinx will write it (`maxdepth` deep), lists a page outside the site."""
+        for _, ref in toctree.get("entries", []):
+            if "://" in (ref or ""):
+                return True
+            if depth > 1 and ref in app.env.all_docs and any(
+                    listed_outside(inner, depth - 1) for inner in app.env.get_doctree(ref).findall(addnodes.toctree)):
+                return True
+        return False
+
+    def leaves(node) -> bool:   # toctrees are still unresolved here: their entries say where they go
+        if isinstance(node, addnodes.toctree):
+            return listed_outside(node, node.get("maxdepth", -1) if node.get("maxdepth", -1) > 0 else 99)
+        return isinstance(node, nodes.reference) and "://" in node.get("refuri", "") and not node.get("internal")
+    first = next(doctree.findall(leaves), None)
+    if first is None:
+        return
+    block = first
+    while block.parent is not None and not isinstance(block.parent, (nodes.section, nodes.document)):
+        block = block.parent
+    if block.parent is None:
+        return
+    note = nodes.paragraph("", OUTSIDE_NOTE, classes=["d2l-outside-note", "no-search"])
+    block.parent.insert(block.parent.index(block) + 1, note)
 
 
 def setup(app):
@@ -269,4 +315,5 @@ def setup(app):
     # "owner/name@branch" where CI publishes the readers' notebooks (build.yml `launch`): "open in Colab"
     app.add_config_value("d2l_launch", "", "html", types=[str])
     app.connect("html-page-context", describe_page)
+    app.connect("doctree-resolved", explain_outside_links)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

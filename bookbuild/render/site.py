@@ -19,6 +19,7 @@ import os
 import re
 import shutil
 import sys
+import time
 from pathlib import Path
 
 from bookbuild import tab_marks
@@ -47,6 +48,9 @@ def sphinx_settings(config: BookConfig) -> dict:
         "d2l_published_labels": str(book.published_labels or ""),
         "bibtex_bibfiles": [str(book.bibliography)] if book.bibliography else [],
         "d2l_launch": f"{config.launch.repository}@{config.launch.branch}" if config.launch else "",
+        # The 404 page (templates/404.html), served at any missing address, links from the site's root.
+        "html_additional_pages": {"404": "404.html"},
+        "html_context": {"d2l_base_path": config.base_path},
     }
 
 
@@ -158,7 +162,11 @@ def render(config: BookConfig, paths: Paths, builder: str = "html", overrides: d
             app = Sphinx(str(paths.staging), str(ROOT), str(new_site), str(new_doctrees), builder,
                          confoverrides=overrides, status=None, warning=warnings, warningiserror=True,
                          verbosity=0)
+            phases = {"start": time.monotonic()}   # where a render's time goes: Sphinx's reading, writing, math
+            app.connect("env-updated", lambda app, env: _mark(phases, "read"))   # returns no docnames to re-read
+            app.connect("build-finished", lambda app, exc: _mark(phases, "write"), priority=100)   # before the math
             app.build()
+            phases["finish"] = time.monotonic()
         failure = None if app.statuscode == 0 else "the warnings above are errors"
     except KeyboardInterrupt:
         _discard(new_site, new_doctrees)
@@ -195,6 +203,10 @@ def render(config: BookConfig, paths: Paths, builder: str = "html", overrides: d
                               line=int(found.group("line")) if found.group("line").isdigit() else None,
                               detail=detail, fix=f"correct the source at that line; {kept} in {site}")
         raise RenderError(f"Sphinx could not render the book: {first}", detail=detail, fix=f"{kept} in {site}")
+    if {"read", "write"} <= phases.keys():
+        logger.info(f"[render] sphinx {builder}: read {phases['read'] - phases['start']:.1f} s, write "
+            f"{phases['write'] - phases['read']:.1f} s, then {phases['finish'] - phases['write']:.1f} s "
+            f"(math: {getattr(app.builder, 'd2l_math_seconds', 0):.1f} s)")
     try:
         _prune_outputs(app, new_site)
         _drop_words_no_page_holds(new_site)
@@ -291,6 +303,10 @@ def _prune_outputs(app, site: Path) -> None:
             if empty.is_dir() and not any(empty.iterdir()):
                 empty.rmdir()
     (site / ".buildinfo.bak").unlink(missing_ok=True)
+
+
+def _mark(phases: dict, name: str) -> None:
+    phases.setdefault(name, time.monotonic())
 
 
 def _discard(*paths: Path) -> None:

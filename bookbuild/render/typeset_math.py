@@ -2,9 +2,11 @@
 
 * Every display equation is numbered, as the published edition numbers them: Sphinx's
   ``math_number_all`` only reaches its own ``math`` directive, not MyST's ``$$``.
-* HTML: all math is typeset at build time by MathJax 3 in Node (bookbuild/render/mathjax)
+* HTML: all math is typeset at build time by MathJax 4 in Node (bookbuild/render/mathjax)
   into SVG with hidden MathML for screen readers. The page loads no math JavaScript,
-  and no formula is a tab stop. Writers leave a placeholder per formula; once Sphinx
+  and no formula is a tab stop. A display formula too wide for a phone is also drawn broken
+  into lines (MathJax 4's line breaking), and math.css shows that drawing, by a container
+  query, wherever the whole one does not fit beside its number. Writers leave a placeholder per formula; once Sphinx
   has written the pages, the placeholders are replaced, each page gets its glyph
   definitions once, and the site its math.css. A TeX error is reported at the
   formula's source line.
@@ -23,6 +25,8 @@ import json
 import os
 import re
 import subprocess
+import time
+import unicodedata
 from pathlib import Path
 
 from docutils import nodes
@@ -38,6 +42,10 @@ PROGRAM_FILES = (PROGRAM, Path(__file__).parent / "mathjax" / "package-lock.json
 CACHE = "math-svg.json"   # in the doctrees folder
 PLACEHOLDER = "<!--d2l-math:{}-->"
 PLACEHOLDERS = re.compile(r"<!--d2l-math:(\d+)-->")
+# A formula drawn whole and broken (typeset.mjs: class d2l-fit-<n>, n its whole width in ex) shows the
+# broken drawing where its box is narrower than the whole one.
+FIT_RULE = ("@container (max-width: {0}ex) {{ mjx-container.d2l-fit-{0} > svg:not(.d2l-narrow) {{ display: none; }} "
+            "mjx-container.d2l-fit-{0} > svg.d2l-narrow {{ display: inline; }} }}\n")
 
 
 def number_equations(app, doctree) -> None:
@@ -62,7 +70,13 @@ def placeholder(builder, docname: str, tex: str, display: bool, where: str) -> s
     return PLACEHOLDER.format(len(found) - 1)
 
 
+# LaTeX's cedilla in text (`\text{in\c{c}}`, d2l-tr's random-variables.md), which MathJax's textmacros lacks:
+# the letter with its cedilla, as Unicode composes it (the PDF's LaTeX takes the source as it is).
+CEDILLA = re.compile(r"\\c\{(\w)\}")
+
+
 def _formula(translator, node, tex: str, display: bool) -> str:
+    tex = CEDILLA.sub(lambda m: unicodedata.normalize("NFC", m.group(1) + "\u0327"), tex)
     return placeholder(translator.builder, translator.builder.current_docname, tex, display,
                        f"{node.source}:{node.line}")
 
@@ -121,7 +135,9 @@ def typeset(app, exception) -> None:
         cached = {"program": program, "css": None, "pages": {}}
     missing = {docname: formulas for docname, formulas in pages.items() if keys[docname] not in cached["pages"]}
     if missing or cached["css"] is None:
+        started = time.monotonic()
         result = _run_mathjax(app, json.dumps({"pages": missing}, sort_keys=True))
+        app.builder.d2l_math_seconds = time.monotonic() - started   # the render logs it
         cached["css"] = result["css"]
         cached["pages"].update({keys[docname]: page for docname, page in result["pages"].items()})
     used = {"program": program, "css": cached["css"],   # only what this render uses: the cache does not grow
@@ -137,7 +153,8 @@ def typeset(app, exception) -> None:
         text = PLACEHOLDERS.sub(lambda m, formulas=formulas: formulas[int(m.group(1))], text)
         text = re.sub(r"(<body[^>]*>)", lambda m, defs=defs: m.group(1) + defs, text, count=1)
         path.write_text(text, encoding="utf-8")
-    (out / "_static" / "math.css").write_text(used["css"], encoding="utf-8")
+    fits = sorted({fit for page in used["pages"].values() for fit in page.get("fits", [])})
+    (out / "_static" / "math.css").write_text(used["css"] + "".join(map(FIT_RULE.format, fits)), encoding="utf-8")
 
 
 def _run_mathjax(app, request: str) -> dict:

@@ -178,7 +178,7 @@ class Builder:
 
     def build(self) -> tuple[str | None, bool]:
         """(the error of a failed build, as the build reported it, or None; whether the site changed)."""
-        site = Paths.under(self.config.root).site("html")
+        site = Paths.of(self.config).site("html")
         before = _stamp(site)
         # build.yml is read anew by every build; only what the command line gave overrides it.
         command = [sys.executable, "-m", "bookbuild", "--config", str(self.config.path), *self.overrides, "html"]
@@ -294,7 +294,7 @@ def listening(host: str, port: int, handler) -> Server:
 
 def serve(config: BookConfig, host: str, port: int, overrides: list[str] = ()) -> None:
     state, builder = State(), Builder(config, list(overrides))
-    site = Paths.under(config.root).site("html")
+    site = Paths.of(config).site("html")
     handler = functools.partial(type("Handler", (PreviewHandler,), {"state": state}), directory=str(site))
     server = listening(host, port, handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()

@@ -9,7 +9,8 @@ from __future__ import annotations
 import pytest
 
 from bookbuild import errors
-from bookbuild.agreement.compare import PLOT_DATA, TIMING, compare_group, numbers, Shown
+from bookbuild.agreement.compare import PLOT_DATA, TIMING, compare_group, Shown
+from bookbuild.agreement.numbers import numbers
 from bookbuild.config import Agreement
 
 SETUP = """# Sayfa
@@ -160,7 +161,74 @@ train(sgd, {'lr': 0.01})
 ```
 """
 
-PAGE = SETUP + TRAJECTORY + TIMER + GIGAFLOPS + ADAM_DATA + ADAM + SAME + LOST_FIGURES   # the backend stays switched
+# The page's own plotting code, which chooses figure formats itself (and so, in matplotlib_inline, the
+# date in every SVG): a scatter and bars, the TensorFlow tab's last bar higher.
+OWN_PLOTS = """
+Sayfanın kendi çizimi.
+
+```{.python .input}
+#@tab all
+from matplotlib import pyplot as plt
+from matplotlib_inline.backend_inline import set_matplotlib_formats
+set_matplotlib_formats('svg')
+plt.figure()
+plt.scatter(np.arange(5.0), np.arange(5.0) ** 2)
+plt.bar(np.arange(3.0), [1.0, 2.0, 3.0 + (fw == 'tensorflow')])
+plt.show()
+```
+"""
+
+# The page's own Timer (linear-regression.md writes one), its result a cell's bare value.
+OWN_TIMER = """
+Kendi zamanlayıcımız.
+
+```{.python .input}
+#@tab all
+import time
+class Timer:
+    def __init__(self):
+        self.tik = time.time()
+    def stop(self):
+        return time.time() - self.tik + 0.5 * len(fw)
+timer = Timer()
+timer.stop()
+```
+"""
+
+# An id() and a truth value (ndarray.md): the address is never compared, the truth value is.
+IDS = """
+Bellek.
+
+```{.python .input}
+#@tab all
+before = id(features)
+print('id(features):', id(features))
+id(features) == before
+```
+"""
+
+# The same values in each framework's repr (TensorFlow's takes more lines).
+REPRS = """
+Tensörler.
+
+```{.python .input}
+#@tab mxnet
+print(repr(np.array([[1.0, 2.0], [3.0, 4.0]])))
+```
+
+```{.python .input}
+#@tab pytorch
+print("tensor([[1., 2.],\\n        [3., 4.]], dtype=torch.float64)")
+```
+
+```{.python .input}
+#@tab tensorflow
+print("<tf.Tensor: shape=(2, 2), dtype=float64, numpy=\\narray([[1., 2.],\\n       [3., 4.]])>")
+```
+"""
+
+PAGE = (SETUP + TRAJECTORY + TIMER + GIGAFLOPS + ADAM_DATA + ADAM + SAME + OWN_PLOTS + OWN_TIMER + IDS + REPRS
+        + LOST_FIGURES)   # the backend stays switched
 
 
 def line_of(text: str, page: str = PAGE) -> int:
@@ -210,7 +278,7 @@ def test_a_noisy_trajectory_is_not_comparable_with_the_reason(verdicts):
 def test_a_bare_timer_value_is_never_compared(verdicts):
     _, _, entries = verdicts
     entry = entry_for(entries, "timer = training.Timer()")
-    assert entry["status"] == "not comparable" and entry["detail"] == "only timings, or nothing to compare"
+    assert entry["status"] == "not comparable" and entry["detail"] == "only timings"
 
 
 def test_throughput_is_not_compared_but_a_loss_beside_a_timing_is(verdicts):
@@ -241,6 +309,63 @@ def test_the_same_training_agrees_and_says_what_was_compared(verdicts):
     entry = entry_for(entries, "def sgd(params")
     assert entry["status"] == "agree", entry
     assert entry["detail"] == "1 line × 3 frameworks, 1 number; 1 curve of 20 points × 3 frameworks"
+
+
+def test_the_pages_own_plotting_code_is_compared_from_matplotlib_and_its_figures_carry_no_date(verdicts):
+    import nbformat
+
+    book, _, entries = verdicts
+    entry = entry_for(entries, "from matplotlib import pyplot")
+    assert entry["status"] == "disagree" and entry["detail"].startswith("curve 2, point 3 y: mxnet 3, pytorch 3, "
+                                                                         "tensorflow 4"), entry
+    for framework in ("mxnet", "pytorch", "tensorflow"):
+        nb = nbformat.read(book.paths.executed / framework / "ch" / "page.ipynb", as_version=4)
+        figures = [o for c in nb.cells if "set_matplotlib_formats('svg')" in c.source for o in c.outputs
+                   if "image/svg+xml" in o.get("data", {})]
+        assert len(figures) == 1 and "<dc:date>" not in figures[0]["data"]["image/svg+xml"]
+        assert [s["kind"] for a in figures[0]["data"][PLOT_DATA]["axes"] for s in a["series"]] == ["points", "bars"]
+
+
+def test_a_pages_own_timer_is_never_compared(verdicts):
+    entry = entry_for(verdicts[2], "import time\nclass Timer:")
+    assert entry["status"] == "not comparable" and entry["detail"] == "only timings", entry
+
+
+def test_ids_are_never_compared_and_truth_values_are(verdicts):
+    entry = entry_for(verdicts[2], "before = id(features)")
+    assert entry["status"] == "agree" and entry["detail"] == "2 lines × 3 frameworks, 1 number", entry
+
+
+def test_values_are_compared_inside_each_frameworks_repr(verdicts):
+    entry = entry_for(verdicts[2], "print(repr(np.array(")
+    assert entry["status"] == "agree" and entry["detail"].endswith("× 3 frameworks, 4 numbers"), entry
+
+
+def test_a_failed_tab_is_left_out_seed_measurement_included(verdicts_copy):
+    book = verdicts_copy
+    book.write("ch/page.md", PAGE + "\n```{.python .input}\n#@tab tensorflow\nraise RuntimeError('bozuk')\n```\n")
+    with pytest.raises(errors.ExecutionError):
+        book.build()
+    report = book.report()
+    entries = {e["line"]: e for e in report["agreement"]}
+    assert all(e["frameworks"] == ["mxnet", "pytorch"] for e in entries.values())
+    assert not [e for e in entries.values() if e["status"] == "disagree"], entries   # TensorFlow was the odd one
+    assert entry_for(entries, "x, path = np.array")["seeds"] == ["mxnet", "pytorch"]
+    assert {n["framework"] for n in report["notebooks"] if n["run"] == "reseeded"} == {"mxnet", "pytorch"}
+
+
+def test_make_merge_judges_as_make_html(verdicts, verdicts_copy):
+    """CI: each framework's job executes its tab and its reseeded runs (whole: which groups differ is not known
+    there); the merge job judges with them and reaches the local build's verdicts."""
+    _, report, _ = verdicts
+    book = verdicts_copy
+    for framework in ("mxnet", "pytorch", "tensorflow"):
+        book.build("check", frameworks=(framework,))
+        assert (book.paths.executed / framework / "ch" / "page.reseeded.ipynb").is_file()
+    merged = book.build("html", executed_dir=book.paths.executed)
+    assert [(e["line"], e["status"], e["detail"]) for e in merged.agreement] == \
+           [(e["line"], e["status"], e["detail"]) for e in report["agreement"]]
+    assert {n.status for n in merged.notebooks} == {"loaded"}
 
 
 def test_the_seed_is_measured_only_where_tabs_differ_and_cached(verdicts, verdicts_copy):
@@ -280,10 +405,24 @@ def test_a_page_may_expect_a_group_to_differ_with_a_reason(verdicts_copy):
 def test_numbers_timings_and_throughput():
     units = Agreement().timing_units
     assert numbers("loss: 0.246, 0.162 sec/epoch", units) == [0.246, None]
-    assert numbers("12.5 examples/sec on cpu(0)", units) == [None, 0.0]
+    assert numbers("12.5 examples/sec on cpu(0)", units) == [None]          # a device is a word
+    assert numbers("epoch 1, 3.03 sn; 2 saniye, 4 ms, 5 µs, 6 s", units) == [1.0, None, None, None, None, None]
     assert numbers("performance in Gigaflops: element 0.5, column 8.9", units) == [None, None]
     assert numbers("float32 x1: −0.5e-3", units) == [-0.0005]
     assert numbers("the model's loss 0.5", units) == [0.5]
+
+
+def test_numbers_are_read_inside_framework_reprs_and_descriptions_are_words():
+    units = Agreement().timing_units
+    tensorflow = "<tf.Tensor: shape=(2, 2), dtype=float32, numpy=\narray([[1., 2.],\n[3., 4.]], dtype=float32)>"
+    pytorch = "tensor([[1., 2.],\n[3., 4.]], dtype=torch.float64, device='cpu', requires_grad=True)"
+    mxnet = "\n[[1. 2.]\n [3. 4.]]\n<NDArray 2x2 @cpu(0)>"
+    for printed in (tensorflow, pytorch, mxnet, "array([[1., 2.],\n       [3., 4.]])"):
+        assert [v for line in printed.splitlines() for v in numbers(line, units)] == [1, 2, 3, 4], printed
+    assert numbers("tensor(True) False", units) == [1.0, 0.0]
+    assert numbers("loss nan, grad -inf", units)[1] == float("-inf")
+    assert numbers("id(Z): 140234567890123", units) == [] and numbers("140234567890123", units) == [None]
+    assert numbers("<object at 0x7f3a2b1c>", units) == []
 
 
 def curve(*ys):
@@ -301,8 +440,37 @@ def test_a_curve_off_by_more_than_the_seed_moves_it_disagrees():
     seeds = {"a": shown(curves=[curve(0.362, 0.306, 0.272)]), "b": shown(curves=[curve(0.355, 0.292, 0.262)]),
              "c": shown(curves=[curve(0.320, 0.277, 0.247)])}
     verdict = compare_group(tabs, settings, seeds)
-    assert verdict.status == "disagree" and verdict.detail.startswith("curve 1, point 2 y: a 0.31, b 0.289, c 0.274")
+    assert verdict.status == "disagree" and verdict.detail.startswith("curve 1, point 1 y: a 0.36, b 0.359, c 0.322 "
+                                                                      "(c lies 0.0241 from the nearest tab")
     assert compare_group(tabs, settings).status == "disagree"   # before the seed is measured too
+
+
+def test_a_diverging_tab_disagrees_whatever_its_own_spread():
+    """momentum.md with the TensorFlow step's sign flipped: its loss grows to 1e16, and another seed moves it
+    by as much; the other tabs' seed spread is what it is judged by."""
+    settings = Agreement()
+    tabs = {"a": shown(["loss: 0.352"]), "b": shown(["loss: 0.349"]), "c": shown(["loss: 1.34e+16"])}
+    seeds = {"a": shown(["loss: 0.350"]), "b": shown(["loss: 0.353"]), "c": shown(["loss: 7.3e+15"])}
+    verdict = compare_group(tabs, settings, seeds)
+    assert verdict.status == "disagree" and "c is 3.81e+16 times larger" in verdict.detail, verdict
+    curve_tabs = {"a": shown(curves=[curve(0.36, 0.31, 0.27)]), "b": shown(curves=[curve(0.35, 0.30, 0.28)]),
+                  "c": shown(curves=[curve(0.4, 0.9, 1.6)])}                     # 4x, not orders of magnitude
+    curve_seeds = {"a": shown(curves=[curve(0.361, 0.305, 0.272)]), "b": shown(curves=[curve(0.352, 0.303, 0.27)]),
+                   "c": shown(curves=[curve(0.3, 1.7, 0.8)])}                    # its own spread is wild
+    verdict = compare_group(curve_tabs, settings, curve_seeds)
+    assert verdict.status == "disagree" and "c lies" in verdict.detail, verdict
+    nan = compare_group({"a": shown(["loss 0.3"]), "b": shown(["loss nan"])}, settings)
+    assert nan.status == "disagree" and "not a finite number" in nan.detail and not nan.needs_seed
+
+
+def test_not_comparable_only_when_every_tab_is_noise():
+    settings = Agreement()
+    tabs = {"a": shown(["x: 0.10"]), "b": shown(["x: -0.20"])}
+    assert compare_group(tabs, settings).needs_seed                              # differs: measure the seed
+    noisy = compare_group(tabs, settings, {"a": shown(["x: -0.15"]), "b": shown(["x: 0.05"])})
+    assert noisy.status == "not comparable" and "move with the seed" in noisy.detail
+    one_quiet = compare_group(tabs, settings, {"a": shown(["x: 0.1001"]), "b": shown(["x: 0.05"])})
+    assert one_quiet.status == "disagree", one_quiet
 
 
 def test_printed_shapes_and_figures():
@@ -316,8 +484,6 @@ def test_printed_shapes_and_figures():
 
 
 def test_the_library_writes_what_the_build_reads():
-    """d2l declares the same output types the agreement stage reads (they cannot import each other)."""
+    """d2l declares the same timing mark the agreement stage reads (they cannot import each other)."""
     from books import ROOT
-    plotting = (ROOT / "d2l" / "plotting.py").read_text()
-    training = (ROOT / "d2l" / "training.py").read_text()
-    assert f"PLOT_DATA = '{PLOT_DATA}'" in plotting and f"TIMING = '{TIMING}'" in training
+    assert f"TIMING = '{TIMING}'" in (ROOT / "d2l" / "training.py").read_text()

@@ -92,12 +92,11 @@ def test_a_toc_entry_of_the_published_edition_links_there_and_one_found_nowhere_
     book.write("index.md", "# K\n\n```toc\n:numbered:\n\nchapter_optimization/index\n```\n")
     book.write("chapter_optimization/index.md", "# Bizim Bölümümüz\n\n```toc\n:maxdepth: 2\n\ngd\nnowhere\n```\n")
     with pytest.raises(SourceError, match=r"^chapter_optimization/index.md:7: toc entry chapter_optimization/nowhere "
-                                          r"has no file .*has no page chapter_optimization/nowhere.html"):
+                                          r"has no file .*have no page chapter_optimization/nowhere.html"):
         read_stage.read_book(book.config)
     book.write("chapter_optimization/index.md", "# Bizim Bölümümüz\n\n```toc\n:maxdepth: 2\n\ngd\n```\n")
     source = read_stage.read_book(book.config)
-    gd = references.published_page(references.published_labels(book.config.book.published_labels),
-                                   "chapter_optimization/gd.html")
+    gd = references.published_pages(book.config.book.published_pages)["chapter_optimization/gd.html"]
     assert source.outside == {Path("chapter_optimization/gd.md"): gd}
     toctree = source.page(Path("chapter_optimization/index.md")).blocks[0].myst
     assert f"\n{gd.number}. {gd.title} <{book.config.book.published_url}chapter_optimization/gd.html>\n" in toctree
@@ -113,10 +112,13 @@ def test_the_books_own_chapter_page_lists_every_section_of_the_published_chapter
     chapter = source.page(Path("chapter_optimization/index.md"))
     number = next(table[label.name].number for label in chapter.labels if label.name in table)
     assert source.outside and set(source.outside) < {entry for entry, _ in chapter.toc}
+    pages = references.published_pages(config.book.published_pages)
     for place, (entry, _) in enumerate(chapter.toc, 1):
         known = references.published_page(table, entry.with_suffix(".html").as_posix())
         if entry in source.outside:
             assert source.outside[entry].number == f"{number}.{place}", entry
+            # its published title, a page without a label too (issue 30.3: 11.1 read "Yayımlanmış baskıdaki bölüm")
+            assert source.outside[entry].title == pages[entry.with_suffix(".html").as_posix()].title, entry
         assert known is None or known.number == f"{number}.{place}", entry
 
 
@@ -230,12 +232,12 @@ def test_merge_groups_like_d2lbook(tmp_path):
     (lambda t: t.replace("    label: PyTorch\n", ""), r"frameworks.pytorch.label: is missing"),
     (lambda t: t.replace("  tensorflow:\n", "  all:\n"), r"an identifier other than 'all'"),
     (lambda t: t.replace("index: index.md", "index: nowhere.md"), r"book.index: .*nowhere.md does not exist"),
-    (lambda t: t.replace("  rtol: 0.05", "  rtol: 0.05\n  tolerance: 1"), r"agreement.tolerance: unknown key; known keys: atol, noise"),
+    (lambda t: t.replace("  rtol: 0.05", "  rtol: 0.05\n  tolerance: 1"), r"agreement.tolerance: unknown key; known keys: atol, magnitude, noise"),
 ])
 def test_bad_build_yml_is_named(tmp_path, edit, message):
     import shutil
     shutil.copytree(ROOT / "requirements", tmp_path / "requirements")
-    for data in ("d2l.bib", "d2l-tr-labels.tsv"):
+    for data in ("d2l.bib", "d2l-tr-labels.tsv", "d2l-tr-pages.tsv"):
         shutil.copy(ROOT / data, tmp_path / data)
     (tmp_path / "index.md").write_text("# K\n")
     (tmp_path / "build.yml").write_text(edit((ROOT / "build.yml").read_text()))

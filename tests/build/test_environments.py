@@ -3,6 +3,9 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import zipfile
+from pathlib import Path
 
 from bookbuild import environments
 from bookbuild.config import load
@@ -21,7 +24,7 @@ def test_requirements_hash_follows_includes(tmp_path):
 
 def test_stale_names_only_the_changed_environment(tmp_path, monkeypatch):
     shutil.copytree(ROOT / "requirements", tmp_path / "requirements")
-    for name in ("build.yml", "d2l.bib", "d2l-tr-labels.tsv"):
+    for name in ("build.yml", "d2l.bib", "d2l-tr-labels.tsv", "d2l-tr-pages.tsv"):
         shutil.copy(ROOT / name, tmp_path)
     (tmp_path / "index.md").write_text("# K\n")
     config = load(tmp_path / "build.yml")
@@ -30,11 +33,50 @@ def test_stale_names_only_the_changed_environment(tmp_path, monkeypatch):
     for fw in config.frameworks:
         (envs / fw.name).mkdir(parents=True)
         (envs / fw.name / environments.STAMP).write_text(
-            json.dumps({"requirements_hash": environments.requirements_hash(fw.requirements)}))
+            json.dumps({"requirements_hash": environments.requirements_hash(
+                *environments.requirement_files(fw.requirements))}))
     assert environments.stale(config, config.names) == []
     with open(tmp_path / "requirements" / "pytorch.txt", "a") as requirements:
         requirements.write("# a changed pin\n")
     assert environments.stale(config, config.names) == ["pytorch"]
+    no_deps = environments.no_deps_file(config.framework("tensorflow").requirements)
+    assert no_deps.is_file()   # tf-keras, for tensorflow-probability
+    no_deps.write_text(no_deps.read_text() + "# a changed pin\n")
+    assert environments.stale(config, config.names) == ["pytorch", "tensorflow"]
+
+
+def wheel(folder: Path, name: str, requires: str) -> Path:
+    """A minimal wheel of package `name` that declares it needs `requires`."""
+    path = folder / f"{name}-1.0-py3-none-any.whl"
+    files = {f"{name}/__init__.py": "VERSION = 1\n",
+             f"{name}-1.0.dist-info/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n"
+                                               f"Requires-Dist: {requires}\n",
+             f"{name}-1.0.dist-info/WHEEL": "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\n"
+                                            "Tag: py3-none-any\n"}
+    files[f"{name}-1.0.dist-info/RECORD"] = "".join(f"{n},,\n" for n in files) + f"{name}-1.0.dist-info/RECORD,,\n"
+    with zipfile.ZipFile(path, "w") as archive:
+        for member, text in files.items():
+            archive.writestr(member, text)
+    return path
+
+
+def test_a_no_deps_file_is_installed_without_its_dependencies_and_keys_the_environment(tmp_path, monkeypatch):
+    """`<name>.no-deps.txt` beside a requirement file: installed after it with `pip --no-deps` (as tf-keras
+    must be: it names `tensorflow`, which tensorflow-cpu is not); changing it makes the environment again."""
+    monkeypatch.setattr(environments, "ENVS", tmp_path / ".envs")
+    monkeypatch.setattr(environments, "ROOT", tmp_path)
+    requirements = tmp_path / "requirements" / "fw.txt"
+    requirements.parent.mkdir()
+    requirements.write_text("# nothing besides what the no-deps file names\n")
+    needy = wheel(tmp_path, "needy", "no-such-distribution-anywhere==9.9")
+    environments.no_deps_file(requirements).write_text(f"{needy}\n")
+    assert environments.ensure("fw", requirements)
+    python = environments.python_of("fw")
+    assert subprocess.run([python, "-c", "import needy"]).returncode == 0
+    assert not environments.ensure("fw", requirements)                    # up to date: nothing to do
+    environments.no_deps_file(requirements).write_text(f"# changed\n{needy}\n")
+    assert environments.installed_hash("fw") != environments.requirements_hash(
+        *environments.requirement_files(requirements))
 
 
 def test_kernels_are_registered_under_the_build_not_globally(tmp_path, monkeypatch):

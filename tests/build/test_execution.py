@@ -4,10 +4,12 @@ from __future__ import annotations
 import logging
 import re
 
+import nbformat
 import pytest
 
 from books import INDEX, REFERENCES, Book, Workbench, made_once
 from bookbuild import errors
+from bookbuild.config import data_mirror
 
 PAGE = """# Sayfa
 :label:`sec_page`
@@ -293,3 +295,96 @@ def test_open_in_colab_where_ci_publishes_the_notebooks(executed_copy):
         assert (f'href="https://colab.research.google.com/github/d2l-tr/defterler/blob/yayin/ch/page-{name}.ipynb"'
                 in html)
         assert (book.paths.site("html") / "_notebooks" / "ch" / f"page-{name}.ipynb").is_file()
+
+
+WRITER = """# Yazan sayfa
+
+```{.python .input}
+#@tab all
+import os
+os.makedirs(os.path.join('..', 'data'), exist_ok=True)
+with open('../data/x.csv', 'w') as f:
+    f.write('NumRooms,Price\\n')
+with open('sonuc.txt', 'w') as f:
+    f.write('written beside the page')
+print(open('../img/veri.txt').read(), open('yaninda.txt').read(), sorted(os.listdir('../data')))
+```
+"""
+
+
+def tree_of(folder) -> dict:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*"))
+            if p.is_file() and "_build" not in p.relative_to(folder).parts}
+
+
+def test_a_page_writes_under_build_and_reads_what_lies_beside_it(make_book):
+    """Kernels run in a working tree of their own under _build/work/, mirroring the page's place in the
+    book: `../data/x.csv` lands there, never in the book's folder, and what the page reads from the book
+    (a file beside it, an image its code names) is there to read, and the data mirror's files in ../data,
+    where the book's own download looks first."""
+    book = make_book(WRITER, **{"img/veri.txt": "image data", "ch/yaninda.txt": "beside"})
+    before = tree_of(book.root)
+    book.build()
+    assert tree_of(book.root) == before                      # nothing written in the book's folder
+    html = book.html("ch/page").replace("&#39;", "'")
+    offline = sorted(f.name for f in data_mirror().iterdir() if f.is_file())   # the book's download finds them
+    assert offline and f"image data beside {sorted(offline + ['x.csv'])}" in html
+    for fw in book.config.frameworks:
+        tree = book.paths.work / fw.kernel / "ch" / "page"
+        assert (tree / "data" / "x.csv").read_text() == "NumRooms,Price\n"
+        assert (tree / "ch" / "sonuc.txt").is_file()
+
+
+SEEDED = """# Tohum
+
+```{.python .input}
+#@tab mxnet
+from mxnet import np, npx
+import numpy, random
+npx.set_np()
+print('mxnet', np.random.uniform(size=2), numpy.random.rand(), random.random())
+```
+
+```{.python .input}
+#@tab pytorch
+import numpy, random, torch
+print('pytorch', torch.randn(2), numpy.random.rand(), random.random())
+```
+
+```{.python .input}
+#@tab tensorflow
+import numpy, random, tensorflow as tf
+print('tensorflow', tf.random.normal([2]), numpy.random.rand(), random.random())
+```
+"""
+
+
+def printed(book, framework) -> str:
+    """What a page's cells printed in one framework (its executed notebook)."""
+    executed = nbformat.read(book.paths.executed / framework / "ch" / "page.ipynb", as_version=4)
+    return "".join(o.get("text", "") for c in executed.cells if c.cell_type == "code" for o in c.outputs)
+
+
+def test_every_kernel_is_seeded_at_start_without_importing_d2l(tmp_path, fixture_kernels):
+    """A page that never imports d2l draws the same random numbers in every build (D2L_SEED): Python's,
+    NumPy's and the framework's own generator (two builds from empty caches, in the real kernels)."""
+    pages = {"index.md": INDEX, "kaynakca.md": REFERENCES, "ch/page.md": SEEDED}
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    first, second = Book(tmp_path / "a", pages, real=True), Book(tmp_path / "b", pages, real=True)
+    first.build()
+    second.build()
+    for fw in first.config.frameworks:
+        text = printed(first, fw.name)
+        assert text.startswith(fw.name) and text == printed(second, fw.name)
+
+
+def test_a_package_the_requirements_say_cannot_be_installed_fails_with_their_reason(make_book):
+    """`import torchvision` in PyTorch: requirements/pytorch.txt says why it cannot be had (`# unavailable:`),
+    and the error gives that reason instead of asking to add it there."""
+    book = make_book("# Görüntü\n\n```{.python .input}\n#@tab pytorch\nimport torchvision\n```\n", real=True)
+    with pytest.raises(errors.EnvironmentProblem) as error:
+        book.build("check", frameworks=("pytorch",))
+    message = str(error.value)
+    assert message.startswith("ch/page.md:5: [pytorch] cell 1/1: ModuleNotFoundError: No module named 'torchvision'")
+    assert "requirements/pytorch.txt says `torchvision` cannot be installed: PyPI's torchvision" in message

@@ -147,6 +147,30 @@ def test_each_reference_previews_its_target_on_hover_and_on_keyboard_focus(reade
     assert one.errors == []
 
 
+def test_a_preview_dismissed_after_a_hover_comes_back_on_keyboard_focus(reader, previews_site):
+    """Issue 29.10: Escape after a mouse hover dismissed the preview for good while the pointer stayed on
+    the reference: reaching it later by keyboard showed nothing. Escape closes the preview it sees; focus
+    arriving later is a new request."""
+    base, _ = previews_site
+    one = reader("desktop")
+    page = one.open(f"{base}/ch/birinci.html")
+    links = page.locator("article p a.reference")
+    link = links.nth(1)
+    link.hover()
+    preview_of(page, link)
+    page.keyboard.press("Escape")
+    assert closed(page, link)
+    page.wait_for_timeout(300)                          # the pointer rests: still closed
+    assert page.locator("#d2l-preview").is_hidden()
+    links.nth(0).focus()
+    page.keyboard.press("Tab")                          # the same reference, by keyboard
+    assert page.evaluate("document.activeElement") == link.evaluate("(a) => a")
+    preview_of(page, link)
+    page.keyboard.press("Escape")                       # and Escape still closes it, focus staying
+    assert closed(page, link)
+    assert one.errors == []
+
+
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 def test_the_preview_is_readable_in_both_schemes(reader, previews_site, scheme):
     base, _ = previews_site

@@ -117,7 +117,7 @@ def test_downloaded_file_with_a_wrong_sha1_is_not_kept(tmp_path, network):
 def test_unknown_data_set_is_a_key_error_listing_the_known_ones(tmp_path, network):
     with pytest.raises(KeyError) as error:
         data.download('no-such-data', cache_dir=tmp_path)
-    assert str(error.value) == "unknown data set 'no-such-data'; known data sets: airfoil"
+    assert str(error.value) == f"unknown data set 'no-such-data'; known data sets: {', '.join(sorted(data.DATA_HUB))}"
     assert network.requests == []
 
 

@@ -1,13 +1,19 @@
 #!/usr/bin/env node
-// typeset.mjs — typeset a whole book's TeX at build time with MathJax 3 (SVG output),
+// typeset.mjs — typeset a whole book's TeX at build time with MathJax 4 (SVG output),
 // so that the published pages need no math JavaScript at all.
 //
 // Interface (one call per build, as a subprocess of the Python build):
 //
 //   stdin   {"pages": {"<page>": [{"tex": "...", "display": true|false}, ...], ...}}
-//   stdout  {"pages": {"<page>": {"formulas": ["<html>", ...], "defs": "<html>"}}, "css": "..."}
+//   stdout  {"pages": {"<page>": {"formulas": ["<html>", ...], "fits": [<ex>, ...], "defs": "<html>"}},
+//            "css": "..."}
 //           formulas[i] is the HTML for the i-th input formula of that page (one
-//           <mjx-container> element); defs is an inline, hidden <svg> holding the glyph
+//           <mjx-container> element). A display formula wider than NARROW_EX is drawn twice in
+//           it: as it is, and broken into lines by MathJax 4 to NARROW_EX (<svg class="d2l-narrow">);
+//           its container has class d2l-fit-<n>, n its unbroken width in ex (rounded up), listed in
+//           `fits`: the style sheet shows the broken drawing where the unbroken one does not fit
+//           (bookbuild/render/typeset_math.py writes those container queries). defs is an inline,
+//           hidden <svg> holding the glyph
 //           shapes that page's formulas <use> (put it once anywhere in the page body), or ""
 //           for a page without math; css is the style sheet for the whole site.
 //   exit 0  on success.
@@ -21,26 +27,49 @@
 // shapes are sent once, in `defs`), MathJax's assistive MathML for screen readers, and "slim"
 // output without the attributes only MathJax's own browser JavaScript reads.
 //
-// mathjax-full is loaded from NODE_MODULES: the build installs it, pinned by package-lock.json,
-// into .envs/mathjax/node_modules (ES modules do not look at NODE_PATH).
+// @mathjax/src and its font are loaded from NODE_MODULES: the build installs them, pinned by
+// package-lock.json, into .envs/mathjax/node_modules (ES modules do not look at NODE_PATH).
 
 import {join} from 'node:path';
 import {pathToFileURL} from 'node:url';
 
 const MODULES = process.env.NODE_MODULES || join(process.cwd(), 'node_modules');
-const load = (path) => import(pathToFileURL(join(MODULES, 'mathjax-full', 'js', path)).href);
+const module = (path) => import(pathToFileURL(join(MODULES, '@mathjax', path)).href);
+const load = (path) => module(join('src', 'mjs', path));
 const {mathjax} = await load('mathjax.js');
+await load('util/asyncLoad/esm.js');   // the font's glyph ranges are loaded as formulas need them
 const {TeX} = await load('input/tex.js');
 const {SVG} = await load('output/svg.js');
 const {liteAdaptor} = await load('adaptors/liteAdaptor.js');
 const {RegisterHTMLHandler} = await load('handlers/html.js');
 const {AssistiveMmlHandler} = await load('a11y/assistive-mml.js');
-const {AllPackages} = await load('input/tex/AllPackages.js');
+const {MathJaxNewcmFont} = await module('mathjax-newcm-font/mjs/svg.js');
 
-// Every TeX package mathjax-full ships, but 'noerrors' and 'noundefined': with them MathJax
-// would quietly render a bad formula (as its source, or an unknown macro in red) instead of
-// reporting it. ('require' and 'autoload' need the browser's component loader: not here.)
-const PACKAGES = AllPackages.filter((name) => name !== 'noerrors' && name !== 'noundefined');
+// The TeX packages of MathJax 3's AllPackages (MathJax 4 has no such list), each by its
+// configuration module, but 'noerrors' and 'noundefined': with them MathJax would quietly
+// render a bad formula (as its source, or an unknown macro in red) instead of reporting it.
+// ('require' and 'autoload' need the browser's component loader: not here.)
+const PACKAGE_MODULES = {
+  base: 'base/BaseConfiguration', action: 'action/ActionConfiguration', ams: 'ams/AmsConfiguration',
+  amscd: 'amscd/AmsCdConfiguration', bbox: 'bbox/BboxConfiguration', boldsymbol: 'boldsymbol/BoldsymbolConfiguration',
+  braket: 'braket/BraketConfiguration', bussproofs: 'bussproofs/BussproofsConfiguration',
+  cancel: 'cancel/CancelConfiguration', cases: 'cases/CasesConfiguration', centernot: 'centernot/CenternotConfiguration',
+  color: 'color/ColorConfiguration', colortbl: 'colortbl/ColortblConfiguration', empheq: 'empheq/EmpheqConfiguration',
+  enclose: 'enclose/EncloseConfiguration', extpfeil: 'extpfeil/ExtpfeilConfiguration',
+  gensymb: 'gensymb/GensymbConfiguration', html: 'html/HtmlConfiguration', mathtools: 'mathtools/MathtoolsConfiguration',
+  mhchem: 'mhchem/MhchemConfiguration', newcommand: 'newcommand/NewcommandConfiguration',
+  physics: 'physics/PhysicsConfiguration', upgreek: 'upgreek/UpgreekConfiguration', unicode: 'unicode/UnicodeConfiguration',
+  verb: 'verb/VerbConfiguration', configmacros: 'configmacros/ConfigMacrosConfiguration',
+  tagformat: 'tagformat/TagFormatConfiguration', textcomp: 'textcomp/TextcompConfiguration',
+  textmacros: 'textmacros/TextMacrosConfiguration',
+};
+for (const path of Object.values(PACKAGE_MODULES)) await load(`input/tex/${path}.js`);
+const PACKAGES = Object.keys(PACKAGE_MODULES);
+
+// A phone's column beside an equation's number (360 px less the page's margins and the number):
+// a display formula wider than this is also drawn broken into lines of at most this width.
+const NARROW_EX = 30;
+const EX_PX = 8, EM_PX = 16;   // the metrics MathJax lays out with (the browser scales by the real ex)
 
 // Extra CSS for the static output, appended to MathJax's own style sheet.
 const EXTRA_CSS = `
@@ -53,6 +82,10 @@ mjx-container[jax="SVG"][display="true"] {
   max-width: 100%;
   padding: 1px 0;
 }
+/* A formula drawn twice (as it is, and broken into lines): its box is a size container, and the
+   broken drawing shows only where the whole one does not fit (the d2l-fit-<n> rules). */
+mjx-container[jax="SVG"][display="true"][class~="d2l-broken"] { container-type: inline-size; }
+mjx-container[jax="SVG"] > svg.d2l-narrow { display: none; }
 /* The visually hidden MathML must not make that box scroll vertically: fit it to the box. */
 mjx-container[jax="SVG"][display="true"] > mjx-assistive-mml { bottom: 0; }
 `;
@@ -87,8 +120,9 @@ function newDocument() {
   });
   const svg = new SVG({
     fontCache: 'global',
-    // No <title>s: speech comes from the assistive MathML instead.
-    internalSpeechTitles: false,
+    fontData: MathJaxNewcmFont,
+    displayOverflow: 'linebreak',
+    linebreaks: {inline: false, width: '100%'},   // in-line formulas stay whole, as in MathJax 3
   });
   const html = mathjax.document('', {InputJax: tex, OutputJax: svg});
   return {tex, svg, html};
@@ -114,7 +148,9 @@ const STYLED_NODES = new Set([...MATHJAX_CSS.matchAll(/data-mml-node="([^"]+)"/g
 function slim(node) {
   if (adaptor.kind(node) === '#text' || adaptor.kind(node) === '#comment') return;
   const kind = adaptor.kind(node);
-  for (const name of ['xmlns', 'xmlns:xlink', 'data-mjx-texclass']) adaptor.removeAttribute(node, name);
+  for (const name of ['xmlns', 'xmlns:xlink', 'data-mjx-texclass', 'data-latex', 'data-latex-item', 'data-semantic-type']) {
+    adaptor.removeAttribute(node, name);
+  }
   const mml = adaptor.getAttribute(node, 'data-mml-node');
   if (mml && !STYLED_NODES.has(mml)) adaptor.removeAttribute(node, 'data-mml-node');
   if (kind === 'use') adaptor.removeAttribute(node, 'data-c');   // CSS rule rewritten below
@@ -132,17 +168,46 @@ function slim(node) {
 const slimCss = (css) => css.replace(
   'mjx-container[jax="SVG"] use[data-c]', 'mjx-container[jax="SVG"] use');
 
-/** Typeset one formula; returns its HTML or throws {error} on a TeX error. */
-function typesetOne(html, tex, display) {
+const widthEx = (node) => parseFloat(adaptor.getAttribute(adaptor.firstChild(node), 'width'));
+
+// `broken`: broken into lines to the phone's width, else to 80em (no page is that wide): the same
+// output jax draws both (so one glyph cache serves them), and every formula sets its own width.
+async function convert({html}, tex, display, broken) {
+  const containerWidth = broken ? NARROW_EX * EX_PX : 80 * EM_PX;
   texError = null;
-  const node = html.convert(tex, {display, em: 16, ex: 8, containerWidth: 80 * 16});
+  const node = await mathjax.handleRetriesFor(() => html.convert(tex, {display, em: EM_PX, ex: EX_PX, containerWidth}));
   // Belt and braces: some packages build merror nodes without a TexError (formatError).
   if (texError || adaptor.outerHTML(node).includes('data-mml-node="merror"')) {
     const merror = adaptor.outerHTML(node).match(/data-mjx-error="([^"]*)"/);
     throw {error: texError || (merror ? merror[1] : 'MathJax produced an error node')};
   }
+  return node;
+}
+
+// MathJax breaks lines within a row, not a table's cell: an aligned environment of one row and no
+// alignment (a writer's habit, as in `\begin{aligned} v = ... = ... \end{aligned}`) looks the same
+// as its row alone, which can break.
+const ONE_ROW = /^\s*\\begin\{(aligned|split|gathered)\}((?:(?!\\\\|&)[\s\S])*)\\end\{\1\}\s*$/;
+const oneRow = (tex) => tex.replace(ONE_ROW, '$2');
+
+/** Typeset one formula; returns [its HTML, the width in ex above which it is drawn whole, or null]
+ *  or throws {error} on a TeX error. */
+async function typesetOne(doc, tex, display) {
+  const node = await convert(doc, tex, display, false);
+  let fit = null;
+  if (display && widthEx(node) > NARROW_EX) {
+    const broken = await convert(doc, oneRow(tex), display, true);
+    if (widthEx(broken) < widthEx(node)) {   // it could break
+      fit = Math.ceil(widthEx(node));
+      const drawing = adaptor.firstChild(broken);
+      adaptor.setAttribute(drawing, 'class', 'd2l-narrow');
+      adaptor.insert(drawing, adaptor.next(adaptor.firstChild(node)));
+      adaptor.setAttribute(node, 'class', `${adaptor.getAttribute(node, 'class')} d2l-broken d2l-fit-${fit}`);
+    }
+  }
+  adaptor.removeAttribute(node, 'overflow');
   slim(node);
-  return adaptor.outerHTML(node);
+  return [adaptor.outerHTML(node), fit];
 }
 
 // ---------------------------------------------------------------------------------------
@@ -175,18 +240,20 @@ async function main() {
   for (const [page, formulas] of Object.entries(input.pages)) {
     if (!Array.isArray(formulas)) fail(2, {error: `pages[${JSON.stringify(page)}] is not a list`});
     const doc = newDocument();
-    const out = [];
-    formulas.forEach((f, index) => {
+    const out = [], fits = new Set();
+    for (const [index, f] of formulas.entries()) {
       if (!f || typeof f.tex !== 'string') {
         fail(2, {error: `pages[${JSON.stringify(page)}][${index}] has no "tex" string`});
       }
       try {
-        out.push(typesetOne(doc.html, f.tex, Boolean(f.display)));
+        const [formula, fit] = await typesetOne(doc, f.tex, Boolean(f.display));
+        out.push(formula);
+        if (fit) fits.add(fit);
       } catch (e) {
         if (e && e.error !== undefined) fail(1, {page, index, tex: f.tex, error: e.error});
         throw e;
       }
-    });
+    }
     // The page's shared glyphs: <svg id="MJX-SVG-global-cache" style="display:none"><defs>…
     let defs = '';
     if (out.length) {
@@ -194,7 +261,7 @@ async function main() {
       slim(cache);
       defs = adaptor.outerHTML(cache);
     }
-    output.pages[page] = {formulas: out, defs};
+    output.pages[page] = {formulas: out, fits: [...fits].sort((a, b) => a - b), defs};
   }
 
   // The style sheet does not depend on the formulas (MathJax emits the rules of every
