@@ -1,4 +1,5 @@
-"""`python -m bookbuild html|check|pdf|serve|lib|frameworks|matrix|launch`: the build's command line (the Makefile calls it).
+"""`python -m bookbuild html|check|pdf|serve|lib|frameworks|matrix|launch`: the build's command line (the
+Makefile calls it).
 
 A `BookError` (bad source, configuration, environment, data, a failing cell, a
 render problem, a full disk) prints its message and exits with 2; Ctrl-C or SIGTERM
@@ -98,7 +99,8 @@ def run(args) -> None:
         library = build_library(config, book.read_book(config))
         warn_differences(library)
         changed = write_sources(library)
-        print("\n".join(f"wrote {path}" for path in changed) or "d2l/ is the library the book defines: nothing to write")
+        print("\n".join(f"wrote {path}" for path in changed)
+              or "d2l/ is the library the book defines: nothing to write")
     elif args.command == "check":
         for name in (n for n in args.tab if n not in config.names):
             raise UsageError(f"TAB={name}: build.yml declares no framework {name!r}",

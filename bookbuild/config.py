@@ -159,7 +159,7 @@ class BookConfig:
 
     def with_options(self, *, timeout: int | None = None, jobs: int | None = None,
                      strict: bool | None = None, base_path: str | None = None,
-                     execute: str | None = None) -> "BookConfig":
+                     execute: str | None = None) -> BookConfig:
         """The same book with the command line's overrides for one build."""
         changes = {}
         if execute is not None:
@@ -452,11 +452,11 @@ class Paths:
     out: Path
 
     @classmethod
-    def under(cls, root: Path) -> "Paths":
+    def under(cls, root: Path) -> Paths:
         return cls(Path(root) / "_build")
 
     @classmethod
-    def of(cls, config: "BookConfig") -> "Paths":
+    def of(cls, config: BookConfig) -> Paths:
         """A build.yml book writes under its own folder's `_build/`; a d2lbook book (config.ini), whose
         folder is only read, under the project's `_build/books/<its folder's name>/`."""
         return cls(config.out) if config.out else cls.under(config.root)

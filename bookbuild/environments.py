@@ -24,6 +24,7 @@ import time
 from pathlib import Path
 
 from bookbuild.config import ROOT  # noqa: E402  (config imports nothing outside the standard library at first)
+
 ENVS = Path(os.environ.get("D2L_ENVS_DIR", ROOT / ".envs"))
 KERNELS = ENVS / "kernels"
 STAMP = "d2l-env.json"
@@ -100,7 +101,8 @@ def ensure(name: str, requirements: Path) -> bool:
     log_path = ENVS / f"{name}.log"
     ENVS.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
-    say(f"[env] {name}: installing {requirements.relative_to(ROOT)} (log: {log_path.relative_to(ROOT) if log_path.is_relative_to(ROOT) else log_path})")
+    shown_log = log_path.relative_to(ROOT) if log_path.is_relative_to(ROOT) else log_path
+    say(f"[env] {name}: installing {requirements.relative_to(ROOT)} (log: {shown_log})")
     shutil.rmtree(target, ignore_errors=True)
     with open(log_path, "w") as log:
         try:
@@ -143,7 +145,8 @@ def ensure_node(name: str, package: Path) -> bool:
         raise _problem(f"Node.js and npm are needed for {package.relative_to(ROOT)}",
                        fix="install Node.js 18 or newer (Debian: apt-get install nodejs npm)")
     target, log_path = ENVS / name, ENVS / f"{name}.log"
-    say(f"[env] {name}: npm ci {package.relative_to(ROOT)} (log: {log_path.relative_to(ROOT) if log_path.is_relative_to(ROOT) else log_path})")
+    shown_log = log_path.relative_to(ROOT) if log_path.is_relative_to(ROOT) else log_path
+    say(f"[env] {name}: npm ci {package.relative_to(ROOT)} (log: {shown_log})")
     shutil.rmtree(target, ignore_errors=True)
     target.mkdir(parents=True)
     for file in files:
@@ -203,7 +206,8 @@ def stale(config, names) -> list[str]:
     wanted = {"build": requirements_hash(*BUILD_REQUIREMENTS),
               **{name: requirements_hash(package / "package.json", package / "package-lock.json")
                  for name, package in NODE_PACKAGES.items()},
-              **{fw.environment: requirements_hash(*requirement_files(fw.requirements)) for fw in config.frameworks if fw.requirements}}
+              **{fw.environment: requirements_hash(*requirement_files(fw.requirements))
+                 for fw in config.frameworks if fw.requirements}}
     return [name for name in dict.fromkeys(names) if installed_hash(name) != wanted.get(name, installed_hash(name))]
 
 

@@ -45,7 +45,7 @@ def plot_data(figure) -> dict:
     for ax in figure.axes:
         found = []
 
-        def add(kind, label, x, y):
+        def add(kind, label, x, y, found=found):   # this Axes' list (`add` is called right away)
             try:
                 found.append({"kind": kind, "label": str(label), "x": _numbers(x), "y": _numbers(y)})
             except (TypeError, ValueError):

@@ -11,22 +11,20 @@ or render error stops the build and keeps the last good site.
 from __future__ import annotations
 
 import dataclasses
+import logging
 from pathlib import Path
 
-import logging
-
 from bookbuild import environments, log
-from bookbuild.log import warn
+from bookbuild.agreement import compare
 from bookbuild.config import BookConfig, Paths
 from bookbuild.errors import raise_all
-from bookbuild.report import BuildReport, build_lock, recorded
-from bookbuild.agreement import compare
 from bookbuild.execute import notebooks, shards, split
 from bookbuild.library import build_library, warn_differences, write_library
+from bookbuild.log import warn
 from bookbuild.merge import pages
 from bookbuild.read import book
 from bookbuild.render import pdf, site
-
+from bookbuild.report import BuildReport, build_lock, recorded
 
 logger = logging.getLogger(__name__)
 

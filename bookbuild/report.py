@@ -6,10 +6,10 @@ build starts ("running": a build that was killed shows as such) and on every out
 """
 from __future__ import annotations
 
-import logging
 import contextlib
 import dataclasses
 import json
+import logging
 import os
 import sys
 import time
@@ -143,7 +143,8 @@ def recorded(paths, command: str):
         except StorageError as err:
             if failure is None:
                 raise
-            logger.warning(f"\nthe build report could not be written either: {err.message}")   # the first error is the one
+            # the first error is the one
+            logger.warning(f"\nthe build report could not be written either: {err.message}")
         finally:
             logger.info(f"\nBuild report ({paths.report}):\n{report.summary()}")
 
@@ -162,7 +163,8 @@ def build_lock(paths):
         try:
             lock.acquire(timeout=0)
         except Timeout:
-            logger.info(f"another build is running in this checkout (it holds {paths.lock}); waiting for it to finish ...")
+            logger.info(f"another build is running in this checkout (it holds {paths.lock}); "
+                        "waiting for it to finish ...")
             lock.acquire()
     except OSError as err:
         raise StorageError(f"cannot write into {paths.out}: {err.strerror or err}", path=paths.out,

@@ -6,8 +6,7 @@ framework, so `d2l.torch.plot` is `d2l.mxnet.plot` is `d2l.tensorflow.plot`.
 framework's own `cpu`, `gpu` and `num_gpus`.
 """
 from .data import DATA_HUB, DATA_URL, DownloadError, download, read_airfoil
-from .plotting import (Animator, plot, plt, set_axes, set_figsize,
-                       show_trace_2d, use_svg_display)
+from .plotting import Animator, plot, plt, set_axes, set_figsize, show_trace_2d, use_svg_display
 from .training import Accumulator, Timer, train_2d
 
 __all__ = ['Accumulator', 'Animator', 'DATA_HUB', 'DATA_URL', 'DownloadError', 'Timer',

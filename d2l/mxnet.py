@@ -15,9 +15,9 @@ from mxnet import autograd, gluon, init, np, npx
 from mxnet.gluon import nn
 
 from . import training
-from .data import FASHION_MNIST, airfoil_iter, fashion_mnist_files  # by name: the preface saves `data`
 from .common import *  # noqa: F401,F403  (the framework-neutral API)
-from .common import device_helpers
+from .common import DATA_HUB, DATA_URL, device_helpers  # used here
+from .data import FASHION_MNIST, airfoil_iter, fashion_mnist_files  # by name: the preface saves `data`
 
 # The book's saved code calls this module d2l (d2l.DATA_HUB[...] = ...), as its preface's #@save cell
 # `d2l = sys.modules[__name__]` does in a book that holds the preface.

@@ -12,9 +12,12 @@ from pathlib import Path
 import tensorflow as tf
 
 from . import training
-from .data import airfoil_iter, fashion_mnist_files, sha1_of  # by name: the preface saves `data`
 from .common import *  # noqa: F401,F403  (the framework-neutral API)
-from .common import device_helpers
+from .common import (
+    DATA_HUB,  # used here
+    device_helpers,
+)
+from .data import airfoil_iter, fashion_mnist_files, sha1_of  # by name: the preface saves `data`
 
 # The book's saved code calls this module d2l (d2l.DATA_HUB[...] = ...), as its preface's #@save cell
 # `d2l = sys.modules[__name__]` does in a book that holds the preface.
@@ -118,7 +121,7 @@ def fashion_mnist():
     put there first, by Keras' own get_file from the local copy (Keras checks MD5 or SHA-256 only, so
     a file already there is checked here, against DATA_HUB's SHA-1, and replaced if it differs)."""
     for part, path in fashion_mnist_files().items():
-        for attempt in range(2):
+        for _ in range(2):   # a file that fails the check is fetched once more
             cached = tf.keras.utils.get_file(os.path.basename(path), origin=Path(path).resolve().as_uri(),
                                              cache_subdir=os.path.join('datasets', 'fashion-mnist'))
             if sha1_of(cached) == DATA_HUB[f'fashion_mnist_{part}'][1]:

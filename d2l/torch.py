@@ -16,9 +16,9 @@ from torch.utils import data as torch_data
 
 # Not `from . import data`: the book's preface (#@save) binds `data` to torch.utils.data in this library.
 from . import training
-from .data import airfoil_iter, fashion_mnist_files
 from .common import *  # noqa: F401,F403  (the framework-neutral API)
-from .common import device_helpers
+from .common import DATA_HUB, DATA_URL, device_helpers  # used here
+from .data import airfoil_iter, fashion_mnist_files
 
 # The book's saved code calls this module d2l (d2l.DATA_HUB[...] = ...), as its preface's #@save cell
 # `d2l = sys.modules[__name__]` does in a book that holds the preface.

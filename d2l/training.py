@@ -13,7 +13,6 @@ import numpy
 
 from .plotting import Animator
 
-
 # The mark of a timing in a notebook's output, for the book build's tab check: a machine's speed is
 # not something the tabs must agree on. (bookbuild/in_kernel.py declares the same string.)
 TIMING = 'application/vnd.d2l.timing+json'
@@ -82,7 +81,7 @@ def train_2d(trainer, steps=20, f_grad=None):
     """
     x1, x2, s1, s2 = -5, -2, 0, 0
     results = [(x1, x2)]
-    for i in range(steps):
+    for i in range(steps):  # noqa: B007  (the book's train_2d, as it saves it: the last `i` is printed below)
         if f_grad:
             x1, x2, s1, s2 = trainer(x1, x2, s1, s2, f_grad)
         else:

@@ -44,10 +44,12 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-from bookbuild import config as book_config  # noqa: E402
-from bookbuild.read import book as read  # noqa: E402
-from bookbuild.config import ROOT  # noqa: E402
 from books import copy_book  # noqa: E402
+
+from bookbuild import config as book_config  # noqa: E402
+from bookbuild.config import ROOT  # noqa: E402
+from bookbuild.read import book as read  # noqa: E402
+
 
 def build(book: Path, jobs: int | None = None, check: bool = True) -> tuple[float, float, dict]:
     """(wall seconds, CPU seconds of the build and its kernels, report). `check`: a failing build is an error."""
@@ -243,7 +245,7 @@ def scaling(section_counts: list[int], jobs_list: list[int]) -> None:
 
 def prose_edit_by_size(sizes=(1, 6), rounds: int = 3) -> None:
     """A sentence edited in the first section of books of 1 and 6 sections: the median rebuild."""
-    print("\nA prose edit as the book grows (median of %d edits of one sentence)" % rounds)
+    print(f"\nA prose edit as the book grows (median of {rounds} edits of one sentence)")
     print(f"  {'sections':>8} {'seconds':>8} {'render s':>9}")
     medians = {}
     for sections in sizes:
@@ -294,9 +296,8 @@ def preview_latency(rounds: int = 3) -> None:
     import threading
 
     sys.path.insert(0, str(ROOT / "tests"))
-    from playwright.sync_api import sync_playwright
-
     from books import Reader, launch_browser
+    from playwright.sync_api import sync_playwright
 
     print("\nLive preview (make serve): from saving an edit to the page showing it, reloaded")
     with tempfile.TemporaryDirectory() as tmp, sync_playwright() as playwright:
@@ -393,8 +394,9 @@ def check_build(book: Path) -> dict:
 
 
 def agreement() -> None:
-    from bookbuild.read.book import read_book
     from mutations import CHAPTER_MUTATIONS, group_line, plant, score
+
+    from bookbuild.read.book import read_book
 
     print("Tab agreement: bugs planted in one tab of the optimization chapter, one at a time")
     with tempfile.TemporaryDirectory() as tmp:
@@ -460,22 +462,16 @@ def main() -> None:
     parser.add_argument("--skip-edits", action="store_true", help="only the books of N sections")
     parser.add_argument("--preview", action="store_true", help="also time `make serve` from save to reload")
     parser.add_argument("--d2lbook", type=Path, default=D2LBOOK, help="upstream d2lbook, for --only whole-book")
-    parser.add_argument("--only", choices=["edits", "prose", "shards", "scaling", "preview", "whole-book"],
-
-
     parser.add_argument("--saved-book", type=Path, help="a book whose pages #@save code (default: the project's)")
-    parser.add_argument("--only", choices=["edits", "prose", "saved", "shards", "scaling", "preview", "agreement"],
+    parser.add_argument("--only", choices=["edits", "prose", "saved", "shards", "scaling", "preview", "agreement",
+                                           "whole-book"],
                         help="run one part only")
     args = parser.parse_args()
     if args.only:
         {"edits": maintainer_builds, "prose": prose_edit_by_size, "shards": shard_balance,
-         "scaling": lambda: scaling(args.sections, args.jobs), "preview": preview_latency,
-         "whole-book": lambda: whole_book(d2lbook=args.d2lbook)}[args.only]()
-
-
          "saved": lambda: saved_function_edit(args.saved_book),
          "scaling": lambda: scaling(args.sections, args.jobs), "preview": preview_latency,
-         "agreement": agreement}[args.only]()
+         "agreement": agreement, "whole-book": lambda: whole_book(d2lbook=args.d2lbook)}[args.only]()
         return
     if not args.skip_edits:
         maintainer_builds()

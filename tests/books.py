@@ -32,9 +32,9 @@ from filelock import FileLock  # noqa: E402
 
 from bookbuild import config as book_config  # noqa: E402
 from bookbuild import environments, pipeline, tab_marks  # noqa: E402
-from bookbuild.read import book as read
-from bookbuild.serve import preview as serve
 from bookbuild.config import Paths  # noqa: E402
+from bookbuild.read import book as read  # noqa: E402
+from bookbuild.serve import preview as serve  # noqa: E402
 
 REAL = book_config.load()
 
@@ -106,7 +106,7 @@ class Book:
         for name, text in pages.items():
             self.write(name, text)
 
-    def copy(self, root: Path) -> "Book":
+    def copy(self, root: Path) -> Book:
         """The same book, and what its builds made (cache, site), in another folder: a test starts from a
         built book and executes only what it changes."""
         shutil.copytree(self.root, root, symlinks=True, dirs_exist_ok=True,
@@ -197,6 +197,12 @@ def copy_book(target: Path) -> None:
 
 # --- a book of several sections, for the site, browser and PDF tests ------------------------
 
+# One line, wider than a phone's screen.
+WIDE_EQUATION = (r"$$\mathbf{z}_t = \mathbf{z}_{t-1} - \eta \left(\beta \mathbf{v}_{t-1} + \boldsymbol{\Lambda} "
+                 r"\mathbf{z}_{t-1}\right) = (\mathbf{I} - \eta \boldsymbol{\Lambda}) \mathbf{z}_{t-1} - "
+                 r"\eta \beta \mathbf{v}_{t-1} + \mathbf{c}_{t-1} + \mathbf{d}_{t-1}.$$")
+
+
 def _section(number: int, title: str, label: str, other: str) -> str:
     """A section with every kind of thing a page holds: tab groups with printed numbers and SVG
     figures, numbered equations (one labelled, one wide), references, a citation, tab prose."""
@@ -211,7 +217,7 @@ $$f(x) = {number} x^2 + \\frac{{1}}{{2}} \\sum_{{i=1}}^n x_i.$$
 
 Ara metin, sonra geniş bir denklem:
 
-$$\\mathbf{{z}}_t = \\mathbf{{z}}_{{t-1}} - \\eta \\left(\\beta \\mathbf{{v}}_{{t-1}} + \\boldsymbol{{\\Lambda}} \\mathbf{{z}}_{{t-1}}\\right) = (\\mathbf{{I}} - \\eta \\boldsymbol{{\\Lambda}}) \\mathbf{{z}}_{{t-1}} - \\eta \\beta \\mathbf{{v}}_{{t-1}} + \\mathbf{{c}}_{{t-1}} + \\mathbf{{d}}_{{t-1}}.$$
+{WIDE_EQUATION}
 
 ## Hesap
 
@@ -490,7 +496,8 @@ def scroll_through(page) -> None:
         await new Promise((shown) => requestAnimationFrame(() => requestAnimationFrame(shown)));
       }
     }""")
-    page.wait_for_function("[...document.images].filter((image) => image.checkVisibility()).every((image) => image.complete)")
+    page.wait_for_function("[...document.images].filter((image) => image.checkVisibility())"
+                           ".every((image) => image.complete)")
 
 
 def follow_contents_link(page, target: str) -> float:

@@ -89,7 +89,7 @@ def compare(source, execution, config, spreads=None, measured_lines=None) -> lis
         notebooks = execution.notebooks[page.path]
         reseeded = spreads.notebooks.get(page.path, {}) if spreads else {}
         expected = source.expected.get(page.path, [])
-        for run, outputs in groups(page, notebooks, lambda name: execution.ran(page.path, name)):
+        for run, outputs in groups(page, notebooks, lambda name, path=page.path: execution.ran(path, name)):
             reason = next((e.reason for e in expected if e.matches(run)), None)
             seeds = [name for name in outputs if name in reseeded and spreads.ran(page.path, name)
                      and _has_cells(reseeded[name], run, name)] \
@@ -127,8 +127,9 @@ def check(source, execution, config, measure):
     until = to_measure(entries)
     if not until:
         return _public(entries), None
+    differing = ", ".join(f"{page.as_posix()} ({', '.join(names)})" for page, names in until.items())
     logger.info(f"[agreement] tabs differ on {len(until)} page(s); running them with another seed to see what "
-                "chance moves: " + ", ".join(f"{page.as_posix()} ({', '.join(names)})" for page, names in until.items()))
+                f"chance moves: {differing}")
     spreads = measure(until)
     measured_lines: dict = {}
     for entry in entries:

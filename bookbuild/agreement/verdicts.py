@@ -69,7 +69,7 @@ def _beyond(values: list[float], settings) -> float:
 def _where(name: str, i: int, names, values, why: str) -> str:
     point = f"number {i + 1}" if name == "printed numbers" else f"point {i + 1} {name.rsplit(' ', 1)[1]}"
     where = name if name == "printed numbers" else name.rsplit(" ", 1)[0]
-    return f"{where}, {point}: " + ", ".join(f"{n} {v:.6g}" for n, v in zip(names, values)) + f" ({why})"
+    return f"{where}, {point}: " + ", ".join(f"{n} {v:.6g}" for n, v in zip(names, values, strict=True)) + f" ({why})"
 
 
 def judge(name: str, book: dict[str, list], again: dict[str, list], settings) -> tuple[str, str, int, bool]:
@@ -121,7 +121,7 @@ def judge(name: str, book: dict[str, list], again: dict[str, list], settings) ->
         tame = x in seeded and not wild   # its own spread may count too
         judges = [n for n in others if n in seeded] + ([x] if tame else [])
         noise = _rms(v for n in judges for v in moved[n])
-        apart = {y: _rms(a - b for a, b in zip(mean[x], mean[y])) for y in others}
+        apart = {y: _rms(a - b for a, b in zip(mean[x], mean[y], strict=True)) for y in others}
         beyond = {y: [_beyond([book[x][i], book[y][i]], settings) for i in moving] for y in others}
         if all(apart[y] > settings.spread_factor * noise and max(beyond[y]) > 1 for y in others):
             nearest = min(others, key=apart.get)
@@ -151,7 +151,7 @@ def compare_group(outputs: dict[str, Shown], settings, spreads: dict[str, Shown]
         return Verdict("disagree", "the tabs' figures hold different curves (" + ", ".join(
             f"{name}: {len(c)} curve{'s' * (len(c) != 1)} of {'/'.join(map(str, c)) or 0} points"
             for name, c in curves.items()) + ")")
-    compared, notes, waits = [], [], False
+    compared, notes = [], []
     for k, (series_name, _) in enumerate(mine[names[0]]):
         book = {name: mine[name][k][1] for name in names}
         if series_name == "printed numbers" and len({len(v) for v in book.values()}) > 1:

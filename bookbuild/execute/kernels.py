@@ -201,7 +201,8 @@ class Kernels:
             for output in cell.get("outputs", []):
                 if output.get("name") == "stderr":  # not shown on the page (nb_output_stderr), but not hidden from you
                     logger.info(f"[{name}] {job.page.path}:{job.line_of(cell)}: stderr:\n{shortened(output['text'])}")
-            logger.info(f"[{name}] {job.page.path}: cell {number}/{len(cells)} (line {job.line_of(cell)}) {seconds:.1f} s")
+            logger.info(f"[{name}] {job.page.path}: cell {number}/{len(cells)} (line {job.line_of(cell)}) "
+                        f"{seconds:.1f} s")
 
         logger.info(f"[{name}] {job.page.path}: executing {len(cells)} cells in kernel {job.kernel}")
 
@@ -243,7 +244,7 @@ class Kernels:
         report.status = "executed"
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _kernel_manager(kernel_dirs: tuple[str, ...]):
     """jupyter_client's kernel manager, finding kernels in `kernel_dirs` only (the build's own kernels,
     never the user's, and without changing JUPYTER_PATH for the whole process), talking over sockets."""

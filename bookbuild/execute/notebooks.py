@@ -13,8 +13,8 @@ the job that merges them without executing.
 """
 from __future__ import annotations
 
-import logging
 import dataclasses
+import logging
 import re
 import shutil
 import typing
@@ -23,10 +23,10 @@ from pathlib import Path
 import nbformat
 
 from bookbuild import environments, in_kernel
-from bookbuild.execute import split
-from bookbuild.execute.cache import RUN_KEY, Cache
 from bookbuild.config import EXECUTE, NOT_SOURCES, data_mirror
 from bookbuild.errors import BookError, ExecutionError, SourceError, disk_error, from_record
+from bookbuild.execute import split
+from bookbuild.execute.cache import RUN_KEY, Cache
 from bookbuild.execute.kernels import Job, Kernels, code_cells
 from bookbuild.report import NOT_EXECUTED, CellReport, NotebookReport
 
@@ -62,8 +62,9 @@ def execute(config, paths, source, notebooks: dict, pages: list, library: Path, 
             fw = config.framework(name)
             kernel = environments.reseeded_kernel(fw) if reseeded else fw.kernel
             nb = split.reseeded(nb, kernel, (until or {}).get(page.path, {}).get(name)) if reseeded else nb
-            jobs.append(Job(page, fw, nb, working_folder(paths, page, kernel), kernel,
-                            NotebookReport(page.path.as_posix(), name, "cached", run="reseeded" if reseeded else "book")))
+            notebook_report = NotebookReport(page.path.as_posix(), name, "cached",
+                                             run="reseeded" if reseeded else "book")
+            jobs.append(Job(page, fw, nb, working_folder(paths, page, kernel), kernel, notebook_report))
     cache = Cache(paths.cache)
     misses, failures = [], []
     for job in (j for j in jobs if code_cells(j.notebook)):

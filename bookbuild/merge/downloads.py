@@ -66,7 +66,8 @@ def install_cell(framework, wheel: Path) -> nbformat.NotebookNode:
         "import base64, pathlib, tempfile\n"
         f"d2l_wheel = pathlib.Path(tempfile.mkdtemp()) / {wheel.name!r}\n"
         f"d2l_wheel.write_bytes(base64.b64decode({base64.b64encode(wheel.read_bytes()).decode()!r}))\n"
-        f"%pip install --quiet {packages} {{d2l_wheel}}" + (f"\n%pip install --quiet --no-deps {' '.join(no_deps)}" if no_deps else ""))
+        f"%pip install --quiet {packages} {{d2l_wheel}}"
+        + (f"\n%pip install --quiet --no-deps {' '.join(no_deps)}" if no_deps else ""))
     cell.metadata["tags"] = [INSTALL_TAG]
     cell.metadata["jupyter"] = {"source_hidden": True}
     cell.metadata["cellView"] = "form"
@@ -112,13 +113,15 @@ def wheel(library: Path, folder: Path = KEPT_WHEELS) -> Path:
             shutil.copy2(path, tree / name)
         done = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet",
                                "--disable-pip-version-check", "-w", str(part / "wheel"), str(tree)],
-                              capture_output=True, text=True, env={**os.environ, "SOURCE_DATE_EPOCH": REPRODUCIBLE_EPOCH})
+                              capture_output=True, text=True,
+                              env={**os.environ, "SOURCE_DATE_EPOCH": REPRODUCIBLE_EPOCH})
         made = sorted((part / "wheel").glob("*.whl"))
         if done.returncode or len(made) != 1:
             raise EnvironmentProblem("the readers' d2l wheel could not be made (pip wheel)",
                                      path=ROOT / "pyproject.toml",
                                      detail="\n".join((done.stdout + done.stderr).strip().splitlines()[-8:]),
-                                     fix="check pyproject.toml, and that pip can reach the package index for setuptools")
+                                     fix="check pyproject.toml, and that pip can reach the package index for "
+                                         "setuptools")
         # What a killed build left, and wheels no build used for a week: books that save other code have
         # libraries (and wheels) of their own, and builds of several books take turns.
         for other in folder.iterdir():

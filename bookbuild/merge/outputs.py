@@ -21,15 +21,15 @@
 """
 from __future__ import annotations
 
-import logging
 import html
+import logging
 import re
 import xml.etree.ElementTree as ET
 
 import nbformat
 
-from bookbuild.in_kernel import PLOT_DATA, TIMING
 from bookbuild.errors import escape_controls
+from bookbuild.in_kernel import PLOT_DATA, TIMING
 from bookbuild.log import warn
 
 logger = logging.getLogger(__name__)
@@ -105,7 +105,9 @@ def for_readers(outputs: list, limits, where: str) -> list:
             if images >= limits.images or nbytes > limits.image_bytes:
                 why = (f"en çok {limits.images} şekil" if images >= limits.images else
                        f"{nbytes / 1e6:.1f} MB, sınır {limits.image_bytes / 1e6:.1f} MB")
-                warn(logger, "output-cut", f"{where}: a figure was dropped ({'more than ' + str(limits.images) + ' figures' if images >= limits.images else f'{nbytes} bytes, over limits.image_bytes'})")
+                over = (f"more than {limits.images} figures" if images >= limits.images else
+                        f"{nbytes} bytes, over limits.image_bytes")
+                warn(logger, "output-cut", f"{where}: a figure was dropped ({over})")
                 shown.append(notice(f"[Bu şekil sayfaya konmadı: {why} (build.yml, limits).]"))
                 continue
             images += 1
@@ -121,7 +123,8 @@ def for_readers(outputs: list, limits, where: str) -> list:
         text_left -= len(kept.encode("utf-8"))
         if left:
             holder[key] = kept
-            warn(logger, "output-cut", f"{where}: {left} bytes of output cut (over limits.output_bytes, {limits.output_bytes})")
+            warn(logger, "output-cut",
+                 f"{where}: {left} bytes of output cut (over limits.output_bytes, {limits.output_bytes})")
             if kept:
                 shown.append(output)
             shown.append(notice(f"[Çıktının kalan {left:,} baytı kesildi: bir hücre en çok "
@@ -212,8 +215,9 @@ def describe(code: str, svg: str, framework: str) -> str:
     for axes in root.iter():
         if not str(axes.get("id", "")).startswith("axes_"):
             continue
+        # Not strict: the x and y axes are described, any further one (a 3-D plot's z) is not.
         axis_words = [_describe_axis(axis, name) for axis, name in
-                      zip(_children(axes, "matplotlib.axis_"), ("x", "y"))]
+                      zip(_children(axes, "matplotlib.axis_"), ("x", "y"), strict=False)]
         if axis_words:
             parts.append(", ".join(axis_words))
         legend = [t for group in _children(axes, "legend_") for t in _texts(group)]
@@ -240,6 +244,6 @@ def in_whole_pixels(svg: str) -> str:
     root, whole = _SVG_ROOT.search(svg[:2000]), size(svg)
     if not root or whole is None or "viewBox=" not in root.group(0):
         return svg
-    pixels = dict(zip(("width", "height"), whole))
+    pixels = dict(zip(("width", "height"), whole, strict=True))
     tag = _SVG_SIZE.sub(lambda found: f'{found.group(1)}{pixels[found.group(2)]}px"', root.group(0))
     return svg[:root.start()] + tag + svg[root.end():]

@@ -21,12 +21,12 @@ from pathlib import Path
 import nbformat
 
 from bookbuild import tab_marks
-from bookbuild.tab_marks import Staged
-from bookbuild.merge import downloads, outputs
-from bookbuild.read.dialect import Block, Page, block_index, runs
 from bookbuild.errors import disk_error
-from bookbuild.report import NOT_EXECUTED
+from bookbuild.merge import downloads, outputs
 from bookbuild.read.book import BookSource, image_path
+from bookbuild.read.dialect import Block, Page, block_index, runs
+from bookbuild.report import NOT_EXECUTED
+from bookbuild.tab_marks import Staged
 
 logger = logging.getLogger(__name__)
 
@@ -104,7 +104,7 @@ def _split_before(block: Block, figures_before: dict):
     text, origin = block.myst.strip("\n").split("\n"), _prose_lines(block)
     origin += [origin[-1]] * (len(text) - len(origin))
     start = 0
-    for line in sorted(l for l in figures_before if l is not None and block.line <= l <= origin[-1]):
+    for line in sorted(at for at in figures_before if at is not None and block.line <= at <= origin[-1]):
         cut = next((i for i, o in enumerate(origin) if o >= line), len(text))
         if cut > start and "\n".join(text[start:cut]).strip():
             yield "\n".join(text[start:cut]).strip("\n"), origin[start:cut]

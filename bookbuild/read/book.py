@@ -21,10 +21,10 @@ import unicodedata
 from pathlib import Path
 from urllib.parse import urljoin
 
-from bookbuild.read import dialect, files, references, sidecars
 from bookbuild.config import BookConfig
-from bookbuild.read.dialect import Label, Page
 from bookbuild.errors import SourceError, raise_all
+from bookbuild.read import dialect, files, references, sidecars
+from bookbuild.read.dialect import Label, Page
 from bookbuild.read.files import inside
 from bookbuild.read.references import PublishedLabel
 from bookbuild.read.sidecars import Expected
@@ -293,7 +293,8 @@ def _check(config, page: Page, mention, labels, published, bib) -> None:
     elif mention.target not in labels and mention.target not in published:
         table = _name(config, config.book.published_labels)
         raise SourceError(f"label {mention.target} is neither in this build nor in the published edition's "
-                          f"table ({table})", **where, fix="correct the label, or add the page that defines it to a toc")
+                          f"table ({table})", **where,
+                          fix="correct the label, or add the page that defines it to a toc")
 
 
 def _name(config, path) -> str:

@@ -185,10 +185,10 @@ def register_turkish_citation_styles() -> None:
 
     from pybtex.plugin import register_plugin
     from pybtex.richtext import Text
-    from sphinxcontrib.bibtex.plugin import register_plugin as register_referencing
     from pybtex.style.formatting.plain import Style as Plain
     from pybtex.style.labels import BaseLabelStyle
     from pybtex.style.template import names, sentence
+    from sphinxcontrib.bibtex.plugin import register_plugin as register_referencing
     from sphinxcontrib.bibtex.style.referencing import PersonStyle
     from sphinxcontrib.bibtex.style.referencing.author_year import AuthorYearReferenceStyle
 

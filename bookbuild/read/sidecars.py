@@ -29,10 +29,10 @@ from pathlib import Path
 
 from docutils import nodes
 
+from bookbuild.errors import SourceError
 from bookbuild.read import dialect
 from bookbuild.read.dialect import LABEL_LINE, Page, runs, structure
 from bookbuild.read.files import inside
-from bookbuild.errors import SourceError
 
 INTERACTIVE, AGREEMENT = ".interactive.yml", ".agreement.yml"
 

@@ -26,9 +26,9 @@ from sphinx.locale import _
 from sphinx.util.docutils import SphinxDirective
 
 from bookbuild import tab_marks
-from bookbuild.render import sphinx_tabs_adapter as sphinx_tabs
 from bookbuild.read import references
 from bookbuild.read.dialect import CITATION, LABEL_LINE, REFERENCE, WIDTH_LINE
+from bookbuild.render import sphinx_tabs_adapter as sphinx_tabs
 
 
 class page_tools(nodes.General, nodes.Element):
@@ -232,7 +232,7 @@ def add_early_script(app, pagename, templatename, context, doctree) -> None:
     """`html-page-context`: the early script, with the frameworks of build.yml, for the head of the
     page (templates/page.html puts it there: the theme writes its scripts at the end of the body)."""
     if app.config.d2l_frameworks:
-        names, labels = zip(*app.config.d2l_frameworks)
+        names, labels = zip(*app.config.d2l_frameworks, strict=True)
         context["d2l_early_script"] = EARLY_SCRIPT % {
             "names": json.dumps(names), "labels": json.dumps(labels), "back_to_top": json.dumps(_("Back to top")),
             "sphinx_tabs_key": json.dumps(sphinx_tabs.STORAGE_KEY), "tab_class": sphinx_tabs.TAB_CLASS,
@@ -279,7 +279,7 @@ def explain_outside_links(app, doctree, docname) -> None:
         return
     def listed_outside(toctree, depth: int) -> bool:
         """Whether a toctree, as Sphinx will write it (`maxdepth` deep), lists a page outside the site."""
-        for _, ref in toctree.get("entries", []):
+        for _title, ref in toctree.get("entries", []):   # not `_`: that is Sphinx's translation
             if "://" in (ref or ""):
                 return True
             if depth > 1 and ref in app.env.all_docs and any(

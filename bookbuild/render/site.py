@@ -12,9 +12,9 @@ merged notebook records which source lines its cells came from (tab_marks).
 """
 from __future__ import annotations
 
-import logging
 import hashlib
 import json
+import logging
 import os
 import re
 import shutil
@@ -23,10 +23,10 @@ import time
 from pathlib import Path
 
 from bookbuild import tab_marks
-from bookbuild.render import mystnb_adapter
-from bookbuild.tab_marks import Staged
 from bookbuild.config import RENDER_INPUTS, ROOT, BookConfig, Paths
 from bookbuild.errors import BookError, Interrupted, RenderError, StorageError, disk_error, no_space_in
+from bookbuild.render import mystnb_adapter
+from bookbuild.tab_marks import Staged
 
 logger = logging.getLogger(__name__)
 
@@ -287,7 +287,7 @@ def _prune_outputs(app, site: Path) -> None:
     for file in (p for p in (site / "_images").rglob("*") if p.is_file()) if (site / "_images").is_dir() else ():
         if file.name not in names:
             file.unlink()
-    from bookbuild.render import page_tools   # Sphinx's side: imported when rendering only
+    from bookbuild.render import page_tools  # Sphinx's side: imported when rendering only
 
     used = {f"_downloads/{unique}" for _, unique in app.env.dlfiles.values()}
     used |= {uri for notebooks in page_tools.downloads(app.env).values() for uri in notebooks.values()}

@@ -6,8 +6,8 @@ from before its first build, so no save is lost; a burst of saves is one change.
 serves `_build/html` on localhost (loopback unless told otherwise). Every change runs
 the real build (`python -m bookbuild html`, as `make html` does: it reads build.yml
 anew, and only what changed executes), its progress in this terminal. A failing cell
-fails the build but not the site: the pages reload and show the failure. The open pages reload themselves, keeping their scroll
-position (the reader's framework is kept anyway). A failed build keeps the last good
+fails the build but not the site: the pages reload and show the failure. The open pages reload
+themselves, keeping their scroll position (the reader's framework is kept anyway). A failed build keeps the last good
 site served and shows its error (file:line, framework, cell) on every page as a banner,
 until a build succeeds. Ctrl-C stops the build that runs (its kernels shut down) and the
 server, without a traceback.
@@ -246,7 +246,8 @@ def watch(config: BookConfig, changes: queue.Queue, stop: threading.Event, log=l
     """Put every burst of changes to the sources on `changes`, from now on. Each source folder is watched for
     its own entries; a folder made later (a new chapter) is watched from when it appears: the watch starts
     again over the folders there are then."""
-    from watchfiles import Change, watch as watch_files
+    from watchfiles import Change
+    from watchfiles import watch as watch_files
 
     def run():
         made: list[Path] = []

@@ -18,6 +18,7 @@ from playwright.sync_api import sync_playwright
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from books import CHROMIUM, INDEX, MULTI, REAL, REFERENCES, SHARED, Book, Reader, launch_browser, made_once  # noqa: E402
+
 from bookbuild import environments, pipeline  # noqa: E402
 from bookbuild.config import Paths  # noqa: E402
 
@@ -118,7 +119,7 @@ def reader(browser, idle_readers):
         (own if fresh else lent).append((key, one))
         return one
     yield open_
-    for key, one in own:
+    for _, one in own:
         one.close()
     for key, one in lent:
         try:
@@ -163,7 +164,7 @@ def pytest_collection_modifyitems(config, items):
     slices = [heads[i::workers] for i in range(workers)]
     rest = alone + after
     while rest:
-        for each in [each for each, size in zip(slices, sizes) if len(each) < size] or slices[-1:]:
+        for each in [each for each, size in zip(slices, sizes, strict=True) if len(each) < size] or slices[-1:]:
             if rest:
                 each.append(rest.pop(0))
     items[:] = [item for each in slices for item in each]

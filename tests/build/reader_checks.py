@@ -85,7 +85,8 @@ def walk(page, limit: int, within: str | None = None) -> list[tuple[dict, str]]:
         if marker is None or marker in seen:
             break
         if within and not page.evaluate("(s) => !!document.activeElement.closest(s)", within):
-            stops.append(({"what": page.evaluate("document.activeElement.outerHTML.slice(0, 80)"), "outside": True}, ""))
+            outside = {"what": page.evaluate("document.activeElement.outerHTML.slice(0, 80)"), "outside": True}
+            stops.append((outside, ""))
             break
         seen.add(marker)
         stops.append((page.evaluate(STOP), accessible_name(page)))
@@ -99,9 +100,11 @@ TARGETS = """() => [...document.querySelectorAll('a[href], button, input:not([ty
                                            '[role=button], [role=tab], [tabindex="0"]')]
   .filter((e) => !e.closest('[inert]') && !e.matches('[role=region], [role=tabpanel]'))
   .map((e) => {
-    const boxes = [e, ...e.querySelectorAll('img')].map((n) => n.getBoundingClientRect()).filter((r) => r.width && r.height);
+    const boxes = [e, ...e.querySelectorAll('img')].map((n) => n.getBoundingClientRect())
+      .filter((r) => r.width && r.height);
     const r = boxes.length ? {left: Math.min(...boxes.map((b) => b.left)), top: Math.min(...boxes.map((b) => b.top)),
-                              right: Math.max(...boxes.map((b) => b.right)), bottom: Math.max(...boxes.map((b) => b.bottom))}
+                              right: Math.max(...boxes.map((b) => b.right)),
+                              bottom: Math.max(...boxes.map((b) => b.bottom))}
                            : {left: 0, top: 0, right: 0, bottom: 0};
     const s = getComputedStyle(e);
     const block = e.parentElement.closest('p, li, td, dd, figcaption, div');
@@ -147,4 +150,5 @@ def too_small(targets: list[dict], size: float = 24, apart: float = 32) -> list[
 
 
 def _inside(a: dict, b: dict) -> bool:
-    return b["x"] <= a["x"] and b["y"] <= a["y"] and a["x"] + a["w"] <= b["x"] + b["w"] and a["y"] + a["h"] <= b["y"] + b["h"]
+    return (b["x"] <= a["x"] and b["y"] <= a["y"] and a["x"] + a["w"] <= b["x"] + b["w"]
+            and a["y"] + a["h"] <= b["y"] + b["h"])

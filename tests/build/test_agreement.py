@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from bookbuild import errors
-from bookbuild.agreement.compare import PLOT_DATA, TIMING, compare_group, Shown
+from bookbuild.agreement.compare import PLOT_DATA, TIMING, Shown, compare_group
 from bookbuild.agreement.numbers import numbers
 from bookbuild.config import Agreement
 

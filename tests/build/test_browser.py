@@ -6,8 +6,8 @@ from __future__ import annotations
 import re
 
 import pytest
-
 from books import REAL, VIEWS, display_equations, merged_pages, served, settled, tab_groups
+
 
 @pytest.fixture(scope="module")
 def server(site):
@@ -202,7 +202,8 @@ def test_search_folds_turkish_capitals(reader, chapter_site):
             for query in (lower, lower.replace("i", "İ").replace("ı", "I").upper()):
                 page = one.open(f"{base}/search.html?q={query}")
                 page.locator("#search-results p.search-summary").wait_for()
-                found[query] = page.eval_on_selector_all("#search-results li a", "a => a.map(x => x.getAttribute('href'))")
+                found[query] = page.eval_on_selector_all("#search-results li a",
+                                                         "a => a.map(x => x.getAttribute('href'))")
                 text = page.locator("#search-results p.search-summary").inner_text()
                 assert text.startswith("Arama bitti:") and "sayfa bulundu" in text
             upper, lower_hits = found[query], found[lower]
@@ -219,7 +220,8 @@ def test_keyboard_path_formulas_are_not_tab_stops(reader, server, view):
     for _ in range(80):
         page.keyboard.press("Tab")
         landed.append(page.evaluate("""(() => { const e = document.activeElement;
-            if (e.matches('mjx-container[role=region]') && e.scrollWidth > e.clientWidth) return 'scrolling formula box';
+            if (e.matches('mjx-container[role=region]') && e.scrollWidth > e.clientWidth)
+              return 'scrolling formula box';
             return e.closest('mjx-container') ? 'formula' : e.tagName + '.' + e.className })()"""))
         if "sphinx-tabs-tab" in landed[-1]:
             break
@@ -233,7 +235,8 @@ def test_keyboard_path_formulas_are_not_tab_stops(reader, server, view):
 FORMULA_BOXES = """() => [...document.querySelectorAll('div.math')].filter((m) => m.querySelector('.eqno')).map((m) => {
   const box = m.querySelector('mjx-container'), drawing = [...box.querySelectorAll(':scope > svg')].find((s) => s.checkVisibility());
   return {right: box.getBoundingClientRect().right, number: m.querySelector('.eqno').getBoundingClientRect().left,
-          wide: drawing.getBoundingClientRect().width > box.clientWidth + 1, scrolls: box.scrollWidth > box.clientWidth + 1}; })"""
+          wide: drawing.getBoundingClientRect().width > box.clientWidth + 1,
+          scrolls: box.scrollWidth > box.clientWidth + 1}; })"""
 
 
 @pytest.mark.parametrize("view", VIEWS)
@@ -250,7 +253,8 @@ def test_formulas_scroll_beside_their_numbers_and_screen_readers_get_every_one(r
             .find((b) => b.scrollWidth > b.clientWidth + 1); box.scrollLeft = 40; return box.scrollLeft; }""")
         assert scrolled > 0
 
-    last = page.evaluate_handle("[...document.querySelectorAll('mjx-container > svg')].filter((s) => s.checkVisibility()).at(-1)")
+    last = page.evaluate_handle("[...document.querySelectorAll('mjx-container > svg')]"
+                                ".filter((s) => s.checkVisibility()).at(-1)")
     drawn = "(svg) => svg.querySelector('g').checkVisibility({contentVisibilityAuto: true})"
     if last.evaluate("(svg) => svg.getBoundingClientRect().top > 3 * innerHeight"):
         assert not last.evaluate(drawn)
@@ -271,4 +275,5 @@ def test_figures_have_alt_text_and_copy_buttons_speak_turkish(reader, server, vi
     assert alts and all(" çıktısı: " in alt and ".svg" not in alt for alt in alts)
     assert page.locator("div.cell_input .copybtn").count() > 0
     assert page.locator("div.cell_output .copybtn").count() == 0
-    assert set(page.eval_on_selector_all("div.cell_input .copybtn", "b => b.map(x => x.dataset.tooltip)")) == {"Kopyala"}
+    tooltips = page.eval_on_selector_all("div.cell_input .copybtn", "b => b.map(x => x.dataset.tooltip)")
+    assert set(tooltips) == {"Kopyala"}

@@ -4,16 +4,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from books import ROOT  # noqa: E402
 
-from bookbuild import tab_marks
-from bookbuild.read import dialect, references
+from bookbuild import errors, tab_marks
+from bookbuild.config import load
+from bookbuild.errors import ConfigError, SourceError
 from bookbuild.execute import split
 from bookbuild.read import book as read_stage
-from bookbuild.config import load
-from bookbuild import errors
-from bookbuild.errors import ConfigError, SourceError
+from bookbuild.read import dialect, references
 
-from books import ROOT  # noqa: E402
 FRAMEWORKS = ("mxnet", "pytorch", "tensorflow")
 
 
@@ -388,14 +387,16 @@ def test_eqref_with_a_space_is_text_as_in_d2lbook():
 
 def test_image_width_height_and_label(tmp_path):
     page = read(tmp_path, "![Bir şekil](../img/a.svg)\n:width:`400px`\n:height:`200px`\n:label:`fig_a`\n")
-    assert page.blocks[0].myst == ":::{figure} ../img/a.svg\n:name: fig_a\n:height: 200px\n:width: 400px\nBir şekil\n:::\n"
+    assert page.blocks[0].myst == (":::{figure} ../img/a.svg\n:name: fig_a\n:height: 200px\n:width: 400px\n"
+                                   "Bir şekil\n:::\n")
     assert page.labels == (dialect.Label("fig_a", "figure", "Bir şekil", 4),)
 
 
 def test_an_image_within_a_line_is_checked_and_staged_too(tmp_path):
     """deepfm.md and ranking.md put an image in a line of text: an inline image, whose file must exist."""
     page = read(tmp_path, "Mimari: ,![DeepFM](../img/a.svg) \n\n![B](../img/b.svg) ve metin; $[\\![x]\\!] = 1$\n")
-    assert [(m.role, m.target, m.line) for m in page.mentions] == [("image", "../img/a.svg", 1), ("image", "../img/b.svg", 3)]
+    assert [(m.role, m.target, m.line) for m in page.mentions] == [("image", "../img/a.svg", 1),
+                                                                   ("image", "../img/b.svg", 3)]
 
 
 def test_eqlabel_on_an_image_names_the_figure(tmp_path):
@@ -614,7 +615,8 @@ def test_a_framework_no_mark_names_has_no_tab_on_that_page(marks_site):
     its `#@tab all` cells: its TensorFlow tab says so (as the site's tabs do for any part a framework lacks)."""
     import json
     staged = json.loads((marks_site.paths.staging / "ch/two.ipynb").read_text(encoding="utf-8"))
-    code = [(tab_marks.cell_mark(c["metadata"]), "".join(c["source"])) for c in staged["cells"] if c["cell_type"] == "code"]
+    code = [(tab_marks.cell_mark(c["metadata"]), "".join(c["source"])) for c in staged["cells"]
+            if c["cell_type"] == "code"]
     assert code == [(("mxnet", 1), 'print("ortak" + " hücre")'), (("mxnet", 1), 'print("iki" + " çerçeve")'),
                     (("pytorch", 1), 'print("ortak" + " hücre")'), (("pytorch", 1), 'print("iki" + " çerçeve")')]
     html = marks_site.html("ch/two")

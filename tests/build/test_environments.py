@@ -7,10 +7,10 @@ import subprocess
 import zipfile
 from pathlib import Path
 
+from books import ROOT  # noqa: E402
+
 from bookbuild import environments
 from bookbuild.config import load
-
-from books import ROOT  # noqa: E402
 
 
 def test_requirements_hash_follows_includes(tmp_path):

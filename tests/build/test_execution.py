@@ -6,8 +6,8 @@ import re
 
 import nbformat
 import pytest
-
 from books import INDEX, REFERENCES, Book, Workbench, made_once
+
 from bookbuild import errors
 from bookbuild.config import data_mirror
 

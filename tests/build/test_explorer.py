@@ -8,7 +8,6 @@ import re
 import nbformat
 import numpy as np
 import pytest
-
 from books import AXE, REAL, VIEWS, follow_contents_link, served
 
 PAGE = "chapter_optimization/momentum.html"

@@ -4,8 +4,8 @@ the data stay intact.
 
 Every case starts from a copy of one fixture book built once (cheap kernels, its cache and site
 included), in the same folder each time (books.Workbench), so it executes and renders only what it
-changes. The command line runs in this process as the Makefile runs it (`python -m bookbuild ...`, see books.Book.main), and in a process of its own
-where signals, locks, environments or the PATH are involved.
+changes. The command line runs in this process as the Makefile runs it (`python -m bookbuild ...`,
+see books.Book.main), and in a process of its own where signals, locks, environments or the PATH are involved.
 """
 from __future__ import annotations
 
@@ -20,14 +20,13 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from books import INDEX, REFERENCES, Book, Workbench, free_port, made_once
-from bookbuild import environments
-from bookbuild.read import references
-from bookbuild.config import ROOT
-from d2l import data as d2l_data
 
 import conf
+from bookbuild import environments
+from bookbuild.config import ROOT
+from bookbuild.read import references
+from d2l import data as d2l_data
 
 PAGE = """# Sayfa
 :label:`sec_page`
@@ -165,7 +164,8 @@ def test_a_label_of_this_build_wins_over_the_published_one(book):
 def test_a_chapter_that_is_not_utf8_is_named(book):
     site = tree(book.paths.site("html"))
     book.write("ch/page.md", PAGE.encode("utf-8").replace(b"Bkz.", b"Bkz\xff."))
-    assert_clear_failure(book.main("html"), starts="ch/page.md:4: is not UTF-8 text", contains=["save the file as UTF-8"])
+    assert_clear_failure(book.main("html"), starts="ch/page.md:4: is not UTF-8 text",
+                         contains=["save the file as UTF-8"])
     assert tree(book.paths.site("html")) == site
 
 
@@ -187,17 +187,21 @@ def test_line_endings_and_a_byte_order_mark_change_nothing(book):
      ["build.yml:", "frameworks.pytorch: must be a mapping"]),
     (lambda t: t.replace("timeout: 60", "timeout: [60"), ["build.yml:", "not valid YAML"]),
     (lambda t: t.replace("  title: Deneme Kitabı\n", ""), ["build.yml:{book:}: book.title: is missing"]),
-    (lambda t: t.replace("timeout: 60", "timout: 60"), ["build.yml:{timout}: timout: unknown key; did you mean `timeout`?"]),
+    (lambda t: t.replace("timeout: 60", "timout: 60"),
+     ["build.yml:{timout}: timout: unknown key; did you mean `timeout`?"]),
     (lambda t: t + "kernel_envs:\n  D2L_SEED: '0'\n", ["build.yml:{kernel_envs}: kernel_envs: unknown key; did you "
                                                           "mean `kernel_env`?"]),
     (lambda t: t.replace("  short_name:", "  autors: [A]\n  short_name:"),
      ["build.yml:{autors}: book.autors: unknown key; did you mean `authors`?"]),
-    (lambda t: t.replace("    environment: ", "    enviroment: ", 2).replace("    enviroment: ", "    environment: ", 1),
+    (lambda t: t.replace("    environment: ", "    enviroment: ", 2)
+     .replace("    enviroment: ", "    environment: ", 1),
      ["frameworks.pytorch.enviroment: unknown key; did you mean `environment`?"]),
     (lambda t: t.replace("timeout: 60", "timeout: soon"), ["build.yml:{timeout}: timeout: must be a whole number of "
                                                             "at least 1, not str 'soon'"]),
-    (lambda t: t.replace("timeout: 60", 'timeout: "10"'), ["build.yml:{timeout}: timeout: must be a whole number", "str '10'"]),
-    (lambda t: t.replace("timeout: 60", "timeout: 1.5"), ["build.yml:{timeout}: timeout: must be a whole number", "float 1.5"]),
+    (lambda t: t.replace("timeout: 60", 'timeout: "10"'),
+     ["build.yml:{timeout}: timeout: must be a whole number", "str '10'"]),
+    (lambda t: t.replace("timeout: 60", "timeout: 1.5"),
+     ["build.yml:{timeout}: timeout: must be a whole number", "float 1.5"]),
     (lambda t: t.replace("timeout: 60", "timeout: true"), ["build.yml:{timeout}: timeout: must be a whole number",
                                                            "bool True"]),
     (lambda t: t.replace("  rtol: 0.05", "  rtol: yes"), ["build.yml:{rtol}: agreement.rtol: must be a number"]),
@@ -264,7 +268,8 @@ def test_the_timeout_is_a_setting_and_says_so(book):
 def test_a_process_a_cell_starts_ends_with_its_kernel(book, start):
     """Whatever session or environment it was given (a token in the environment found it only if it kept
     the kernel's)."""
-    book.write("ch/page.md", PAGE + f"\n```{{.python .input}}\n#@tab pytorch\nimport subprocess\nprint('pid', {start})\n```\n")
+    book.write("ch/page.md",
+               PAGE + f"\n```{{.python .input}}\n#@tab pytorch\nimport subprocess\nprint('pid', {start})\n```\n")
     done = book.main("html")
     assert done.returncode == 0, done.stderr
     pid = int(re.search(r"pid (\d+)", book.html("ch/page")).group(1))
@@ -427,7 +432,8 @@ def test_an_interrupt_stops_kernels_keeps_the_site_and_the_cache(book, signal_nu
     assert kernels_of(book) == []                                       # every kernel it started was shut down
     assert tree(book.paths.site("html")) == site
     assert book.report()["status"] == "interrupted"
-    assert all(uri.endswith(("#fixture-mxnet", "#fixture-pytorch", "#fixture-tensorflow")) for uri in cache_records(book))
+    assert all(uri.endswith(("#fixture-mxnet", "#fixture-pytorch", "#fixture-tensorflow"))
+               for uri in cache_records(book))
     # The next build runs what is missing only: the interrupted notebooks.
     book.write("ch/page.md", slow.replace("time.sleep(60)", "time.sleep(0)"))
     assert book.main("html").returncode == 0
@@ -495,9 +501,9 @@ def test_the_same_notebooks_render_to_the_same_bytes(book):
 def test_a_bug_in_the_build_looks_like_a_bug(book, monkeypatch, where):
     """Only errors the build means to translate become messages; anything else is our bug: a traceback,
     "this is a bug in the build", exit 3, and the site, the cache and the lock left as they were."""
-    from bookbuild.render import figures
     from bookbuild.execute import kernels
     from bookbuild.merge import pages as merge
+    from bookbuild.render import figures
 
     def broken(*args, **kwargs):
         raise ZeroDivisionError("a bug")
@@ -838,8 +844,9 @@ def test_an_image_that_is_not_one_is_an_error_at_its_line(book, image, content):
 
 
 def test_control_characters_a_cell_prints_are_shown_escaped_and_never_reach_the_terminal(book):
-    book.write("ch/page.md", PAGE.replace('print(6 * 7)', "import sys\nsys.stderr.write('\\x1b]0;başlık\\x07\\x1b[2J')\n"
-                                                        "print('zil\\x07 dikey\\x0b son')"))
+    book.write("ch/page.md", PAGE.replace('print(6 * 7)',
+                                          "import sys\nsys.stderr.write('\\x1b]0;başlık\\x07\\x1b[2J')\n"
+                                          "print('zil\\x07 dikey\\x0b son')"))
     done = book.main("html")
     assert done.returncode == 0, done.stderr
     for output in (done.stdout, done.stderr):

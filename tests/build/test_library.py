@@ -13,8 +13,8 @@ from pathlib import Path
 
 import nbformat
 import pytest
-
 from books import INDEX, REFERENCES, ROOT, SHARED, Book
+
 from bookbuild import config as book_config
 from bookbuild import environments
 from bookbuild.environments import LIBRARY_MARK, python_of
@@ -95,8 +95,9 @@ INDEX_4 = INDEX.replace("ch/page\n", "ch/saves\nch/double\nch/triple\nch/none\n"
 
 
 def library_book(root: Path) -> Book:
-    """Cheap kernels (fixture-library-<framework>) whose d2l modules are only the book's saved code (d2l/fixture_<framework>.py: we have
-    no hand-written part for them), so a page imports them without a framework."""
+    """Cheap kernels (fixture-library-<framework>) whose d2l modules are only the book's saved code
+    (d2l/fixture_<framework>.py: we have no hand-written part for them), so a page imports them without a
+    framework."""
     root.mkdir()
     book = Book(root, {"index.md": INDEX_4, "kaynakca.md": REFERENCES, "ch/saves.md": SAVES,
                        "ch/double.md": USES_DOUBLE, "ch/triple.md": USES_TRIPLE, "ch/none.md": NO_D2L})
@@ -320,7 +321,8 @@ def test_make_lib_writes_the_books_library_below_our_part_and_check_names_the_dr
     assert f"d2l/torch.py:{line}: linreg differs from the book's, at saves.md:{book_line}" in str(drift)
     assert "set_figsize" not in str(drift)
     (source / "torch.py").write_text(text + "\ndef stray():\n    pass\n")
-    assert re.search(r"d2l/torch.py:\d+: stray is saved by no page of the build", str(real_library(tmp_path, LINREG, source).drift()))
+    drift = str(real_library(tmp_path, LINREG, source).drift())
+    assert re.search(r"d2l/torch.py:\d+: stray is saved by no page of the build", drift)
 
 
 def test_our_repository_is_in_sync_with_its_book():

@@ -7,6 +7,7 @@ import json
 import shutil
 
 from books import INDEX
+
 from bookbuild.render import typeset_math
 
 PAGE = "# Sayfa\n\n$$a = \\frac{1}{2}.$$\n\nMetin ve $c_1$.\n\n$$b = \\sum_i x_i.$$\n"

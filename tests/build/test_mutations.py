@@ -4,10 +4,10 @@ The real chapter's suite is `scripts/benchmark.py --only agreement` (real kernel
 from __future__ import annotations
 
 import pytest
+from mutations import FIXTURE_MUTATIONS, FIXTURE_PAGE, group_line, plant
 
 from bookbuild import errors
 from bookbuild.read.book import read_book
-from mutations import FIXTURE_MUTATIONS, FIXTURE_PAGE, group_line, plant
 
 FRAMEWORKS = ["mxnet", "pytorch", "tensorflow"]
 

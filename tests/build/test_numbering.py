@@ -7,13 +7,12 @@ from __future__ import annotations
 import re
 from html import unescape
 
-
 from books import REAL, REFERENCES, Book, merged_pages
+
+import conf
 from bookbuild import config as book_config
 from bookbuild.read import book as read
 from bookbuild.read import references
-
-import conf
 
 SECTION = conf.numfig_format["section"]          # "Bölüm %s"
 
@@ -115,7 +114,7 @@ def test_prev_next_and_the_front_page_keep_their_order(chapter_site):
     in reading order, each with its number."""
     site = chapter_site[0].site("html")
     pages = [p.path.with_suffix(".html") for p in read.read_book(REAL).pages]
-    for before, page, after in zip(pages, pages[1:], pages[2:]):
+    for before, page, after in zip(pages, pages[1:], pages[2:], strict=False):
         html = (site / page).read_text(encoding="utf-8")
         prev = re.search(r'class="prev-page" href="([^"]+)"', html).group(1)
         nxt = re.search(r'class="next-page" href="([^"]+)"', html).group(1)

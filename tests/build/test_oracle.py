@@ -10,13 +10,13 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from books import ROOT  # noqa: E402
 
-from bookbuild.read import dialect
-from bookbuild.execute import split
 from bookbuild.config import load
 from bookbuild.environments import python_of
+from bookbuild.execute import split
+from bookbuild.read import dialect
 
-from books import ROOT  # noqa: E402
 CONFIG = load(ROOT / "build.yml")
 
 D2LBOOK_SPLIT = """

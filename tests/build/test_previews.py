@@ -8,8 +8,8 @@ import gzip
 import re
 
 import pytest
-
 from books import REFERENCES, VIEWS, Book, made_once, served
+
 from bookbuild.config import ROOT
 
 SQUARE = ('<svg xmlns="http://www.w3.org/2000/svg" width="80" height="80" viewBox="0 0 80 80">'
@@ -201,6 +201,7 @@ def test_the_chapter_previews_published_sections_and_citations(reader, chapter_s
     """On the real chapter: a section of the published edition shows its published number and title;
     a citation, the bibliography's entry for it."""
     from books import REAL
+
     from bookbuild.read import references
     table = references.published_labels(REAL.book.published_labels)
     site = chapter_site[0].site("html")

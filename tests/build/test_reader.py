@@ -10,12 +10,25 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
-from books import INDEX, REAL, VIEWS, Book, cells_of, follow_contents_link, merged_pages, printed, \
-    read_in_one_framework, scroll_through, served, settled, tab_groups
-from bookbuild.render import turkish
-from bookbuild.config import PAGE_LIMIT_GZIP, ROOT
+from books import (
+    INDEX,
+    REAL,
+    VIEWS,
+    Book,
+    cells_of,
+    follow_contents_link,
+    merged_pages,
+    printed,
+    read_in_one_framework,
+    scroll_through,
+    served,
+    settled,
+    tab_groups,
+)
 from reader_checks import TARGETS, accessible_name, problems, too_small, walk
+
+from bookbuild.config import PAGE_LIMIT_GZIP, ROOT
+from bookbuild.render import turkish
 
 FIRST, SECOND, THIRD = (fw.name for fw in REAL.frameworks[:3])
 TABS = ".d2l-tabs .sphinx-tabs-tab"
@@ -83,7 +96,8 @@ def shown(page) -> set[str]:
 
 
 def stored(page) -> tuple[str | None, str | None]:
-    return tuple(page.evaluate("[localStorage.getItem('d2l-tab'), sessionStorage.getItem('sphinx-tabs-last-selected')]"))
+    return tuple(page.evaluate("[localStorage.getItem('d2l-tab'),"
+                               " sessionStorage.getItem('sphinx-tabs-last-selected')]"))
 
 
 def showing(page, name: str, groups: int) -> bool:
@@ -396,8 +410,8 @@ def test_print_shows_the_chosen_framework_and_no_chrome(reader, chapter, scheme,
     chooser_label = page.inner_text(".d2l-chooser-label").strip()
     chrome = [page.inner_text(selector).strip() for selector in (".skip-to-content", ".d2l-downloads")]
     page.emulate_media(media="print")
-    drawn = page.evaluate("""() => ['.skip-to-content', '.d2l-tabs [role=tablist]', '.d2l-drawer-bar', '.sidebar-drawer',
-        '.toc-drawer', '.mobile-header', '.d2l-downloads', '.d2l-interactive input[type=range]',
+    drawn = page.evaluate("""() => ['.skip-to-content', '.d2l-tabs [role=tablist]', '.d2l-drawer-bar',
+        '.sidebar-drawer', '.toc-drawer', '.mobile-header', '.d2l-downloads', '.d2l-interactive input[type=range]',
         '.d2l-interactive button', '.copybtn', '.d2l-chooser button[aria-pressed=false]']
         .flatMap(s => [...document.querySelectorAll(s)].map(e => [s, e.getClientRects().length]))""")
     assert drawn and [selector for selector, boxes in drawn if boxes] == []
@@ -435,8 +449,9 @@ def search(reader_, base: str, query: str) -> tuple[object, list[tuple[str, str]
     page.locator("#search-results p.search-summary").wait_for()
     page.wait_for_function("[...document.querySelectorAll('#search-results li')]"
                            ".every(li => li.querySelector('p.context') || !li.classList.contains('kind-text'))")
-    return page, page.eval_on_selector_all("#search-results li", "ls => ls.map(l => [l.querySelector('a')"
-                                           ".getAttribute('href'), (l.querySelector('p.context') || {}).textContent || ''])")
+    return page, page.eval_on_selector_all("#search-results li",
+                                           "ls => ls.map(l => [l.querySelector('a').getAttribute('href'), "
+                                           "(l.querySelector('p.context') || {}).textContent || ''])")
 
 
 ARTICLE_TEXT = """() => { const article = document.querySelector('article').cloneNode(true);

@@ -8,7 +8,6 @@ import re
 from pathlib import Path
 
 import pytest
-
 from books import VIEWS, served
 
 SCHEMES = ("light", "dark")
@@ -97,8 +96,9 @@ TOC_LINKS = """(published) => [...document.querySelectorAll('.sidebar-tree a.ref
 def test_toc_entries_outside_the_build_read_their_published_number_and_title(reader, chapter, view):
     """Issue 30.3: 11.1 read "Yayımlanmış baskıdaki bölüm" in the sidebar, the drawer, the front and chapter
     pages; every entry now reads its number and title from the published edition's table of pages."""
-    from bookbuild.read import references
     from books import REAL
+
+    from bookbuild.read import references
     table = references.published_pages(REAL.book.published_pages)
     url, _ = chapter
     one = reader(view)

@@ -10,7 +10,6 @@ import re
 import signal
 import subprocess
 import threading
-
 from pathlib import Path
 
 from books import INDEX, ROOT, Book, free_port
@@ -121,7 +120,8 @@ def test_make_serve_reloads_rebuilds_and_reports(reader, make_book):
         # not the site: the page reloads with the failure in its tab, and the banner says so.
         timeout = (book.root / "build.yml").read_text()
         book.write("build.yml", timeout.replace("timeout: 60", "timeout: 1"))
-        book.write("ch/page.md", edited.replace('print("pytorch der ki", 2)', 'time.sleep(5)\nprint("pytorch der ki", 3)'))
+        book.write("ch/page.md",
+                   edited.replace('print("pytorch der ki", 2)', 'time.sleep(5)\nprint("pytorch der ki", 3)'))
         # (the page is watched once the build has said so: a loaded machine may take minutes over it)
         seen = serve.wait_for("failed: the pages reload and show it", seen)
         banner = page.locator("#d2l-live-error")
@@ -143,7 +143,8 @@ def test_make_serve_reloads_rebuilds_and_reports(reader, make_book):
         assert page.inner_text("article") == good and banner.is_visible()   # after a reload too
 
         # The fix: the banner goes, the page reloads.
-        fixed = edited.replace("der ki\", 2", "der ki\", 3").replace("İkinci sürümün cümlesi.", "Bkz. :cite:`Polyak.1964`.")
+        fixed = (edited.replace("der ki\", 2", "der ki\", 3")
+                 .replace("İkinci sürümün cümlesi.", "Bkz. :cite:`Polyak.1964`."))
         book.write("ch/page.md", fixed)
         shows(page, "Polyak")
         assert page.locator("#d2l-live-error").count() == 0
@@ -166,8 +167,8 @@ def test_make_serve_reloads_rebuilds_and_reports(reader, make_book):
 
 def test_the_preview_watches_sources_only():
     """Not what builds write, not the environments (20,000 folders), not git."""
-    from bookbuild.serve import preview as serve
     from bookbuild.config import NOT_SOURCES, load
+    from bookbuild.serve import preview as serve
 
     folders = serve.watched(load())
     assert not any(NOT_SOURCES.intersection(path.parts) for path in folders)
@@ -219,8 +220,9 @@ def test_the_preview_watches_folders_made_after_it_started_and_no_link_out_of_th
 
 def test_the_preview_answers_bad_requests_and_lists_no_folders(tmp_path):
     """400 for a malformed request, 404 for a folder without index.html, HEAD as long as GET."""
-    import http.client
     import functools
+    import http.client
+
     from bookbuild.serve import preview as serve
 
     (tmp_path / "_images").mkdir()
@@ -255,6 +257,7 @@ def test_the_preview_keeps_a_pages_burst_of_connections_waiting_rather_than_drop
     """Pages and tabs open many connections at once. Until the server accepts them they wait in its
     backlog; one dropped is tried again by the browser only a second later."""
     import socket
+
     from bookbuild.serve import preview as serve
 
     server = serve.Server(("127.0.0.1", 0), serve.PreviewHandler)   # listening, accepting nothing yet

@@ -7,9 +7,10 @@ import json
 import re
 from html import unescape
 from html.parser import HTMLParser
-import nbformat
 
+import nbformat
 from books import REAL, display_equations, figures, merged_pages, printed, tab_groups
+
 from bookbuild import config as book_config
 from bookbuild.config import PAGE_LIMIT_EVERYTHING, ROOT, SITE_LIMIT
 from bookbuild.read import book as read
@@ -132,7 +133,7 @@ def test_every_id_is_unique_and_equation_links_land_on_their_equation(site):
         parser.feed(page.read_text(encoding="utf-8"))
         assert len(parser.ids) == len(set(parser.ids)), (page.name, sorted({i for i in parser.ids
                                                                             if parser.ids.count(i) > 1}))
-    for docname, html, nb in pages(site):
+    for docname, html, _ in pages(site):
         for target in re.findall(r'<a class="reference internal" href="#(equation-[^"]+)"', html):
             element = re.search(rf'<div class="([^"]+)"[^>]*\bid="{target}"[^>]*>\s*<div class="math', html)
             assert element, (docname, target)                # the equation's wrapper, right around it
@@ -151,7 +152,8 @@ def test_references_citations_and_equation_links_resolve(site):
         assert 'href="https://tr.d2l.ai/chapter_optimization/sgd.html#sec-sgd"' in html or \
             ":numref:`sec_sgd`" not in "".join("".join(c["source"]) for c in nb["cells"])
     # Each citation reads as the bibliography's entry in Turkish author–year ("ve", "vd.").
-    config = book_config.load(paths.out.parent / "build.yml") if (paths.out.parent / "build.yml").is_file() else REAL if (paths.out.parent / "build.yml").is_file() else REAL
+    built_config = paths.out.parent / "build.yml"
+    config = book_config.load(built_config) if built_config.is_file() else REAL
     bib = references.bibliography(config.book.bibliography)
     for page in read.read_book(config).pages:
         keys = {m.target for m in page.mentions if m.role == "cite"}

@@ -14,7 +14,9 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from books import FIXTURE_YML, ROOT, SHARED, Book  # noqa: E402
-from bookbuild import config as book_config, pipeline  # noqa: E402
+
+from bookbuild import config as book_config  # noqa: E402
+from bookbuild import pipeline
 from bookbuild.config import Paths  # noqa: E402
 from bookbuild.errors import ConfigError  # noqa: E402
 from bookbuild.read import book as read  # noqa: E402

@@ -77,7 +77,7 @@ def test_seed_seeds_python_numpy_and_the_framework(d2l, framework):
 
     assert draws(5) == draws(5)
     first, other = draws(5), draws(6)
-    assert all(a != b for a, b in zip(first, other))
+    assert all(a != b for a, b in zip(first, other, strict=True))
 
 
 def test_D2L_SEED_seeds_on_import(d2l, d2l_module_name, monkeypatch):

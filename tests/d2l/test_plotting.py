@@ -1,9 +1,8 @@
 """Figures: SVG output that is identical run after run, plot helpers, and the Animator."""
 import numpy
+from chapter_code import f_2d, gd_2d_with
 from IPython.core.interactiveshell import InteractiveShell
 from matplotlib import pyplot as plt
-
-from chapter_code import f_2d, gd_2d_with
 
 
 def rendered_svg(fig):

@@ -5,9 +5,7 @@ import time
 
 import numpy
 import pytest
-
-from chapter_code import (concise_trainer, gd_2d_with, momentum_2d_with,
-                          momentum_from_scratch)
+from chapter_code import concise_trainer, gd_2d_with, momentum_2d_with, momentum_from_scratch
 
 LOSS_LINE = re.compile(r'^loss: (\d+\.\d{3}), (\d+\.\d{3}) sec/epoch$')
 
@@ -51,7 +49,7 @@ def expected_2d_trace(eta, beta):
     for c, start in ((0.2, -5.0), (4.0, -2.0)):
         matrix = numpy.array([[1 - eta * c, -eta * beta], [c, beta]])
         traces.append([x for x, _ in points_of_linear_recurrence(matrix, numpy.array([start, 0.0]))])
-    return list(zip(*traces))
+    return list(zip(*traces, strict=True))
 
 
 @pytest.mark.parametrize('eta', [0.4, 0.6])

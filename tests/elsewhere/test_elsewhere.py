@@ -15,8 +15,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from books import copy_book  # noqa: E402
-from bookbuild.merge import downloads  # noqa: E402
+
 from bookbuild.config import ROOT, Paths  # noqa: E402
+from bookbuild.merge import downloads  # noqa: E402
 
 JUPYTER = ["nbclient==0.11.0", "ipykernel==7.4.0"]   # what runs a notebook, as a reader's Jupyter does
 FRAMEWORK = "pytorch"   # the one whose wheel the package index gives without a download of gigabytes
@@ -51,7 +52,8 @@ def test_a_downloaded_notebook_runs_in_a_fresh_environment(tmp_path):
     assert downloads.INSTALL_TAG in code[0]["metadata"]["tags"]
     assert all(o["output_type"] != "error" for c in code for o in c.get("outputs", []))
     site = json.loads((book / "_build" / "html" / relative).read_text())
-    figures = [sum("image/svg+xml" in o.get("data", {}) or "image/png" in o.get("data", {}) for o in c.get("outputs", []))
+    figures = [sum("image/svg+xml" in o.get("data", {}) or "image/png" in o.get("data", {})
+                   for o in c.get("outputs", []))
                for c in [c for c in site["cells"] if c["cell_type"] == "code"][1:]]
     assert [sum("image/svg+xml" in o.get("data", {}) or "image/png" in o.get("data", {})
                 for o in c.get("outputs", [])) for c in code[1:]] == figures      # every figure drawn again

@@ -11,6 +11,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from books import INDEX, MULTI, REAL, SHARED, Book  # noqa: E402
+
 from bookbuild import environments  # noqa: E402
 from bookbuild.config import Paths  # noqa: E402
 

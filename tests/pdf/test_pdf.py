@@ -6,11 +6,11 @@ import re
 import subprocess
 
 from books import figures, merged_pages, printed
-from bookbuild.render import pdf
-from bookbuild.read import book as read
-from bookbuild.read import references
 
 import conf
+from bookbuild.read import book as read
+from bookbuild.read import references
+from bookbuild.render import pdf
 
 
 def run(*command) -> str:

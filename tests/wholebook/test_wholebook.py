@@ -19,6 +19,7 @@ from docutils import nodes
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from books import SHARED  # noqa: E402
+
 from bookbuild import config as book_config  # noqa: E402
 from bookbuild.config import Paths  # noqa: E402
 
