@@ -10,6 +10,7 @@ last good site were left as they were.
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import logging
 import signal
@@ -156,5 +157,6 @@ def _bug() -> int:
 if __name__ == "__main__":
     # Progress reaches a pipe (CI's log, `make html | tee`, the preview's terminal) as it happens,
     # not in one block when the build ends.
-    sys.stdout.reconfigure(line_buffering=True)
+    if isinstance(sys.stdout, io.TextIOWrapper):   # it is, unless someone replaced it
+        sys.stdout.reconfigure(line_buffering=True)
     sys.exit(main())

@@ -123,7 +123,8 @@ class Framework:
 class BookConfig:
     root: Path                          # the book: build.yml's folder
     path: Path                          # build.yml itself
-    book: Book = setting(doc="the book: title, files, bibliography, published edition")
+    # dataclasses.field itself (no default, as setting(doc=...) gives): mypy then sees the field is required.
+    book: Book = dataclasses.field(metadata={"doc": "the book: title, files, bibliography, published edition"})
     frameworks: tuple[Framework, ...]   # in tab order; the first is d2lbook's default tab
     kernel_env: dict[str, str] = setting({}, "variables set in every framework's kernel")
     agreement: Agreement = setting(Agreement(), "how the tabs of a group are compared")
@@ -161,7 +162,7 @@ class BookConfig:
                      strict: bool | None = None, base_path: str | None = None,
                      execute: str | None = None) -> BookConfig:
         """The same book with the command line's overrides for one build."""
-        changes = {}
+        changes: dict[str, typing.Any] = {}   # fields of several types; replace() takes them by name
         if execute is not None:
             if execute not in EXECUTE:
                 raise ConfigError(f"--execute must be one of {', '.join(EXECUTE)}, not {execute!r}")
@@ -193,8 +194,9 @@ EXECUTE = {
 class _Reader:
     """Turns build.yml's mappings into the dataclasses above; errors name the key and its line."""
 
-    def __init__(self, path: Path, tree):
+    def __init__(self, path: Path, tree, root: Path):
         self.path, self.tree = path, tree   # tree: yaml's node graph, which knows every key's line
+        self.root = root                    # the book's folder, where `file` settings are found
 
     def line_of(self, key: str) -> int | None:
         """The line of a dotted key path (`frameworks.pytorch.label`), or of its nearest parent."""
@@ -321,8 +323,7 @@ def load(path: Path = BUILD_YML) -> BookConfig:
         mark = getattr(err, "problem_mark", None)
         raise ConfigError(f"not valid YAML: {getattr(err, 'problem', err)}", path=path,
                           line=mark.line + 1 if mark else None) from None
-    read = _Reader(path, tree)
-    read.root = root
+    read = _Reader(path, tree, root)
     raw = read.mapping(raw, "build.yml")
     entries = read.mapping(raw.get("frameworks"), "frameworks")
     if not entries:

@@ -356,7 +356,7 @@ def ensure_frameworks(config, only: list[str] | None = None) -> None:
     owned = [fw for fw in wanted if fw.requirements]   # a shared environment is made by its owner
     with concurrent.futures.ThreadPoolExecutor(max_workers=len(owned) or 1) as pool:
         futures = [pool.submit(ensure_framework, fw) for fw in owned]
-        errors = [f.exception() for f in futures if f.exception()]
+        errors = [err for f in futures if (err := f.exception())]
     if errors:
         from bookbuild.errors import raise_all
         raise_all(errors)

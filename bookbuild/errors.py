@@ -16,6 +16,8 @@ from __future__ import annotations
 import errno
 import re
 from collections.abc import Sequence
+from pathlib import Path
+from typing import TypedDict
 
 CONTROLS = re.compile(r"(\x1b\[[0-9;]*m)|([\x00-\x08\x0b-\x1f\x7f-\x9f])")
 
@@ -29,6 +31,18 @@ def escape_controls(text: str, keep_colours: bool = False) -> str:
             return match.group(1) if keep_colours else "\\x1b" + match.group(1)[1:]
         return f"\\x{ord(match.group(2)):02x}"
     return CONTROLS.sub(escape, text)
+
+
+class Where(TypedDict):
+    """Where in the source an error is, passed on as `SourceError(..., **where)`."""
+    path: Path
+    line: int | None
+
+
+class CellWhere(Where):
+    """Where a cell's error is: the page's line, the framework and the cell."""
+    framework: str
+    cell: str | None
 
 
 class BookError(Exception):

@@ -28,7 +28,7 @@ from pathlib import Path
 
 from bookbuild.agreement.verdicts import Shown, Verdict, compare_group
 from bookbuild.in_kernel import PLOT_DATA, TIMING
-from bookbuild.read.dialect import cell_id, runs
+from bookbuild.read.dialect import Run, cell_id, runs
 
 __all__ = ["PLOT_DATA", "TIMING", "Shown", "check", "compare", "compare_group", "disagreements"]
 
@@ -57,7 +57,7 @@ def shown(cells) -> Shown:
     return found
 
 
-def groups(page, notebooks: dict, usable) -> list[tuple[object, dict[str, Shown]]]:
+def groups(page, notebooks: dict, usable) -> list[tuple[Run, dict[str, Shown]]]:
     """(run, {framework: what it shows}) of every code run of the page where two tabs or more show
     something; `usable(framework)`: whether that framework's notebook ran to its end."""
     found = []

@@ -34,7 +34,10 @@ import time
 import uuid
 from pathlib import Path
 
+import nbformat
+
 from bookbuild import errors
+from bookbuild.config import Framework
 from bookbuild.read.dialect import Page, block_index
 from bookbuild.report import CellReport, NotebookReport
 
@@ -53,8 +56,8 @@ STDERR_LINES = 12                 # of one stderr output shown in the build's lo
 @dataclasses.dataclass
 class Job:
     page: Page
-    framework: object             # config.Framework
-    notebook: object              # nbformat.NotebookNode: filled with outputs in place
+    framework: Framework
+    notebook: nbformat.NotebookNode   # filled with outputs in place
     cwd: Path                     # the kernel's working directory (notebooks.working_folder)
     kernel: str                   # the kernel to run it in (the framework's, or its reseeded twin)
     report: NotebookReport
@@ -142,7 +145,8 @@ class Kernels:
     async def _schedule(self, jobs: list[Job], on_success, on_failure=None) -> list[errors.BookError]:
         order = list(dict.fromkeys(job.framework.name for job in jobs))
         waiting = {name: collections.deque(j for j in jobs if j.framework.name == name) for name in order}
-        running, started = collections.Counter(), collections.Counter()
+        running: collections.Counter[str] = collections.Counter()   # per framework
+        started: collections.Counter[str] = collections.Counter()
         tasks: dict[asyncio.Task, Job] = {}
         failures: list[errors.BookError] = []
         done = 0
@@ -292,8 +296,8 @@ def explain(err: Exception, job: Job, cell, number: str | None, timeout: int, ke
     from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
     name = job.framework.name
-    where = {"path": job.page.path, "line": job.line_of(cell) if cell is not None else None,
-             "framework": name, "cell": number}
+    where: errors.CellWhere = {"path": job.page.path, "line": job.line_of(cell) if cell is not None else None,
+                               "framework": name, "cell": number}
     if isinstance(err, CellTimeoutError):
         return errors.CellTimeout(f"ran longer than the timeout of {timeout} s", **where)
     if isinstance(err, DeadKernelError):

@@ -225,7 +225,8 @@ def read_executed(path: Path):
 
 def load_executed(directory: Path, source, notebooks: dict) -> Execution:
     """Take the notebooks CI's per-framework jobs executed, checking they ran the code the pages have."""
-    problems, reports = [], []
+    problems: list[BookError] = []
+    reports: list[NotebookReport] = []
     executed = {path: dict(by_framework) for path, by_framework in notebooks.items()}
     for page in (p for p in source.pages if p.has_code):   # a page without code has nothing executed
         for name, wanted in notebooks[page.path].items():

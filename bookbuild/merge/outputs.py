@@ -58,7 +58,7 @@ def _apply_controls(text: str) -> str:
 
 def _joined(outputs: list) -> list:
     """Consecutive stream outputs of one name as one, controls applied."""
-    joined = []
+    joined: list = []
     for output in outputs:
         if output.get("output_type") == "stream" and joined and joined[-1].get("output_type") == "stream" \
                 and joined[-1]["name"] == output["name"]:

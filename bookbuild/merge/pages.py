@@ -48,7 +48,7 @@ def merge(page: Page, executed: dict[str, nbformat.NotebookNode], config,
         lines.append(origin)
 
     group, in_group = 0, False  # in_group: the last run was tabbed, the next may join its group
-    figures_before = {}
+    figures_before: dict[int | None, list[str]] = {}   # source line (None: the page's end) -> figures
     for placement in placements:
         figures_before.setdefault(placement.before_line, []).append(tab_marks.interactive(placement))
     for run in runs(page):
@@ -66,7 +66,7 @@ def merge(page: Page, executed: dict[str, nbformat.NotebookNode], config,
         in_group = True
         if run.kind == "tab-prose":
             for _, block in run.blocks:
-                for name in block.tabs:
+                for name in block.tabs or ():   # tab prose always names its tabs
                     text = tab_marks.tab_prose(block.myst.strip("\n"), name, group)
                     add(nbformat.v4.new_markdown_cell(text), [block.line] * 3 + _prose_lines(block) + [block.line])
             continue
@@ -225,7 +225,7 @@ def _insert_under_title(merged, lines: list[list[int]], tools: str) -> None:
     first = merged.cells[0] if merged.cells and merged.cells[0].cell_type == "markdown" else None
     text = first.source.split("\n") if first else []
     title = next((i for i, line in enumerate(text) if line.startswith("# ")), None)
-    if title is None:
+    if first is None or title is None:
         merged.cells.insert(0, nbformat.v4.new_markdown_cell(tools))
         lines.insert(0, [1])
         return

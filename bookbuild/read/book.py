@@ -22,7 +22,7 @@ from pathlib import Path
 from urllib.parse import urljoin
 
 from bookbuild.config import BookConfig
-from bookbuild.errors import SourceError, raise_all
+from bookbuild.errors import SourceError, Where, raise_all
 from bookbuild.read import dialect, files, references, sidecars
 from bookbuild.read.dialect import Label, Page
 from bookbuild.read.files import inside
@@ -80,9 +80,9 @@ def read_book(config: BookConfig) -> BookSource:
             errors.append(err)
     citations = [(page, m) for page in pages for m in page.mentions if m.role == "cite"]
     if citations and not any(m.role == "bibliography" for page in pages for m in page.mentions):
-        page, first = citations[0]
-        errors.append(SourceError(f"cites {first.target}, but no page of the book lists the works cited",
-                                  path=page.path, line=first.line,
+        page, citation = citations[0]
+        errors.append(SourceError(f"cites {citation.target}, but no page of the book lists the works cited",
+                                  path=page.path, line=citation.line,
                                   fix="add a page holding :bibliography:`d2l.bib` (or an eval_rst fence with "
                                       "`.. bibliography::`) to a toc"))
     raise_all(errors)
@@ -122,7 +122,9 @@ def _follow_toc(config: BookConfig, errors: list) -> tuple[list[Page], dict[Path
     to `errors`; a page with errors is still followed (what it could be read as), so that the pages
     below it are checked too."""
     table = references.published_labels(config.book.published_labels)
-    pages, outside, listed = [], {}, {}   # listed: page -> where a toc lists it
+    pages: list[Page] = []
+    outside: dict[Path, PublishedLabel] = {}
+    listed: dict[Path, Where] = {}   # page -> where a toc lists it
 
     def visit(path: Path, above: tuple[Path, ...], listed_at: dict | None) -> None:
         try:
@@ -160,7 +162,8 @@ def _follow_toc(config: BookConfig, errors: list) -> tuple[list[Page], dict[Path
 def _toc_entry(config, table, page: Page, position: int, entry: Path, line: int, chain, listed, outside) -> Path | None:
     """A toc entry, checked: the page to follow, or None when it is the published edition's (noted in
     `outside`)."""
-    where, name = {"path": page.path, "line": line}, entry.with_suffix("").as_posix()
+    where: Where = {"path": page.path, "line": line}
+    name = entry.with_suffix("").as_posix()
     if entry in chain:
         loop = " → ".join(p.as_posix() for p in (*chain[chain.index(entry):], entry))
         raise SourceError(f"toc entry {name} makes a loop ({loop})", **where,
@@ -270,7 +273,7 @@ def _link_outside(page: Page, outside: dict[Path, PublishedLabel], base_url: str
 
 
 def _check(config, page: Page, mention, labels, published, bib) -> None:
-    where = {"path": page.path, "line": mention.line}
+    where: Where = {"path": page.path, "line": mention.line}
     if mention.role == "bibliography":
         return
     if mention.role == "image":

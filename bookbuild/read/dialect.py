@@ -22,6 +22,7 @@ import dataclasses
 import posixpath
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bookbuild.errors import SourceError, raise_all
 from bookbuild.read import cells, myst, slides
@@ -46,6 +47,9 @@ from bookbuild.read.marks import (  # noqa: F401  (the dialect's patterns, for t
     structure,
 )
 from bookbuild.read.myst import to_myst  # noqa: F401
+
+if TYPE_CHECKING:
+    from nbformat import NotebookNode  # the execute stage's; the read stage never imports it
 
 
 @dataclasses.dataclass(frozen=True)
@@ -365,7 +369,7 @@ class Run:
     def line(self) -> int:
         return self.blocks[0][1].line
 
-    def cells(self, executed: dict, framework: str) -> list[tuple[Block, object]]:
+    def cells(self, executed: dict, framework: str) -> list[tuple[Block, NotebookNode]]:
         """A framework's cells of this run, each with the block it came from."""
         by_id = {c["id"]: c for c in executed[framework].cells}
         return [(block, by_id[cell_id(i)]) for i, block in self.blocks if framework in (block.tabs or ())]

@@ -21,7 +21,7 @@ import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from bookbuild.errors import SourceError
+from bookbuild.errors import SourceError, Where
 from bookbuild.log import warn
 
 logger = logging.getLogger(__name__)
@@ -47,7 +47,7 @@ class Named:
     what: str          # "literalinclude", "raw :file:", "download", ...
 
 
-def inside(root: Path, path: Path, where: dict, what: str) -> None:
+def inside(root: Path, path: Path, where: Where, what: str) -> None:
     """A path the source names must stay inside the book's folder (links followed): the build reads nothing
     else."""
     resolved = (Path(root) / path).resolve()
@@ -61,7 +61,7 @@ def named_files(root: Path, page) -> list[Named]:
     present, and an image where an image is meant. Raises at the first that is not."""
     found = []
     for name, target, line, from_docutils in _mentions(page):
-        where = {"path": page.path, "line": line}
+        where: Where = {"path": page.path, "line": line}
         what = f"{name} {target}"
         if name.endswith(":url:"):
             raise SourceError(f"{name} {target}: the build fetches nothing while rendering", **where,
@@ -85,7 +85,7 @@ def named_files(root: Path, page) -> list[Named]:
     return found
 
 
-def check_image(root: Path, path: Path, where: dict, what: str) -> None:
+def check_image(root: Path, path: Path, where: Where, what: str) -> None:
     """An image must be one: a PNG, JPEG, GIF, WebP or PDF by its first bytes, or an SVG drawing (a text file
     named x.png would be a broken figure on the page, and fail the PDF far from its line)."""
     file = Path(root) / path

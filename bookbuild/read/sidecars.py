@@ -29,7 +29,7 @@ from pathlib import Path
 
 from docutils import nodes
 
-from bookbuild.errors import SourceError
+from bookbuild.errors import SourceError, Where
 from bookbuild.read import dialect
 from bookbuild.read.dialect import LABEL_LINE, Page, runs, structure
 from bookbuild.read.files import inside
@@ -79,8 +79,8 @@ def headings(page: Page) -> list[tuple[int, int, str, set[str]]]:
         for heading in structure(block.source)[0]:
             under = source[heading.last + 1] if heading.last + 1 < len(source) else ""
             names = {nodes.make_id(heading.title)}
-            if LABEL_LINE.match(under):
-                names.add(LABEL_LINE.match(under).group(2))
+            if label := LABEL_LINE.match(under):
+                names.add(label.group(2))
             found.append((block.lines[heading.first], heading.level, heading.title, names))
     return found
 
@@ -92,7 +92,7 @@ def placements(root: Path, page: Page) -> list[Placement]:
     sections = headings(page) if entries else []   # parsed only for a page that has figures placed
     placements = []
     for entry, line in entries:
-        where = {"path": path, "line": line}
+        where: Where = {"path": path, "line": line}
         if not isinstance(entry, dict) or not all(isinstance(entry.get(k), str) for k in ("id", "script", "after")):
             raise SourceError("each figure needs `id`, `script` and `after`", **where,
                               fix="see bookbuild/read/sidecars.py for the form of this file")

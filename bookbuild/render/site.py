@@ -64,8 +64,9 @@ class SourceWarnings:
     """Sphinx's warning stream, rewritten to point at the sources and kept for the error message."""
 
     def __init__(self, staging: Path, out=None):
-        self.staging, self.out, self.lines, self._partial = staging, out or sys.stderr, [], ""
-        self._maps: dict[str, dict] = {}
+        self.staging, self.out, self._partial = staging, out or sys.stderr, ""
+        self.lines: list[str] = []
+        self._maps: dict[str, dict | None] = {}
 
     def write(self, text: str) -> int:
         self._partial += text
@@ -160,7 +161,8 @@ def render(config: BookConfig, paths: Paths, builder: str = "html", overrides: d
         # As sphinx-build does it: a clean docutils registry for every build in this process.
         with patch_docutils(ROOT), docutils_namespace():
             app = Sphinx(str(paths.staging), str(ROOT), str(new_site), str(new_doctrees), builder,
-                         confoverrides=overrides, status=None, warning=warnings, warningiserror=True,
+                         confoverrides=overrides, status=None, warningiserror=True,
+                         warning=warnings,  # type: ignore[arg-type]  # Sphinx only write()s to its warning stream
                          verbosity=0)
             phases = {"start": time.monotonic()}   # where a render's time goes: Sphinx's reading, writing, math
             app.connect("env-updated", lambda app, env: _mark(phases, "read"))   # returns no docnames to re-read
@@ -224,7 +226,7 @@ def render(config: BookConfig, paths: Paths, builder: str = "html", overrides: d
     return site
 
 
-def _storage(err: BaseException, doing: str) -> StorageError:
+def _storage(err: OSError, doing: str) -> StorageError:
     """A render's OSError, or shutil's Error of a copy (which keeps no errno), as one message."""
     if no_space_in(err):
         return StorageError(f"no space left on device while {doing}",
@@ -280,8 +282,8 @@ def _prune_outputs(app, site: Path) -> None:
     note of a changed configuration is not for readers."""
     shown = {(Path(app.srcdir) / image).resolve() for image in app.env.images}
     names = {unique for _, unique in app.env.images.values()}
-    folder = mystnb_adapter.outputs_folder(Path(app.outdir))
-    for file in (p for p in folder.rglob("*") if p.is_file()) if folder.is_dir() else ():
+    outputs = mystnb_adapter.outputs_folder(Path(app.outdir))
+    for file in (p for p in outputs.rglob("*") if p.is_file()) if outputs.is_dir() else ():
         if file.resolve() not in shown:
             file.unlink()
     for file in (p for p in (site / "_images").rglob("*") if p.is_file()) if (site / "_images").is_dir() else ():

@@ -149,12 +149,16 @@ def typeset(app, exception) -> None:
     for docname in pages:
         path = out / app.builder.get_target_uri(docname)
         formulas, defs = used["pages"][keys[docname]]["formulas"], used["pages"][keys[docname]]["defs"]
-        text = path.read_text(encoding="utf-8")
-        text = PLACEHOLDERS.sub(lambda m, formulas=formulas: formulas[int(m.group(1))], text)
-        text = re.sub(r"(<body[^>]*>)", lambda m, defs=defs: m.group(1) + defs, text, count=1)
-        path.write_text(text, encoding="utf-8")
+        path.write_text(_typeset(path.read_text(encoding="utf-8"), formulas, defs), encoding="utf-8")
     fits = sorted({fit for page in used["pages"].values() for fit in page.get("fits", [])})
     (out / "_static" / "math.css").write_text(used["css"] + "".join(map(FIT_RULE.format, fits)), encoding="utf-8")
+
+
+def _typeset(text: str, formulas: list[str], defs: str) -> str:
+    """A written page with its formulas (SVG) in place of their placeholders, and `defs` (what its formulas
+    share) at the top of its body."""
+    text = PLACEHOLDERS.sub(lambda m: formulas[int(m.group(1))], text)
+    return re.sub(r"(<body[^>]*>)", lambda m: m.group(1) + defs, text, count=1)
 
 
 def _run_mathjax(app, request: str) -> dict:

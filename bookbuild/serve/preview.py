@@ -29,10 +29,15 @@ import subprocess
 import sys
 import threading
 import urllib.parse
+from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bookbuild.config import NOT_SOURCES, ROOT, WATCHED_INPUTS, BookConfig, Paths
 from bookbuild.errors import UsageError
+
+if TYPE_CHECKING:
+    from watchfiles import Change  # imported late at run time, as Sphinx is: `make check` never watches
 
 logger = logging.getLogger(__name__)
 
@@ -174,7 +179,8 @@ class Builder:
     """Runs `python -m bookbuild html` for the book, one build at a time, its output on this terminal."""
 
     def __init__(self, config: BookConfig, overrides: list[str]):
-        self.config, self.overrides, self.process = config, overrides, None
+        self.config, self.overrides = config, overrides
+        self.process: subprocess.Popen[str] | None = None   # the build that runs, if one does
 
     def build(self) -> tuple[str | None, bool]:
         """(the error of a failed build, as the build reported it, or None; whether the site changed)."""
@@ -183,10 +189,10 @@ class Builder:
         # build.yml is read anew by every build; only what the command line gave overrides it.
         command = [sys.executable, "-m", "bookbuild", "--config", str(self.config.path), *self.overrides, "html"]
         # Its own process group: Ctrl-C here reaches us, and we stop it as `make html` would be stopped.
-        self.process = subprocess.Popen(command, cwd=ROOT, stderr=subprocess.PIPE, text=True,
-                                        start_new_session=True)
-        _, stderr = self.process.communicate()
-        code, self.process = self.process.returncode, None
+        self.process = process = subprocess.Popen(command, cwd=ROOT, stderr=subprocess.PIPE, text=True,
+                                                  start_new_session=True)
+        _, stderr = process.communicate()
+        code, self.process = process.returncode, None
         if stderr:
             sys.stderr.write(stderr)
         changed = _stamp(site) != before
@@ -293,7 +299,7 @@ def listening(host: str, port: int, handler) -> Server:
         raise UsageError(f"cannot serve on {host}:{port}: {err.strerror or err}", fix=other_port) from None
 
 
-def serve(config: BookConfig, host: str, port: int, overrides: list[str] = ()) -> None:
+def serve(config: BookConfig, host: str, port: int, overrides: Sequence[str] = ()) -> None:
     state, builder = State(), Builder(config, list(overrides))
     site = Paths.of(config).site("html")
     handler = functools.partial(type("Handler", (PreviewHandler,), {"state": state}), directory=str(site))
@@ -301,7 +307,8 @@ def serve(config: BookConfig, host: str, port: int, overrides: list[str] = ()) -
     threading.Thread(target=server.serve_forever, daemon=True).start()
     shown = "localhost" if host in ("127.0.0.1", "::1") else host
     logger.info(f"Serving the book on http://{shown}:{port}/ (Ctrl-C stops; open it in your browser)")
-    stop, changes = threading.Event(), queue.Queue()
+    stop = threading.Event()
+    changes: queue.Queue[set[tuple[Change, str]]] = queue.Queue()   # bursts of saves, as watchfiles gives them
     watch(config, changes, stop)   # before the first build: a save made while it runs is not lost
     try:
         state.publish(*builder.build())
