@@ -43,7 +43,7 @@ def plot_data(figure) -> dict:
 
     axes = []
     for ax in figure.axes:
-        found = []
+        found: list[dict] = []
 
         def add(kind, label, x, y, found=found):   # this Axes' list (`add` is called right away)
             try:

@@ -63,7 +63,7 @@ if __name__ == "__main__":
     del sys.path[0]   # this file's folder: the kernel's code must not import the build's modules
     # ipykernel imports debugpy at start whatever the kernelspec's "debugger" says (a third of a kernel's
     # start-up CPU), and treats a debugpy that cannot be imported as one not installed; the build never debugs.
-    sys.modules["debugpy"] = None
+    sys.modules["debugpy"] = None  # type: ignore[assignment]  # None there is how Python blocks an import
     from ipykernel import kernelapp
     app = kernelapp.IPKernelApp.instance()   # what kernelapp.launch_new_instance() does, seeding in between
     app.initialize()

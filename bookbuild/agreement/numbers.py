@@ -42,7 +42,8 @@ def numbers(line: str, units: tuple[str, ...]) -> list[float | None]:
     """The line's values in order; None for one that is never compared (a timing, an address)."""
     line = DESCRIPTION.sub(lambda found: " " * len(found.group()), line)
     after_number, rate = _unit_patterns(tuple(units))
-    found, timing_from = [], None
+    found: list[float | None] = []
+    timing_from = None
     for match in rate.finditer(line) if rate else ():
         if not re.search(r"\d\.?\s*$", line[:match.start()]):
             timing_from = match.end()

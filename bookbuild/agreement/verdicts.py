@@ -108,7 +108,7 @@ def judge(name: str, book: dict[str, list], again: dict[str, list], settings) ->
     moved_size = {n: _rms(book[n][i] for i in moving) for n in names}
     if all(spread[n] >= settings.noise * moved_size[n] for n in seeded):      # 3. every tab is noise
         verb, it = ("move", "them") if name == "printed numbers" else ("moves", "it")
-        widest = max(seeded, key=spread.get)
+        widest = max(seeded, key=lambda n: spread[n])
         return "noisy", (f"{name} {verb} with the seed as much as the tabs differ (another seed moves {it} by "
                          f"{spread[widest]:.3g}; the values are of size {moved_size[widest]:.3g})"), 0, False
     mean = {n: [(book[n][i] + again[n][i]) / 2 if n in seeded else book[n][i] for i in moving] for n in names}
@@ -124,7 +124,7 @@ def judge(name: str, book: dict[str, list], again: dict[str, list], settings) ->
         apart = {y: _rms(a - b for a, b in zip(mean[x], mean[y], strict=True)) for y in others}
         beyond = {y: [_beyond([book[x][i], book[y][i]], settings) for i in moving] for y in others}
         if all(apart[y] > settings.spread_factor * noise and max(beyond[y]) > 1 for y in others):
-            nearest = min(others, key=apart.get)
+            nearest = min(others, key=lambda n: apart[n])
             ratio = apart[nearest] / max(noise, 1e-300)
             if worst is None or ratio > worst[0]:
                 i = moving[beyond[nearest].index(max(beyond[nearest]))]

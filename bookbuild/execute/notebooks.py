@@ -261,7 +261,8 @@ def load_executed(directory: Path, source, notebooks: dict) -> Execution:
 def load_reseeded(directory: Path, notebooks: dict, until: dict) -> Execution:
     """The reseeded runs that travelled with the executed notebooks (CI's per-framework jobs make them), for
     the pages and frameworks of `until` (see `execute`); a missing or outdated one is left out."""
-    executed, reports = {}, []
+    executed: dict[Path, dict[str, nbformat.NotebookNode]] = {}
+    reports: list[NotebookReport] = []
     for page, frameworks in until.items():
         for name in frameworks:
             path = executed_path(directory, name, page, reseeded=True)

@@ -76,7 +76,10 @@ def install_cell(framework, wheel: Path) -> nbformat.NotebookNode:
 
 def carried_wheel(cell) -> bytes:
     """The wheel an install cell carries (for the tests)."""
-    return base64.b64decode(re.search(r"b64decode\('([^']*)'\)", cell.source).group(1))
+    found = re.search(r"b64decode\('([^']*)'\)", cell.source)
+    if found is None:
+        raise ValueError("not an install cell: it carries no wheel")
+    return base64.b64decode(found.group(1))
 
 
 def for_download(nb: nbformat.NotebookNode, framework, wheel: Path) -> nbformat.NotebookNode:
