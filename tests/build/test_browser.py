@@ -233,7 +233,8 @@ def test_keyboard_path_formulas_are_not_tab_stops(reader, server, view):
 
 
 FORMULA_BOXES = """() => [...document.querySelectorAll('div.math')].filter((m) => m.querySelector('.eqno')).map((m) => {
-  const box = m.querySelector('mjx-container'), drawing = [...box.querySelectorAll(':scope > svg')].find((s) => s.checkVisibility());
+  const box = m.querySelector('mjx-container');
+  const drawing = [...box.querySelectorAll(':scope > svg')].find((s) => s.checkVisibility());
   return {right: box.getBoundingClientRect().right, number: m.querySelector('.eqno').getBoundingClientRect().left,
           wide: drawing.getBoundingClientRect().width > box.clientWidth + 1,
           scrolls: box.scrollWidth > box.clientWidth + 1}; })"""

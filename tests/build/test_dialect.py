@@ -231,7 +231,8 @@ def test_merge_groups_like_d2lbook(tmp_path):
     (lambda t: t.replace("    label: PyTorch\n", ""), r"frameworks.pytorch.label: is missing"),
     (lambda t: t.replace("  tensorflow:\n", "  all:\n"), r"an identifier other than 'all'"),
     (lambda t: t.replace("index: index.md", "index: nowhere.md"), r"book.index: .*nowhere.md does not exist"),
-    (lambda t: t.replace("  rtol: 0.05", "  rtol: 0.05\n  tolerance: 1"), r"agreement.tolerance: unknown key; known keys: atol, magnitude, noise"),
+    (lambda t: t.replace("  rtol: 0.05", "  rtol: 0.05\n  tolerance: 1"),
+     r"agreement.tolerance: unknown key; known keys: atol, magnitude, noise"),
 ])
 def test_bad_build_yml_is_named(tmp_path, edit, message):
     import shutil

@@ -101,7 +101,8 @@ def test_fashion_mnist_is_read_through_the_frameworks_loader_from_the_mirror(fra
         assert 'torchvision' in result['message'] and '2.13.0' in result['message']
         return
     assert 'error' not in result, result
-    train = sorted(zip(labels[0].tolist(), images[0].reshape(3, -1).sum(1) / 255))   # labels differ: one order
+    # labels differ: one order
+    train = sorted(zip(labels[0].tolist(), images[0].reshape(3, -1).sum(1) / 255, strict=True))
     assert [label for label, _ in result['train']] == [label for label, _ in train]
     assert numpy.allclose([total for _, total in result['train']], [total for _, total in train], rtol=1e-5)
     assert result['test'][0] == labels[1].tolist()                                    # the test set in order

@@ -111,8 +111,8 @@ def test_section_numbers_are_the_published_ones(site):
             wrong.append(f"{page}: {shown or 'no number'}, published {row['number'] or 'no number'}")
     for row in (r for r in published("d2l-tr-labels.tsv") if r["kind"] == "section" and r["number"]):
         page_html = site.get(Path(row["page"]).with_suffix(".md"), "")
-        anchor = re.search(rf'id="{re.escape(nodes.make_id(row["label"]))}".*?<span class="section-number">([\d.]+?)\.?\s*</span>',
-                           page_html, re.S)
+        label_id = re.escape(nodes.make_id(row["label"]))
+        anchor = re.search(rf'id="{label_id}".*?<span class="section-number">([\d.]+?)\.?\s*</span>', page_html, re.S)
         checked += 1
         if not anchor or anchor.group(1) != row["number"]:
             wrong.append(f"{row['label']}: {anchor.group(1) if anchor else 'not found'}, published {row['number']}")
