@@ -28,17 +28,27 @@ def test_mystnb_writes_images_beside_the_site():
     assert mystnb_adapter.outputs_folder(Path("/x/html")) == Path("/x") / sphinx_ext.OUTPUT_FOLDER
 
 
+def sphinx_build(tmp_path: Path):
+    """A tiny Sphinx project in `tmp_path`/src, built as the render stage builds (in a docutils registry
+    of its own: Sphinx's directives and roles would otherwise stay registered for the other tests of this
+    process, whose renders then warn that they already are)."""
+    from sphinx.application import Sphinx
+    from sphinx.util.docutils import docutils_namespace
+
+    with docutils_namespace():
+        app = Sphinx(str(tmp_path / "src"), str(tmp_path / "src"), str(tmp_path / "out"), str(tmp_path / "dt"),
+                     "html", status=None, warning=None)
+        app.build()
+    return app
+
+
 def test_every_render_links_the_mystnb_stylesheet_the_same_way(tmp_path):
     """Clean or over a last site, a page links MyST-NB's stylesheet with Sphinx's checksum."""
-    from sphinx.application import Sphinx
-
     (tmp_path / "src").mkdir()
     (tmp_path / "src" / "conf.py").write_text(
         'extensions = ["myst_nb", "bookbuild.render.mystnb_adapter"]\nnb_execution_mode = "off"\n')
     (tmp_path / "src" / "index.md").write_text("# T\n\ntext\n")
-    app = Sphinx(str(tmp_path / "src"), str(tmp_path / "src"), str(tmp_path / "out"), str(tmp_path / "dt"),
-                 "html", status=None, warning=None)
-    app.build()
+    sphinx_build(tmp_path)
     index = (tmp_path / "out" / "index.html").read_text()
     link = re.search(r'_static/(mystnb\.[0-9a-f]+\.css)(\?v=[0-9a-f]+)?"', index)
     assert link and link.group(2), "a clean render links the stylesheet without its checksum"
@@ -58,14 +68,10 @@ def test_sphinx_tabs_script_finds_our_tabs_and_keeps_its_memory_where_we_clear_i
 
 def test_sphinx_tabs_nodes_write_the_elements_its_script_drives(tmp_path):
     """Our tab element, through sphinx-tabs' own HTML visitors."""
-    from sphinx.application import Sphinx
-
     (tmp_path / "src").mkdir()
     (tmp_path / "src" / "conf.py").write_text('extensions = ["sphinx_tabs.tabs"]\n')
     (tmp_path / "src" / "index.rst").write_text("T\n=\n\n.. tabs::\n\n   .. group-tab:: A\n\n      a\n")
-    app = Sphinx(str(tmp_path / "src"), str(tmp_path / "src"), str(tmp_path / "out"), str(tmp_path / "dt"),
-                 "html", status=None, warning=None)
-    app.build()
+    app = sphinx_build(tmp_path)
     from bookbuild.render import sphinx_tabs_adapter as adapter
     page = (tmp_path / "out" / "index.html").read_text()
     assert f'class="{adapter.ELEMENT_CLASS}' in page
