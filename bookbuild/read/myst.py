@@ -2,6 +2,9 @@
 
 * roles: ``:numref:`` ``:ref:`` ``:eqref:`` ``:cite:`` ``:citet:`` ``:citep:`` ``:class:`` ``:func:``
   ``:mod:`` become MyST roles (``{numref}``, ``{eq}``, ``{cite:p}``, ``{cite:t}``, ``{py:class}`` ...);
+* a ``$$`` equation is a display equation of its own even where its first line follows a line of text
+  (pandoc, which d2lbook's conversion runs, makes it a ``.. math::`` block there, inside a list item
+  when the text is one); MyST would read it as part of the paragraph, where no label can name it;
 * ``:label:`` names the heading, ``$$`` equation, image or table right above it; ``:eqlabel:`` the
   equation (d2lbook turns it into the equation's ``:label:``); on an image d2lbook would emit a broken
   figure, the book means the figure (word2vec.md), so it names the figure;
@@ -79,7 +82,8 @@ def convert(markdown: str, where: Path, lines, errors: list | None = None) -> Pr
         source.pop()
     if isinstance(lines, int):
         lines = [lines + i for i in range(len(source))]
-    headings, tables = structure(markdown)
+    source, lines = _equations_apart(source, list(lines))
+    headings, tables = structure("\n".join(source))
     heading_at = {h.first: h for h in headings}
     labelled = _labelled_tables(source, tables, lines, where, errors)
     taken = {t[key] for t in labelled.values() for key in ("caption", "label")} - {None}   # read with the table
@@ -147,6 +151,51 @@ def convert(markdown: str, where: Path, lines, errors: list | None = None) -> Pr
         raise_all(errors)
     text = "\n".join(out.text) + ("\n" if markdown.endswith("\n") else "")
     return Prose(text, tuple(out.origin), labels)
+
+
+LIST_ITEM = re.compile(r"^( {0,3}(?:[-+*]|\d{1,9}[.)])[ \t]+)\S")
+NOT_PROSE = re.compile(r"^\s*(?:$|#|\||:|<|!\[)")   # blank, a heading, a table row, a mark, HTML, an image
+
+
+def _equations_apart(source: list[str], lines: list[int]) -> tuple[list[str], list[int]]:
+    """The lines, with a blank line before each `$$` equation whose first line follows a line of a
+    paragraph, as pandoc reads it: the equation is a block of its own, in the paragraph's list item when
+    it is one (indented to the item's text, as is the text after it up to the next blank line)."""
+    out: list[str] = []
+    origin: list[int] = []
+    fence, in_math, after_text, indent = None, False, False, ""
+    for line, number in zip(source, lines, strict=True):
+        text = False   # a line of a paragraph
+        if fence:
+            fence = None if closes(fence, line) else fence
+        elif in_math:
+            in_math = line.count("$$") % 2 == 0
+        elif opening := ANY_FENCE.match(line):
+            fence, indent = opening.group(1), ""
+        elif line.lstrip().startswith("$$"):
+            if after_text:
+                indent = _item_indent(out)
+                out.append("")
+                origin.append(number)
+            in_math = line.count("$$") % 2 == 1
+        elif NOT_PROSE.match(line):
+            indent = indent if LABEL_LINE.match(line) else ""
+        else:
+            indent = "" if LIST_ITEM.match(line) else indent   # the next item: its text is not indented
+            in_math, text = line.count("$$") % 2 == 1, True
+        after_text = text and not in_math
+        out.append(indent + line.lstrip() if indent and not LABEL_LINE.match(line) else line)
+        origin.append(number)
+    return out, origin
+
+
+def _item_indent(out: list[str]) -> str:
+    """The indent of the text of the list item whose paragraph ends `out` ("" outside a list)."""
+    start = len(out) - 1
+    while start > 0 and out[start - 1].strip():
+        start -= 1
+    item = LIST_ITEM.match(out[start])
+    return " " * len(item.group(1)) if item else re.match(r"^\s*", out[start]).group(0)
 
 
 def _labelled_tables(source: list[str], tables, lines: list[int], where: Path, errors: list) -> dict[int, dict]:

@@ -328,6 +328,18 @@ def test_slide_marks_around_an_equation_keep_its_eqlabel(tmp_path):
     assert page.labels == (dialect.Label("eq_derivative", "equation", "", 4),)
 
 
+def test_an_equation_right_under_a_line_of_text_is_a_display_equation_with_its_eqlabel(tmp_path):
+    """integral-calculus.md:230: `$$…$$` on the line after a sentence, `:eqlabel:` under it. Pandoc (d2lbook's
+    conversion) makes the equation a `.. math::` block of its own, in the list item when the sentence is one
+    (eigendecomposition.md's exercises), the text after it a paragraph of that item."""
+    page = read(tmp_path, "Şöyle yazabiliriz:\n$$f(x).$$\n:eqlabel:`eq_ftc`\n\n"
+                          "1. Nedir?\n$$\nA\n$$\nsonra\n1. İkinci\n")
+    assert page.blocks[0].myst == ("Şöyle yazabiliriz:\n\n$$f(x).$$ (eq_ftc)\n\n"
+                                   "1. Nedir?\n\n   $$\n   A\n   $$\n   sonra\n1. İkinci\n")
+    assert page.blocks[0].myst_lines == (1, 2, 2, 4, 5, 6, 6, 7, 8, 9, 10)
+    assert page.labels == (dialect.Label("eq_ftc", "equation", "", 3),)
+
+
 def test_slide_marks_in_code_are_code(tmp_path):
     page = read(tmp_path, "x\n\n" + code_cell("f(**kwargs)  # [~~a~~]"))
     assert code(page) == [("f(**kwargs)  # [~~a~~]", ("mxnet",), 4)]
@@ -509,6 +521,10 @@ başlığı~~] Bkz. :numref:`tab_page`, :eqref:`eq_page`, :citet:`Polyak.1964` v
 (**$$x = 1$$**)
 :eqlabel:`eq_page`
 
+Hemen altında, :eqref:`eq_under_text`:
+$$y = 2$$
+:eqlabel:`eq_under_text`
+
 :Bir tablo başlığı :cite:`Polyak.1964`
 
 | a | b |
@@ -587,6 +603,12 @@ def test_slide_marks_never_reach_the_page_or_its_notebooks(marks_site):
     assert "Bu sayfa ana fikri anlatır" in page_text(html)
     assert "<h1><span class=\"section-number\">1. </span>Lehçe Sayfası<" in html      # the indented heading
     assert '<div class="math notranslate nohighlight">\n<span class="eqno">(1.1)' in html
+
+
+def test_an_equation_right_under_a_line_of_text_is_numbered_and_referenced(marks_site):
+    html = marks_site.html("ch/page")
+    assert '<p>Hemen altında, <a class="reference internal" href="#equation-eq-under-text">(1.2)</a>:</p>' in html
+    assert '<div class="math-wrapper docutils container" id="equation-eq-under-text">' in html
 
 
 def test_a_captioned_table_is_numbered_and_referenced(marks_site):

@@ -209,3 +209,22 @@ def test_every_section_of_the_turkish_book_passes_the_source_checks():
     source = read.read_book(config)
     assert sorted(p.path for p in source.pages if p.path != config.book.index) == sorted(sections)
     assert len(sections) == len(set(sections)) == len(list(CORPUS.glob("chapter_*/*.md")))
+
+
+def test_every_equation_label_of_the_turkish_book_labels_a_display_equation_as_myst_reads_it():
+    """Each `:eqlabel:` under a `$$` equation (word2vec.md puts two under images: they name the figures) labels
+    that equation as MyST reads the page the read stage makes: an equation whose first line follows a
+    sentence (integral-calculus.md:230) is a block of its own, as pandoc (d2lbook's conversion) makes it."""
+    from markdown_it import MarkdownIt
+    from mdit_py_plugins.dollarmath import dollarmath_plugin
+
+    source = read.read_book(book_config.load(CORPUS))
+    markdown = MarkdownIt("commonmark").use(dollarmath_plugin, allow_labels=True)
+    expected, labelled = set(), set()
+    for page in source.pages:
+        lines = (CORPUS / page.path).read_text(encoding="utf-8").split("\n")
+        expected |= {(page.path, mark.group(1)) for number, line in enumerate(lines)
+                     if (mark := re.match(r":eqlabel:`([^`]+)`\s*$", line)) and "$$" in lines[number - 1]}
+        labelled |= {(page.path, token.info.split("--")[0]) for block in page.blocks if block.kind == "markdown"
+                     for token in markdown.parse(block.myst) if token.type == "math_block_label"}
+    assert len(expected) > 100 and sorted(expected - labelled) == []

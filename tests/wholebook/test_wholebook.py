@@ -31,6 +31,8 @@ TOC = re.compile(r"^```toc\n(.*?)^```", re.M | re.S)
 SLIDE_MARK = re.compile(r"(?<!\w)[\[(](?:\*\*|~~)|(?:\*\*|~~)[\])]")
 SLIDE_ONLY = re.compile(r"\[~~(.*?)~~\]|\(~~(.*?)~~\)", re.S)
 UNCLOSED_ROLE = re.compile(r":(?:numref|eqref|ref|cite):`[^`\n]*$", re.M)   # a typo of the source: text there too
+REFERENCE = re.compile(r":(numref|ref|eqref):`([^`\n]+)`")
+FENCED = re.compile(r"^```.*?^```", re.M | re.S)
 RAW_ROLES = re.compile(r":(?:numref|eqref|ref|cite|citet|citep|label|eqlabel|bibliography):`|\{(?:numref|eq|cite:p)\}`")
 
 
@@ -90,6 +92,27 @@ def test_no_slide_mark_no_slide_only_text_no_unresolved_reference_on_any_page(si
         if len(RAW_ROLES.findall(text)) > unclosed:
             problems += [f"{page}: raw role {m}" for m in RAW_ROLES.findall(text)]
     assert not problems, "\n".join(problems[:40])
+
+
+def references_in(page: Path) -> list[tuple[str, str]]:
+    """The (role, label) of each reference a page's prose makes: not in its code, not in its slide-only text."""
+    text = SLIDE_ONLY.sub(" ", FENCED.sub(" ", (CORPUS / page).read_text(encoding="utf-8")))
+    return [(role, label.strip()) for role, label in REFERENCE.findall(text)]
+
+
+def test_every_reference_links_to_what_it_names(site):
+    """Each :numref:, :ref: and :eqref: of a page's source is a link to its label's anchor, on this site or the
+    published one (an equation label an earlier page defined too is this page's, renamed for it)."""
+    missing, checked = [], 0
+    for page, page_html in site.items():
+        for role, label in references_in(page):
+            prefix = "equation-" if role == "eqref" else ""
+            renamed = f"{label}--{page.with_suffix('').as_posix().replace('/', '--')}"
+            anchors = "|".join(re.escape(prefix + nodes.make_id(name)) for name in (label, renamed))
+            checked += 1
+            if not re.search(rf'<a [^>]*href="[^"]*#(?:{anchors})"', page_html):
+                missing.append(f"{page}: :{role}:`{label}` links nowhere")
+    assert checked > 500 and not missing, "\n".join(missing[:40])
 
 
 def published(table: str) -> list[dict]:
