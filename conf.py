@@ -113,6 +113,9 @@ latex_elements = {
         r"\usepackage{polyglossia}\setmainlanguage{turkish}",
         # The published edition's two-digit chapter numbers (11, 12, ...) need a wider box in the contents.
         r"\makeatletter\patchcmd{\l@chapter}{1.5em}{2em}{}{}\makeatother",
+        # A citation is a \hyperlink (sphinxcontrib-bibtex); in a caption, which LaTeX also writes into the list of
+        # tables and figures, it must not expand (d2l-tr's glove.md cites in a table's caption).
+        r"\robustify\hyperlink",
         # The running head's text is 14.2pt high; fancyhdr asks for that much room (and the text keeps its place).
         r"\setlength{\headheight}{14.5pt}\addtolength{\topmargin}{-2.5pt}",
     ]),
