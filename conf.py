@@ -107,6 +107,10 @@ latex_elements = {
     # xelatex writes Unicode PDFs itself: no cmap (pdflatex's), and polyglossia loaded here rather than
     # by Sphinx, which would also pass `turkish` to the document class, where nothing uses it.
     "cmappkg": "",
+    # No index, as on the site (html_use_index): its only entries would be the API page's names (autodoc), and
+    # Sphinx's indexer for xelatex, xindy, is not one of the TeX packages (bookbuild/environments.py).
+    "makeindex": "",
+    "printindex": "",
     "babel": "",
     "polyglossia": "",
     "preamble": "\n".join([
@@ -120,5 +124,7 @@ latex_elements = {
         r"\setlength{\headheight}{14.5pt}\addtolength{\topmargin}{-2.5pt}",
     ]),
 }
+# Nor a module index: the API page's modules are each in its own framework's PDF only (the others would read ??).
+latex_domain_indices = False
 # The figures are SVG only: the PDF takes them too (converted to PDF by rsvgconverter, vector).
 nb_mime_priority_overrides = [("latex", "image/svg+xml", 15)]

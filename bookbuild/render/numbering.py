@@ -114,12 +114,26 @@ def latex_counters(app, doctree, docname) -> None:
             latex += "".join(f"\\setcounter{{{LATEX_COUNTERS[top + depth]}}}{{{value - (depth == len(number) - 1)}}}"
                              for depth, value in enumerate(number))
         if latex:
-            # Before the targets that name the section too (a `(label)=` line): Sphinx writes them as the
-            # section's own labels only when nothing stands between them and the section.
-            at = section.parent.index(section)
-            while at > 0 and isinstance(section.parent[at - 1], nodes.target):
-                at -= 1
-            section.parent.insert(at, nodes.raw("", latex + "\n", format="latex"))
+            parent, at = _before_targets(section)
+            parent.insert(at, nodes.raw("", latex + "\n", format="latex"))
+
+
+def _before_targets(section: nodes.section) -> tuple[nodes.Element, int]:
+    """(parent, index): where to put what goes right before a section, ahead of the targets that name it
+    too (a `(label)=` line). Sphinx writes them as the section's own labels only when nothing stands between
+    them and the section; else each is a label of its own, and LaTeX finds the name defined twice. Docutils
+    leaves a target above a heading at the end of the section before, however deep that one ends."""
+    parent, at = section.parent, section.parent.index(section)
+    while at > 0 and isinstance(parent[at - 1], nodes.section):
+        parent, at = parent[at - 1], len(parent[at - 1])
+    if at > 0 and isinstance(parent[at - 1], nodes.target):
+        while at > 0 and isinstance(parent[at - 1], nodes.target):
+            at -= 1
+        return parent, at
+    parent, at = section.parent, section.parent.index(section)
+    while at > 0 and isinstance(parent[at - 1], nodes.target):
+        at -= 1
+    return parent, at
 
 
 SAVE_AND_STOP_NUMBERING = (r"\ifdefined\dtwolsecnumdepth\else\edef\dtwolsecnumdepth{\the\value{secnumdepth}}\fi"

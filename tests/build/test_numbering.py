@@ -164,3 +164,22 @@ def test_a_partial_build_is_renumbered_from_its_labels_and_the_rest_follows(tmp_
     assert equation_numbers(html) == [f"{adam}.1", f"{adam}.2"]
     assert text(html).count(conf.numfig_format["figure"] % f"{adam}.1") == 2    # the caption and the reference
     assert "Kaynakça" in text(html) and not re.search(r">\d+\. Kaynakça<", html)   # the unnumbered toc stays so
+
+
+def test_latex_counters_go_before_the_targets_that_name_the_section():
+    """Docutils leaves the target above a heading at the end of the section before (the deepest one that
+    ends there): the PDF's counters go before it, so that Sphinx writes it as the section's own label, not as
+    a second \\label of the same name beside it (d2l-tr: 291 labels LaTeX found defined twice)."""
+    from docutils import nodes
+    from docutils.core import publish_doctree
+
+    from bookbuild.render.numbering import _before_targets
+
+    tree = publish_doctree("Kitap\n=====\n\nA\n-\n\nMetin.\n\nA.1\n~~~\n\nMetin.\n\n.. _sec_b:\n\nB\n-\n\nMetin.\n\n"
+                           ".. _sec_c:\n.. _sec_c2:\n\nC\n-\n")
+    sections = {s["names"][0]: s for s in tree.findall(nodes.section)}
+    a11, b, c = sections["a.1"], sections["b"], sections["c"]
+    assert _before_targets(b) == (a11, a11.index(next(a11.findall(nodes.target))))   # at A.1's end, before sec_b
+    assert [type(n) for n in b[-2:]] == [nodes.target, nodes.target]                    # sec_c, sec_c2
+    assert _before_targets(c) == (b, len(b) - 2)
+    assert _before_targets(sections["a"]) == (sections["a"].parent, sections["a"].parent.index(sections["a"]))
