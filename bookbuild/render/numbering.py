@@ -14,6 +14,7 @@ source sets them (`\\setcounter`), so its headings, figures and equations read t
 """
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 
 from docutils import nodes
@@ -52,9 +53,21 @@ def published_renumbering(env, table: dict) -> dict[tuple[int, ...], tuple[int, 
     return renumber
 
 
+def sphinx_numbers_back(app, env) -> list[str]:
+    """`env-get-updated`, before the TocTreeCollector: Sphinx's own numbers of the last render back in place of
+    the published ones, so that Sphinx compares its new numbers with its own and writes again only the pages
+    whose numbers changed. With the published numbers in place every renumbered page differed, and a render
+    after one edited sentence wrote every page of the book again."""
+    env.d2l_published_numbers = (env.toc_secnumbers, env.toc_fignumbers)
+    if hasattr(env, "d2l_sphinx_numbers"):
+        env.toc_secnumbers, env.toc_fignumbers = copy.deepcopy(env.d2l_sphinx_numbers)
+    return []
+
+
 def renumber_sections(app, env) -> list[str]:
     """`env-get-updated`, after the TocTreeCollector: section numbers, then figure and equation
-    numbers, as the published edition has them. Returns the pages to write again."""
+    numbers, as the published edition has them. Returns the pages whose published numbers changed."""
+    env.d2l_sphinx_numbers = copy.deepcopy((env.toc_secnumbers, env.toc_fignumbers))
     for docname in env.tocs.keys() - env.toc_secnumbers.keys():
         # Sphinx keeps a page's old numbers on its toc entries and title after the page has left a
         # numbered toc, until the page itself is read again: an incremental render would differ.
@@ -62,21 +75,23 @@ def renumber_sections(app, env) -> list[str]:
             if node is not None:
                 node.attributes.pop("secnumber", None)
     renumber = published_renumbering(env, _table(app))
-    if not renumber:
-        return []
+    if renumber:
+        _publish(env, renumber)
+    sections, figures = getattr(env, "d2l_published_numbers", ({}, {}))
+    return sorted(docname for docname in {*sections, *figures, *env.toc_secnumbers, *env.toc_fignumbers}
+                  if (sections.get(docname), figures.get(docname))
+                  != (env.toc_secnumbers.get(docname), env.toc_fignumbers.get(docname)))
 
+
+def _publish(env, renumber: dict[tuple[int, ...], tuple[int, ...]]) -> None:
     def published(number):
         for cut in range(len(number), 0, -1):      # the longest renumbered prefix
             if tuple(number[:cut]) in renumber:
                 return (*renumber[tuple(number[:cut])], *number[cut:])
         return tuple(number)
 
-    changed = set()
     for docname, numbers in env.toc_secnumbers.items():
-        new = {anchor: published(number) for anchor, number in numbers.items()}
-        if new != numbers:
-            env.toc_secnumbers[docname] = new
-            changed.add(docname)
+        env.toc_secnumbers[docname] = {anchor: published(number) for anchor, number in numbers.items()}
         # Where Sphinx also wrote them: the toc entries (contents, sidebar) and the title (prev/next, <title>).
         for reference in env.tocs[docname].findall(nodes.reference):
             if reference.get("secnumber"):
@@ -84,8 +99,7 @@ def renumber_sections(app, env) -> list[str]:
         title = env.titles.get(docname)
         if title is not None and title.get("secnumber"):
             title["secnumber"] = list(published(title["secnumber"]))
-    changed.update(TocTreeCollector().assign_figure_numbers(env))   # derived from the new section numbers
-    return sorted(changed)
+    TocTreeCollector().assign_figure_numbers(env)   # derived from the new section numbers
 
 
 def latex_counters(app, doctree, docname) -> None:
@@ -156,6 +170,7 @@ class OneIdPerTable(SphinxPostTransform):
 
 def setup(app):
     app.add_post_transform(OneIdPerTable)
-    app.connect("env-get-updated", renumber_sections, priority=600)   # after the TocTreeCollector (500)
+    app.connect("env-get-updated", sphinx_numbers_back, priority=400)   # before the TocTreeCollector (500)
+    app.connect("env-get-updated", renumber_sections, priority=600)     # after it
     app.connect("doctree-resolved", latex_counters)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

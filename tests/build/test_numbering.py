@@ -183,3 +183,23 @@ def test_latex_counters_go_before_the_targets_that_name_the_section():
     assert [type(n) for n in b[-2:]] == [nodes.target, nodes.target]                    # sec_c, sec_c2
     assert _before_targets(c) == (b, len(b) - 2)
     assert _before_targets(sections["a"]) == (sections["a"].parent, sections["a"].parent.index(sections["a"]))
+
+
+def test_one_edited_sentence_writes_its_page_only(make_book):
+    """Pages the published edition numbers (11.6, 11.7): after an edit of one sentence Sphinx writes that page
+    again, and the page whose toc lists it (Sphinx's rule), no other page of the book. It compared its own new numbers with the published ones it was left
+    with, found every renumbered page changed, and wrote them all."""
+    from books import INDEX
+
+    book = make_book("# Momentum\n:label:`sec_momentum`\n\nBir cümle.\n\n## Temel\n\n$$x = 1$$\n",
+                     **{"ch/other.md": "# Adagrad\n:label:`sec_adagrad`\n\nBaşka bir cümle.\n\n$$y = 2$$\n",
+                        "index.md": INDEX.replace("ch/page\n", "ch/page\nch/other\n")})
+    book.build()
+    site = book.paths.site("html")
+    pages = {page: (site / page).with_suffix(".html") for page in ("index", "ch/page", "ch/other", "kaynakca")}
+    assert "11.7" in book.html("ch/other")
+    before = {page: path.stat().st_mtime_ns for page, path in pages.items()}
+    book.write("ch/page.md", "# Momentum\n:label:`sec_momentum`\n\nBir cümle, düzenlendi.\n\n## Temel\n\n$$x = 1$$\n")
+    book.build()
+    assert "düzenlendi" in book.html("ch/page")
+    assert [page for page, path in pages.items() if path.stat().st_mtime_ns != before[page]] == ["index", "ch/page"]
