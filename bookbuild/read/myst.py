@@ -195,7 +195,7 @@ def _item_indent(out: list[str]) -> str:
     while start > 0 and out[start - 1].strip():
         start -= 1
     item = LIST_ITEM.match(out[start])
-    return " " * len(item.group(1)) if item else re.match(r"^\s*", out[start]).group(0)
+    return " " * len(item.group(1)) if item else out[start][:len(out[start]) - len(out[start].lstrip())]
 
 
 def _labelled_tables(source: list[str], tables, lines: list[int], where: Path, errors: list) -> dict[int, dict]:

@@ -79,6 +79,10 @@ def code_that_reads_as(pattern: re.Pattern) -> set[str]:
     return found
 
 
+def without(texts: set[str], text: str) -> str:
+    return re.sub("|".join(map(re.escape, texts)), " ", text) if texts else text
+
+
 @pytest.fixture(scope="module")
 def site() -> dict[Path, str]:
     folder = PATHS.site("html")
@@ -167,17 +171,18 @@ def test_the_pdfs_have_no_slide_mark_and_no_unresolved_reference():
         text = " ".join(subprocess.run(["pdftotext", "-enc", "UTF-8", str(pdf), "-"], capture_output=True, text=True,
                                        check=True).stdout.split())
         assert len(text) > 1_000_000, name   # the whole book
-        assert SLIDE_MARK.findall(re.sub("|".join(map(re.escape, code_that_reads_as(SLIDE_MARK))), " ", text)) == [], name
+        assert SLIDE_MARK.findall(without(code_that_reads_as(SLIDE_MARK), text)) == [], name
         assert [t for t in slide_only if t in text] == [], name
         unresolved = re.compile(r"\?\?")
-        assert unresolved.findall(re.sub("|".join(map(re.escape, code_that_reads_as(unresolved))), " ", text)) == [], name
+        assert unresolved.findall(without(code_that_reads_as(unresolved), text)) == [], name
         assert not RAW_ROLES.search(text), name
 
 
 def test_latex_resolves_every_reference_and_defines_every_label_once():
     """The last LaTeX run of each PDF: no reference or citation left undefined, no label written twice (a
     section's `(label)=` target is its own label, not a second one beside it)."""
-    logs = {fw.name: PATHS.out / "latex" / fw.name / f"{CONFIG.book.short_name}-{fw.name}.log" for fw in CONFIG.frameworks}
+    logs = {fw.name: PATHS.out / "latex" / fw.name / f"{CONFIG.book.short_name}-{fw.name}.log"
+            for fw in CONFIG.frameworks}
     missing = [str(p) for p in logs.values() if not p.is_file()]
     if missing:
         pytest.fail(f"no {', '.join(missing)}: run `make test-wholebook`", pytrace=False)
