@@ -39,7 +39,7 @@ import nbformat
 from bookbuild import errors
 from bookbuild.config import Framework
 from bookbuild.read.dialect import Page, block_index
-from bookbuild.report import CellReport, NotebookReport
+from bookbuild.report import CellReport, CellStatus, NotebookReport, NotebookStatus
 
 logger = logging.getLogger(__name__)
 
@@ -137,8 +137,8 @@ class Kernels:
             _stop_kernel(client)
         _wait_ignoring_interrupts(worker, 5)
         for job in jobs:
-            if job.report.status in ("running", "not run"):
-                job.report.status = "interrupted"
+            if job.report.status in (NotebookStatus.RUNNING, NotebookStatus.NOT_RUN):
+                job.report.status = NotebookStatus.INTERRUPTED
         raise errors.Interrupted("the build was interrupted; every kernel was shut down and no "
                                  "half-run notebook was cached") from None
 
@@ -191,7 +191,7 @@ class Kernels:
         name, cells, report = job.framework.name, code_cells(job.notebook), job.report
         position = {id(cell): n for n, cell in enumerate(cells, 1)}
         current: dict = {}
-        report.status, report.cells = "running", []
+        report.status, report.cells = NotebookStatus.RUNNING, []
         started = time.monotonic()
 
         def on_start(cell, cell_index):
@@ -201,7 +201,8 @@ class Kernels:
             seconds = round(time.monotonic() - current["started"], 3)
             number = position[id(cell)]
             failed = any(o.get("output_type") == "error" for o in cell.get("outputs", []))
-            report.cells.append(CellReport(number, job.line_of(cell), "failed" if failed else "executed", seconds))
+            status = CellStatus.FAILED if failed else CellStatus.EXECUTED
+            report.cells.append(CellReport(number, job.line_of(cell), status, seconds))
             for output in cell.get("outputs", []):
                 if output.get("name") == "stderr":  # not shown on the page (nb_output_stderr), but not hidden from you
                     logger.info(f"[{name}] {job.page.path}:{job.line_of(cell)}: stderr:\n{shortened(output['text'])}")
@@ -228,13 +229,13 @@ class Kernels:
             with open(self.kernel_log(name), "a") as kernel_log:
                 await client.async_execute(stderr=kernel_log, env={**os.environ, **self.env})
         except asyncio.CancelledError:
-            report.status = "interrupted"
+            report.status = NotebookStatus.INTERRUPTED
             raise
         except Exception as err:  # noqa: BLE001 - sorted by `explain`: ours to translate, or a bug
-            report.status = "failed"
+            report.status = NotebookStatus.FAILED
             cell = current.get("cell")
             if cell is not None and not any(c.number == position[id(cell)] for c in report.cells):
-                report.cells.append(CellReport(position[id(cell)], job.line_of(cell), "failed",
+                report.cells.append(CellReport(position[id(cell)], job.line_of(cell), CellStatus.FAILED,
                                                round(time.monotonic() - current["started"], 3)))
             failure = explain(err, job, cell, f"{position[id(cell)]}/{len(cells)}" if cell else None,
                               self.timeout, self.kernel_log(name))
@@ -245,7 +246,7 @@ class Kernels:
             # nbclient has shut its kernel down (or never started one): its exit-time cleanup has nothing
             # left to do but fail on a kernel manager that is gone.
             atexit.unregister(client._cleanup_kernel)
-        report.status = "executed"
+        report.status = NotebookStatus.EXECUTED
 
 
 @functools.cache
