@@ -1,7 +1,7 @@
 """Stage 3, execute: every page's notebook of every framework, run in that framework's kernel.
 
 A notebook the cache (cache.py) knows gets its outputs from there, and no kernel
-starts. The rest run in kernels (kernels.py), up to `jobs` at once across pages and
+starts. The rest run in kernels (scheduler.py), up to `jobs` at once across pages and
 frameworks. A failing cell stops only its own notebook: it keeps what ran before the
 failure and the error, and every other notebook of every framework still runs and is
 cached. The stage hands on an `Execution`: the notebooks, a report per notebook, and
@@ -28,7 +28,8 @@ from bookbuild.config import EXECUTE, NOT_SOURCES, BookConfig, Paths, data_mirro
 from bookbuild.errors import BookError, ExecutionError, SourceError, disk_error, from_record
 from bookbuild.execute import split
 from bookbuild.execute.cache import RUN_KEY, Cache
-from bookbuild.execute.kernels import Job, Kernels, code_cells
+from bookbuild.execute.jobs import Job, code_cells
+from bookbuild.execute.scheduler import Kernels
 from bookbuild.execute.split import SplitBook
 from bookbuild.report import CellReport, CellStatus, NotebookReport, NotebookStatus, RunKind
 
