@@ -20,14 +20,14 @@ from bookbuild.agreement.compare import Agreement
 from bookbuild.config import BookConfig, Paths
 from bookbuild.errors import raise_all
 from bookbuild.execute import notebooks, shards, split
-from bookbuild.execute.notebooks import Execution
+from bookbuild.executed import Execution
 from bookbuild.library import Library, build_library, warn_differences, write_library
 from bookbuild.log import warn
 from bookbuild.merge import pages
 from bookbuild.read import book
-from bookbuild.read.book import BookSource
 from bookbuild.render import pdf, site
 from bookbuild.report import BuildReport, build_lock, recorded
+from bookbuild.source import BookSource
 from bookbuild.tab_marks import Manifest
 
 logger = logging.getLogger(__name__)

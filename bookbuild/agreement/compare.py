@@ -27,15 +27,12 @@ import dataclasses
 import logging
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from bookbuild.agreement.verdicts import Shown, Status, Verdict, compare_group
 from bookbuild.errors import DisagreementError
+from bookbuild.executed import Execution
 from bookbuild.in_kernel import PLOT_DATA, TIMING
-from bookbuild.read.dialect import Run, cell_id, runs
-
-if TYPE_CHECKING:
-    from bookbuild.execute.notebooks import Execution
+from bookbuild.source import Run, cell_id, runs
 
 __all__ = ["PLOT_DATA", "TIMING", "Agreement", "Group", "Shown", "Status", "check", "compare", "compare_group"]
 

@@ -7,8 +7,8 @@ from pathlib import Path
 import nbformat
 
 from bookbuild.config import Framework
-from bookbuild.read.dialect import Page, block_index
 from bookbuild.report import NotebookReport
+from bookbuild.source import Page, block_index
 
 
 @dataclasses.dataclass

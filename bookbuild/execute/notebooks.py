@@ -18,7 +18,6 @@ import logging
 import re
 import shutil
 import typing
-from collections.abc import Mapping
 from pathlib import Path
 
 import nbformat
@@ -31,25 +30,11 @@ from bookbuild.execute.cache import RUN_KEY, Cache
 from bookbuild.execute.jobs import Job, code_cells
 from bookbuild.execute.scheduler import Kernels
 from bookbuild.execute.split import SplitBook
+from bookbuild.executed import Execution
 from bookbuild.report import CellReport, CellStatus, NotebookReport, NotebookStatus, RunKind
-
-if typing.TYPE_CHECKING:
-    from bookbuild.read.book import BookSource
+from bookbuild.source import BookSource
 
 logger = logging.getLogger(__name__)
-
-
-@dataclasses.dataclass(frozen=True)
-class Execution:
-    """What the execute stage hands on: every notebook (executed, cached, loaded, or as split where it did not
-    run), a report per notebook it ran or took, and the failures (the pipeline raises them at the end)."""
-    notebooks: Mapping[Path, Mapping[str, nbformat.NotebookNode]]   # a failed one holds outputs up to its error
-    reports: tuple[NotebookReport, ...] = ()
-    failures: tuple[BookError, ...] = ()
-
-    def ran(self, page: Path, framework: str) -> bool:
-        """Whether this notebook ran to its end (cached, executed or loaded)."""
-        return any(r.page == page.as_posix() and r.framework == framework and r.status.ran for r in self.reports)
 
 
 def execute(config, paths, source, notebooks: SplitBook, pages: list, library: Path, reseeded: bool = False,

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import nbformat
 
-from bookbuild.read.dialect import Page, cell_id
+from bookbuild.source import Page, cell_id
 
 
 @dataclasses.dataclass(frozen=True)

@@ -25,9 +25,8 @@ import nbformat
 from bookbuild import tab_marks
 from bookbuild.errors import disk_error
 from bookbuild.merge import downloads, outputs
-from bookbuild.read.book import BookSource, image_path
-from bookbuild.read.dialect import Block, Page, block_index, runs
 from bookbuild.report import NotebookStatus
+from bookbuild.source import Block, BookSource, Page, block_index, image_path, runs
 from bookbuild.tab_marks import Manifest, Staged
 
 logger = logging.getLogger(__name__)

@@ -23,7 +23,7 @@ import re
 from pathlib import Path
 
 from bookbuild.errors import SourceError, raise_all
-from bookbuild.read.marks import (
+from bookbuild.marks import (
     ANY_FENCE,
     BIBLIOGRAPHY_LINE,
     IMAGE_LINE,

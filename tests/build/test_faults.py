@@ -25,8 +25,8 @@ from books import INDEX, REFERENCES, Book, Workbench, free_port, made_once
 
 import conf
 from bookbuild import environments
+from bookbuild import published as references
 from bookbuild.config import ROOT
-from bookbuild.read import references
 from d2l import data as d2l_data
 
 PAGE = """# Sayfa
