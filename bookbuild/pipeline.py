@@ -1,8 +1,10 @@
 """The build, stage after stage: read -> library -> split -> execute (cached) -> agree -> merge -> render.
 
-Each stage is a module that takes the previous one's value and hands on its own;
-this module only chains them, under the checkout's build lock, with the report
-recorded on every outcome. Where everything goes is `config.Paths`.
+Each stage takes the previous one's typed value and hands on its own: BookSource ->
+Library -> SplitBook (in an Executor) -> Execution -> Agreement -> Manifest (-> PDFs,
+each recording the manifest it was built from) -> the site. This module only chains
+them, under the checkout's build lock, with the report recorded on every outcome.
+Where everything goes is `config.Paths`.
 
 A failing cell stops only its notebook: the other stages still run, the site shows
 the failure in its tab, and the failures are raised at the end (exit 2). A source
@@ -48,8 +50,8 @@ def build(config: BookConfig, options: Options = Options(), paths: Paths | None 
     log.kinds(config.warnings.silence, config.warnings.fatal)
     timed = shards.last_timings(paths, options.shard)
     with build_lock(paths), recorded(paths, options.command) as report:
-        for kind, notice in [("config", n) for n in config.notices]:
-            warn(logger, kind, notice)
+        for notice in config.notices:
+            warn(logger, "config", notice)
         report.shard = "/".join(map(str, options.shard)) if options.shard[1] > 1 else None
         with report.stage("read"):
             environments.check_ready(config, frameworks, options.command,
