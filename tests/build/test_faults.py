@@ -497,6 +497,25 @@ def test_the_same_notebooks_render_to_the_same_bytes(book):
     assert tree(book.paths.site("html")) == first
 
 
+def test_what_the_render_reads_besides_the_pages_renders_as_a_clean_render_would(book, tmp_path):
+    """The published label table is read by the render's own code, not by Sphinx's tracking of the pages: a
+    change to it (or to that code, or to the settings) renders every page afresh, as a clean render does."""
+    site = book.paths.site("html")
+    assert "Rasgele Gradyan İnişi" in book.html("ch/page")
+    table = (book.root / "d2l-tr-labels.tsv").read_text(encoding="utf-8")
+    book.write("d2l-tr-labels.tsv", table.replace("Rasgele Gradyan İnişi", "Rastgele Gradyan İnişi"))
+    assert book.main("html").returncode == 0
+    assert "Rastgele Gradyan İnişi" in book.html("ch/page")
+    incremental = tree(site)
+    clean = Book(book.copy(tmp_path / "clean").root)
+    for folder in (clean.paths.site("html"), clean.paths.doctrees):
+        subprocess.run(["rm", "-rf", str(folder)], check=True)
+    assert clean.main("html").returncode == 0
+    in_its_folder = ".buildinfo"   # Sphinx's digest of the settings, which name the book's folder
+    assert {k: v for k, v in tree(clean.paths.site("html")).items() if k != in_its_folder} == \
+        {k: v for k, v in incremental.items() if k != in_its_folder}
+
+
 @pytest.mark.parametrize("where", ["a stage", "a Sphinx extension", "the executor"])
 def test_a_bug_in_the_build_looks_like_a_bug(book, monkeypatch, where):
     """Only errors the build means to translate become messages; anything else is our bug: a traceback,
