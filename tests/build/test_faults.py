@@ -674,6 +674,23 @@ def test_a_file_from_outside_the_book_is_an_error_at_its_line(book, added, words
     assert Path("/etc/hostname").read_text().strip() not in message.split("resolves to")[0]
 
 
+@pytest.mark.parametrize("include, inserted", [
+    ("```eval_rst\n.. include:: parca.rst\n```\n", ".. raw:: html\n   :file: /etc/hostname\n"),
+    ("```{include} parca.md\n```\n", f":::{{literalinclude}} {OUTSIDE}\n:::\n"),
+    ("```eval_rst\n.. include:: parca.rst\n```\n", ".. include:: ic/ic.rst\n"),     # an include in an include
+])
+def test_a_file_that_an_included_file_names_is_confined_to_the_book_too(book, include, inserted):
+    """A file an `include` inserts is read as the page's own markup: what it names would be published."""
+    name = re.search(r"parca\.\w+", include).group(0)
+    book.write(f"ch/{name}", "Parça.\n\n" + inserted)
+    book.write("ch/ic/ic.rst", ".. raw:: html\n   :file: ../../../../../../../../../../etc/hostname\n")
+    text = PAGE + "\n" + include
+    book.write("ch/page.md", text)
+    message = assert_clear_failure(book.main("html"), starts=f"ch/page.md:{line_of(text, name)}: include {name}: ",
+                                   contains=["outside the book's folder"])
+    assert book.report()["notebooks"] == [] and Path("/etc/hostname").read_text().strip() not in message
+
+
 def test_a_url_to_fetch_while_rendering_is_refused(book):
     book.write("ch/page.md", PAGE + "\n```eval_rst\n.. raw:: html\n   :url: http://127.0.0.1:1/x\n```\n")
     assert_clear_failure(book.main("html"), contains=["raw :url: http://127.0.0.1:1/x: the build fetches nothing"])
