@@ -110,7 +110,7 @@ def _included(root: Path, path: Path, where: Where, via: str, seen: set[Path]) -
         inside(root, Path(relative), where, what)
         named = Path(posixpath.normpath(relative))
         if (root / named).is_file():
-            found.append(Named(named, where["line"], name))
+            found.append(Named(named, where["line"] or 0, name))
             if name == "include":
                 found += _included(root, named, where, f"{what}: ", seen | {path})
     return found
@@ -182,7 +182,8 @@ def _mentions_in(lines: list[str], numbers: Sequence[int], markup: bool):
         if not line.strip() or not line.startswith((" ", "\t", ":")):
             directive = None
         for target in DOWNLOAD.findall(line):
-            target = re.search(r"<([^<>]+)>\s*$", target).group(1) if target.rstrip().endswith(">") else target
+            titled = re.search(r"<([^<>]+)>\s*$", target)     # `title <path>`
+            target = titled.group(1) if titled else target
             if "://" not in target:
                 yield "download", target.strip(), number, False
 
