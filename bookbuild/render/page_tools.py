@@ -245,8 +245,8 @@ def defer_scripts(app, pagename, templatename, context, doctree) -> None:
     DOMContentLoaded or run on a parsed page; deferred ones still run in their order, before it.
     The browser's catalog (translations.js) comes right after doctools.js, which it fills: deferred, a
     script runs on a parsed page, and sphinx_highlight.js writes "Hide Search Matches" as it runs, in
-    whatever language the catalog then has. (The search page's own scripts are deferred by
-    templates/search.html.)"""
+    whatever language the catalog then has. (The scripts Furo writes into the search page
+    itself are deferred by templates/search.html.)"""
     scripts = context.get("script_files")
     named = lambda script, name: str(getattr(script, "filename", script) or "").endswith(name)  # noqa: E731
     if isinstance(scripts, list):

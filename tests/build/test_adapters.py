@@ -177,3 +177,16 @@ def test_a_kernel_whose_program_is_gone_is_said_so_before_jupyter_client_starts_
         client.execute()
     jupyter_adapter.forget_exit_cleanup(client)
     assert raised.value.executable == str(tmp_path / "gone" / "python")
+
+
+def test_the_search_page_extends_furos_scripts_deferred_and_in_order(multi_site):
+    """templates/search.html extends Furo's script blocks: every script it writes is deferred (searchtools.js
+    needs doctools.js, deferred on every page), and the book's touches come before the index, which starts
+    the search."""
+    paths, _ = multi_site
+    page = (paths.site("html") / "search.html").read_text(encoding="utf-8")
+    scripts = re.findall(r"<script\b([^>]*)\bsrc=\"([^\"?]+)", page)
+    assert scripts and all("defer" in attributes for attributes, _ in scripts), scripts
+    names = [Path(src).name for _, src in scripts]
+    order = ["doctools.js", "searchtools.js", "language_data.js", "d2l-search.js", "searchindex.js"]
+    assert [name for name in names if name in order] == order, names
