@@ -1,5 +1,6 @@
-"""The stages hand typed values on (pipeline.py): what a build publishes follows from what it was handed,
-never from what an earlier, different command left in _build/."""
+"""The pipeline's floors: the stages hand typed values on (pipeline.py), so what a build publishes follows
+from what it was handed, never from what an earlier, different command left in _build/; a stage imports
+the ground floor and its own package only; `make check`, which renders nothing, never imports Sphinx."""
 from __future__ import annotations
 
 import ast
