@@ -259,6 +259,21 @@ def defer_scripts(app, pagename, templatename, context, doctree) -> None:
         scripts[:] = rest[:at] + catalog + rest[at:]
 
 
+# Stylesheets of what a deferred script makes (sphinx-copybutton's buttons, our reference previews): nothing of
+# theirs is on the first paint, so they are linked at the end of the body, where they do not hold it back.
+LATE_STYLESHEETS = ("copybutton.css", "preview.css")
+
+
+def link_late_stylesheets(app, pagename, templatename, context, doctree) -> None:
+    """`html-page-context`: LATE_STYLESHEETS move from the head to the end of the body (templates/page.html)."""
+    sheets = context.get("css_files")
+    if not isinstance(sheets, list):
+        return
+    late = [s for s in sheets if str(getattr(s, "filename", s) or "").endswith(LATE_STYLESHEETS)]
+    sheets[:] = [s for s in sheets if s not in late]
+    context["d2l_late_css"] = late
+
+
 def _deferred(script):
     attributes = getattr(script, "attributes", None)
     if attributes is None or not script.filename or {"async", "defer"} & attributes.keys() \
@@ -306,6 +321,7 @@ def explain_outside_links(app, doctree, docname) -> None:
 def setup(app):
     app.connect("html-page-context", add_early_script)
     app.connect("html-page-context", defer_scripts, priority=900)
+    app.connect("html-page-context", link_late_stylesheets, priority=900)
     app.add_node(page_tools, html=(visit_page_tools, None), latex=(skip, None), text=(skip, None),
                  man=(skip, None), texinfo=(skip, None))
     app.add_directive(tab_marks.PAGE_TOOLS, PageToolsDirective)
