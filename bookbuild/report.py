@@ -11,13 +11,13 @@ import dataclasses
 import enum
 import json
 import logging
-import os
 import sys
 import time
 import typing
 from pathlib import Path
 
 from bookbuild.errors import BookError, Interrupted, StorageError, disk_error
+from bookbuild.whole import write_whole
 
 logger = logging.getLogger(__name__)
 
@@ -116,14 +116,9 @@ class BuildReport:
     def write(self, path: Path) -> None:
         """Whole or not at all: a .part renamed into place, never left behind."""
         self.seconds["total"] = round(time.monotonic() - self.started, 3)
-        temporary = path.with_name(path.name + ".part")
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            temporary.write_text(json.dumps(self.as_json(), indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-            os.replace(temporary, path)
+            write_whole(path, json.dumps(self.as_json(), indent=1, ensure_ascii=False) + "\n")
         except OSError as err:
-            with contextlib.suppress(OSError):   # not ours to remove if it is a folder: the message names it
-                temporary.unlink(missing_ok=True)
             raise disk_error(err, "writing the build report", path) from None
 
     def summary(self) -> str:

@@ -28,6 +28,7 @@ from bookbuild.merge import downloads, outputs
 from bookbuild.report import NotebookStatus
 from bookbuild.source import Block, BookSource, Page, block_index, image_path, runs
 from bookbuild.tab_marks import Manifest, Staged
+from bookbuild.whole import write_whole
 
 logger = logging.getLogger(__name__)
 
@@ -247,12 +248,12 @@ def _insert_under_title(merged, lines: list[list[int]], tools: str) -> None:
 # --- staging ------------------------------------------------------------------------
 
 def write_if_changed(path: Path, content: str | bytes) -> bool:
-    """Leave an unchanged file alone: Sphinx decides what to re-read by modification time."""
+    """Leave an unchanged file alone: Sphinx decides what to re-read by modification time. A changed one is
+    written whole."""
     data = content.encode("utf-8") if isinstance(content, str) else content
     if path.exists() and path.read_bytes() == data:
         return False
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(data)
+    write_whole(path, data)
     return True
 
 

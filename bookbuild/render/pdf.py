@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import shutil
 import subprocess
 import time
 from pathlib import Path
@@ -24,6 +23,7 @@ from bookbuild.environments import check_tex
 from bookbuild.errors import RenderError
 from bookbuild.render.site import render
 from bookbuild.tab_marks import Manifest
+from bookbuild.whole import write_whole
 
 logger = logging.getLogger(__name__)
 
@@ -92,8 +92,5 @@ def compile_pdf(latex_dir: Path, tex_name: str, target: Path) -> Path:
         tail = "".join(log.read_text(errors="replace").splitlines(True)[-25:])
         raise RenderError(f"xelatex failed on {tex_name}", path=latex_dir / tex_name, detail=tail,
                           fix=f"read {log}; the previous PDF, if any, is kept")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    temporary = target.with_suffix(".pdf.part")
-    shutil.copyfile(latex_dir / Path(tex_name).with_suffix(".pdf"), temporary)
-    temporary.replace(target)
+    write_whole(target, (latex_dir / Path(tex_name).with_suffix(".pdf")).read_bytes())
     return target
