@@ -122,13 +122,20 @@ def whole_book(corpus: Path = CORPUS, d2lbook: Path = D2LBOOK) -> None:
         shutil.copytree(corpus, book)   # a copy, to edit a sentence in
         rows = []
 
+        def timed(command: list[str], **options) -> tuple[subprocess.CompletedProcess, float, float]:
+            """(what ran, wall seconds, CPU seconds of it and its children: Node's MathJax, Sphinx's pandoc)."""
+            before, started = resource.getrusage(resource.RUSAGE_CHILDREN), time.monotonic()
+            done = subprocess.run(command, **options)
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            return done, time.monotonic() - started, sum(getattr(after, f) - getattr(before, f)
+                                                         for f in ("ru_utime", "ru_stime"))
+
         def ours(name: str) -> None:
-            started = time.monotonic()
-            subprocess.run([sys.executable, "-c", BUILD_INTO, str(book), str(out)], cwd=ROOT, check=True,
-                           stdout=subprocess.DEVNULL)
+            _, wall, cpu = timed([sys.executable, "-c", BUILD_INTO, str(book), str(out)], cwd=ROOT, check=True,
+                                 stdout=subprocess.DEVNULL)
             report = json.loads((out / "report.json").read_text())
             stages = ", ".join(f"{k} {v:.1f}" for k, v in report["seconds"].items() if k != "total")
-            rows.append((name, time.monotonic() - started, stages))
+            rows.append((name, wall, cpu, stages))
 
         ours("ours, cold (3 tabs, math)")
         page = next(p for p in sorted(book.glob("chapter_*/*.md")) if "toc" not in p.read_text(encoding="utf-8"))
@@ -141,14 +148,16 @@ def whole_book(corpus: Path = CORPUS, d2lbook: Path = D2LBOOK) -> None:
         ini = upstream / "config.ini"
         ini.write_text(re.sub(r"^eval_notebook = .*$", "eval_notebook = False", ini.read_text(encoding="utf-8"),
                               flags=re.M), encoding="utf-8")
-        started = time.monotonic()
-        done = subprocess.run([str(d2lbook), "build", "html"], cwd=upstream,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                              env={**os.environ, "PATH": f"{Path(d2lbook).parent}:{os.environ['PATH']}"})
-        rows.append(("upstream d2lbook build html (1 tab)", time.monotonic() - started,
+        done, wall, cpu = timed([str(d2lbook), "build", "html"], cwd=upstream, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.PIPE, text=True,
+                                env={**os.environ, "PATH": f"{Path(d2lbook).parent}:{os.environ['PATH']}"})
+        rows.append(("upstream d2lbook build html (1 tab)", wall, cpu,
                      "ok" if done.returncode == 0 else f"exit {done.returncode}: {done.stderr.strip()[-300:]}"))
-    for name, wall, detail in rows:
-        print(f"  {name:50} {wall:8.1f} s  {detail}")
+    # Wall time counts what else runs on the machine; CPU time much less: compare those, and say the load.
+    print(f"  load average at the end: {' '.join(f'{v:.1f}' for v in os.getloadavg())}")
+    print(f"  {'build':50} {'wall':>8}   {'CPU':>8}")
+    for name, wall, cpu, detail in rows:
+        print(f"  {name:50} {wall:8.1f} s {cpu:8.1f} s  {detail}")
 
 
 def saved_function_edit(folder: Path | None) -> None:
