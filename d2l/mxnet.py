@@ -11,11 +11,11 @@ import os
 import sys
 
 import mxnet
-from mxnet import autograd, gluon, init, np, npx
-from mxnet.gluon import nn
+from mxnet import autograd, context, gluon, image, init, np, npx   # the preface's imports
+from mxnet.gluon import nn, rnn
 
 from . import training
-from .common import *  # noqa: F401,F403  (the framework-neutral API)
+from .common import *  # noqa: F401,F403  (the framework-neutral API, and the preface's imports)
 from .common import DATA_HUB, DATA_URL, device_helpers  # used here
 from .data import FASHION_MNIST, airfoil_iter, fashion_mnist_files  # by name: the preface saves `data`
 

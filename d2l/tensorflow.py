@@ -9,10 +9,11 @@ import os
 import sys
 from pathlib import Path
 
+import numpy as np   # the preface's imports
 import tensorflow as tf
 
 from . import training
-from .common import *  # noqa: F401,F403  (the framework-neutral API)
+from .common import *  # noqa: F401,F403  (the framework-neutral API, and the preface's imports)
 from .common import (
     DATA_HUB,  # used here
     device_helpers,
