@@ -10,9 +10,10 @@ variable is set.
 import os
 import sys
 
+# The preface's MXNet imports (#@save), which the book's saved code uses as this module's globals.
 import mxnet
-from mxnet import autograd, context, gluon, image, init, np, npx   # the preface's imports
-from mxnet.gluon import nn, rnn
+from mxnet import autograd, context, gluon, image, init, np, npx  # noqa: F401
+from mxnet.gluon import nn, rnn  # noqa: F401
 
 from . import training
 from .common import *  # noqa: F401,F403  (the framework-neutral API, and the preface's imports)

@@ -9,7 +9,8 @@ import os
 import sys
 from pathlib import Path
 
-import numpy as np   # the preface's imports
+# The preface's TensorFlow imports (#@save), which the book's saved code uses as this module's globals.
+import numpy as np  # noqa: F401
 import tensorflow as tf
 
 from . import training

@@ -10,12 +10,13 @@ import os
 import shutil
 import sys
 
-import numpy as np
+# The preface's PyTorch imports (#@save), which the book's saved code uses as this module's globals.
+import numpy as np  # noqa: F401
 import torch
-from PIL import Image
+from PIL import Image  # noqa: F401
 from torch import nn
-from torch.nn import functional as F
-from torch.utils import data
+from torch.nn import functional as F  # noqa: F401
+from torch.utils import data  # noqa: F401
 from torch.utils import data as torch_data
 
 # Not `from . import data`: the book's preface (#@save) binds `data` to torch.utils.data in this library.
