@@ -9,7 +9,7 @@ only after every kernel has run: each reference names a label of this build or
 of the published edition, each citation key is in the bibliography, each image
 exists, no label is defined twice, and what sits beside a page is right (sidecars.py:
 interactive figures, tab groups expected to differ). A typo fails in a second, at its file:line.
-It hands on a `BookSource`: the pages in reading order and the book's labels.
+It hands on a `BookSource` (bookbuild/source.py): the pages in reading order and the book's labels.
 """
 from __future__ import annotations
 
@@ -21,29 +21,13 @@ import unicodedata
 from pathlib import Path
 from urllib.parse import urljoin
 
+from bookbuild import published as references
 from bookbuild.config import BookConfig
 from bookbuild.errors import SourceError, Where, raise_all
-from bookbuild.read import dialect, files, references, sidecars
-from bookbuild.read.dialect import Label, Page
+from bookbuild.published import PublishedLabel
+from bookbuild.read import dialect, files, sidecars
 from bookbuild.read.files import inside
-from bookbuild.read.references import PublishedLabel
-from bookbuild.read.sidecars import Expected
-
-
-@dataclasses.dataclass(frozen=True)
-class BookSource:
-    pages: tuple[Page, ...]                  # reading order: the index first, then its toc, depth first
-    labels: dict[str, tuple[Page, Label]]    # every label this build defines
-    placements: dict[Path, list] = dataclasses.field(default_factory=dict)   # interactive figures by page
-    expected: dict[Path, list[Expected]] = dataclasses.field(default_factory=dict)   # groups expected to differ
-    # toc entries that are pages of the published edition, not of this build (linked there), by path
-    outside: dict[Path, PublishedLabel] = dataclasses.field(default_factory=dict)
-    # the files each page's directives and downloads name (files.py), staged beside it, by page
-    files: dict[Path, list[files.Named]] = dataclasses.field(default_factory=dict)
-    warnings: tuple[str, ...] = ()           # what the build says and goes on (at file:line)
-
-    def page(self, path: Path) -> Page:
-        return next(p for p in self.pages if p.path == Path(path))
+from bookbuild.source import BookSource, Label, Page, image_path  # noqa: F401  (the read stage hands them on)
 
 
 def read_book(config: BookConfig) -> BookSource:
@@ -209,14 +193,20 @@ def on_disk(root: Path, path: Path) -> Path:
 def _toc_names_on_disk(page: Page, renamed: dict[int, str]) -> Page:
     """The page with each toc entry in `renamed` ({toc line: the entry as the file system spells it}) written
     that way, so that Sphinx finds the page."""
-    if not renamed:
+    return _rewrite_toc_entries(page, renamed)
+
+
+def _rewrite_toc_entries(page: Page, entries: dict[int, str]) -> Page:
+    """The page with each toc entry at a source line of `entries` written as `entries` gives it (a toc
+    option, `:maxdepth:` and the like, is never one)."""
+    if not entries:
         return page
     blocks = []
     for block in page.blocks:
         lines = block.myst.split("\n")
         for i, origin in enumerate(block.myst_lines):
-            if origin in renamed and lines[i].strip() and not lines[i].strip().startswith(":"):
-                lines[i] = renamed[origin]
+            if origin in entries and lines[i].strip() and not lines[i].strip().startswith(":"):
+                lines[i] = entries[origin]
         blocks.append(dataclasses.replace(block, myst="\n".join(lines)) if block.kind == "markdown" else block)
     return dataclasses.replace(page, blocks=tuple(blocks))
 
@@ -256,20 +246,10 @@ def _published_number(table, page: Page) -> tuple[int, ...] | None:
 def _link_outside(page: Page, outside: dict[Path, PublishedLabel], base_url: str) -> Page:
     """The page with each toc entry that is outside this build written as a link to the published page
     (Sphinx's `Title <url>` toctree entry), titled with its published number and title."""
-    entries = {line: outside[entry] for entry, line in page.toc if entry in outside}
-    if not entries:
-        return page
-    blocks = []
-    for block in page.blocks:
-        lines = block.myst.split("\n")
-        for i, origin in enumerate(block.myst_lines):
-            if origin in entries and lines[i].strip() and not lines[i].strip().startswith(":"):
-                found = entries[origin]
-                title = found.text[:1].upper() + found.text[1:]
-                lines[i] = f"{found.number}. {title}" if found.number else title
-                lines[i] += f" <{urljoin(base_url, found.page)}>"
-        blocks.append(dataclasses.replace(block, myst="\n".join(lines)) if block.kind == "markdown" else block)
-    return dataclasses.replace(page, blocks=tuple(blocks))
+    def link(found: PublishedLabel) -> str:
+        title = found.text[:1].upper() + found.text[1:]
+        return f"{f'{found.number}. ' if found.number else ''}{title} <{urljoin(base_url, found.page)}>"
+    return _rewrite_toc_entries(page, {line: link(outside[entry]) for entry, line in page.toc if entry in outside})
 
 
 def _check(config, page: Page, mention, labels, published, bib) -> None:
@@ -304,8 +284,3 @@ def _name(config, path) -> str:
     if path is None:
         return "(none: build.yml names no file)"
     return str(Path(path).relative_to(config.root)) if Path(path).is_relative_to(config.root) else str(path)
-
-
-def image_path(page: Page, target: str) -> Path:
-    """An image's path relative to the book root (`../img/a.svg` on ch/page.md -> img/a.svg)."""
-    return Path(posixpath.normpath(posixpath.join(page.path.parent.as_posix(), target)))
