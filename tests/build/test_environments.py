@@ -78,6 +78,19 @@ def test_a_no_deps_file_is_installed_without_its_dependencies_and_keys_the_envir
         *environments.requirement_files(requirements))
 
 
+def test_a_books_own_requirements_outside_the_project_make_its_environment(tmp_path, monkeypatch):
+    """`make html BOOK=<folder>` whose build.yml names requirement files in that folder: they lie outside the
+    project, and the environment is made from them (its message named them relative to the project, and
+    raised ValueError)."""
+    monkeypatch.setattr(environments, "ENVS", tmp_path / "project" / ".envs")
+    monkeypatch.setattr(environments, "ROOT", tmp_path / "project")
+    requirements = tmp_path / "book" / "requirements" / "fw.txt"
+    requirements.parent.mkdir(parents=True)
+    requirements.write_text("# nothing to install\n")
+    assert environments.ensure("fw", requirements)
+    assert environments.python_of("fw").exists() and not environments.ensure("fw", requirements)
+
+
 def test_kernels_are_registered_under_the_build_not_globally(tmp_path, monkeypatch):
     monkeypatch.setattr(environments, "KERNELS", tmp_path / "kernels")
     config = load(ROOT / "build.yml")
