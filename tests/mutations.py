@@ -205,3 +205,21 @@ CHAPTER_MUTATIONS = [
              "net, loss = lambda X: d2l.linreg(X, w, b), lambda y_hat, y: (y_hat - y.reshape(y_hat.shape)) ** 2",
              "gd_res = train_sgd(1, 1500, 10)"),
 ]
+
+
+@dataclasses.dataclass(frozen=True)
+class Difference:
+    """A group where the book's own tabs compute different things: a disagreement there is no false alarm."""
+    page: str
+    code: str       # a piece of the code of the group (the first group, in page order, whose code holds it)
+    reason: str
+
+
+BOOK_DIFFERENCES = [
+    Difference("chapter_optimization/adam.md", "d2l.train_ch11(adam, init_adam_states",
+               "TensorFlow's adam never advances hyperparams['t'] and adds eps to the step, not to its divisor"),
+    Difference("chapter_optimization/adadelta.md", "trainer = torch.optim.Adadelta",
+               "each framework's Adadelta with its own defaults (PyTorch: lr 1.0, eps 1e-6)"),
+    Difference("chapter_optimization/minibatch-sgd.md", "train_concise_ch11(trainer, {'lr': 0.01}, data_iter)",
+               "PyTorch's concise SGD runs with lr 0.01, Gluon's with 0.05"),
+]
