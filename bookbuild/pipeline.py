@@ -1,4 +1,5 @@
-"""The build, stage after stage: read -> library -> split -> execute (cached) -> agree -> merge -> render.
+"""The build, stage after stage: read -> library -> split -> execute (cached) -> agree -> merge -> render
+(merge and render go on beside the agreement stage, which they do not need).
 
 Each stage is a module that takes the previous one's value and hands on its own;
 this module only chains them, under the checkout's build lock, with the report
@@ -10,8 +11,10 @@ or render error stops the build and keeps the last good site.
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
+import threading
 from pathlib import Path
 
 from bookbuild import environments, log
@@ -70,7 +73,10 @@ def build(config: BookConfig, options: Options = Options(), paths: Paths | None 
                 execution = notebooks.execute(config, paths, source, split_notebooks, shard, library_folder,
                                               retry=options.retry)
             report.notebooks = execution.reports
-        with report.stage("agree"):
+        # The render needs only the book's runs: it goes on beside the agreement stage's reseeded runs.
+        render = Beside(lambda: _render(config, paths, source, execution, library_folder, options.command, report)) \
+            if options.command != "check" else None
+        with render or contextlib.nullcontext(), report.stage("agree"):
             def measure(until):   # the reseeded runs the agreement stage asks for
                 if options.executed_dir:   # executed elsewhere: they travelled with the notebooks
                     return notebooks.load_reseeded(options.executed_dir, split_notebooks, until)
@@ -86,14 +92,45 @@ def build(config: BookConfig, options: Options = Options(), paths: Paths | None 
                 until = {p.path: {fw.name: None for fw in frameworks if execution.ran(p.path, fw.name)}
                          for p in shard}
                 report.notebooks += measure({path: names for path, names in until.items() if names}).reports
-        if options.command != "check":
-            with report.stage("render"):
-                pages.stage(config, paths, source, execution, pdf.built_pdfs(config, paths), library_folder)
-                if options.command == "pdf":
-                    pdf.render_pdfs(config, paths)
-                    pages.stage(config, paths, source, execution, pdf.built_pdfs(config, paths), library_folder)
-                report.site = str(site.render(config, paths, "html"))
         strict = config.agreement.strict or options.command == "check"
         raise_all(execution.failures + (compare.disagreements(report.agreement) if strict else [])
                   + log.fatal_warnings())
     return report
+
+
+def _render(config, paths, source, execution, library_folder, command: str, report: BuildReport) -> None:
+    with report.stage("render"):
+        pages.stage(config, paths, source, execution, pdf.built_pdfs(config, paths), library_folder)
+        if command == "pdf":
+            pdf.render_pdfs(config, paths)
+            pages.stage(config, paths, source, execution, pdf.built_pdfs(config, paths), library_folder)
+        report.site = str(site.render(config, paths, "html"))
+
+
+class Beside(threading.Thread):
+    """A stage run in a thread beside the ones that follow it: leaving the `with` block waits for it to end, and
+    raises what it raised (after what the block raised, if anything: that one is the first error). The main
+    thread keeps Ctrl-C; an interrupted build leaves the stage to end, as its work is written aside (the
+    render's new site replaces the last good one only once it is whole)."""
+
+    def __init__(self, work):
+        super().__init__(name="beside", daemon=True)
+        self.work, self.error = work, None
+
+    def run(self) -> None:
+        try:
+            self.work()
+        except BaseException as err:  # noqa: BLE001 - raised in the main thread, on leaving the block
+            self.error = err
+
+    def __enter__(self) -> Beside:
+        self.start()
+        return self
+
+    def __exit__(self, kind, error, traceback) -> None:
+        if kind is not None:
+            return   # the block's error goes first; the stage's thread ends with the process
+        while self.is_alive():
+            self.join(0.1)   # in steps: Ctrl-C still reaches the main thread
+        if self.error is not None:
+            raise self.error
