@@ -209,14 +209,20 @@ def on_disk(root: Path, path: Path) -> Path:
 def _toc_names_on_disk(page: Page, renamed: dict[int, str]) -> Page:
     """The page with each toc entry in `renamed` ({toc line: the entry as the file system spells it}) written
     that way, so that Sphinx finds the page."""
-    if not renamed:
+    return _rewrite_toc_entries(page, renamed)
+
+
+def _rewrite_toc_entries(page: Page, entries: dict[int, str]) -> Page:
+    """The page with each toc entry at a source line of `entries` written as `entries` gives it (a toc
+    option, `:maxdepth:` and the like, is never one)."""
+    if not entries:
         return page
     blocks = []
     for block in page.blocks:
         lines = block.myst.split("\n")
         for i, origin in enumerate(block.myst_lines):
-            if origin in renamed and lines[i].strip() and not lines[i].strip().startswith(":"):
-                lines[i] = renamed[origin]
+            if origin in entries and lines[i].strip() and not lines[i].strip().startswith(":"):
+                lines[i] = entries[origin]
         blocks.append(dataclasses.replace(block, myst="\n".join(lines)) if block.kind == "markdown" else block)
     return dataclasses.replace(page, blocks=tuple(blocks))
 
@@ -256,20 +262,10 @@ def _published_number(table, page: Page) -> tuple[int, ...] | None:
 def _link_outside(page: Page, outside: dict[Path, PublishedLabel], base_url: str) -> Page:
     """The page with each toc entry that is outside this build written as a link to the published page
     (Sphinx's `Title <url>` toctree entry), titled with its published number and title."""
-    entries = {line: outside[entry] for entry, line in page.toc if entry in outside}
-    if not entries:
-        return page
-    blocks = []
-    for block in page.blocks:
-        lines = block.myst.split("\n")
-        for i, origin in enumerate(block.myst_lines):
-            if origin in entries and lines[i].strip() and not lines[i].strip().startswith(":"):
-                found = entries[origin]
-                title = found.text[:1].upper() + found.text[1:]
-                lines[i] = f"{found.number}. {title}" if found.number else title
-                lines[i] += f" <{urljoin(base_url, found.page)}>"
-        blocks.append(dataclasses.replace(block, myst="\n".join(lines)) if block.kind == "markdown" else block)
-    return dataclasses.replace(page, blocks=tuple(blocks))
+    def link(found: PublishedLabel) -> str:
+        title = found.text[:1].upper() + found.text[1:]
+        return f"{f'{found.number}. ' if found.number else ''}{title} <{urljoin(base_url, found.page)}>"
+    return _rewrite_toc_entries(page, {line: link(outside[entry]) for entry, line in page.toc if entry in outside})
 
 
 def _check(config, page: Page, mention, labels, published, bib) -> None:

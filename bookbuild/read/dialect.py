@@ -46,18 +46,11 @@ from bookbuild.read.marks import (  # noqa: F401  (the dialect's patterns, for t
     closes,
     structure,
 )
+from bookbuild.read.myst import Named as Label  # what a `:label:` / `:eqlabel:` line names
 from bookbuild.read.myst import to_myst  # noqa: F401
 
 if TYPE_CHECKING:
     from nbformat import NotebookNode  # the execute stage's; the read stage never imports it
-
-
-@dataclasses.dataclass(frozen=True)
-class Label:
-    name: str
-    kind: str                  # "section", "equation", "figure" or "table"
-    title: str                 # heading text or caption ("" for an equation)
-    line: int
 
 
 @dataclasses.dataclass(frozen=True)
@@ -179,7 +172,7 @@ def read(root: Path, path: Path, frameworks: tuple[str, ...], errors: list | Non
     prose_start = 1
     prose_tabs: tuple[str, ...] | None = None
     open_tab_line = 0
-    labels: list[myst.Named] = []
+    labels: list[Label] = []
 
     def flush_prose(next_line: int) -> None:
         nonlocal prose, prose_start
@@ -309,10 +302,10 @@ def _hidden(blocks: list[Block]) -> list[Block]:
     return marked
 
 
-def _prose_facts(path: Path, blocks: list[Block], named: list[myst.Named],
+def _prose_facts(path: Path, blocks: list[Block], named: list[Label],
                  ) -> tuple[tuple[Label, ...], tuple[Mention, ...], tuple[tuple[Path, int], ...]]:
     """The labels a page defines, what its prose refers to, and its toc entries."""
-    labels = [Label(n.name, n.kind, n.title, n.line) for n in named]
+    labels = list(named)
     mentions, toc = [], []
     for block in (b for b in blocks if b.kind == "markdown"):
         in_fence, in_toc = None, False

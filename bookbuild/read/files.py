@@ -19,6 +19,7 @@ import logging
 import posixpath
 import re
 import xml.etree.ElementTree as ET
+from collections.abc import Sequence
 from pathlib import Path
 
 from bookbuild.errors import SourceError, Where
@@ -82,6 +83,36 @@ def named_files(root: Path, page) -> list[Named]:
         if name in IMAGES:
             check_image(root, path, where, what)
         found.append(Named(path, line, name))
+        if name == "include":
+            found += _included(root, path, where, f"{what}: ", seen={page.path})
+    return found
+
+
+def _included(root: Path, path: Path, where: Where, via: str, seen: set[Path]) -> list[Named]:
+    """The files a file that an `include` inserts names in its own directives (a `raw :file:` there
+    publishes as one in the page would), relative to its own folder as docutils reads them; each is
+    reported at the page's line of the `include`."""
+    if path in seen:
+        return []
+    try:
+        lines = (root / path).read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return []       # not text: Sphinx inserts nothing it could name a file with
+    found = []
+    for name, target, _, _ in _mentions_in(lines, [where["line"] or 0] * len(lines), markup=True):
+        what = f"{via}{name} {target}"
+        if name.endswith(":url:"):
+            raise SourceError(f"{what}: the build fetches nothing while rendering", **where,
+                              fix="put the file in the book's folder and name it with :file:, relative to it")
+        relative = target.lstrip("/") if target.startswith("/") else posixpath.join(path.parent.as_posix(), target)
+        if target.startswith("/"):
+            inside(root, Path(target), where, what)
+        inside(root, Path(relative), where, what)
+        named = Path(posixpath.normpath(relative))
+        if (root / named).is_file():
+            found.append(Named(named, where["line"] or 0, name))
+            if name == "include":
+                found += _included(root, named, where, f"{what}: ", seen | {path})
     return found
 
 
@@ -108,45 +139,53 @@ def _mentions(page):
     """(directive or role, the path it names, the line, whether docutils reads it) in the page's prose,
     outside code fences."""
     for block in (b for b in page.blocks if b.kind == "markdown"):
-        fences: list[tuple[str, bool]] = []    # (marker, holds markup: a directive or eval_rst, not code)
-        directive = None                         # the directive whose options may follow
-        for offset, line in enumerate(block.source.splitlines()):
-            number = block.line + offset
-            if fences and _closes(fences[-1][0], line):
-                fences.pop()
-                directive = None
-                continue
-            if fences and not fences[-1][1]:
-                continue                              # code: not read by Sphinx as markup
-            myst, fence = MYST_DIRECTIVE.match(line), FENCE.match(line)
-            rst = RST_DIRECTIVE.match(line) if fences else None
-            if myst:
-                fences.append((myst.group(1), True))
-                directive = myst.group(2)
-                if directive in PATH_ARGUMENT and myst.group(3):
-                    yield directive, myst.group(3), number, False
-                continue
-            if fence and fence.group(2).strip() != "eval_rst":
-                fences.append((fence.group(1), False))
-                continue
-            if fence:
-                fences.append((fence.group(1), True))
-                continue
-            if rst:
-                directive = rst.group(1)
-                if directive in PATH_ARGUMENT and rst.group(2) and not rst.group(2).startswith("<"):
-                    yield directive, rst.group(2), number, False   # Sphinx's own: / is the book's folder
-                continue
-            option = OPTION.match(line)
-            if directive and option:
-                yield f"{directive} :{option.group(1)}:", option.group(2), number, directive in DOCUTILS_FILE
-                continue
-            if not line.strip() or not line.startswith((" ", "\t", ":")):
-                directive = None
-            for target in DOWNLOAD.findall(line):
-                target = re.search(r"<([^<>]+)>\s*$", target).group(1) if target.rstrip().endswith(">") else target
-                if "://" not in target:
-                    yield "download", target.strip(), number, False
+        lines = block.source.splitlines()
+        yield from _mentions_in(lines, range(block.line, block.line + len(lines)), markup=False)
+
+
+def _mentions_in(lines: list[str], numbers: Sequence[int], markup: bool):
+    """`_mentions` of some lines (each reported at its number in `numbers`): Markdown, or (`markup`) text
+    that is all markup, as a file an `include` inserts is (reStructuredText in an eval_rst fence, MyST in
+    a MyST one)."""
+    fences: list[tuple[str, bool]] = [("`" * 99, True)] if markup else []   # (marker, holds markup, not code)
+    directive = None                             # the directive whose options may follow
+    for number, line in zip(numbers, lines, strict=True):
+        if fences and _closes(fences[-1][0], line):
+            fences.pop()
+            directive = None
+            continue
+        if fences and not fences[-1][1]:
+            continue                              # code: not read by Sphinx as markup
+        myst, fence = MYST_DIRECTIVE.match(line), FENCE.match(line)
+        rst = RST_DIRECTIVE.match(line) if fences else None
+        if myst:
+            fences.append((myst.group(1), True))
+            directive = myst.group(2)
+            if directive in PATH_ARGUMENT and myst.group(3):
+                yield directive, myst.group(3), number, False
+            continue
+        if fence and fence.group(2).strip() != "eval_rst":
+            fences.append((fence.group(1), False))
+            continue
+        if fence:
+            fences.append((fence.group(1), True))
+            continue
+        if rst:
+            directive = rst.group(1)
+            if directive in PATH_ARGUMENT and rst.group(2) and not rst.group(2).startswith("<"):
+                yield directive, rst.group(2), number, False   # Sphinx's own: / is the book's folder
+            continue
+        option = OPTION.match(line)
+        if directive and option:
+            yield f"{directive} :{option.group(1)}:", option.group(2), number, directive in DOCUTILS_FILE
+            continue
+        if not line.strip() or not line.startswith((" ", "\t", ":")):
+            directive = None
+        for target in DOWNLOAD.findall(line):
+            titled = re.search(r"<([^<>]+)>\s*$", target)     # `title <path>`
+            target = titled.group(1) if titled else target
+            if "://" not in target:
+                yield "download", target.strip(), number, False
 
 
 def _closes(marker: str, line: str) -> bool:

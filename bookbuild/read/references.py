@@ -68,39 +68,49 @@ def _clean_title(title: str) -> str:
     return "" if WIDTH_ONLY.match(title) else title
 
 
-def _table_rows(path: Path, required: tuple[str, str], columns: str):
-    """(row number, row) of one of the published edition's tab-separated tables: each row holds its
-    `required` columns, and its `number`, if any, is a section number."""
-    with open(path, encoding="utf-8", newline="") as rows:
-        lines = (line for line in rows if line.strip() and not line.startswith("#"))
-        for number, row in enumerate(csv.DictReader(lines, delimiter="\t", quoting=csv.QUOTE_NONE), 2):
-            if not all(row.get(column) for column in required):
-                raise ConfigError(f"row {number} has no {' or '.join(required)}", path=path,
-                                  fix=f"each row is: {columns} (tab-separated)")
-            if not re.fullmatch(r"(\d+(\.\d+)*)?", (row.get("number") or "").strip()):
-                raise ConfigError(f"row {number}: number {row['number']!r} is not a section number", path=path,
-                                  fix='write it as the published edition does, e.g. "11.6", or leave it empty')
-            yield number, row
+def _table_rows(path: Path, text: str, required: tuple[str, str], columns: str):
+    """(row number, row) of one of the published edition's tab-separated tables (`text`, read from `path`):
+    each row holds its `required` columns, and its `number`, if any, is a section number."""
+    lines = (line for line in text.splitlines(keepends=True) if line.strip() and not line.startswith("#"))
+    for number, row in enumerate(csv.DictReader(lines, delimiter="\t", quoting=csv.QUOTE_NONE), 2):
+        if not all(row.get(column) for column in required):
+            raise ConfigError(f"row {number} has no {' or '.join(required)}", path=path,
+                              fix=f"each row is: {columns} (tab-separated)")
+        if not re.fullmatch(r"(\d+(\.\d+)*)?", (row.get("number") or "").strip()):
+            raise ConfigError(f"row {number}: number {row['number']!r} is not a section number", path=path,
+                              fix='write it as the published edition does, e.g. "11.6", or leave it empty')
+        yield number, row
 
 
-@functools.lru_cache(maxsize=4)
 def published_labels(path: Path | None) -> dict[str, PublishedLabel]:
-    if path is None:
-        return {}
-    return {row["label"]: PublishedLabel(row["label"], row.get("kind") or "section", row["page"],
-                                         _clean_title(row.get("title") or ""), (row.get("number") or "").strip())
-            for _, row in _table_rows(path, ("label", "page"), "label, kind, page, title, number")}
+    return _labels_in(path, _read_table(path)) if path else {}
 
 
-@functools.lru_cache(maxsize=4)
 def published_pages(path: Path | None) -> dict[str, PublishedLabel]:
     """The published edition's table of pages (page, title, number), by page: what a toc entry outside
     this build reads, for a page with no label as well."""
-    if path is None:
-        return {}
+    return _pages_in(path, _read_table(path)) if path else {}
+
+
+def _read_table(path: Path) -> str:
+    """A table's text, read at every call: the parse is kept per content, so a process that builds again
+    (`make serve`, the tests) sees an edited table."""
+    with open(path, encoding="utf-8", newline="") as table:
+        return table.read()
+
+
+@functools.lru_cache(maxsize=4)
+def _labels_in(path: Path, text: str) -> dict[str, PublishedLabel]:
+    return {row["label"]: PublishedLabel(row["label"], row.get("kind") or "section", row["page"],
+                                         _clean_title(row.get("title") or ""), (row.get("number") or "").strip())
+            for _, row in _table_rows(path, text, ("label", "page"), "label, kind, page, title, number")}
+
+
+@functools.lru_cache(maxsize=4)
+def _pages_in(path: Path, text: str) -> dict[str, PublishedLabel]:
     return {row["page"]: PublishedLabel("", "section", row["page"], _clean_title(row["title"]),
                                         (row.get("number") or "").strip())
-            for _, row in _table_rows(path, ("page", "title"), "page, title, number")}
+            for _, row in _table_rows(path, text, ("page", "title"), "page, title, number")}
 
 
 def published_page(table: dict[str, PublishedLabel], page: str) -> PublishedLabel | None:

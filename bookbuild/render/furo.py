@@ -4,7 +4,7 @@
   Python (`furo.navigation`), past Sphinx's catalog. The prefix is asked of Furo itself (its navigation
   tree of one probe entry) and each page's tree gets the catalog's Turkish for it: an upgrade that
   changes how Furo names them fails here, loudly (`toggle_prefix`), not on the page.
-(The search page's scripts are still templates/search.html's own, every one deferred: Furo's block writes
+(The search page's scripts are Furo's, extended by templates/search.html, which defers every one: Furo writes
 searchtools.js undeferred, and it needs doctools.js, which every page defers.)
 (Where Furo makes its sidebars drawers, static/d2l.js reads from furo.css itself.)
 """

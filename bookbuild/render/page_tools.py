@@ -245,8 +245,8 @@ def defer_scripts(app, pagename, templatename, context, doctree) -> None:
     DOMContentLoaded or run on a parsed page; deferred ones still run in their order, before it.
     The browser's catalog (translations.js) comes right after doctools.js, which it fills: deferred, a
     script runs on a parsed page, and sphinx_highlight.js writes "Hide Search Matches" as it runs, in
-    whatever language the catalog then has. (The search page's own scripts are deferred by
-    templates/search.html.)"""
+    whatever language the catalog then has. (The scripts Furo writes into the search page
+    itself are deferred by templates/search.html.)"""
     scripts = context.get("script_files")
     named = lambda script, name: str(getattr(script, "filename", script) or "").endswith(name)  # noqa: E731
     if isinstance(scripts, list):
@@ -257,6 +257,21 @@ def defer_scripts(app, pagename, templatename, context, doctree) -> None:
         rest = [s for s in deferred if not named(s, "translations.js")] if catalog else deferred
         at = rest.index(doctools) + 1 if catalog else 0   # Sphinx then sorts by priority, keeping this order
         scripts[:] = rest[:at] + catalog + rest[at:]
+
+
+# Stylesheets of what a deferred script makes (sphinx-copybutton's buttons, our reference previews): nothing of
+# theirs is on the first paint, so they are linked at the end of the body, where they do not hold it back.
+LATE_STYLESHEETS = ("copybutton.css", "preview.css")
+
+
+def link_late_stylesheets(app, pagename, templatename, context, doctree) -> None:
+    """`html-page-context`: LATE_STYLESHEETS move from the head to the end of the body (templates/page.html)."""
+    sheets = context.get("css_files")
+    if not isinstance(sheets, list):
+        return
+    late = [s for s in sheets if str(getattr(s, "filename", s) or "").endswith(LATE_STYLESHEETS)]
+    sheets[:] = [s for s in sheets if s not in late]
+    context["d2l_late_css"] = late
 
 
 def _deferred(script):
@@ -306,6 +321,7 @@ def explain_outside_links(app, doctree, docname) -> None:
 def setup(app):
     app.connect("html-page-context", add_early_script)
     app.connect("html-page-context", defer_scripts, priority=900)
+    app.connect("html-page-context", link_late_stylesheets, priority=900)
     app.add_node(page_tools, html=(visit_page_tools, None), latex=(skip, None), text=(skip, None),
                  man=(skip, None), texinfo=(skip, None))
     app.add_directive(tab_marks.PAGE_TOOLS, PageToolsDirective)

@@ -99,17 +99,21 @@ class SourceWarnings:
         return self._maps[path]
 
 
-def fingerprint(paths: Paths, builder: str, overrides: dict) -> str:
-    """Everything a render reads: the staged pages, the settings and the site's own code."""
+def fingerprint(paths: Paths, builder: str, overrides: dict) -> tuple[str, str]:
+    """Everything a render reads, in two digests: what Sphinx does not track page by page (the settings, the
+    site's own code, the bibliography and label tables it reads), then that with the staged pages."""
     digest = hashlib.sha256(json.dumps([builder, overrides], sort_keys=True, default=str).encode())
-    files = sorted(p for p in paths.staging.rglob("*") if p.is_file())
+    files: list[Path] = []
     for name in RENDER_INPUTS:
         files += sorted(p for p in [ROOT / name, *(ROOT / name).rglob("*")]
                         if p.is_file() and p.suffix not in (".pyc", ".mo") and p.name != "sphinx.js")
     files += [Path(f) for f in [*overrides.get("bibtex_bibfiles", []), overrides.get("d2l_published_labels")] if f]
     for path in files:
         digest.update(str(path).encode() + b"\0" + path.read_bytes())
-    return digest.hexdigest()
+    settings = digest.hexdigest()
+    for path in sorted(p for p in paths.staging.rglob("*") if p.is_file()):
+        digest.update(str(path).encode() + b"\0" + path.read_bytes())
+    return settings, digest.hexdigest()
 
 
 def _replace(new: Path, target: Path) -> None:
@@ -134,7 +138,7 @@ def render(config: BookConfig, paths: Paths, builder: str = "html", overrides: d
     overrides = {**sphinx_settings(config), **paths_settings(paths), **(overrides or {})}
     name = site.relative_to(paths.out).as_posix().replace("/", "-")
     doctrees = paths.doctrees / name
-    stamp, wanted = paths.doctrees / f"{name}.rendered", fingerprint(paths, builder, overrides)
+    stamp, (settings, wanted) = paths.doctrees / f"{name}.rendered", fingerprint(paths, builder, overrides)
     if site.is_dir() and stamp.is_file() and stamp.read_text() == wanted:
         logger.info(f"[render] {site.relative_to(paths.out.parent)}: nothing changed")
         return site
@@ -144,11 +148,14 @@ def render(config: BookConfig, paths: Paths, builder: str = "html", overrides: d
         shutil.rmtree(folder, ignore_errors=True)
     # Sphinx writes only the pages that changed into a copy of the last site, unless what every page
     # shows of the others changed (titles, headings, labels, tocs: the navigation): then all, afresh.
+    # What Sphinx does not track page by page (settings, our code, the tables it reads) starts all afresh.
     navigation, known = navigation_of(paths.staging), paths.doctrees / f"{name}.navigation"
+    known_settings = paths.doctrees / f"{name}.settings"
+    same_settings = known_settings.is_file() and known_settings.read_text() == settings
     try:
-        if doctrees.is_dir():
+        if doctrees.is_dir() and same_settings:
             shutil.copytree(doctrees, new_doctrees)
-        if site.is_dir() and doctrees.is_dir() and known.is_file() and known.read_text() == navigation:
+        if site.is_dir() and new_doctrees.is_dir() and known.is_file() and known.read_text() == navigation:
             shutil.copytree(site, new_site, copy_function=shutil.copy2)
     except (OSError, shutil.Error) as err:
         _discard(new_site, new_doctrees)
@@ -220,6 +227,7 @@ def render(config: BookConfig, paths: Paths, builder: str = "html", overrides: d
         _replace(new_doctrees, doctrees)
         stamp.write_text(wanted)
         known.write_text(navigation)
+        known_settings.write_text(settings)
     except OSError as err:
         _discard(new_site, new_doctrees, stamp)   # without its stamp, the next build renders again
         raise _storage(err, f"putting the new site in place of {site.name}") from None

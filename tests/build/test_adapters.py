@@ -79,3 +79,16 @@ def test_sphinx_tabs_nodes_write_the_elements_its_script_drives(tmp_path):
     assert re.search(rf'<div[^>]*class="{adapter.PANEL_CLASS} {adapter.GROUP_CLASS}"', page)
     assert {type(n).__name__ for n in app.env.get_doctree("index").findall()} >= {
         adapter.Tab.__name__, adapter.Panel.__name__, adapter.Tablist.__name__}
+
+
+def test_the_search_page_extends_furos_scripts_deferred_and_in_order(multi_site):
+    """templates/search.html extends Furo's script blocks: every script it writes is deferred (searchtools.js
+    needs doctools.js, deferred on every page), and the book's touches come before the index, which starts
+    the search."""
+    paths, _ = multi_site
+    page = (paths.site("html") / "search.html").read_text(encoding="utf-8")
+    scripts = re.findall(r"<script\b([^>]*)\bsrc=\"([^\"?]+)", page)
+    assert scripts and all("defer" in attributes for attributes, _ in scripts), scripts
+    names = [Path(src).name for _, src in scripts]
+    order = ["doctools.js", "searchtools.js", "language_data.js", "d2l-search.js", "searchindex.js"]
+    assert [name for name in names if name in order] == order, names

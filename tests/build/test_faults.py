@@ -497,6 +497,25 @@ def test_the_same_notebooks_render_to_the_same_bytes(book):
     assert tree(book.paths.site("html")) == first
 
 
+def test_what_the_render_reads_besides_the_pages_renders_as_a_clean_render_would(book, tmp_path):
+    """The published label table is read by the render's own code, not by Sphinx's tracking of the pages: a
+    change to it (or to that code, or to the settings) renders every page afresh, as a clean render does."""
+    site = book.paths.site("html")
+    assert "Rasgele Gradyan İnişi" in book.html("ch/page")
+    table = (book.root / "d2l-tr-labels.tsv").read_text(encoding="utf-8")
+    book.write("d2l-tr-labels.tsv", table.replace("Rasgele Gradyan İnişi", "Rastgele Gradyan İnişi"))
+    assert book.main("html").returncode == 0
+    assert "Rastgele Gradyan İnişi" in book.html("ch/page")
+    incremental = tree(site)
+    clean = Book(book.copy(tmp_path / "clean").root)
+    for folder in (clean.paths.site("html"), clean.paths.doctrees):
+        subprocess.run(["rm", "-rf", str(folder)], check=True)
+    assert clean.main("html").returncode == 0
+    in_its_folder = ".buildinfo"   # Sphinx's digest of the settings, which name the book's folder
+    assert {k: v for k, v in tree(clean.paths.site("html")).items() if k != in_its_folder} == \
+        {k: v for k, v in incremental.items() if k != in_its_folder}
+
+
 @pytest.mark.parametrize("where", ["a stage", "a Sphinx extension", "the executor"])
 def test_a_bug_in_the_build_looks_like_a_bug(book, monkeypatch, where):
     """Only errors the build means to translate become messages; anything else is our bug: a traceback,
@@ -653,6 +672,23 @@ def test_a_file_from_outside_the_book_is_an_error_at_its_line(book, added, words
                                    contains=["outside the book's folder"])
     assert book.report()["notebooks"] == [] and tree(book.paths.site("html")) == site
     assert Path("/etc/hostname").read_text().strip() not in message.split("resolves to")[0]
+
+
+@pytest.mark.parametrize("include, inserted", [
+    ("```eval_rst\n.. include:: parca.rst\n```\n", ".. raw:: html\n   :file: /etc/hostname\n"),
+    ("```{include} parca.md\n```\n", f":::{{literalinclude}} {OUTSIDE}\n:::\n"),
+    ("```eval_rst\n.. include:: parca.rst\n```\n", ".. include:: ic/ic.rst\n"),     # an include in an include
+])
+def test_a_file_that_an_included_file_names_is_confined_to_the_book_too(book, include, inserted):
+    """A file an `include` inserts is read as the page's own markup: what it names would be published."""
+    name = re.search(r"parca\.\w+", include).group(0)
+    book.write(f"ch/{name}", "Parça.\n\n" + inserted)
+    book.write("ch/ic/ic.rst", ".. raw:: html\n   :file: ../../../../../../../../../../etc/hostname\n")
+    text = PAGE + "\n" + include
+    book.write("ch/page.md", text)
+    message = assert_clear_failure(book.main("html"), starts=f"ch/page.md:{line_of(text, name)}: include {name}: ",
+                                   contains=["outside the book's folder"])
+    assert book.report()["notebooks"] == [] and Path("/etc/hostname").read_text().strip() not in message
 
 
 def test_a_url_to_fetch_while_rendering_is_refused(book):
