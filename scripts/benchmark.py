@@ -507,6 +507,9 @@ def chapter_score(keep: Path | None = None) -> None:
                   f"({', '.join(e['frameworks'])}): {e['detail'][:160]}" + (f"\n      ({reason})" if reason else ""))
             false_alarms += [] if reason else [e]
         differing = {(e["page"], e["line"]) for e in compared if e["status"] == "disagree"}
+        for (page, line), reason in known.items():
+            if (page, line) not in differing:
+                print(f"    the book differs, NOT REPORTED: {page}:{line} ({reason})")
         results = []
         for mutation in CHAPTER_MUTATIONS:
             line = group_line(pages[mutation.page], mutation.caught_at)   # as it is; the mutant's may move
