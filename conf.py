@@ -22,7 +22,7 @@ extensions = [
     # The build's own render-stage extensions (bookbuild/):
     "bookbuild.render.tabs",          # tab groups -> sphinx-tabs; LaTeX keeps one framework
     "bookbuild.render.page_tools",    # framework chooser, downloads, PDFs, readers' notebooks, meta description
-    "bookbuild.read.references",    # labels of the published edition
+    "bookbuild.render.references",  # labels of the published edition; Turkish citations
     "bookbuild.render.numbering",     # the published edition's section, figure and equation numbers
     "bookbuild.render.previews",      # what a reference's hover preview shows (static/preview.js)
     "bookbuild.render.figures",       # alt text and size of executed figures
@@ -53,7 +53,7 @@ math_eqref_format = "({number})"
 exclude_patterns = Staged.not_pages()
 suppress_warnings = ["mystnb.unknown_mime_type"]
 
-# Author–year citations and a plain bibliography, in Turkish ("ve", "vd."): bookbuild/read/references.py.
+# Author–year citations and a plain bibliography, in Turkish ("ve", "vd."): bookbuild/render/references.py.
 bibtex_reference_style = "author_year_tr"
 bibtex_default_style = "plain_tr"
 

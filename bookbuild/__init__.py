@@ -12,6 +12,11 @@ One package per stage, in the order they run (`pipeline` only chains them):
 
 The ground floor every stage stands on: `config` (build.yml, every setting declared once),
 `errors` (one family, each error at its source line), `report` (report.json and the build
-lock), `tab_marks` (the contract between merge and render); and `python -m bookbuild`,
-the command line.
+lock), `log`; the values the stages hand on: `source` (the read stage's pages), `executed`
+(the execute stage's notebooks), `tab_marks` (the contract between merge and render, and the
+merge stage's `Manifest`); what several stages read: `marks` (d2lbook's patterns), `published`
+(the published edition's tables, the bibliography), `in_kernel` (what every kernel runs first);
+stage 0's `environments` and `kernel_start`. A stage imports the ground floor and its own
+package, never another stage (tests/build/test_pipeline.py); `pipeline` chains them, and
+`python -m bookbuild` is the command line.
 """

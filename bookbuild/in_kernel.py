@@ -5,6 +5,11 @@ notebook shows nothing of it, and it is part of the cache key (environments.fing
 It imports nothing from the build; the build imports its two output types from here (the
 agreement stage reads them, the merge stage drops them from what readers get).
 
+On the ground floor, not in execute/: it runs inside the kernels, and it is a contract between
+three stages, each reading one side of it: the execute stage sends it (and the environments'
+fingerprint hashes it), the agreement and merge stages read the outputs it marks. Kept in one stage,
+the other two would import across.
+
 * Every matplotlib figure a cell shows also carries its data series (PLOT_DATA), read from
   matplotlib itself: the x and y of each line, the points of each scatter, the heights of each
   bar and the values of each image, in every Axes. The book's own plotting code is covered as

@@ -7,6 +7,12 @@ or not it imports d2l: Python's `random` is seeded once the kernel is up, and ea
 the same as seeding them here, since no generator can draw before its module is imported, and
 start-up stays as fast as before: importing torch or tensorflow here would cost every kernel
 seconds, on pages that never use them too.
+
+On the ground floor, beside environments.py (stage 0), not in execute/: it is part of every
+kernelspec that `environments.write_kernel` writes (KERNEL_LAUNCH) and of each framework's
+fingerprint, made with the environments before any build runs; the execute stage only names
+kernels. (execute/reaper.py, by contrast, is the execute stage's own: it runs the kernels the
+build starts, whichever kernelspec they come from.)
 """
 import importlib.abc
 import importlib.util

@@ -8,26 +8,59 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import enum
 import json
 import logging
-import os
 import sys
 import time
+import typing
 from pathlib import Path
 
 from bookbuild.errors import BookError, Interrupted, StorageError, disk_error
+from bookbuild.whole import write_whole
 
 logger = logging.getLogger(__name__)
 
 
-NOT_EXECUTED = "not executed"
+class CellStatus(enum.StrEnum):
+    CACHED = "cached"
+    EXECUTED = "executed"
+    FAILED = "failed"
+
+
+class NotebookStatus(enum.StrEnum):
+    CACHED = "cached"
+    EXECUTED = "executed"
+    LOADED = "loaded"                # executed elsewhere (`make merge`)
+    NOT_RUN = "not run"              # waiting for a kernel
+    RUNNING = "running"
+    FAILED = "failed"
+    INTERRUPTED = "interrupted"
+    NOT_EXECUTED = "not executed"    # the build was told not to run it (--execute none)
+
+    @property
+    def ran(self) -> bool:
+        """Whether the notebook ran to its end (now, earlier, or elsewhere)."""
+        return self in (NotebookStatus.CACHED, NotebookStatus.EXECUTED, NotebookStatus.LOADED)
+
+
+class RunKind(enum.StrEnum):
+    BOOK = "book"
+    RESEEDED = "reseeded"            # another seed, for the agreement stage only
+
+
+class BuildStatus(enum.StrEnum):
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+    INTERRUPTED = "interrupted"
 
 
 @dataclasses.dataclass
 class CellReport:
     number: int                # 1-based among the notebook's code cells
     line: int                  # of the cell's first code line in the page
-    status: str                # "cached", "executed" or "failed"
+    status: CellStatus
     seconds: float | None      # of the run that produced its outputs (a cached cell keeps its run's)
 
 
@@ -35,20 +68,23 @@ class CellReport:
 class NotebookReport:
     page: str
     framework: str
-    status: str                # "cached", "executed", "loaded", "failed", "interrupted", "not run" or
-                               # NOT_EXECUTED (the build was told not to run it: --execute none)
+    status: NotebookStatus
     seconds: float = 0.0       # wall time of this build's execution (0 when cached)
     cells: list[CellReport] = dataclasses.field(default_factory=list)
     error: dict | None = None
-    run: str = "book"          # "book", or "reseeded": another seed, for the agreement stage only
+    run: RunKind = RunKind.BOOK
+
+
+class Recorded(typing.Protocol):
+    def as_record(self) -> dict: ...
 
 
 @dataclasses.dataclass
 class BuildReport:
     command: str
-    status: str = "running"    # then "done", "failed" or "interrupted"
+    status: BuildStatus = BuildStatus.RUNNING
     notebooks: list[NotebookReport] = dataclasses.field(default_factory=list)
-    agreement: list[dict] = dataclasses.field(default_factory=list)
+    agreement: list[Recorded] = dataclasses.field(default_factory=list)   # the agreement stage's groups
     # where the book's #@save definition differs from our hand-written one: {name, framework, ours, book}
     library: list[dict] = dataclasses.field(default_factory=list)
     seconds: dict[str, float] = dataclasses.field(default_factory=dict)
@@ -66,46 +102,48 @@ class BuildReport:
         finally:
             self.seconds[name] = round(time.monotonic() - started, 3)
 
+    def add(self, *executions, agreement=()) -> None:
+        """The notebook reports of these executions (None: a run that was not needed), and the groups judged."""
+        self.notebooks += [r for execution in executions if execution is not None for r in execution.reports]
+        self.agreement += list(agreement)
+
     def as_json(self) -> dict:
-        data = dataclasses.asdict(self)
-        data.pop("started")
+        data = {field.name: getattr(self, field.name) for field in dataclasses.fields(self) if field.name != "started"}
+        data["notebooks"] = [dataclasses.asdict(r) for r in self.notebooks]
+        data["agreement"] = [group.as_record() for group in self.agreement]
         return data
 
     def write(self, path: Path) -> None:
         """Whole or not at all: a .part renamed into place, never left behind."""
         self.seconds["total"] = round(time.monotonic() - self.started, 3)
-        temporary = path.with_name(path.name + ".part")
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            temporary.write_text(json.dumps(self.as_json(), indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-            os.replace(temporary, path)
+            write_whole(path, json.dumps(self.as_json(), indent=1, ensure_ascii=False) + "\n")
         except OSError as err:
-            with contextlib.suppress(OSError):   # not ours to remove if it is a folder: the message names it
-                temporary.unlink(missing_ok=True)
             raise disk_error(err, "writing the build report", path) from None
 
     def summary(self) -> str:
         lines = []
         for r in self.notebooks:
-            if r.status == "cached" and not r.error:
+            if r.status is NotebookStatus.CACHED and not r.error:
                 continue
             cells = " ".join(f"{c.number}:{c.status if c.seconds is None else f'{c.seconds:.1f}s'}" for c in r.cells)
-            framework = r.framework + (" (seed)" if r.run != "book" else "")
+            framework = r.framework + (" (seed)" if r.run is RunKind.RESEEDED else "")
             lines.append(f"  {r.page:40} {framework:18} {r.status:11} {r.seconds:6.1f} s  {cells}")
-        cached = sum(r.status == "cached" for r in self.notebooks)
+        cached = sum(r.status is NotebookStatus.CACHED for r in self.notebooks)
         if cached:
             lines.append(f"  {cached} notebook(s) cached")
-        if self.agreement:
+        groups = [group.as_record() for group in self.agreement]
+        if groups:
             statuses = dict.fromkeys(("agree", "disagree", "not comparable", "expected to differ"), 0)
-            for a in self.agreement:
+            for a in groups:
                 statuses[a["status"]] += 1
             lines.append("  tabs: " + ", ".join(f"{n} {s}" for s, n in statuses.items() if n or s == "agree"))
-        reseeded = [r for r in self.notebooks if r.run == "reseeded"]
+        reseeded = [r for r in self.notebooks if r.run is RunKind.RESEEDED]
         if reseeded:   # what measuring the seed cost: the reseeded runs' kernels, and the cells they ran
-            ran = [r for r in reseeded if r.status != "cached"]
+            ran = [r for r in reseeded if r.status is not NotebookStatus.CACHED]
             lines.append(f"  another seed: {len(reseeded)} notebook(s) ({len(ran)} run, {len(reseeded) - len(ran)} "
                          f"cached), {sum(len(r.cells) for r in ran)} cells, {sum(r.seconds for r in ran):.1f} s")
-        for a in self.agreement:
+        for a in groups:
             if a["status"] in ("disagree", "expected to differ"):
                 lines.append(f"  tabs {a['status']} at {a['page']}:{a['line']}: {a['detail']}")
         for d in self.library:
@@ -125,13 +163,13 @@ def recorded(paths, command: str):
             yield report
         except KeyboardInterrupt:
             raise Interrupted("the build was interrupted; the last good site is kept") from None
-        report.status = "done"
+        report.status = BuildStatus.DONE
     except BookError as err:
-        report.status = "interrupted" if isinstance(err, Interrupted) else "failed"
+        report.status = BuildStatus.INTERRUPTED if isinstance(err, Interrupted) else BuildStatus.FAILED
         report.error = err.as_record()
         raise
     except BaseException as err:
-        report.status = "failed"
+        report.status = BuildStatus.FAILED
         report.error = {"kind": "bug", "message": f"{type(err).__name__}: {err}"}
         raise
     finally:

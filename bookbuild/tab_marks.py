@@ -16,11 +16,15 @@ read them. Both sides import them from here, so they cannot drift apart.
   ``metadata["d2l_source"] = {"path": ..., "lines": [[source line of each line of cell i], ...]}``
 
 Beside the pages, the staging folder holds what is not a page (`Staged`): Sphinx is told to skip those
-folders (conf.py's `exclude_patterns` come from here).
+folders (conf.py's `exclude_patterns` come from here). The merge stage hands render a `Manifest` of
+what it staged.
 """
 from __future__ import annotations
 
+import dataclasses
 import json
+from collections.abc import Mapping
+from pathlib import Path
 
 TAB_TAG, GROUP_TAG, CELL_TAG = "d2l-tab-", "d2l-group-", "d2l-cell-"
 RENDERED_TAG = "tag_"   # MyST-NB: a cell's tag becomes the class tag_<tag> of its container
@@ -46,6 +50,24 @@ class Staged:
 
 
 INTERACTIVE_ASSETS = Staged.INTERACTIVE
+
+
+@dataclasses.dataclass(frozen=True)
+class Manifest:
+    """What the merge stage hands on to render: the staging folder and everything it staged there, by kind
+    (paths relative to `staging`)."""
+    staging: Path
+    pages: tuple[Path, ...]                        # one merged notebook per page of the book
+    downloads: Mapping[Path, Mapping[str, Path]]   # the readers' notebooks: {page: {framework: notebook}}
+    pdfs: Mapping[str, Path]                       # {framework: its PDF}, linked from every page
+    assets: tuple[Path, ...]                       # images, files the pages name, interactive figures' files, wheel
+    digest: str                                    # of every staged file but the PDFs
+
+    @property
+    def files(self) -> tuple[Path, ...]:
+        """Every file staged, each once, sorted."""
+        downloads = (path for notebooks in self.downloads.values() for path in notebooks.values())
+        return tuple(sorted({*self.pages, *downloads, *self.pdfs.values(), *self.assets}))
 
 
 def _tag(cell, tag: str) -> None:

@@ -23,14 +23,18 @@ A page may list groups that are expected to differ, with the reason, beside it i
 """
 from __future__ import annotations
 
+import dataclasses
 import logging
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from bookbuild.agreement.verdicts import Shown, Verdict, compare_group
+from bookbuild.agreement.verdicts import Shown, Status, Verdict, compare_group
+from bookbuild.errors import DisagreementError
+from bookbuild.executed import Execution
 from bookbuild.in_kernel import PLOT_DATA, TIMING
-from bookbuild.read.dialect import Run, cell_id, runs
+from bookbuild.source import Run, cell_id, runs
 
-__all__ = ["PLOT_DATA", "TIMING", "Shown", "check", "compare", "compare_group", "disagreements"]
+__all__ = ["PLOT_DATA", "TIMING", "Agreement", "Group", "Shown", "Status", "check", "compare", "compare_group"]
 
 logger = logging.getLogger(__name__)
 
@@ -78,11 +82,42 @@ def _has_cells(notebook, run, name) -> bool:
     return all(cell_id(i) in ids for i, block in run.blocks if name in block.tabs)
 
 
-def compare(source, execution, config, spreads=None, measured_lines=None) -> list[dict]:
-    """One entry per compared group of every page: {page, line, frameworks, status, detail, seeds,
-    needs_seed}. `spreads`: an Execution of reseeded runs, used for the groups of `measured_lines`
-    ({page: {line}}: those that disagreed without the seed); `seeds` names the frameworks measured."""
-    entries = []
+@dataclasses.dataclass(frozen=True)
+class Group:
+    """One compared tab group of a page, with its verdict, as report.json keeps it."""
+    page: str                           # the page's path, posix
+    line: int                           # of the group's first block
+    frameworks: tuple[str, ...]         # those compared (a tab whose notebook failed is left out)
+    status: Status
+    detail: str
+    seeds: tuple[str, ...] = ()         # the frameworks whose reseeded runs were measured
+    needs_seed: bool = False            # disagrees where the seed was not measured
+    # {framework: the ids of its cells}, for measuring only: not part of the record
+    cells: Mapping[str, tuple[str, ...]] = dataclasses.field(default_factory=dict, compare=False, repr=False)
+
+    def as_record(self) -> dict:
+        return {"page": self.page, "line": self.line, "frameworks": list(self.frameworks),
+                "status": self.status.value, "detail": self.detail, "seeds": list(self.seeds),
+                "needs_seed": self.needs_seed}
+
+
+@dataclasses.dataclass(frozen=True)
+class Agreement:
+    """What the agreement stage hands on: every group judged, and the reseeded runs it measured (None if no
+    group needed them), whose reports join the build's."""
+    groups: tuple[Group, ...]
+    reseeded: Execution | None = None
+
+    def disagreements(self) -> list[DisagreementError]:
+        return [DisagreementError(f"the tabs {', '.join(g.frameworks)} compute different results: {g.detail}",
+                                  path=g.page, line=g.line) for g in self.groups if g.status is Status.DISAGREE]
+
+
+def compare(source, execution, config, spreads=None, measured_lines=None) -> list[Group]:
+    """One Group per compared group of every page. `spreads`: an Execution of reseeded runs, used for the
+    groups of `measured_lines` ({page: {line}}: those that disagreed without the seed); `seeds` names the
+    frameworks measured."""
+    found = []
     for page in source.pages:
         if not page.has_code or page.path not in execution.notebooks:
             continue
@@ -95,63 +130,52 @@ def compare(source, execution, config, spreads=None, measured_lines=None) -> lis
                      and _has_cells(reseeded[name], run, name)] \
                 if run.line in (measured_lines or {}).get(page.path, ()) else []
             if reason:
-                verdict = Verdict("expected to differ", reason)
+                verdict = Verdict(Status.EXPECTED, reason)
             else:
                 again = {name: shown([c for _, c in run.cells(reseeded, name)]) for name in seeds}
                 verdict = compare_group(outputs, config.agreement, again)
-            entries.append({"page": page.path.as_posix(), "line": run.line, "frameworks": list(outputs),
-                            "status": verdict.status, "detail": verdict.detail, "seeds": seeds,
-                            "needs_seed": verdict.needs_seed, "cells": {name: [c.get("id") for _, c in
-                                                                               run.cells(notebooks, name)]
-                                                                        for name in outputs}})
-    return entries
+            cells = {name: tuple(str(c.get("id")) for _, c in run.cells(notebooks, name)) for name in outputs}
+            found.append(Group(page.path.as_posix(), run.line, tuple(outputs), verdict.status, verdict.detail,
+                               tuple(seeds), verdict.needs_seed, cells))
+    return found
 
 
-def to_measure(entries: list[dict]) -> dict:
+def to_measure(groups: list[Group]) -> dict:
     """{page path: {framework: the id of the last cell its reseeded run needs}}: the frameworks of every
     group that disagrees where the seed was not measured, up to the last such group's cells."""
     until: dict = {}
-    for entry in entries:
-        if entry["needs_seed"]:
-            page = until.setdefault(Path(entry["page"]), {})
-            for name in entry["frameworks"]:
-                page[name] = entry["cells"][name][-1]   # entries come in page order: the last one wins
+    for group in groups:
+        if group.needs_seed:
+            page = until.setdefault(Path(group.page), {})
+            for name in group.frameworks:
+                page[name] = group.cells[name][-1]   # groups come in page order: the last one wins
     return until
 
 
-def check(source, execution, config, measure):
-    """(entries, the reseeded Execution or None): the groups compared, measuring the seed's spread where a
-    group disagrees without it. `measure(until)` runs (or, for notebooks executed elsewhere, loads) the
-    reseeded runs that `to_measure` names, and returns them as an Execution."""
-    entries = compare(source, execution, config)
-    until = to_measure(entries)
+def check(source, execution: Execution, config, measure: Callable[[dict], Execution]) -> Agreement:
+    """Every group compared, measuring the seed's spread where a group disagrees without it. `measure(until)`
+    runs (or, for notebooks executed elsewhere, loads) the reseeded runs that `to_measure` names."""
+    found = compare(source, execution, config)
+    until = to_measure(found)
     if not until:
-        return _public(entries), None
+        return Agreement(tuple(found))
     differing = ", ".join(f"{page.as_posix()} ({', '.join(names)})" for page, names in until.items())
     logger.info(f"[agreement] tabs differ on {len(until)} page(s); running them with another seed to see what "
                 f"chance moves: {differing}")
     spreads = measure(until)
     measured_lines: dict = {}
-    for entry in entries:
-        if entry["needs_seed"]:
-            measured_lines.setdefault(Path(entry["page"]), set()).add(entry["line"])
-    entries = compare(source, execution, config, spreads, measured_lines)
-    for entry in entries:
-        if entry["needs_seed"]:
-            entry["detail"] += (" (another seed was not measured: the notebooks were executed elsewhere, without "
-                                "their reseeded runs)" if not spreads.reports else
-                                " (another seed was not measured in every tab: " +
-                                ", ".join(n for n in entry["frameworks"] if n not in entry["seeds"]) + ")")
-    return _public(entries), spreads
+    for group in found:
+        if group.needs_seed:
+            measured_lines.setdefault(Path(group.page), set()).add(group.line)
+    found = compare(source, execution, config, spreads, measured_lines)
+    return Agreement(tuple(_unmeasured(group, bool(spreads.reports)) for group in found), spreads)
 
 
-def _public(entries: list[dict]) -> list[dict]:
-    """The entries as report.json keeps them: `cells` was for measuring only."""
-    return [{k: v for k, v in entry.items() if k != "cells"} for entry in entries]
-
-
-def disagreements(entries: list[dict]) -> list:
-    from bookbuild.errors import DisagreementError
-
-    return [DisagreementError(f"the tabs {', '.join(e['frameworks'])} compute different results: {e['detail']}",
-                              path=e["page"], line=e["line"]) for e in entries if e["status"] == "disagree"]
+def _unmeasured(group: Group, any_measured: bool) -> Group:
+    """The group, its detail saying where the seed could not be measured."""
+    if not group.needs_seed:
+        return group
+    why = (" (another seed was not measured: the notebooks were executed elsewhere, without their reseeded "
+           "runs)" if not any_measured else " (another seed was not measured in every tab: " +
+           ", ".join(n for n in group.frameworks if n not in group.seeds) + ")")
+    return dataclasses.replace(group, detail=group.detail + why)

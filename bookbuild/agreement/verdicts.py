@@ -26,6 +26,7 @@ x), point by point between tabs:
 from __future__ import annotations
 
 import dataclasses
+import enum
 import functools
 import itertools
 import math
@@ -50,9 +51,17 @@ class Shown:
         return not (self.lines or self.figures or self.timings)
 
 
-@dataclasses.dataclass
+class Status(enum.StrEnum):
+    """A group's verdict (its value is what report.json says)."""
+    AGREE = "agree"
+    DISAGREE = "disagree"
+    NOT_COMPARABLE = "not comparable"      # another seed moves every tab as much as they differ
+    EXPECTED = "expected to differ"        # named, with its reason, in the page's .agreement.yml
+
+
+@dataclasses.dataclass(frozen=True)
 class Verdict:
-    status: str              # "agree", "disagree", "not comparable" or "expected to differ"
+    status: Status
     detail: str
     needs_seed: bool = False  # disagrees where the seed was not measured: measure it, then judge again
 
@@ -185,13 +194,13 @@ def compare_group(outputs: dict[str, Shown], settings, spreads: dict[str, Shown]
     names = list(outputs)
     drawn = {name: outputs[name].figures for name in names}
     if len(set(drawn.values())) > 1:
-        return Verdict("disagree", "the tabs draw different numbers of figures (" +
+        return Verdict(Status.DISAGREE, "the tabs draw different numbers of figures (" +
                        ", ".join(f"{name} {n}" for name, n in drawn.items()) + ")")
     mine = {name: series(outputs[name], settings.timing_units) for name in names}
     again = {name: series(shown, settings.timing_units) for name, shown in (spreads or {}).items() if name in names}
     curves = {name: [len(c.get("y", [])) for c in outputs[name].curves] for name in names}
     if len({tuple(c) for c in curves.values()}) > 1:
-        return Verdict("disagree", "the tabs' figures hold different curves (" + ", ".join(
+        return Verdict(Status.DISAGREE, "the tabs' figures hold different curves (" + ", ".join(
             f"{name}: {len(c)} curve{'s' * (len(c) != 1)} of {'/'.join(map(str, c)) or 0} points"
             for name, c in curves.items()) + ")")
     compared, notes = [], []
@@ -205,7 +214,7 @@ def compare_group(outputs: dict[str, Shown], settings, spreads: dict[str, Shown]
                     if k < len(again[name]) and again[name][k][0] == series_name}
         status, detail, count, needs_seed = judge(series_name, book, measured, settings)
         if status == "disagree":
-            return Verdict("disagree", detail, needs_seed)
+            return Verdict(Status.DISAGREE, detail, needs_seed)
         if status == "noisy":
             notes.append(detail)
         elif count:
@@ -222,8 +231,8 @@ def compare_group(outputs: dict[str, Shown], settings, spreads: dict[str, Shown]
     if not parts:
         timings = any(outputs[n].timings for n in names) or any(
             None in values for n in names for s, values in mine[n] if s == "printed numbers")
-        return Verdict("not comparable", "; ".join(notes) or ("only timings" if timings else "nothing to compare"))
-    return Verdict("agree", "; ".join(parts + notes))
+        return Verdict(Status.NOT_COMPARABLE, "; ".join(notes) or ("only timings" if timings else "nothing to compare"))
+    return Verdict(Status.AGREE, "; ".join(parts + notes))
 
 
 def _count(n: int, word: str) -> str:

@@ -1,8 +1,14 @@
 """Stages 2 and 3, split and execute: one notebook per framework, run in its kernel, cached.
 
-    split       a page -> one notebook per framework
-    notebooks   every notebook executed, or taken from the cache (`execute`)
-    kernels     nbclient kernels, `jobs` at once, and what a failure means
-    cache       jupyter-cache behind the one door the build uses
-    shards      CI's split of the work into shares balanced by time
+    split             a page -> one notebook per framework
+    notebooks         every notebook executed, or taken from the cache (`execute`, `Executor`)
+    jobs              one notebook of one page, for one framework's kernel
+    scheduler         the jobs, `jobs` at once, fair across frameworks; interrupts; the kernels' sockets
+    kernel_session    one notebook in one fresh kernel (nbclient), cell by cell, timed
+    failures          nbclient's and jupyter_client's exceptions -> the BookError of their kind
+    process_cleanup   stopping the kernels an interrupt left running
+    jupyter_adapter   nbclient's and jupyter_client's internals, behind one door
+    reaper            each kernel's launcher: what its cells start ends with it
+    cache             jupyter-cache behind the one door the build uses
+    shards            CI's split of the work into shares balanced by time
 """

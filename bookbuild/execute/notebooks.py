@@ -1,7 +1,7 @@
 """Stage 3, execute: every page's notebook of every framework, run in that framework's kernel.
 
 A notebook the cache (cache.py) knows gets its outputs from there, and no kernel
-starts. The rest run in kernels (kernels.py), up to `jobs` at once across pages and
+starts. The rest run in kernels (scheduler.py), up to `jobs` at once across pages and
 frameworks. A failing cell stops only its own notebook: it keeps what ran before the
 failure and the error, and every other notebook of every framework still runs and is
 cached. The stage hands on an `Execution`: the notebooks, a report per notebook, and
@@ -23,29 +23,21 @@ from pathlib import Path
 import nbformat
 
 from bookbuild import environments, in_kernel
-from bookbuild.config import EXECUTE, NOT_SOURCES, data_mirror
+from bookbuild.config import EXECUTE, NOT_SOURCES, BookConfig, Paths, data_mirror
 from bookbuild.errors import BookError, ExecutionError, SourceError, disk_error, from_record
 from bookbuild.execute import split
 from bookbuild.execute.cache import RUN_KEY, Cache
-from bookbuild.execute.kernels import Job, Kernels, code_cells
-from bookbuild.report import NOT_EXECUTED, CellReport, NotebookReport
+from bookbuild.execute.jobs import Job, code_cells
+from bookbuild.execute.scheduler import Kernels
+from bookbuild.execute.split import SplitBook
+from bookbuild.executed import Execution
+from bookbuild.report import CellReport, CellStatus, NotebookReport, NotebookStatus, RunKind
+from bookbuild.source import BookSource
 
 logger = logging.getLogger(__name__)
 
 
-@dataclasses.dataclass
-class Execution:
-    notebooks: dict            # {page path: {framework: notebook}}; a failed one holds outputs up to its error
-    reports: list[NotebookReport]
-    failures: list[BookError]
-
-    def ran(self, page: Path, framework: str) -> bool:
-        """Whether this notebook ran to its end (cached, executed or loaded)."""
-        return any(r.page == page.as_posix() and r.framework == framework and r.status in
-                   ("cached", "executed", "loaded") for r in self.reports)
-
-
-def execute(config, paths, source, notebooks: dict, pages: list, library: Path, reseeded: bool = False,
+def execute(config, paths, source, notebooks: SplitBook, pages: list, library: Path, reseeded: bool = False,
             retry: bool = False, until: dict | None = None) -> Execution:
     """Run `pages` (the rest keep their split notebooks), in kernels that import the d2l package in `library`
     (the library stage's: ours with the book's #@save code). `reseeded`: in the frameworks' reseeded
@@ -56,14 +48,14 @@ def execute(config, paths, source, notebooks: dict, pages: list, library: Path, 
     from the cache, until its inputs (or the timeout) change, or `retry` (`make html RETRY=1`) runs it again."""
     jobs = []
     for page in pages:
-        for name, nb in notebooks[page.path].items():
+        for name, nb in notebooks.of(page.path).items():
             if until is not None and name not in until.get(page.path, {}):
                 continue
             fw = config.framework(name)
             kernel = environments.reseeded_kernel(fw) if reseeded else fw.kernel
             nb = split.reseeded(nb, kernel, (until or {}).get(page.path, {}).get(name)) if reseeded else nb
-            notebook_report = NotebookReport(page.path.as_posix(), name, "cached",
-                                             run="reseeded" if reseeded else "book")
+            notebook_report = NotebookReport(page.path.as_posix(), name, NotebookStatus.CACHED,
+                                             run=RunKind.RESEEDED if reseeded else RunKind.BOOK)
             jobs.append(Job(page, fw, nb, working_folder(paths, page, kernel), kernel, notebook_report))
     cache = Cache(paths.cache)
     misses, failures = [], []
@@ -71,16 +63,17 @@ def execute(config, paths, source, notebooks: dict, pages: list, library: Path, 
         cached = cache.lookup(job.notebook, job.uri)
         failed = cached is not None and cached.metadata.get(RUN_KEY, {}).get("failure")
         if cached is None or (failed and (retry or failed.get("timeout") != config.timeout)):
-            job.report.status = "not run"
+            job.report.status = NotebookStatus.NOT_RUN
             misses.append(job)
             continue
         job.notebook = cached
         seconds = cached.metadata.get(RUN_KEY, {}).get("seconds", [])
-        job.report.cells = [CellReport(n, job.line_of(c), "cached", seconds[n - 1] if n <= len(seconds) else None)
+        job.report.cells = [CellReport(n, job.line_of(c), CellStatus.CACHED,
+                                       seconds[n - 1] if n <= len(seconds) else None)
                             for n, c in enumerate(code_cells(cached), 1)]
         if failed:
             failures.append(from_record(failed))
-            job.report.status, job.report.error = "failed", failures[-1].as_record()
+            job.report.status, job.report.error = NotebookStatus.FAILED, failures[-1].as_record()
             logger.info(f"[{job.framework.name}] {job.page.path}: failed when it last ran, and nothing it runs from "
                         "changed (cached; `make html RETRY=1` runs it again)")
         else:
@@ -100,12 +93,12 @@ def execute(config, paths, source, notebooks: dict, pages: list, library: Path, 
         lay_out(job, config.root, paths, data_mirror())
     if misses:
         failures += strategy(config).run(config, paths, misses, keep, library)
-    executed = {path: dict(by_framework) for path, by_framework in notebooks.items()}
+    executed = {path: dict(by_framework) for path, by_framework in notebooks.notebooks.items()}
     for job in jobs:
         executed[job.page.path][job.framework.name] = job.notebook
-        if job.report.status in ("cached", "executed"):
+        if job.report.status in (NotebookStatus.CACHED, NotebookStatus.EXECUTED):
             write_executed(paths.executed, job.framework.name, job.page.path, job.notebook, reseeded)
-    return Execution(executed, [job.report for job in jobs], failures)
+    return Execution(executed, tuple(job.report for job in jobs), tuple(failures))
 
 
 def _run_in_kernels(config, paths, misses: list[Job], keep, library: Path) -> list[BookError]:
@@ -116,7 +109,7 @@ def _run_in_kernels(config, paths, misses: list[Job], keep, library: Path) -> li
 
 def _leave_unrun(config, paths, misses: list[Job], keep, library: Path) -> list[BookError]:
     for job in misses:
-        job.report.status = NOT_EXECUTED   # the merge stage says so on the page
+        job.report.status = NotebookStatus.NOT_EXECUTED   # the merge stage says so on the page
     if misses:
         logger.info(f"[execute] {len(misses)} notebooks not executed (--execute none)")
     return []
@@ -223,13 +216,13 @@ def read_executed(path: Path):
         raise ValueError(f"not a notebook: {type(err).__name__}: {str(err).splitlines()[0][:200]}") from None
 
 
-def load_executed(directory: Path, source, notebooks: dict) -> Execution:
+def load_executed(directory: Path, source, notebooks: SplitBook) -> Execution:
     """Take the notebooks CI's per-framework jobs executed, checking they ran the code the pages have."""
     problems: list[BookError] = []
     reports: list[NotebookReport] = []
-    executed = {path: dict(by_framework) for path, by_framework in notebooks.items()}
+    executed = {path: dict(by_framework) for path, by_framework in notebooks.notebooks.items()}
     for page in (p for p in source.pages if p.has_code):   # a page without code has nothing executed
-        for name, wanted in notebooks[page.path].items():
+        for name, wanted in notebooks.of(page.path).items():
             path = executed_path(directory, name, page.path)
             where = {"path": page.path, "framework": name}
             if not path.is_file():
@@ -254,11 +247,11 @@ def load_executed(directory: Path, source, notebooks: dict) -> Execution:
                                             fix=f"fix it and run `make check TAB={name}` again"))
                 continue
             executed[page.path][name] = loaded
-            reports.append(NotebookReport(page.path.as_posix(), name, "loaded"))
-    return Execution(executed, reports, problems)
+            reports.append(NotebookReport(page.path.as_posix(), name, NotebookStatus.LOADED))
+    return Execution(executed, tuple(reports), tuple(problems))
 
 
-def load_reseeded(directory: Path, notebooks: dict, until: dict) -> Execution:
+def load_reseeded(directory: Path, notebooks: SplitBook, until: dict) -> Execution:
     """The reseeded runs that travelled with the executed notebooks (CI's per-framework jobs make them), for
     the pages and frameworks of `until` (see `execute`); a missing or outdated one is left out."""
     executed: dict[Path, dict[str, nbformat.NotebookNode]] = {}
@@ -271,11 +264,46 @@ def load_reseeded(directory: Path, notebooks: dict, until: dict) -> Execution:
             loaded = nbformat.read(path, as_version=4)
             ran = [(c.get("id"), c.source) for c in code_cells(loaded)
                    if not any(o.get("output_type") == "error" for o in c.outputs)]
-            wanted = [(c.get("id"), c.source) for c in code_cells(notebooks[page][name])]
+            wanted = [(c.get("id"), c.source) for c in code_cells(notebooks.of(page)[name])]
             ids = [cell for cell, _ in wanted]
             needed = wanted[:ids.index(frameworks[name]) + 1] if frameworks[name] in ids else wanted
             if ran[:len(needed)] != needed:
                 continue
             executed.setdefault(page, {})[name] = loaded
-            reports.append(NotebookReport(page.as_posix(), name, "loaded", run="reseeded"))
-    return Execution(executed, reports, [])
+            reports.append(NotebookReport(page.as_posix(), name, NotebookStatus.LOADED, run=RunKind.RESEEDED))
+    return Execution(executed, tuple(reports))
+
+
+@dataclasses.dataclass(frozen=True)
+class Executor:
+    """The execute stage as the pipeline calls it: the book's runs, and the reseeded runs the agreement stage
+    asks for; executed here (cached), or taken from notebooks executed elsewhere (`executed_dir`: CI's jobs)."""
+    config: BookConfig
+    paths: Paths
+    source: BookSource                 # the read stage's
+    split: SplitBook
+    library: Path                      # the library stage's d2l package, which the kernels import
+    executed_dir: Path | None = None
+    retry: bool = False
+
+    def book(self, pages: list) -> Execution:
+        """Every notebook of `pages` (the rest keep their split notebooks)."""
+        if self.executed_dir:
+            return load_executed(self.executed_dir, self.source, self.split)
+        return execute(self.config, self.paths, self.source, self.split, pages, self.library, retry=self.retry)
+
+    def reseeded(self, until: dict) -> Execution:
+        """The reseeded runs of `until` ({page path: {framework: the last cell id it needs, or None}})."""
+        if self.executed_dir:   # executed elsewhere: they travelled with the notebooks
+            return load_reseeded(self.executed_dir, self.split, until)
+        return execute(self.config, self.paths, self.source, self.split,
+                       [p for p in self.source.pages if p.path in until], self.library,
+                       reseeded=True, retry=self.retry, until=until)
+
+    def reseeded_to_travel(self, execution: Execution, pages: list, frameworks: list) -> Execution | None:
+        """One framework's job (CI): which groups differ is known only once every tab has run, so its reseeded
+        runs are made for all its pages, whole, and travel with its executed notebooks. None for a whole build."""
+        if len(frameworks) == len(self.config.frameworks) or self.executed_dir:
+            return None
+        until = {p.path: {fw.name: None for fw in frameworks if execution.ran(p.path, fw.name)} for p in pages}
+        return self.reseeded({path: names for path, names in until.items() if names})

@@ -11,9 +11,14 @@ code. If the build itself dies, the launcher stops the kernel and them.
 Signals jupyter_client sends to the kernel's process group reach this launcher too: an interrupt (SIGINT)
 is the kernel's alone; on SIGTERM it waits for the kernel, which got it as well.
 
+What a killed kernel leaves on disk goes too: its Unix sockets (the ipc transport's `<ip>-<port>` files its
+connection file names) and the connection file itself; and, when the build is gone, the build's socket
+folder, once empty (while the build runs, it removes that folder itself).
+
 Standard library only, no import of the build: it runs under whatever Python starts the kernel.
 """
 import ctypes
+import json
 import os
 import signal
 import subprocess
@@ -73,9 +78,40 @@ def stop_all() -> None:
     reap()
 
 
+CHANNELS = ("shell_port", "iopub_port", "stdin_port", "control_port", "hb_port")
+
+
+def kernel_files(command: list[str]) -> list[str]:
+    """The connection file a kernel command names (`-f <file>`) and, for the ipc transport, the sockets it
+    lists: what a kernel leaves on disk."""
+    try:
+        path = command[command.index("-f") + 1]
+        with open(path, encoding="utf-8") as file:
+            info = json.load(file)
+    except (ValueError, IndexError, OSError):
+        return []
+    sockets = [f"{info['ip']}-{info[name]}" for name in CHANNELS if name in info] \
+        if info.get("transport") == "ipc" else []
+    return [path, *sockets]
+
+
+def remove(files: list[str], folder_too: bool) -> None:
+    for path in files:
+        try:
+            os.remove(path)
+        except OSError:
+            pass   # removed already, by the build's own shutdown
+    if folder_too and files:
+        try:
+            os.rmdir(os.path.dirname(files[0]))
+        except OSError:
+            pass   # another kernel's files are still there, or it is gone
+
+
 def main(command: list[str]) -> int:
     ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
     parent = os.getppid()
+    files = kernel_files(command)
     # Handlers, not SIG_IGN: the kernel, exec'd below, starts with the default dispositions.
     signal.signal(signal.SIGINT, lambda *_: None)      # the kernel's interrupt, not ours
     signal.signal(signal.SIGTERM, lambda *_: None)     # the kernel got it too: wait for it to end
@@ -88,6 +124,7 @@ def main(command: list[str]) -> int:
             if os.getppid() != parent:                 # the build is gone: so goes its kernel
                 kernel.terminate()
     stop_all()
+    remove(files, folder_too=os.getppid() != parent)
     return code if code >= 0 else 128 - code
 
 

@@ -10,9 +10,22 @@ library stage), so that editing a #@save function re-executes the pages that use
 """
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Mapping
+from pathlib import Path
+
 import nbformat
 
-from bookbuild.read.dialect import Page, cell_id
+from bookbuild.source import Page, cell_id
+
+
+@dataclasses.dataclass(frozen=True)
+class SplitBook:
+    """What the split hands on to the execute stage: every page's notebook of every framework (unexecuted)."""
+    notebooks: Mapping[Path, Mapping[str, nbformat.NotebookNode]]   # {page path: {framework name: notebook}}
+
+    def of(self, page: Path) -> Mapping[str, nbformat.NotebookNode]:
+        return self.notebooks[page]
 
 
 def notebook_for(page: Page, framework, fingerprint: str, saved_code: str = "") -> nbformat.NotebookNode:
@@ -47,9 +60,9 @@ def split(page: Page, frameworks, fingerprints: dict[str, str], saved_code=None)
             for fw in frameworks}
 
 
-def split_book(source, frameworks, fingerprints: dict[str, str], saved_code=None) -> dict:
-    """{page path: {framework name: notebook}} for every page of the book."""
-    return {page.path: split(page, frameworks, fingerprints, saved_code) for page in source.pages}
+def split_book(source, frameworks, fingerprints: dict[str, str], saved_code=None) -> SplitBook:
+    """Every page of the book, split."""
+    return SplitBook({page.path: split(page, frameworks, fingerprints, saved_code) for page in source.pages})
 
 
 def reseeded(nb: nbformat.NotebookNode, kernel: str, until: str | None = None) -> nbformat.NotebookNode:

@@ -27,6 +27,7 @@ from pathlib import Path
 from bookbuild.environments import LIBRARY_MARK, hand_written
 from bookbuild.errors import LibraryDrift, SourceError, disk_error
 from bookbuild.library.saved import Saved, defined_names, generated
+from bookbuild.whole import write_whole
 
 NOTE = (f"{LIBRARY_MARK}\n"
         "# The below part is generated automatically through:\n"
@@ -102,12 +103,9 @@ def write_sources(source: Path, modules: list[Module]) -> list[Path]:
         path = source / module.path.name
         if path.is_file() and path.read_text(encoding="utf-8") == module.text:
             continue
-        temporary = path.with_name(path.name + ".part")
         try:
-            temporary.write_text(module.text, encoding="utf-8")
-            os.replace(temporary, path)
+            write_whole(path, module.text)
         except OSError as err:
-            temporary.unlink(missing_ok=True)
             raise disk_error(err, f"writing {path}") from None
         written.append(path)
     return written

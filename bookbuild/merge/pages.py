@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import hashlib
 import logging
 import posixpath
 import re
 import unicodedata
+from collections.abc import Mapping
 from pathlib import Path
 
 import nbformat
@@ -23,10 +25,10 @@ import nbformat
 from bookbuild import tab_marks
 from bookbuild.errors import disk_error
 from bookbuild.merge import downloads, outputs
-from bookbuild.read.book import BookSource, image_path
-from bookbuild.read.dialect import Block, Page, block_index, runs
-from bookbuild.report import NOT_EXECUTED
-from bookbuild.tab_marks import Staged
+from bookbuild.report import NotebookStatus
+from bookbuild.source import Block, BookSource, Page, block_index, image_path, runs
+from bookbuild.tab_marks import Manifest, Staged
+from bookbuild.whole import write_whole
 
 logger = logging.getLogger(__name__)
 
@@ -150,10 +152,11 @@ def _not_executed_notice(page: Page, execution, config) -> str | None:
     """Under the title of a page whose code this build did not run in some framework (--execute none): which,
     and where the outputs of the others come from (the execution cache, an earlier run of the same code)."""
     status = {r.framework: r.status for r in execution.reports if r.page == page.path.as_posix()}
-    unrun = [fw.label for fw in config.frameworks if status.get(fw.name) == NOT_EXECUTED]
+    unrun = [fw.label for fw in config.frameworks if status.get(fw.name) is NotebookStatus.NOT_EXECUTED]
     if not unrun:
         return None
-    cached = [fw.label for fw in config.frameworks if status.get(fw.name) == "cached" and fw.name in page.frameworks]
+    cached = [fw.label for fw in config.frameworks
+              if status.get(fw.name) is NotebookStatus.CACHED and fw.name in page.frameworks]
     text = (f"Bu sayfanın kodu bu derlemede çalıştırılmadı ({', '.join(unrun)}): kod hücreleri çıktısız "
             "gösteriliyor.")
     if cached:
@@ -245,12 +248,12 @@ def _insert_under_title(merged, lines: list[list[int]], tools: str) -> None:
 # --- staging ------------------------------------------------------------------------
 
 def write_if_changed(path: Path, content: str | bytes) -> bool:
-    """Leave an unchanged file alone: Sphinx decides what to re-read by modification time."""
+    """Leave an unchanged file alone: Sphinx decides what to re-read by modification time. A changed one is
+    written whole."""
     data = content.encode("utf-8") if isinstance(content, str) else content
     if path.exists() and path.read_bytes() == data:
         return False
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(data)
+    write_whole(path, data)
     return True
 
 
@@ -258,27 +261,31 @@ def notebook_text(nb) -> str:
     return nbformat.writes(nb) + "\n"
 
 
-def stage(config, paths, source: BookSource, execution, pdfs: dict[str, Path], library: Path) -> None:
-    """Write what Sphinx reads: one merged notebook per page, the downloads, the images and PDFs.
-    `execution`: what the execute stage handed on; `pdfs`: {framework: a PDF `make pdf` made}, linked
-    from every page. Only what changed is written; what no page needs any more is removed."""
+def stage(config, paths, source: BookSource, execution, library: Path,
+          pdfs: Mapping[str, Path] | None = None) -> Manifest:
+    """Write what Sphinx reads: one merged notebook per page, the downloads, the images and `pdfs`
+    ({framework: a PDF render made from these same pages}, linked from every page). `execution`: what the
+    execute stage handed on; `library`: the library stage's d2l package (its wheel is a download). Only what
+    changed is written; what no page needs any more is removed."""
     staging, written = paths.staging, set()
+    digests: dict[Path, bytes] = {}
 
-    def put(relative: Path, content: str | bytes) -> None:
+    def put(relative: Path, content: str | bytes) -> Path:
         relative = Path(unicodedata.normalize("NFC", relative.as_posix()))   # as Sphinx names what it reads
+        data = content.encode("utf-8") if isinstance(content, str) else content
         try:
-            write_if_changed(staging / relative, content)
+            write_if_changed(staging / relative, data)
         except OSError as err:
             raise disk_error(err, f"staging {relative}", staging / relative) from None
         written.add(staging / relative)
+        digests[relative] = hashlib.sha256(data).digest()
+        return relative
 
+    pages, downloaded, assets = [], {}, []
     wheel = downloads.wheel(library)
-    put(Path(Staged.EXTRA) / Staged.WHEEL / wheel.name, wheel.read_bytes())
-    pdf_links = {}
-    for name, built in pdfs.items():
-        target = Path(Staged.PDF) / built.name
-        put(target, built.read_bytes())
-        pdf_links[name] = target.as_posix()
+    assets.append(put(Path(Staged.EXTRA) / Staged.WHEEL / wheel.name, wheel.read_bytes()))
+    staged_pdfs = {name: put(Path(Staged.PDF) / built.name, built.read_bytes()) for name, built in (pdfs or {}).items()}
+    pdf_links = {name: target.as_posix() for name, target in staged_pdfs.items()}
     for page in source.pages:
         page = _without_missing_files(config, page)
         failures = {f.framework: f for f in execution.failures if Path(str(f.path)) == page.path and f.framework}
@@ -286,24 +293,29 @@ def stage(config, paths, source: BookSource, execution, pdfs: dict[str, Path], l
                    for name, nb in execution.notebooks[page.path].items()}
         notebooks = {}
         if page.has_code:
-            for name, nb in readers.items():
-                target = downloads.download_path(page.path, name)
-                put(target, notebook_text(downloads.for_download(nb, config.framework(name), wheel)))
-                notebooks[name] = target.as_posix()
-        tools = tab_marks.page_tools(notebooks, pdf_links) if notebooks or pdf_links else None
+            notebooks = {name: put(downloads.download_path(page.path, name),
+                                   notebook_text(downloads.for_download(nb, config.framework(name), wheel)))
+                         for name, nb in readers.items()}
+            downloaded[page.path] = notebooks
+        tools = tab_marks.page_tools({name: path.as_posix() for name, path in notebooks.items()}, pdf_links) \
+            if notebooks or pdf_links else None
         if page.has_code and (notice := _not_executed_notice(page, execution, config)):
             tools = f"{tools or ''}\n\n{notice}"
         placements = source.placements.get(page.path, [])
         for placement in placements:
             for asset in filter(None, (placement.script, placement.style)):
-                put(Path(tab_marks.INTERACTIVE_ASSETS) / asset, (config.root / asset).read_bytes())
+                assets.append(put(Path(tab_marks.INTERACTIVE_ASSETS) / asset, (config.root / asset).read_bytes()))
         merged = merge(page, readers, config, tools, placements, failures)
-        put(page.path.with_suffix(".ipynb"), notebook_text(merged))
+        pages.append(put(page.path.with_suffix(".ipynb"), notebook_text(merged)))
         for mention in page.mentions:
             if mention.role == "image" and "://" not in mention.target:
                 image = image_path(page, mention.target)
-                put(image, (config.root / image).read_bytes())
+                assets.append(put(image, (config.root / image).read_bytes()))
         for named in source.files.get(page.path, ()):   # where the page's directives and downloads find them
-            put(named.path, (config.root / named.path).read_bytes())
+            assets.append(put(named.path, (config.root / named.path).read_bytes()))
     for stale in [p for p in staging.rglob("*") if p.is_file() and p not in written]:
         stale.unlink()
+    digest = hashlib.sha256()
+    for relative in sorted(set(digests) - set(staged_pdfs.values())):
+        digest.update(relative.as_posix().encode() + b"\0" + digests[relative])
+    return Manifest(staging, tuple(pages), downloaded, staged_pdfs, tuple(dict.fromkeys(assets)), digest.hexdigest())

@@ -9,7 +9,7 @@ only after every kernel has run: each reference names a label of this build or
 of the published edition, each citation key is in the bibliography, each image
 exists, no label is defined twice, and what sits beside a page is right (sidecars.py:
 interactive figures, tab groups expected to differ). A typo fails in a second, at its file:line.
-It hands on a `BookSource`: the pages in reading order and the book's labels.
+It hands on a `BookSource` (bookbuild/source.py): the pages in reading order and the book's labels.
 """
 from __future__ import annotations
 
@@ -21,29 +21,13 @@ import unicodedata
 from pathlib import Path
 from urllib.parse import urljoin
 
+from bookbuild import published as references
 from bookbuild.config import BookConfig
 from bookbuild.errors import SourceError, Where, raise_all
-from bookbuild.read import dialect, files, references, sidecars
-from bookbuild.read.dialect import Label, Page
+from bookbuild.published import PublishedLabel
+from bookbuild.read import dialect, files, sidecars
 from bookbuild.read.files import inside
-from bookbuild.read.references import PublishedLabel
-from bookbuild.read.sidecars import Expected
-
-
-@dataclasses.dataclass(frozen=True)
-class BookSource:
-    pages: tuple[Page, ...]                  # reading order: the index first, then its toc, depth first
-    labels: dict[str, tuple[Page, Label]]    # every label this build defines
-    placements: dict[Path, list] = dataclasses.field(default_factory=dict)   # interactive figures by page
-    expected: dict[Path, list[Expected]] = dataclasses.field(default_factory=dict)   # groups expected to differ
-    # toc entries that are pages of the published edition, not of this build (linked there), by path
-    outside: dict[Path, PublishedLabel] = dataclasses.field(default_factory=dict)
-    # the files each page's directives and downloads name (files.py), staged beside it, by page
-    files: dict[Path, list[files.Named]] = dataclasses.field(default_factory=dict)
-    warnings: tuple[str, ...] = ()           # what the build says and goes on (at file:line)
-
-    def page(self, path: Path) -> Page:
-        return next(p for p in self.pages if p.path == Path(path))
+from bookbuild.source import BookSource, Label, Page, image_path  # noqa: F401  (the read stage hands them on)
 
 
 def read_book(config: BookConfig) -> BookSource:
@@ -300,8 +284,3 @@ def _name(config, path) -> str:
     if path is None:
         return "(none: build.yml names no file)"
     return str(Path(path).relative_to(config.root)) if Path(path).is_relative_to(config.root) else str(path)
-
-
-def image_path(page: Page, target: str) -> Path:
-    """An image's path relative to the book root (`../img/a.svg` on ch/page.md -> img/a.svg)."""
-    return Path(posixpath.normpath(posixpath.join(page.path.parent.as_posix(), target)))

@@ -17,7 +17,7 @@ import re
 from pathlib import Path
 
 from bookbuild.errors import SourceError
-from bookbuild.read.marks import LOOKS_LIKE_TAB_MARK, TAB_MARK
+from bookbuild.marks import LOOKS_LIKE_TAB_MARK, TAB_MARK
 
 LOAD_TAB = "%load_ext d2lbook.tab"
 MARK_IN_A_LINE = re.compile(r"(?:# *@tab +|%%tab +)[\w, ]")   # d2lbook searches the whole cell for it

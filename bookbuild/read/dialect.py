@@ -20,14 +20,10 @@ from __future__ import annotations
 
 import dataclasses
 import posixpath
-import re
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from bookbuild.errors import SourceError, raise_all
-from bookbuild.read import cells, myst, slides
-from bookbuild.read.cells import parse_tabs  # noqa: F401  (the dialect's tab lists, for callers)
-from bookbuild.read.marks import (  # noqa: F401  (the dialect's patterns, for the stages that read it)
+from bookbuild.marks import (  # noqa: F401  (the dialect's patterns, for the stages that read it)
     ANY_FENCE,
     BEGIN_TAB,
     BIBLIOGRAPHY,
@@ -46,79 +42,19 @@ from bookbuild.read.marks import (  # noqa: F401  (the dialect's patterns, for t
     closes,
     structure,
 )
-from bookbuild.read.myst import Named as Label  # what a `:label:` / `:eqlabel:` line names
+from bookbuild.read import cells, myst, slides
+from bookbuild.read.cells import parse_tabs  # noqa: F401  (the dialect's tab lists, for callers)
 from bookbuild.read.myst import to_myst  # noqa: F401
-
-if TYPE_CHECKING:
-    from nbformat import NotebookNode  # the execute stage's; the read stage never imports it
-
-
-@dataclasses.dataclass(frozen=True)
-class Mention:
-    """A label, citation key or image a prose line refers to."""
-    role: str                  # numref, ref, eqref, cite, image
-    target: str
-    line: int
-
-
-@dataclasses.dataclass(frozen=True)
-class Block:
-    kind: str                  # "code" or "markdown"
-    source: str                # code without its tab mark; markdown as the book has it (no slide marks)
-    tabs: tuple[str, ...] | None   # frameworks it belongs to; None: shared by all
-    line: int                  # 1-based line of its first source line in the file
-    myst: str = ""             # markdown only: the block in MyST
-    myst_lines: tuple[int, ...] = ()   # markdown only: the source line of each MyST line
-    lines: tuple[int, ...] = ()        # the source line of each line of `source`
-    tab_marked: bool = True    # code only: False if it has no tab mark (it belongs to the first framework)
-    hide: tuple[str, ...] = ()  # code only: what the page does not show of it, "code" and/or "output"
-    names_tabs: bool = False   # code only: its tab mark names frameworks (not `all`)
-
-    @property
-    def is_blank(self) -> bool:
-        return self.kind == "markdown" and not self.source.strip()
-
-
-@dataclasses.dataclass(frozen=True)
-class Page:
-    path: Path                 # relative to the book root, e.g. chapter_optimization/momentum.md
-    blocks: tuple[Block, ...]
-    labels: tuple[Label, ...] = ()
-    mentions: tuple[Mention, ...] = ()
-    toc: tuple[tuple[Path, int], ...] = ()   # pages listed in its `toc` fences, relative to the root
-    frameworks: tuple[str, ...] = ()         # the frameworks it has (`_own_frameworks`), in build.yml order
-
-    @property
-    def has_code(self) -> bool:
-        return any(b.kind == "code" for b in self.blocks)
-
-    @property
-    def title(self) -> str:
-        """Its first section label's heading, else its first heading, else the first section title of its
-        eval_rst fences (d2l-tr's bibliography page has its title there), else its file name."""
-        prose = [b.source for b in self.blocks if b.kind == "markdown"]
-        return next((label.title for label in self.labels if label.kind == "section"), "") or next(
-            (heading.title for text in prose for heading in structure(text)[0]), "") or next(
-            (title for text in prose for title in _rst_titles(text)), self.path.stem)
-
-
-RST_UNDERLINE = re.compile(r"^\s*([=\-~^\"'`#*+_.:])\1+\s*$")
-
-
-def _rst_titles(text: str):
-    """The section titles of the reStructuredText in a prose text's eval_rst fences (title, underline)."""
-    in_rst, previous = None, ""
-    for line in text.split("\n"):
-        fence = ANY_FENCE.match(line)
-        if in_rst:
-            if closes(in_rst, line):
-                in_rst = None
-            elif RST_UNDERLINE.match(line) and previous.strip() and len(line.strip()) >= len(previous.strip()):
-                yield previous.strip()
-            previous = line
-        elif fence and fence.group(2).strip() == "eval_rst":
-            in_rst, previous = fence.group(1), ""
-
+from bookbuild.source import (  # noqa: F401  (what a page is: the ground floor's, read here)
+    Block,
+    Label,
+    Mention,
+    Page,
+    Run,
+    block_index,
+    cell_id,
+    runs,
+)
 
 # Characters nobody sees that can hide a dialect line (a label, a fence, a tab mark) from the reader.
 INVISIBLE = {"\ufeff": "BYTE ORDER MARK", "\u200b": "ZERO WIDTH SPACE", "\u200c": "ZERO WIDTH NON-JOINER",
@@ -339,51 +275,4 @@ def _prose_facts(path: Path, blocks: list[Block], named: list[Label],
                          for key in keys.split(",") if key.strip()]
     return tuple(labels), tuple(mentions), tuple(toc)
 
-
-def cell_id(block_index: int) -> str:
-    """The id of a block's cell in every notebook made from the page (split, execute, merge)."""
-    return f"b{block_index}"
-
-
-def block_index(cell) -> int:
-    return int(cell["id"][1:])
-
-
-# --- tab groups: what the agreement and merge stages follow -------------------------------
-
-@dataclasses.dataclass(frozen=True)
-class Run:
-    """Consecutive blocks of one kind: shared "prose", "tab-prose" or "code". A code run is what
-    d2lbook shows as one set of tabs, with any tab prose next to it."""
-    kind: str
-    blocks: tuple[tuple[int, Block], ...]   # (index on the page, block)
-
-    @property
-    def line(self) -> int:
-        return self.blocks[0][1].line
-
-    def cells(self, executed: dict, framework: str) -> list[tuple[Block, NotebookNode]]:
-        """A framework's cells of this run, each with the block it came from."""
-        by_id = {c["id"]: c for c in executed[framework].cells}
-        return [(block, by_id[cell_id(i)]) for i, block in self.blocks if framework in (block.tabs or ())]
-
-
-def runs(page: Page) -> list[Run]:
-    """The page's non-blank blocks as runs, in page order. Shared prose is a run of its own;
-    blank prose between two code cells (or two tab blocks) does not end a run."""
-    found: list[Run] = []
-    kind_of_run = ""   # the kind of the blocks in `run`
-    run: list[tuple[int, Block]] = []
-    for index, block in enumerate(page.blocks):
-        if block.is_blank:
-            continue
-        kind = "code" if block.kind == "code" else ("prose" if block.tabs is None else "tab-prose")
-        if run and (kind != kind_of_run or kind == "prose"):
-            found.append(Run(kind_of_run, tuple(run)))
-            run = []
-        kind_of_run = kind
-        run.append((index, block))
-    if run:
-        found.append(Run(kind_of_run, tuple(run)))
-    return found
 

@@ -14,7 +14,6 @@ says and publishes what the pages use.
 """
 from __future__ import annotations
 
-import dataclasses
 import logging
 import posixpath
 import re
@@ -24,6 +23,7 @@ from pathlib import Path
 
 from bookbuild.errors import SourceError, Where
 from bookbuild.log import warn
+from bookbuild.source import Named
 
 logger = logging.getLogger(__name__)
 
@@ -38,14 +38,6 @@ MYST_DIRECTIVE = re.compile(r"^\s*(`{3,}|~{3,}|:{3,})\{([\w-]+)\}\s*(.*?)\s*$")
 FENCE = re.compile(r"^\s*(`{3,}|~{3,}|:{3,})(.*)$")
 OPTION = re.compile(r"^\s*:?(file|url):\s*(\S.*?)\s*$")
 DOWNLOAD = re.compile(r"(?::download:|\{download\})`([^`]+)`")
-
-
-@dataclasses.dataclass(frozen=True)
-class Named:
-    """A file a page names: its path relative to the book's folder, and the page's line that names it."""
-    path: Path
-    line: int
-    what: str          # "literalinclude", "raw :file:", "download", ...
 
 
 def inside(root: Path, path: Path, where: Where, what: str) -> None:

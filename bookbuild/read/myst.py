@@ -23,7 +23,7 @@ import re
 from pathlib import Path
 
 from bookbuild.errors import SourceError, raise_all
-from bookbuild.read.marks import (
+from bookbuild.marks import (
     ANY_FENCE,
     BIBLIOGRAPHY_LINE,
     IMAGE_LINE,
@@ -33,6 +33,7 @@ from bookbuild.read.marks import (
     closes,
     structure,
 )
+from bookbuild.source import Label as Named  # what a `:label:` / `:eqlabel:` line names
 
 ROLE = re.compile(r":(numref|ref|eqref|cite|citet|citep|class|func|mod):`([^`]+)`")
 MYST_ROLES = {"numref": "numref", "ref": "ref", "eqref": "eq", "cite": "cite:p", "citet": "cite:t",
@@ -41,15 +42,6 @@ FENCES = {"toc": "{toctree}", "eval_rst": "{eval-rst}"}
 # A line that is one mark (d2lbook's md_mark_pattern, whole): its key must be one d2lbook converts.
 UNKNOWN_MARK = re.compile(r"^:([-/\\.\w]+):`[ *+,\-./\\\w]+`\s*$")
 KNOWN_MARKS = {"label", "eqlabel", "width", "height", "bibliography", "begin_tab", "end_tab", *MYST_ROLES}
-
-
-@dataclasses.dataclass(frozen=True)
-class Named:
-    """What a `:label:` / `:eqlabel:` line names."""
-    name: str
-    kind: str        # "section", "equation", "figure" or "table"
-    title: str       # heading text or caption ("" for an equation)
-    line: int
 
 
 @dataclasses.dataclass

@@ -23,7 +23,6 @@ Every error names the file and line.
 """
 from __future__ import annotations
 
-import dataclasses
 import posixpath
 from pathlib import Path
 
@@ -33,6 +32,7 @@ from bookbuild.errors import SourceError, Where
 from bookbuild.read import dialect
 from bookbuild.read.dialect import LABEL_LINE, Page, runs, structure
 from bookbuild.read.files import inside
+from bookbuild.source import Expected, Placement
 
 INTERACTIVE, AGREEMENT = ".interactive.yml", ".agreement.yml"
 
@@ -60,16 +60,6 @@ def _entries(root: Path, path: Path, what: str):
 
 
 # --- interactive figures ----------------------------------------------------------------
-
-@dataclasses.dataclass(frozen=True)
-class Placement:
-    id: str
-    script: Path            # relative to the book root
-    style: Path | None
-    after: str
-    before_line: int | None   # the source line it goes before (the next heading); None: the page's end
-    description: str | None = None
-
 
 def headings(page: Page) -> list[tuple[int, int, str, set[str]]]:
     """(line, level, title, names) of each heading; names: its id and the :label: under it."""
@@ -120,17 +110,6 @@ def placements(root: Path, page: Page) -> list[Placement]:
 
 
 # --- groups expected to differ ------------------------------------------------------------
-
-@dataclasses.dataclass(frozen=True)
-class Expected:
-    """A tab group a page expects to differ between frameworks (its `<page>.agreement.yml`)."""
-    code: str          # a piece of the group's code (any framework's) that names it
-    reason: str        # why the tabs differ: the report shows it
-    line: int          # in the .yml file
-
-    def matches(self, run) -> bool:
-        return any(self.code in block.source for _, block in run.blocks)
-
 
 def expected(root: Path, page: Page) -> list[Expected]:
     """The page's groups expected to differ (its `<page>.agreement.yml`)."""

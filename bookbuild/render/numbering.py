@@ -1,7 +1,7 @@
 """Stage 5, render: a Sphinx extension that numbers what this build holds as the published edition does.
 
 A build of part of the book numbers its sections by its own toc: the Momentum section alone would be
-1.1. The published edition's table (references.py, column `number`) knows better. Once Sphinx's
+1.1. The published edition's table (bookbuild/published.py, column `number`) knows better. Once Sphinx's
 TocTreeCollector has numbered the sections (`env-get-updated`), every section number whose section
 carries a label of the table becomes the published one, and so does that prefix of every number under
 it: 1.1 -> 11.6 makes 1.1.2 -> 11.6.2. Figure and equation numbers are derived from section numbers
@@ -20,7 +20,7 @@ from docutils import nodes
 from sphinx.environment.collectors.toctree import TocTreeCollector
 from sphinx.transforms.post_transforms import SphinxPostTransform
 
-from bookbuild.read import references
+from bookbuild import published as references
 
 # LaTeX's sectioning counters, from the top; a book ("manual") starts its numbers at chapters.
 LATEX_COUNTERS = ("part", "chapter", "section", "subsection", "subsubsection", "paragraph", "subparagraph")

@@ -25,9 +25,9 @@ from sphinx import addnodes
 from sphinx.locale import _
 from sphinx.util.docutils import SphinxDirective
 
+from bookbuild import published as references
 from bookbuild import tab_marks
-from bookbuild.read import references
-from bookbuild.read.dialect import CITATION, LABEL_LINE, REFERENCE, WIDTH_LINE
+from bookbuild.marks import CITATION, LABEL_LINE, REFERENCE, WIDTH_LINE
 from bookbuild.render import sphinx_tabs_adapter as sphinx_tabs
 
 

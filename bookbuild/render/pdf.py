@@ -5,11 +5,15 @@ builder and ``d2l_tab`` set, so each PDF holds one framework's code and outputs
 only; latexmk runs xelatex. The PDFs are `_build/pdf/<short_name>-<framework>.pdf`
 (build.yml); the title page names the framework. The TeX toolchain comes from
 Debian packages.
+
+Each PDF records what it was built from (the digest of the merge stage's `Manifest`, beside it in
+`<pdf>.built-from`): a site links a PDF only when it was built from the very pages that site stages,
+never one an earlier `make pdf` of other sources left in `_build/pdf/`.
 """
 from __future__ import annotations
 
+import dataclasses
 import logging
-import shutil
 import subprocess
 import time
 from pathlib import Path
@@ -18,6 +22,8 @@ from bookbuild.config import BookConfig, Paths
 from bookbuild.environments import check_tex
 from bookbuild.errors import RenderError
 from bookbuild.render.site import render
+from bookbuild.tab_marks import Manifest
+from bookbuild.whole import write_whole
 
 logger = logging.getLogger(__name__)
 
@@ -25,10 +31,26 @@ def pdf_path(config: BookConfig, paths: Paths, framework: str) -> Path:
     return paths.pdf / f"{config.book.short_name}-{framework}.pdf"
 
 
-def built_pdfs(config: BookConfig, paths: Paths) -> dict[str, Path]:
-    """The PDFs a `make pdf` made, by framework, for the site to link."""
-    return {fw.name: pdf_path(config, paths, fw.name) for fw in config.frameworks
-            if pdf_path(config, paths, fw.name).is_file()}
+@dataclasses.dataclass(frozen=True)
+class BuiltPdf:
+    framework: str
+    path: Path
+    built_from: str      # the digest of the Manifest it was rendered from
+
+
+def _record(pdf: Path) -> Path:
+    return pdf.with_name(pdf.name + ".built-from")
+
+
+def built_from(config: BookConfig, paths: Paths, manifest: Manifest) -> dict[str, BuiltPdf]:
+    """The PDFs an earlier `make pdf` built from these same staged pages (`manifest`, which links no PDF), by
+    framework; a PDF of other pages, or of unknown ones, is not the site's."""
+    found = {}
+    for fw in config.frameworks:
+        target, record = pdf_path(config, paths, fw.name), _record(pdf_path(config, paths, fw.name))
+        if target.is_file() and record.is_file() and record.read_text(encoding="utf-8").strip() == manifest.digest:
+            found[fw.name] = BuiltPdf(fw.name, target, manifest.digest)
+    return found
 
 
 def latex_settings(config: BookConfig, framework) -> dict:
@@ -41,15 +63,20 @@ def latex_settings(config: BookConfig, framework) -> dict:
     }
 
 
-def render_pdfs(config: BookConfig, paths: Paths) -> dict[str, Path]:
+def render_pdfs(config: BookConfig, paths: Paths, manifest: Manifest) -> dict[str, BuiltPdf]:
+    """One PDF per framework from the staged pages of `manifest` (which links no PDF)."""
     check_tex()
     pdfs = {}
     for fw in config.frameworks:
         started = time.monotonic()
-        latex_dir = render(config, paths, "latex", latex_settings(config, fw), site=paths.out / "latex" / fw.name)
+        latex_dir = render(config, paths, manifest, "latex", latex_settings(config, fw),
+                           site=paths.out / "latex" / fw.name)
         target = pdf_path(config, paths, fw.name)
         logger.info(f"[pdf] {fw.name}: xelatex {latex_dir.relative_to(paths.out.parent)}/{target.stem}.tex")
-        pdfs[fw.name] = compile_pdf(latex_dir, target.with_suffix(".tex").name, target)
+        _record(target).unlink(missing_ok=True)   # a PDF being replaced is built from nothing known
+        compile_pdf(latex_dir, target.with_suffix(".tex").name, target)
+        _record(target).write_text(manifest.digest + "\n", encoding="utf-8")
+        pdfs[fw.name] = BuiltPdf(fw.name, target, manifest.digest)
         logger.info(f"[pdf] {fw.name}: {target.relative_to(paths.out.parent)} ({target.stat().st_size / 1e6:.1f} MB, "
             f"{time.monotonic() - started:.0f} s)")
     return pdfs
@@ -65,8 +92,5 @@ def compile_pdf(latex_dir: Path, tex_name: str, target: Path) -> Path:
         tail = "".join(log.read_text(errors="replace").splitlines(True)[-25:])
         raise RenderError(f"xelatex failed on {tex_name}", path=latex_dir / tex_name, detail=tail,
                           fix=f"read {log}; the previous PDF, if any, is kept")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    temporary = target.with_suffix(".pdf.part")
-    shutil.copyfile(latex_dir / Path(tex_name).with_suffix(".pdf"), temporary)
-    temporary.replace(target)
+    write_whole(target, (latex_dir / Path(tex_name).with_suffix(".pdf")).read_bytes())
     return target

@@ -26,7 +26,7 @@ from bookbuild import tab_marks
 from bookbuild.config import RENDER_INPUTS, ROOT, BookConfig, Paths
 from bookbuild.errors import BookError, Interrupted, RenderError, StorageError, disk_error, no_space_in
 from bookbuild.render import mystnb_adapter
-from bookbuild.tab_marks import Staged
+from bookbuild.tab_marks import Manifest, Staged
 
 logger = logging.getLogger(__name__)
 
@@ -54,10 +54,10 @@ def sphinx_settings(config: BookConfig) -> dict:
     }
 
 
-def paths_settings(paths: Paths) -> dict:
+def paths_settings(manifest: Manifest) -> dict:
     """Where Sphinx finds what the merge stage staged for the site as it is (the d2l wheel)."""
-    extra = paths.staging / Staged.EXTRA
-    return {"html_extra_path": [str(extra)] if extra.is_dir() else []}
+    extra = manifest.staging / Staged.EXTRA
+    return {"html_extra_path": [str(extra)] if any(p.parts[0] == Staged.EXTRA for p in manifest.assets) else []}
 
 
 class SourceWarnings:
@@ -99,7 +99,7 @@ class SourceWarnings:
         return self._maps[path]
 
 
-def fingerprint(paths: Paths, builder: str, overrides: dict) -> tuple[str, str]:
+def fingerprint(manifest: Manifest, builder: str, overrides: dict) -> tuple[str, str]:
     """Everything a render reads, in two digests: what Sphinx does not track page by page (the settings, the
     site's own code, the bibliography and label tables it reads), then that with the staged pages."""
     digest = hashlib.sha256(json.dumps([builder, overrides], sort_keys=True, default=str).encode())
@@ -111,7 +111,7 @@ def fingerprint(paths: Paths, builder: str, overrides: dict) -> tuple[str, str]:
     for path in files:
         digest.update(str(path).encode() + b"\0" + path.read_bytes())
     settings = digest.hexdigest()
-    for path in sorted(p for p in paths.staging.rglob("*") if p.is_file()):
+    for path in (manifest.staging / p for p in manifest.files):
         digest.update(str(path).encode() + b"\0" + path.read_bytes())
     return settings, digest.hexdigest()
 
@@ -126,19 +126,20 @@ def _replace(new: Path, target: Path) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
-def render(config: BookConfig, paths: Paths, builder: str = "html", overrides: dict | None = None,
-           site: Path | None = None) -> Path:
-    """Sphinx with `builder` over the staging folder into `site` (default _build/<builder>)."""
+def render(config: BookConfig, paths: Paths, manifest: Manifest, builder: str = "html",
+           overrides: dict | None = None, site: Path | None = None) -> Path:
+    """Sphinx with `builder` over what the merge stage staged (`manifest`) into `site` (default
+    _build/<builder>)."""
     from sphinx.application import Sphinx  # imported late: `make check` never renders
     from sphinx.errors import SphinxError
     from sphinx.util import console
     from sphinx.util.docutils import docutils_namespace, patch_docutils
 
     site = site or paths.site(builder)
-    overrides = {**sphinx_settings(config), **paths_settings(paths), **(overrides or {})}
+    overrides = {**sphinx_settings(config), **paths_settings(manifest), **(overrides or {})}
     name = site.relative_to(paths.out).as_posix().replace("/", "-")
     doctrees = paths.doctrees / name
-    stamp, (settings, wanted) = paths.doctrees / f"{name}.rendered", fingerprint(paths, builder, overrides)
+    stamp, (settings, wanted) = paths.doctrees / f"{name}.rendered", fingerprint(manifest, builder, overrides)
     if site.is_dir() and stamp.is_file() and stamp.read_text() == wanted:
         logger.info(f"[render] {site.relative_to(paths.out.parent)}: nothing changed")
         return site
@@ -149,7 +150,7 @@ def render(config: BookConfig, paths: Paths, builder: str = "html", overrides: d
     # Sphinx writes only the pages that changed into a copy of the last site, unless what every page
     # shows of the others changed (titles, headings, labels, tocs: the navigation): then all, afresh.
     # What Sphinx does not track page by page (settings, our code, the tables it reads) starts all afresh.
-    navigation, known = navigation_of(paths.staging), paths.doctrees / f"{name}.navigation"
+    navigation, known = navigation_of(manifest), paths.doctrees / f"{name}.navigation"
     known_settings = paths.doctrees / f"{name}.settings"
     same_settings = known_settings.is_file() and known_settings.read_text() == settings
     try:
@@ -163,11 +164,11 @@ def render(config: BookConfig, paths: Paths, builder: str = "html", overrides: d
     if not getattr(sys.stderr, "isatty", lambda: False)():
         console.nocolor()   # no colour codes in logs written to files
     logger.info(f"[render] sphinx {builder} -> {site.relative_to(paths.out.parent)}")
-    warnings = SourceWarnings(paths.staging)
+    warnings = SourceWarnings(manifest.staging)
     try:
         # As sphinx-build does it: a clean docutils registry for every build in this process.
         with patch_docutils(ROOT), docutils_namespace():
-            app = Sphinx(str(paths.staging), str(ROOT), str(new_site), str(new_doctrees), builder,
+            app = Sphinx(str(manifest.staging), str(ROOT), str(new_site), str(new_doctrees), builder,
                          confoverrides=overrides, status=None, warningiserror=True,
                          warning=warnings,  # type: ignore[arg-type]  # Sphinx only write()s to its warning stream
                          verbosity=0)
@@ -248,15 +249,13 @@ def _storage(err: OSError, doing: str) -> StorageError:
 NAVIGATION_LINE = re.compile(r"^(#{1,6} .*|\(\S+\)=)$")
 
 
-def navigation_of(staging: Path) -> str:
+def navigation_of(manifest: Manifest) -> str:
     """What every page shows of the others (the sidebar, previous and next, numbers): each page's
     headings, labels and toc entries. Prose and outputs are not part of it."""
     digest = hashlib.sha256()
-    for path in sorted(staging.rglob("*.ipynb")):
-        if path.relative_to(staging).parts[0].startswith("_"):
-            continue   # downloads, not pages
-        digest.update(path.relative_to(staging).as_posix().encode() + b"\0")
-        for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]:
+    for page in sorted(manifest.pages):
+        digest.update(page.as_posix().encode() + b"\0")
+        for cell in json.loads((manifest.staging / page).read_text(encoding="utf-8"))["cells"]:
             if cell["cell_type"] != "markdown":
                 continue
             in_toc = False

@@ -35,6 +35,7 @@ from sphinx.locale import _
 from sphinx.util.math import get_node_equation_number
 
 from bookbuild import environments
+from bookbuild.whole import write_whole
 
 PROGRAM = Path(__file__).parent / "mathjax" / "typeset.mjs"
 # What the typeset SVG depends on besides the formulas: our program and the MathJax it loads.
@@ -142,9 +143,7 @@ def typeset(app, exception) -> None:
         cached["pages"].update({keys[docname]: page for docname, page in result["pages"].items()})
     used = {"program": program, "css": cached["css"],   # only what this render uses: the cache does not grow
             "pages": {key: cached["pages"][key] for key in set(keys.values())}}
-    partial = cache.with_name(cache.name + ".part")
-    partial.write_text(json.dumps(used, sort_keys=True), encoding="utf-8")
-    os.replace(partial, cache)
+    write_whole(cache, json.dumps(used, sort_keys=True))
     out = Path(app.outdir)
     for docname in pages:
         path = out / app.builder.get_target_uri(docname)

@@ -81,6 +81,104 @@ def test_sphinx_tabs_nodes_write_the_elements_its_script_drives(tmp_path):
         adapter.Tab.__name__, adapter.Panel.__name__, adapter.Tablist.__name__}
 
 
+# --- nbclient and jupyter_client (bookbuild/execute/jupyter_adapter.py) -------------------------------
+
+def _client(nb, kernel: str, kernel_dirs, sockets: Path, **hooks):
+    """An nbclient as the build makes one (kernel_session)."""
+    from bookbuild.execute import jupyter_adapter
+    return jupyter_adapter.notebook_client(nb, tuple(map(str, kernel_dirs)), sockets, kernel_name=kernel,
+                                           timeout=60, **hooks)
+
+
+def test_nbclient_registers_its_exit_cleanup_and_jupyter_client_keeps_the_kernel_process(fixture_kernels,
+                                                                                         tmp_path):
+    """A real kernel, run as the build runs it: its process (the reaper, leading the kernel's process group)
+    is where the adapter looks, its sockets and connection file are where the adapter put them, named as
+    it expects, and nbclient's exit-time cleanup is the bound method the adapter unregisters."""
+    import atexit
+    import inspect
+    import os
+    import stat
+
+    import nbformat
+    from nbclient import NotebookClient
+
+    from bookbuild import environments
+    from bookbuild.execute import jupyter_adapter, reaper
+
+    assert "atexit.register(self._cleanup_kernel)" in inspect.getsource(NotebookClient)
+    seen = {}
+
+    async def look(notebook):
+        process = jupyter_adapter.kernel_process(client)
+        seen.update(alive=process is not None and process.poll() is None,
+                    group_leader=process is not None and os.getpgid(process.pid) == process.pid,
+                    files=sorted(p.name for p in tmp_path.iterdir()),
+                    sockets=sorted(p.name for p in tmp_path.iterdir() if stat.S_ISSOCK(p.lstat().st_mode)),
+                    named=reaper.kernel_files(["kernel", "-f", client.km.connection_file]))
+
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("print(1)")])
+    client = _client(nb, fixture_kernels.frameworks[0].kernel, environments.kernel_dirs(), tmp_path,
+                     on_notebook_start=look)
+    client.execute()
+    jupyter_adapter.forget_exit_cleanup(client)
+    assert seen["alive"] and seen["group_leader"], seen
+    assert seen["files"] == sorted(["k1.json", *seen["sockets"]]) and len(seen["sockets"]) == len(reaper.CHANNELS)
+    assert all(re.fullmatch(r"k1-\d+", name) for name in seen["sockets"]), seen
+    assert sorted(Path(p).name for p in seen["named"]) == seen["files"]   # what the reaper removes
+    assert list(tmp_path.iterdir()) == []                    # the shutdown removed them (jupyter_client, reaper)
+    assert callable(client._cleanup_kernel) and client._cleanup_kernel.__self__ is client
+    atexit.unregister(client._cleanup_kernel)               # what forget_exit_cleanup does, and never fails
+
+
+def _kernelspec(folder: Path, argv: list[str]) -> Path:
+    import json
+
+    (folder / "broken").mkdir(parents=True)
+    (folder / "broken" / "kernel.json").write_text(json.dumps({"argv": argv, "display_name": "broken",
+                                                               "language": "python"}))
+    return folder
+
+
+def test_a_kernel_that_ends_before_it_answers_is_a_runtime_error_with_its_process_ended(tmp_path):
+    """jupyter_client tells of a kernel that died at start only in a RuntimeError's text: the adapter asks
+    the kernel's process instead."""
+    import sys
+
+    import nbformat
+    import pytest
+
+    from bookbuild.execute import jupyter_adapter
+
+    kernels = _kernelspec(tmp_path / "kernels", [sys.executable, "-c", "raise SystemExit(3)", "-f",
+                                                 "{connection_file}"])
+    (tmp_path / "sockets").mkdir()
+    client = _client(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1")]), "broken", [kernels],
+                     tmp_path / "sockets")
+    with pytest.raises(RuntimeError) as raised:
+        client.execute()
+    jupyter_adapter.forget_exit_cleanup(client)
+    assert isinstance(jupyter_adapter.start_failure(raised.value, client), jupyter_adapter.KernelEndedAtStart)
+    assert not isinstance(jupyter_adapter.start_failure(ValueError("ours"), client),
+                          jupyter_adapter.KernelEndedAtStart)
+
+
+def test_a_kernel_whose_program_is_gone_is_said_so_before_jupyter_client_starts_it(tmp_path):
+    import nbformat
+    import pytest
+
+    from bookbuild.execute import jupyter_adapter
+
+    kernels = _kernelspec(tmp_path / "kernels", [str(tmp_path / "gone" / "python"), "-f", "{connection_file}"])
+    (tmp_path / "sockets").mkdir()
+    client = _client(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1")]), "broken", [kernels],
+                     tmp_path / "sockets")
+    with pytest.raises(jupyter_adapter.KernelExecutableMissing) as raised:
+        client.execute()
+    jupyter_adapter.forget_exit_cleanup(client)
+    assert raised.value.executable == str(tmp_path / "gone" / "python")
+
+
 def test_the_search_page_extends_furos_scripts_deferred_and_in_order(multi_site):
     """templates/search.html extends Furo's script blocks: every script it writes is deferred (searchtools.js
     needs doctools.js, deferred on every page), and the book's touches come before the index, which starts

@@ -365,7 +365,7 @@ def test_make_merge_judges_as_make_html(verdicts, verdicts_copy):
         book.build("check", frameworks=(framework,))
         assert (book.paths.executed / framework / "ch" / "page.reseeded.ipynb").is_file()
     merged = book.build("html", executed_dir=book.paths.executed)
-    assert [(e["line"], e["status"], e["detail"]) for e in merged.agreement] == \
+    assert [(e.line, e.status, e.detail) for e in merged.agreement] == \
            [(e["line"], e["status"], e["detail"]) for e in report["agreement"]]
     assert {n.status for n in merged.notebooks} == {"loaded"}
 
@@ -376,7 +376,7 @@ def test_the_seed_is_measured_only_where_tabs_differ_and_cached(verdicts, verdic
     assert sorted(n["framework"] for n in reseeded) == ["mxnet", "pytorch", "tensorflow"]
     again = verdicts_copy.build()
     assert {n.status for n in again.notebooks} == {"cached"}          # both runs come from the cache now
-    assert again.agreement == report["agreement"]
+    assert again.as_json()["agreement"] == report["agreement"]
 
 
 def test_strict_fails_at_every_disagreeing_group_and_check_is_always_strict(verdicts, verdicts_copy):
@@ -393,7 +393,7 @@ def test_a_page_may_expect_a_group_to_differ_with_a_reason(verdicts_copy):
     book = verdicts_copy
     book.write("ch/page.agreement.yml", '- code: "plotting.plt.switch_backend"\n'
                                        '  reason: "Bu sekme şekilleri kasten çizmez."\n')
-    entries = {e["line"]: e for e in book.build().agreement}
+    entries = {e["line"]: e for e in book.build().as_json()["agreement"]}
     entry = entry_for(entries, "for power in (1, 2)")
     assert entry["status"] == "expected to differ" and entry["detail"] == "Bu sekme şekilleri kasten çizmez."
     book.write("ch/page.agreement.yml", '- code: "np.array"\n  reason: "çok"\n')

@@ -7,11 +7,12 @@ import pytest
 from books import ROOT  # noqa: E402
 
 from bookbuild import errors, tab_marks
+from bookbuild import published as references
 from bookbuild.config import load
 from bookbuild.errors import ConfigError, SourceError
 from bookbuild.execute import split
 from bookbuild.read import book as read_stage
-from bookbuild.read import dialect, references
+from bookbuild.read import dialect
 
 FRAMEWORKS = ("mxnet", "pytorch", "tensorflow")
 

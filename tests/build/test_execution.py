@@ -257,7 +257,7 @@ def test_jobs_run_kernels_side_by_side_fairly(make_book, caplog):
     build_logger = logging.getLogger("bookbuild")   # it does not propagate: caplog listens to it directly
     build_logger.addHandler(caplog.handler)
     try:
-        with caplog.at_level("INFO", logger="bookbuild.execute.kernels"):
+        with caplog.at_level("INFO", logger="bookbuild.execute.kernel_session"):
             pipeline.build(config, pipeline.Options("check"), paths=book.paths)
     finally:
         build_logger.removeHandler(caplog.handler)

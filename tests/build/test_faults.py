@@ -17,6 +17,7 @@ import re
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -24,8 +25,8 @@ from books import INDEX, REFERENCES, Book, Workbench, free_port, made_once
 
 import conf
 from bookbuild import environments
+from bookbuild import published as references
 from bookbuild.config import ROOT
-from bookbuild.read import references
 from d2l import data as d2l_data
 
 PAGE = """# Sayfa
@@ -396,14 +397,15 @@ def kernels_of(book) -> list[int]:
     return found
 
 
-def start(book, *args, shell_prefix: str = "") -> subprocess.Popen:
-    """`python -m bookbuild ... ARGS` in a process of its own; `shell_prefix`: shell commands it is exec'd after."""
+def start(book, *args, shell_prefix: str = "", env: dict | None = None) -> subprocess.Popen:
+    """`python -m bookbuild ... ARGS` in a process of its own; `shell_prefix`: shell commands it is exec'd after;
+    `env`: on top of this process's environment."""
     command = [sys.executable, "-m", "bookbuild", "--config", str(book.root / "build.yml"), *args]
     if shell_prefix:
         command = ["sh", "-c", f'{shell_prefix}; exec "$@"', "sh", *command]
     return subprocess.Popen(command,
                             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env={**os.environ, "D2L_TEST_BOOK": str(book.root)})
+                            env={**os.environ, "D2L_TEST_BOOK": str(book.root), **(env or {})})
 
 
 def wait_for(process, *words: str) -> str:
@@ -437,6 +439,82 @@ def test_an_interrupt_stops_kernels_keeps_the_site_and_the_cache(book, signal_nu
     # The next build runs what is missing only: the interrupted notebooks.
     book.write("ch/page.md", slow.replace("time.sleep(60)", "time.sleep(0)"))
     assert book.main("html").returncode == 0
+
+
+# --- the kernels' sockets: in a folder of the build's own, gone however the build ends ----------------------
+
+def sockets_under(folder: Path) -> list[Path]:
+    return [p for p in folder.rglob("*") if p.is_socket()]
+
+
+@pytest.fixture
+def temporary():
+    """A temporary folder of a short path (pytest's are too long for sockets: the build would use /tmp)."""
+    import shutil
+    import tempfile
+
+    folder = Path(tempfile.mkdtemp(prefix="d2l-test-", dir="/tmp"))
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_a_build_whose_kernel_dies_leaves_no_socket_behind(book, temporary, monkeypatch):
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(temporary))   # the build's process: this one
+    book.write("ch/page.md", PAGE.replace("print(6 * 7)", "import signal\nos.kill(os.getpid(), signal.SIGKILL)"))
+    running = []   # the kernels' sockets, seen while a kernel ran: where the build put them
+    from bookbuild.execute import kernel_session
+    started = kernel_session.run_notebook
+
+    async def looking(job, settings, clients):
+        running.append(settings.socket_dir)
+        return await started(job, settings, clients)
+
+    monkeypatch.setattr(kernel_session, "run_notebook", looking)
+    from bookbuild.execute import scheduler
+    monkeypatch.setattr(scheduler, "run_notebook", looking)
+    done = book.main("html")
+    assert running and all(folder.parent == temporary for folder in running)
+    assert done.returncode == 2 and "the kernel died" in done.stderr, done.stderr
+    assert kernels_of(book) == []
+    assert list(temporary.iterdir()) == []
+
+
+def test_a_killed_build_leaves_no_socket_behind(book, temporary):
+    """SIGKILL gives the build no chance to clean up: each kernel's reaper removes what its kernel left."""
+    book.write("ch/page.md", PAGE.replace("print(6 * 7)", "print(6 * 7)\nimport time\ntime.sleep(60)"))
+    process = start(book, "--jobs", "3", "html", env={"TMPDIR": str(temporary)})
+    try:
+        wait_for(process, "cell 1/2")
+        assert sockets_under(temporary)                 # the running kernels' sockets, where the build put them
+    finally:
+        process.kill()
+        process.communicate()
+    while kernels_of(book):                             # each reaper sees its build gone, and ends its kernel
+        time.sleep(0.1)
+    assert sockets_under(temporary) == [] and list(temporary.iterdir()) == []
+
+
+def test_an_unexpected_error_inside_jupyter_client_is_a_bug_not_advice(book, tmp_path):
+    """Only the kinds of failure the build means to translate become messages: an exception raised in
+    jupyter_client's own code that is none of them is a bug in the build (exit 3), never "run make env"."""
+    inject = tmp_path / "inject"
+    inject.mkdir()
+    (inject / "sitecustomize.py").write_text(
+        "import os\n"
+        "if os.environ.pop('D2L_TEST_BREAK_JUPYTER_CLIENT', None):   # the build's process only, not its kernels\n"
+        "    import jupyter_client.session as session\n"
+        "    session.msg_header = session.extract_header   # a TypeError in jupyter_client's own frame\n")
+    book.write("ch/page.md", PAGE.replace("print(6 * 7)", "print(6 * 8)"))
+    process = start(book, "html", env={"PYTHONPATH": os.pathsep.join(filter(None, [str(inject),
+                                                                              os.environ.get("PYTHONPATH")])),
+                                       "D2L_TEST_BREAK_JUPYTER_CLIENT": "1"})
+    out, err = process.communicate(timeout=300)
+    assert process.returncode == 3, (out, err)
+    assert "Traceback (most recent call last)" in err and f"jupyter_client{os.sep}session.py" in err
+    assert "this is a bug in the build, not in the book" in err and "make env" not in err
+    assert book.report()["error"]["kind"] == "bug"
 
 
 def test_the_preview_stops_its_build_and_kernels_where_ctrl_c_is_ignored(book):
@@ -520,7 +598,7 @@ def test_what_the_render_reads_besides_the_pages_renders_as_a_clean_render_would
 def test_a_bug_in_the_build_looks_like_a_bug(book, monkeypatch, where):
     """Only errors the build means to translate become messages; anything else is our bug: a traceback,
     "this is a bug in the build", exit 3, and the site, the cache and the lock left as they were."""
-    from bookbuild.execute import kernels
+    from bookbuild.execute import kernel_session
     from bookbuild.merge import pages as merge
     from bookbuild.render import figures
 
@@ -529,7 +607,7 @@ def test_a_bug_in_the_build_looks_like_a_bug(book, monkeypatch, where):
 
     site = tree(book.paths.site("html"))
     target = {"a stage": (merge, "readers_notebook"), "a Sphinx extension": (figures, "apply_to_images"),
-              "the executor": (kernels, "explain")}[where]
+              "the executor": (kernel_session, "explain")}[where]
     monkeypatch.setattr(*target, broken)
     book.write("ch/page.md", PAGE.replace("print(6 * 7)", "print(6 * 7 / 0)" if where == "the executor" else
                                           "print(6 * 8)"))

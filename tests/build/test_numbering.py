@@ -11,8 +11,8 @@ from books import REAL, REFERENCES, Book, merged_pages
 
 import conf
 from bookbuild import config as book_config
+from bookbuild import published as references
 from bookbuild.read import book as read
-from bookbuild.read import references
 
 SECTION = conf.numfig_format["section"]          # "Bölüm %s"
 

@@ -202,7 +202,7 @@ def test_the_chapter_previews_published_sections_and_citations(reader, chapter_s
     a citation, the bibliography's entry for it."""
     from books import REAL
 
-    from bookbuild.read import references
+    from bookbuild import published as references
     table = references.published_labels(REAL.book.published_labels)
     site = chapter_site[0].site("html")
     bibliography = (site / "chapter_references" / "zreferences.html").read_text(encoding="utf-8")

@@ -101,7 +101,7 @@ def test_toc_entries_outside_the_build_read_their_published_number_and_title(rea
     pages; every entry now reads its number and title from the published edition's table of pages."""
     from books import REAL
 
-    from bookbuild.read import references
+    from bookbuild import published as references
     table = references.published_pages(REAL.book.published_pages)
     url, _ = chapter
     one = reader(view)

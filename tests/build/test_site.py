@@ -12,9 +12,9 @@ import nbformat
 from books import REAL, display_equations, figures, merged_pages, printed, tab_groups
 
 from bookbuild import config as book_config
+from bookbuild import published as references
 from bookbuild.config import PAGE_LIMIT_EVERYTHING, ROOT, SITE_LIMIT
 from bookbuild.read import book as read
-from bookbuild.read import references
 from bookbuild.tab_marks import Staged
 
 LABELS = {fw.label: fw.name for fw in REAL.frameworks}

@@ -8,8 +8,8 @@ import subprocess
 from books import figures, merged_pages, printed
 
 import conf
+from bookbuild import published as references
 from bookbuild.read import book as read
-from bookbuild.read import references
 from bookbuild.render import pdf
 
 

@@ -1,7 +1,8 @@
 """d2lbook's marks as patterns, and the Markdown structure of a prose block as CommonMark reads it.
 
-The patterns follow d2lbook 1.0.3 (common.py, notebook.py, rst.py); the reader (dialect), its MyST
-conversion (myst) and the render stage's notebooks (page_tools) share them. Where Markdown itself
+The patterns follow d2lbook 1.0.3 (common.py, notebook.py, rst.py); the reader (read/dialect), its MyST
+conversion (read/myst), what a page is (source.py: its title) and the render stage's page tools share
+them, so they sit on the ground floor. Where Markdown itself
 decides what a line is (a heading, indented or setext; a table), markdown-it-py reads it, as MyST
 will: a regex would disagree with the page's rendering at the edges.
 """

@@ -1,0 +1,152 @@
+"""The execute stage's scheduling: notebooks in their frameworks' kernels, `jobs` at once.
+
+A free slot goes to the framework with the fewest kernels running (then the fewest started), so one slow
+framework cannot starve the others. A failing cell stops only its own notebook; every other notebook still
+runs.
+
+Kernels run on an event loop in a worker thread: Ctrl-C (or SIGTERM) reaches the main thread, which cancels
+the loop's tasks and waits while every kernel shuts down (and stops those that do not: process_cleanup).
+The kernels' Unix sockets live in a folder of this run's own, removed when it ends, however it ends: a
+kernel that was killed leaves no socket behind.
+"""
+from __future__ import annotations
+
+import asyncio
+import collections
+import logging
+import shutil
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from bookbuild import errors
+from bookbuild.execute import process_cleanup
+from bookbuild.execute.jobs import Job
+from bookbuild.execute.jupyter_adapter import SOCKET_PATH_BYTES, SOCKET_SUFFIX_BYTES
+from bookbuild.execute.kernel_session import KernelSettings, run_notebook
+from bookbuild.report import NotebookStatus
+
+logger = logging.getLogger(__name__)
+
+GRACE_SECONDS = 10                # for kernels to shut down when asked, after an interrupt
+
+
+def socket_folder() -> Path:
+    """A new folder for a run's kernel sockets: in the temporary folder, or in /tmp where that one's path
+    leaves no room for a socket's name (AF_UNIX paths are short)."""
+    base = tempfile.gettempdir()
+    if len(base.encode()) + len("/d2l-kernels-12345678") + SOCKET_SUFFIX_BYTES > SOCKET_PATH_BYTES:
+        base = "/tmp"
+    return Path(tempfile.mkdtemp(prefix="d2l-kernels-", dir=base))
+
+
+class Kernels:
+    """Runs jobs; `run` fills each job's notebook and report, and returns the failures."""
+
+    def __init__(self, kernel_dirs: list[Path], timeout: int, jobs: int, log_dir: Path,
+                 env: dict[str, str] | None = None, startup: str = ""):
+        self.kernel_dirs, self.timeout, self.jobs = tuple(str(d) for d in kernel_dirs), timeout, jobs
+        self.env = env or {}   # for every kernel, on top of this process's environment and its kernelspec's
+        self.startup = startup   # code each kernel runs silently before the first cell (bookbuild/in_kernel.py)
+        self.log_dir = log_dir
+        self.clients: list = []   # every nbclient started, to stop what an interrupt leaves running
+
+    def run(self, jobs: list[Job], on_success, on_failure=None) -> list[errors.BookError]:
+        """Run every job; `on_success(job)` as each one ends well, `on_failure(job, error)` as one fails (the
+        caller caches both)."""
+        sockets = socket_folder()
+        try:
+            settings = KernelSettings(self.kernel_dirs, self.timeout, self.log_dir, sockets, self.env, self.startup)
+            return self._run(jobs, settings, on_success, on_failure)
+        finally:
+            shutil.rmtree(sockets, ignore_errors=True)
+
+    def _run(self, jobs: list[Job], settings: KernelSettings, on_success, on_failure) -> list[errors.BookError]:
+        loop = asyncio.new_event_loop()
+        outcome: dict = {}
+        scheduled = None  # the task, created in the worker thread
+
+        def work():
+            nonlocal scheduled
+            asyncio.set_event_loop(loop)
+            scheduled = loop.create_task(self._schedule(jobs, settings, on_success, on_failure))
+            try:
+                outcome["failures"] = loop.run_until_complete(scheduled)
+            except BaseException as err:  # noqa: BLE001 - handed to the main thread, raised there
+                outcome["error"] = err
+            finally:
+                loop.run_until_complete(loop.shutdown_asyncgens())
+                loop.close()
+
+        worker = threading.Thread(target=work, name="kernels", daemon=True)
+        worker.start()
+        try:
+            while worker.is_alive():
+                worker.join(0.1)
+        except KeyboardInterrupt:
+            self._interrupt(worker, loop, lambda: scheduled, jobs)
+        if "error" in outcome:
+            raise outcome["error"]
+        return outcome["failures"]
+
+    def _interrupt(self, worker, loop, scheduled, jobs) -> None:
+        logger.info("\ninterrupted: shutting the kernels down ...")
+        process_cleanup.quiet_shutdown_logs()
+        while scheduled() is None and worker.is_alive():
+            time.sleep(0.01)
+        try:
+            loop.call_soon_threadsafe(scheduled().cancel)   # nbclient shuts each kernel down ...
+        except RuntimeError:
+            pass  # the loop had just finished
+        process_cleanup.wait_ignoring_interrupts(worker, GRACE_SECONDS)
+        for client in self.clients:                         # ... and what it could not, stops here
+            process_cleanup.stop_kernel(client)
+        process_cleanup.wait_ignoring_interrupts(worker, 5)
+        for job in jobs:
+            if job.report.status in (NotebookStatus.RUNNING, NotebookStatus.NOT_RUN):
+                job.report.status = NotebookStatus.INTERRUPTED
+        raise errors.Interrupted("the build was interrupted; every kernel was shut down and no "
+                                 "half-run notebook was cached") from None
+
+    async def _schedule(self, jobs: list[Job], settings: KernelSettings, on_success,
+                        on_failure=None) -> list[errors.BookError]:
+        order = list(dict.fromkeys(job.framework.name for job in jobs))
+        waiting = {name: collections.deque(j for j in jobs if j.framework.name == name) for name in order}
+        running: collections.Counter[str] = collections.Counter()   # per framework
+        started: collections.Counter[str] = collections.Counter()
+        tasks: dict[asyncio.Task, Job] = {}
+        failures: list[errors.BookError] = []
+        done = 0
+        try:
+            while tasks or any(waiting.values()):
+                while len(tasks) < self.jobs and any(waiting.values()):
+                    name = min((n for n in order if waiting[n]), key=lambda n: (running[n], started[n], order.index(n)))
+                    job = waiting[name].popleft()
+                    running[name] += 1
+                    started[name] += 1
+                    tasks[asyncio.ensure_future(run_notebook(job, settings, self.clients))] = job
+                finished, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+                for task in finished:
+                    job = tasks.pop(task)
+                    running[job.framework.name] -= 1
+                    done += 1
+                    failure = task.exception()
+                    if failure is None:
+                        on_success(job)
+                        verdict = "done"
+                    elif isinstance(failure, errors.BookError):
+                        failures.append(failure)       # only this notebook stops; the others run on
+                        if on_failure:
+                            on_failure(job, failure)
+                        verdict = "FAILED"
+                    else:
+                        raise failure                  # a bug in the build
+                    logger.info(f"[{done}/{len(jobs)}] {job.framework.name} {job.page.path}: {verdict} "
+                                f"in {job.report.seconds:.1f} s")
+        except BaseException:   # an interrupt, a full disk, a bug: stop every kernel before it goes on
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            raise
+        return failures
