@@ -92,6 +92,12 @@ def _run(cmd: list, log) -> None:
     subprocess.run(cmd, stdout=log, stderr=subprocess.STDOUT, check=True, cwd=ROOT)
 
 
+def shown(path: Path) -> Path:
+    """A path as messages show it: relative to the project when it is in it (a book's own requirements
+    may lie elsewhere)."""
+    return path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
+
+
 def ensure(name: str, requirements: Path) -> bool:
     """Make environment `name` from `requirements` unless it is up to date. True if (re)made."""
     wanted = requirements_hash(*requirement_files(requirements))
@@ -101,8 +107,7 @@ def ensure(name: str, requirements: Path) -> bool:
     log_path = ENVS / f"{name}.log"
     ENVS.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
-    shown_log = log_path.relative_to(ROOT) if log_path.is_relative_to(ROOT) else log_path
-    say(f"[env] {name}: installing {requirements.relative_to(ROOT)} (log: {shown_log})")
+    say(f"[env] {name}: installing {shown(requirements)} (log: {shown(log_path)})")
     shutil.rmtree(target, ignore_errors=True)
     with open(log_path, "w") as log:
         try:
@@ -115,10 +120,10 @@ def ensure(name: str, requirements: Path) -> bool:
             shutil.rmtree(target, ignore_errors=True)
             tail = "".join(log_path.read_text().splitlines(True)[-15:])
             raise _problem(f"environment {name}: `{' '.join(map(str, err.cmd[:4]))} ...` failed", path=log_path,
-                           detail=tail, fix=f"correct {requirements.relative_to(ROOT)} (or the network/index) "
+                           detail=tail, fix=f"correct {shown(requirements)} (or the network/index) "
                                             "and run `make env` again") from None
     (target / STAMP).write_text(json.dumps({"requirements_hash": wanted,
-                                            "requirements": str(requirements.relative_to(ROOT))}))
+                                            "requirements": str(shown(requirements))}))
     say(f"[env] {name}: ready in {time.monotonic() - started:.0f} s")
     return True
 
@@ -145,8 +150,7 @@ def ensure_node(name: str, package: Path) -> bool:
         raise _problem(f"Node.js and npm are needed for {package.relative_to(ROOT)}",
                        fix="install Node.js 18 or newer (Debian: apt-get install nodejs npm)")
     target, log_path = ENVS / name, ENVS / f"{name}.log"
-    shown_log = log_path.relative_to(ROOT) if log_path.is_relative_to(ROOT) else log_path
-    say(f"[env] {name}: npm ci {package.relative_to(ROOT)} (log: {shown_log})")
+    say(f"[env] {name}: npm ci {shown(package)} (log: {shown(log_path)})")
     shutil.rmtree(target, ignore_errors=True)
     target.mkdir(parents=True)
     for file in files:

@@ -1,4 +1,5 @@
-"""The build, stage after stage: read -> library -> split -> execute (cached) -> agree -> merge -> render.
+"""The build, stage after stage: read -> library -> split -> execute (cached) -> agree -> merge -> render
+(merge and render go on beside the agreement stage, which they do not need).
 
 Each stage takes the previous one's typed value and hands on its own: BookSource ->
 Library -> SplitBook (in an Executor) -> Execution -> Agreement -> Manifest (-> PDFs,
@@ -12,8 +13,10 @@ or render error stops the build and keeps the last good site.
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
+import threading
 from pathlib import Path
 
 from bookbuild import environments, log
@@ -72,18 +75,52 @@ def build(config: BookConfig, options: Options = Options(), paths: Paths | None 
             shard = shards.shard_of(list(source.pages), options.shard, [fw.name for fw in frameworks], timed)
             execution: Execution = executor.book(shard)
             report.add(execution)
-        with report.stage("agree"):
+        # The render needs only the book's runs: it goes on beside the agreement stage's reseeded runs.
+        render = Beside(lambda: _render(config, paths, source, execution, executor, options.command, report)) \
+            if options.command != "check" else None
+        with render or contextlib.nullcontext(), report.stage("agree"):
             agreement: Agreement = compare.check(source, execution, config, executor.reseeded)
             travelling = executor.reseeded_to_travel(execution, shard, frameworks)
             report.add(agreement.reseeded, travelling, agreement=agreement.groups)
-        if options.command != "check":
-            with report.stage("render"):
-                manifest: Manifest = pages.stage(config, paths, source, execution, executor.library)
-                pdfs = (pdf.render_pdfs if options.command == "pdf" else pdf.built_from)(config, paths, manifest)
-                if pdfs:   # every page links them
-                    manifest = pages.stage(config, paths, source, execution, executor.library,
-                                           {name: built.path for name, built in pdfs.items()})
-                report.site = str(site.render(config, paths, manifest))
         strict = config.agreement.strict or options.command == "check"
         raise_all([*execution.failures, *(agreement.disagreements() if strict else []), *log.fatal_warnings()])
     return report
+
+
+def _render(config, paths, source, execution, executor, command: str, report: BuildReport) -> None:
+    with report.stage("render"):
+        manifest: Manifest = pages.stage(config, paths, source, execution, executor.library)
+        pdfs = (pdf.render_pdfs if command == "pdf" else pdf.built_from)(config, paths, manifest)
+        if pdfs:   # every page links them
+            manifest = pages.stage(config, paths, source, execution, executor.library,
+                                   {name: built.path for name, built in pdfs.items()})
+        report.site = str(site.render(config, paths, manifest))
+
+
+class Beside(threading.Thread):
+    """A stage run in a thread beside the ones that follow it: leaving the `with` block waits for it to end, and
+    raises what it raised (after what the block raised, if anything: that one is the first error). The main
+    thread keeps Ctrl-C; an interrupted build leaves the stage to end, as its work is written aside (the
+    render's new site replaces the last good one only once it is whole)."""
+
+    def __init__(self, work):
+        super().__init__(name="beside", daemon=True)
+        self.work, self.error = work, None
+
+    def run(self) -> None:
+        try:
+            self.work()
+        except BaseException as err:  # noqa: BLE001 - raised in the main thread, on leaving the block
+            self.error = err
+
+    def __enter__(self) -> Beside:
+        self.start()
+        return self
+
+    def __exit__(self, kind, error, traceback) -> None:
+        if kind is not None:
+            return   # the block's error goes first; the stage's thread ends with the process
+        while self.is_alive():
+            self.join(0.1)   # in steps: Ctrl-C still reaches the main thread
+        if self.error is not None:
+            raise self.error

@@ -10,12 +10,13 @@ variable is set.
 import os
 import sys
 
+# The preface's MXNet imports (#@save), which the book's saved code uses as this module's globals.
 import mxnet
-from mxnet import autograd, gluon, init, np, npx
-from mxnet.gluon import nn
+from mxnet import autograd, context, gluon, image, init, np, npx  # noqa: F401
+from mxnet.gluon import nn, rnn  # noqa: F401
 
 from . import training
-from .common import *  # noqa: F401,F403  (the framework-neutral API)
+from .common import *  # noqa: F401,F403  (the framework-neutral API, and the preface's imports)
 from .common import DATA_HUB, DATA_URL, device_helpers  # used here
 from .data import FASHION_MNIST, airfoil_iter, fashion_mnist_files  # by name: the preface saves `data`
 

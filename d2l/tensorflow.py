@@ -9,10 +9,12 @@ import os
 import sys
 from pathlib import Path
 
+# The preface's TensorFlow imports (#@save), which the book's saved code uses as this module's globals.
+import numpy as np  # noqa: F401
 import tensorflow as tf
 
 from . import training
-from .common import *  # noqa: F401,F403  (the framework-neutral API)
+from .common import *  # noqa: F401,F403  (the framework-neutral API, and the preface's imports)
 from .common import (
     DATA_HUB,  # used here
     device_helpers,
@@ -117,7 +119,8 @@ def load_array(data_arrays, batch_size, is_train=True):
 def fashion_mnist():
     """tf.keras's own Fashion-MNIST loader, `(x_train, y_train), (x_test, y_test)`, over the files
     `d2l.download` has (D2L_DATA_DIR, else DATA_MIRROR, else the network): Keras reads its cache
-    (<KERAS_HOME>/datasets/fashion-mnist) and downloads what is not there, so each checked file is
+    (~/.keras/datasets/fashion-mnist in Keras 2, whatever KERAS_HOME says) and downloads what is not
+    there, so each checked file is
     put there first, by Keras' own get_file from the local copy (Keras checks MD5 or SHA-256 only, so
     a file already there is checked here, against DATA_HUB's SHA-1, and replaced if it differs)."""
     for part, path in fashion_mnist_files().items():

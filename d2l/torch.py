@@ -10,14 +10,28 @@ import os
 import shutil
 import sys
 
+# The preface's PyTorch imports (#@save), which the book's saved code uses as this module's globals.
+import numpy as np  # noqa: F401
 import torch
+from PIL import Image  # noqa: F401
 from torch import nn
+from torch.nn import functional as F  # noqa: F401
+from torch.utils import data  # noqa: F401
 from torch.utils import data as torch_data
 
 # Not `from . import data`: the book's preface (#@save) binds `data` to torch.utils.data in this library.
 from . import training
-from .common import *  # noqa: F401,F403  (the framework-neutral API)
-from .common import DATA_HUB, DATA_URL, device_helpers  # used here
+from .common import *  # noqa: F401,F403  (the framework-neutral API, and the preface's imports)
+from .common import DATA_HUB, DATA_URL, device_helpers, unavailable_module  # used here
+
+# The rest of the preface's PyTorch imports (chapter_preface/index.md): PyPI's torchvision is built
+# against CUDA torch and does not import beside torch 2.13.0+cpu (requirements/pytorch.txt).
+try:
+    import torchvision
+    from torchvision import transforms
+except (ImportError, RuntimeError) as error:   # RuntimeError: `operator torchvision::nms does not exist`
+    torchvision = unavailable_module('torchvision', f'{type(error).__name__}: {error}')
+    transforms = unavailable_module('torchvision.transforms', torchvision.why)
 from .data import airfoil_iter, fashion_mnist_files
 
 # The book's saved code calls this module d2l (d2l.DATA_HUB[...] = ...), as its preface's #@save cell

@@ -18,13 +18,21 @@ x), point by point between tabs:
    its own spread counts with theirs (one run's spread of one value is a rough measure, and
    two tabs' is better) unless it is wild: as large as the others' values while its own are
    twice theirs or more (a diverging tab's spread is as wild as its divergence).
+   `spread_factor` holds where the spread is measured on many values; measured on a few
+   independent ones (a noisy trajectory that stops moving after some steps is one value per
+   tab, however many points it has), one run's spread is a poor measure, and the distance
+   allowed grows as Student's t distribution's does with few degrees of freedom.
 """
 from __future__ import annotations
 
 import dataclasses
 import enum
+import functools
 import itertools
 import math
+import statistics
+
+import numpy
 
 from bookbuild.agreement import figures
 from bookbuild.agreement.numbers import numbers
@@ -70,6 +78,39 @@ def _rms(values) -> float:
     return math.sqrt(sum(v * v for v in values) / len(values)) if values else 0.0
 
 
+def _independent(shifts: list[float]) -> float:
+    """How many independent values a series of what the seed moved holds: its points, fewer where they move
+    together: n / τ, τ = 1 + 2 Σ r(l) its integrated autocorrelation time (r(l): the autocorrelation at lag l,
+    about the seed's mean, zero; summed while positive). A trajectory that stops moving gives about one."""
+    moves = numpy.asarray(shifts, dtype=float)
+    power = float(moves @ moves)
+    if len(moves) < 2 or power == 0:
+        return 1.0
+    lags = numpy.correlate(moves, moves, "full")[len(moves):] / power   # lags 1, 2, ...
+    negative = numpy.flatnonzero(lags <= 0)
+    together = 1 + 2 * float(lags[:negative[0] if len(negative) else len(lags)].sum())
+    return min(float(len(moves)), max(1.0, len(moves) / together))
+
+
+@functools.lru_cache(maxsize=256)
+def _t_quantile(tail: float, freedom: float) -> float:
+    """t such that Student's t with `freedom` degrees has |T| > t with probability `tail`. Written in the
+    angle θ (t = √k tan θ), its density is proportional to cos(θ)^(k - 1) on (-π/2, π/2)."""
+    theta = numpy.linspace(0.0, math.pi / 2, 20001)
+    density = numpy.cos(theta) ** (freedom - 1)
+    above = numpy.concatenate([numpy.cumsum(((density[1:] + density[:-1]) / 2)[::-1])[::-1], [0.0]])
+    angle = numpy.interp(-tail, -above / above[0], theta)   # `above` falls as θ grows
+    return math.sqrt(freedom) * math.tan(angle)
+
+
+def beyond_noise(factor: float, freedom: float) -> float:
+    """How many times a spread measured on `freedom` independent values a tab may lie apart: `factor` for a
+    spread measured exactly, more for fewer values, as far out in Student's t distribution as `factor` is in
+    the normal one."""
+    tail = 2 * (1 - statistics.NormalDist().cdf(factor))
+    return max(factor, _t_quantile(tail, round(freedom, 1)))
+
+
 def _beyond(values: list[float], settings) -> float:
     """How far apart the values lie, in units of what rtol/atol allow (> 1: outside)."""
     return (max(values) - min(values)) / (settings.atol + settings.rtol * max(abs(v) for v in values))
@@ -112,7 +153,8 @@ def judge(name: str, book: dict[str, list], again: dict[str, list], settings) ->
         return "disagree", worst[1], len(points), len(seeded) < len(names)
     if not moving:
         return "agree", "", len(points), False
-    moved = {n: [abs(book[n][i] - again[n][i]) / math.sqrt(2) for i in moving] for n in seeded}
+    shifts = {n: [book[n][i] - again[n][i] for i in moving] for n in seeded}
+    moved = {n: [abs(s) / math.sqrt(2) for s in shifts[n]] for n in seeded}
     spread = {n: _rms(moved[n]) for n in seeded}
     moved_size = {n: _rms(book[n][i] for i in moving) for n in names}
     if all(spread[n] >= settings.noise * moved_size[n] for n in seeded):      # 3. every tab is noise
@@ -130,9 +172,10 @@ def judge(name: str, book: dict[str, list], again: dict[str, list], settings) ->
         tame = x in seeded and not wild   # its own spread may count too
         judges = [n for n in others if n in seeded] + ([x] if tame else [])
         noise = _rms(v for n in judges for v in moved[n])
+        allowed = beyond_noise(settings.spread_factor, sum(_independent(shifts[n]) for n in judges))
         apart = {y: _rms(a - b for a, b in zip(mean[x], mean[y], strict=True)) for y in others}
         beyond = {y: [_beyond([book[x][i], book[y][i]], settings) for i in moving] for y in others}
-        if all(apart[y] > settings.spread_factor * noise and max(beyond[y]) > 1 for y in others):
+        if all(apart[y] > allowed * noise and max(beyond[y]) > 1 for y in others):
             nearest = min(others, key=lambda n: apart[n])
             ratio = apart[nearest] / max(noise, 1e-300)
             if worst is None or ratio > worst[0]:

@@ -6,6 +6,8 @@ the build measures the seed's spread itself where tabs differ, by running the pa
 the reseeded kernels."""
 from __future__ import annotations
 
+import math
+
 import pytest
 
 from bookbuild import errors
@@ -487,3 +489,35 @@ def test_the_library_writes_what_the_build_reads():
     """d2l declares the same timing mark the agreement stage reads (they cannot import each other)."""
     from books import ROOT
     assert f"TIMING = '{TIMING}'" in (ROOT / "d2l" / "training.py").read_text()
+
+
+def trajectory(start: float, end: float, points: int = 50) -> dict:
+    """A noisy descent that stops moving after a few steps (sgd.md's exponentially decaying learning rate):
+    however many points it has, it is one random value per run."""
+    return curve(*[start + (end - start) * min(1.0, k / 4) for k in range(points)])
+
+
+def test_a_spread_measured_on_few_independent_values_allows_more():
+    """sgd.md:117: each tab's trajectory ends where its first steps' noise left it, and another seed moves that
+    end as much as the tabs differ; one reseeded run measures that spread on one value per tab, so by chance it
+    can be three times smaller than the tabs' distance (in 8% of such groups: a false alarm)."""
+    settings = Agreement()
+    ends, again = {"a": -0.72, "b": -0.83, "c": -0.81}, {"a": -0.69, "b": -0.87, "c": -0.84}
+    tabs = {n: shown(curves=[trajectory(-5.0, end)]) for n, end in ends.items()}
+    seeds = {n: shown(curves=[trajectory(-5.0, end)]) for n, end in again.items()}
+    verdict = compare_group(tabs, settings, seeds)
+    assert verdict.status == "agree", verdict
+    # A tab that ends far away still disagrees, and so does one whose whole trajectory differs a little.
+    for broken in (trajectory(-5.0, -2.5), curve(*[-5.2 + 0.1 * k for k in range(50)])):
+        verdict = compare_group({**tabs, "c": shown(curves=[broken])}, settings,
+                                {**seeds, "c": shown(curves=[broken])})
+        assert verdict.status == "disagree" and "c lies" in verdict.detail, verdict
+
+
+def test_what_the_spread_allows_grows_as_students_t_with_few_values():
+    from bookbuild.agreement.verdicts import beyond_noise
+
+    assert beyond_noise(3.0, 1) == pytest.approx(math.tan(math.pi / 2 * (1 - 0.0027)), rel=0.05)   # Cauchy
+    assert beyond_noise(3.0, 3) == pytest.approx(9.22, rel=0.01)                  # tables of Student's t
+    assert beyond_noise(3.0, 10) == pytest.approx(3.96, rel=0.01)
+    assert beyond_noise(3.0, 10_000) == pytest.approx(3.0, rel=0.01)

@@ -40,9 +40,8 @@ def test_stale_names_only_the_changed_environment(tmp_path, monkeypatch):
         requirements.write("# a changed pin\n")
     assert environments.stale(config, config.names) == ["pytorch"]
     no_deps = environments.no_deps_file(config.framework("tensorflow").requirements)
-    assert no_deps.is_file()   # tf-keras, for tensorflow-probability
-    no_deps.write_text(no_deps.read_text() + "# a changed pin\n")
-    assert environments.stale(config, config.names) == ["pytorch", "tensorflow"]
+    no_deps.write_text(no_deps.read_text() + "# a changed pin\n" if no_deps.is_file() else "# a new file\n")
+    assert environments.stale(config, config.names) == ["pytorch", "tensorflow"]   # a no-deps file keys it too
 
 
 def wheel(folder: Path, name: str, requires: str) -> Path:
@@ -77,6 +76,19 @@ def test_a_no_deps_file_is_installed_without_its_dependencies_and_keys_the_envir
     environments.no_deps_file(requirements).write_text(f"# changed\n{needy}\n")
     assert environments.installed_hash("fw") != environments.requirements_hash(
         *environments.requirement_files(requirements))
+
+
+def test_a_books_own_requirements_outside_the_project_make_its_environment(tmp_path, monkeypatch):
+    """`make html BOOK=<folder>` whose build.yml names requirement files in that folder: they lie outside the
+    project, and the environment is made from them (its message named them relative to the project, and
+    raised ValueError)."""
+    monkeypatch.setattr(environments, "ENVS", tmp_path / "project" / ".envs")
+    monkeypatch.setattr(environments, "ROOT", tmp_path / "project")
+    requirements = tmp_path / "book" / "requirements" / "fw.txt"
+    requirements.parent.mkdir(parents=True)
+    requirements.write_text("# nothing to install\n")
+    assert environments.ensure("fw", requirements)
+    assert environments.python_of("fw").exists() and not environments.ensure("fw", requirements)
 
 
 def test_kernels_are_registered_under_the_build_not_globally(tmp_path, monkeypatch):

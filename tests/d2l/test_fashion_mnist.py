@@ -90,7 +90,9 @@ def test_fashion_mnist_is_read_through_the_frameworks_loader_from_the_mirror(fra
     labels = [numpy.array([4, 0, 9]), numpy.array([7, 1])]
     sha1s = idx_files(tmp_path / 'mirror', images, labels)
     env = {**os.environ, 'D2L_DATA_DIR': str(tmp_path / 'cache'), 'DATA_MIRROR': str(tmp_path / 'mirror'),
-           'KERAS_HOME': str(tmp_path / 'keras'), 'MXNET_HOME': str(tmp_path / 'mxnet'),
+           # the frameworks' own caches, away from the reader's: Keras 2 (TensorFlow 2.15) keeps its data sets
+           # in ~/.keras whatever KERAS_HOME says, so HOME too
+           'KERAS_HOME': str(tmp_path / 'keras'), 'MXNET_HOME': str(tmp_path / 'mxnet'), 'HOME': str(tmp_path / 'home'),
            'TINY_SHA1S': json.dumps(sha1s), 'TF_CPP_MIN_LOG_LEVEL': '3'}
     done = subprocess.run([sys.executable, '-c', LOAD.format(module=os.environ['D2L_MODULE'])], env=env,
                           capture_output=True, text=True, timeout=300)
