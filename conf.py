@@ -32,8 +32,10 @@ extensions = [
     "bookbuild.render.furo",          # what the site reads from the theme: its expanders' names
 ]
 
-# The d2l library's documentation needs no framework installed (a render with EXECUTE=none has none).
-autodoc_mock_imports = ["mxnet", "torch", "torchvision", "tensorflow", "matplotlib", "matplotlib_inline"]
+# The d2l library's documentation needs no framework installed (a render with EXECUTE=none has none), nor
+# what the frameworks' environments alone hold and the library imports as the book's preface does.
+autodoc_mock_imports = ["mxnet", "torch", "torchvision", "tensorflow", "matplotlib", "matplotlib_inline",
+                        "pandas", "PIL"]
 
 # Pages arrive executed: myst-nb only renders.
 nb_execution_mode = "off"
