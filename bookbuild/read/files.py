@@ -56,15 +56,7 @@ def named_files(root: Path, page) -> list[Named]:
     for name, target, line, from_docutils in _mentions(page):
         where: Where = {"path": page.path, "line": line}
         what = f"{name} {target}"
-        if name.endswith(":url:"):
-            raise SourceError(f"{name} {target}: the build fetches nothing while rendering", **where,
-                              fix="put the file in the book's folder and name it with :file:, relative to the page")
-        if target.startswith("/") and from_docutils:
-            inside(root, Path(target), where, what)           # docutils reads it from the machine's root
-        relative = target.lstrip("/") if target.startswith("/") else posixpath.join(page.path.parent.as_posix(),
-                                                                                       target)
-        inside(root, Path(relative), where, what)
-        path = Path(posixpath.normpath(relative))
+        path = _confined(root, page.path.parent, name, target, where, what, from_machine_root=from_docutils)
         if not (root / path).is_file():
             if name == "raw :file:":   # d2lbook's Sphinx only complains (d2l-tr's index.md names a frontpage.html
                 warn(logger, "file-missing", f"{page.path}:{line}: {what}: no such file (looked for {path}); "
@@ -80,6 +72,22 @@ def named_files(root: Path, page) -> list[Named]:
     return found
 
 
+def _confined(root: Path, folder: Path, name: str, target: str, where: Where, what: str,
+              from_machine_root: bool) -> Path:
+    """The path (relative to the book's folder) of a file a directive or role names, relative to `folder`
+    (`/name`: to the book's folder, as Sphinx reads it; `from_machine_root`: docutils' own directives read it
+    from the machine's root, so that reading must stay inside the book too). Raises where it would leave the
+    book, or where it is a URL to fetch."""
+    if name.endswith(":url:"):
+        raise SourceError(f"{what}: the build fetches nothing while rendering", **where,
+                          fix="put the file in the book's folder and name it with :file:, relative to the page")
+    if target.startswith("/") and from_machine_root:
+        inside(root, Path(target), where, what)
+    relative = target.lstrip("/") if target.startswith("/") else posixpath.join(folder.as_posix(), target)
+    inside(root, Path(relative), where, what)
+    return Path(posixpath.normpath(relative))
+
+
 def _included(root: Path, path: Path, where: Where, via: str, seen: set[Path]) -> list[Named]:
     """The files a file that an `include` inserts names in its own directives (a `raw :file:` there
     publishes as one in the page would), relative to its own folder as docutils reads them; each is
@@ -93,14 +101,7 @@ def _included(root: Path, path: Path, where: Where, via: str, seen: set[Path]) -
     found = []
     for name, target, _, _ in _mentions_in(lines, [where["line"] or 0] * len(lines), markup=True):
         what = f"{via}{name} {target}"
-        if name.endswith(":url:"):
-            raise SourceError(f"{what}: the build fetches nothing while rendering", **where,
-                              fix="put the file in the book's folder and name it with :file:, relative to it")
-        relative = target.lstrip("/") if target.startswith("/") else posixpath.join(path.parent.as_posix(), target)
-        if target.startswith("/"):
-            inside(root, Path(target), where, what)
-        inside(root, Path(relative), where, what)
-        named = Path(posixpath.normpath(relative))
+        named = _confined(root, path.parent, name, target, where, what, from_machine_root=True)
         if (root / named).is_file():
             found.append(Named(named, where["line"] or 0, name))
             if name == "include":
