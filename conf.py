@@ -28,6 +28,7 @@ extensions = [
     "bookbuild.render.figures",       # alt text and size of executed figures
     "bookbuild.render.interactive",   # interactive figures placed from a page's .interactive.yml
     "bookbuild.render.typeset_math",  # every display equation numbered; math typeset to SVG at build time
+    "bookbuild.render.bundles",       # a page's deferred scripts in one request
     "bookbuild.render.turkish",       # Turkish docutils labels, search and browser catalog
     "bookbuild.render.furo",          # what the site reads from the theme: its expanders' names
 ]

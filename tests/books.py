@@ -366,6 +366,21 @@ class StaticHost(http.server.SimpleHTTPRequestHandler):
         pass
 
 
+def script_files(page: Path) -> list[str]:
+    """The script files a written page runs, in their order (paths from the page's folder): each bundle of
+    bookbuild/render/bundles.py by the files its first line names (paths in the site)."""
+    site_root = next(p for p in [page.parent, *page.parents] if (p / "_static").is_dir())
+    files = []
+    for src in re.findall(r"<script\b[^>]*\bsrc=\"([^\"?]+)", page.read_text(encoding="utf-8")):
+        file = (page.parent / src).resolve()
+        if file.parent.name == "bundles":
+            first = file.read_text(encoding="utf-8").splitlines()[0]
+            files += [os.path.relpath(site_root / name, page.parent) for name in first.strip("/* ").split()]
+        else:
+            files.append(src)
+    return files
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
