@@ -70,7 +70,8 @@ def build(config: BookConfig, options: Options = Options(), paths: Paths | None 
                 raise drift
             executor = notebooks.Executor(config, paths, source, split.split_book(
                 source, frameworks, environments.fingerprints(config, frameworks), library.keys),
-                write_library(library, paths.library), options.executed_dir, options.retry)
+                write_library(library, paths.library), options.executed_dir, options.retry,
+                decide=lambda path, ran: compare.needs_seed(source, path, ran, config))
         with report.stage("execute"):
             shard = shards.shard_of(list(source.pages), options.shard, [fw.name for fw in frameworks], timed)
             execution: Execution = executor.book(shard)
