@@ -38,13 +38,15 @@ logger = logging.getLogger(__name__)
 
 
 def execute(config, paths, source, notebooks: SplitBook, pages: list, library: Path, reseeded: bool = False,
-            retry: bool = False, until: dict | None = None, early: Early | None = None) -> Execution:
+            retry: bool = False, until: dict | None = None, early: Early | None = None,
+            ran: typing.Callable[[Execution], None] | None = None) -> Execution:
     """Run `pages` (the rest keep their split notebooks), in kernels that import the d2l package in `library`
     (the library stage's: ours with the book's #@save code). `reseeded`: in the frameworks' reseeded
     kernels, for the agreement stage; those runs are cached, and written beside the book's executed
     notebooks (CI's merge judges with them), but are not the book's. `until`: {page path: {framework: cell
     id}}, where a reseeded run may stop, and which frameworks it needs (default: all, to the end). `early`:
-    the book's runs start reseeded runs as their tabs decide them (the Early keeps them). A
+    the book's runs start reseeded runs as their tabs decide them (the Early keeps them); `ran(execution)` is
+    called as soon as the runs of `pages` have all ended, while those reseeded runs may still go on. A
     notebook whose cell failed is cached with its failure, as one that ran to its end is: it fails again,
     from the cache, until its inputs (or the timeout) change, or `retry` (`make html RETRY=1`) runs it again."""
     jobs = [job_of(config, paths, page, name, nb, reseeded, (until or {}).get(page.path, {}).get(name))
@@ -71,25 +73,41 @@ def execute(config, paths, source, notebooks: SplitBook, pages: list, library: P
                                                          "timeout": config.timeout}   # another one runs it again
         cache.store(job.notebook, job.uri)
 
+    handed: list[Execution] = []
+
+    def handed_on() -> Execution:
+        if not handed:
+            executed = {path: dict(by_framework) for path, by_framework in notebooks.notebooks.items()}
+            for job in jobs:
+                executed[job.page.path][job.framework.name] = job.notebook
+                if job.report.status in (NotebookStatus.CACHED, NotebookStatus.EXECUTED):
+                    write_executed(paths.executed, job.framework.name, job.page.path, job.notebook, reseeded)
+            handed.append(Execution(executed, tuple(job.report for job in jobs), tuple(failures)))
+            if ran is not None:
+                ran(handed[0])
+        return handed[0]
+
+    running = {id(job) for job in misses}   # the runs of `pages` that have not ended
     if early is not None:
         misses += early.start(jobs, cache)   # the pages whose tabs came from the cache decide theirs now
+    if not running:
+        handed_on()
 
     def then(job: Job) -> list[Job]:
         more = early.after(job, cache) if early is not None else []
         for each in more:
             lay_out(each, config.root, paths, data_mirror())
+        if id(job) in running:
+            running.remove(id(job))
+            if not running:
+                handed_on()
         return more
 
     for job in misses:
         lay_out(job, config.root, paths, data_mirror())
     if misses:
         strategy(config).run(config, paths, misses, keep, library, then)
-    executed = {path: dict(by_framework) for path, by_framework in notebooks.notebooks.items()}
-    for job in jobs:
-        executed[job.page.path][job.framework.name] = job.notebook
-        if job.report.status in (NotebookStatus.CACHED, NotebookStatus.EXECUTED):
-            write_executed(paths.executed, job.framework.name, job.page.path, job.notebook, reseeded)
-    return Execution(executed, tuple(job.report for job in jobs), tuple(failures))
+    return handed_on()
 
 
 def job_of(config, paths, page, name: str, nb, reseeded: bool = False, until: str | None = None) -> Job:
@@ -370,14 +388,15 @@ class Executor:
     decide: typing.Callable | None = None
     early: dict = dataclasses.field(default_factory=dict)   # Early.runs: the reseeded runs started early
 
-    def book(self, pages: list) -> Execution:
-        """Every notebook of `pages` (the rest keep their split notebooks)."""
+    def book(self, pages: list, ran: typing.Callable[[Execution], None] | None = None) -> Execution:
+        """Every notebook of `pages` (the rest keep their split notebooks); `ran(execution)` as soon as they
+        have all run, while the reseeded runs they started may go on."""
         if self.executed_dir:
             return load_executed(self.executed_dir, self.source, self.split)
         early = Early(self.config, self.paths, self.split, self.decide, self.retry, self.early) if self.decide \
             else None
         return execute(self.config, self.paths, self.source, self.split, pages, self.library, retry=self.retry,
-                       early=early)
+                       early=early, ran=ran)
 
     def reseeded(self, until: dict) -> Execution:
         """The reseeded runs of `until` ({page path: {framework: the last cell id it needs, or None}}): those
