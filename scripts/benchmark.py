@@ -592,8 +592,8 @@ def agreement_cost(jobs: tuple[int, ...] = ()) -> None:
                   f"{kernels['book']:.1f} s, another seed's {kernels['reseeded']:.1f} s in {len(reseeded)} "
                   f"notebooks; {before})")
             cores = jobs or os.cpu_count() or 1
-            print(f"  {'':30} the book's kernels alone, on {cores} cores: >= {kernels['book'] / cores:.1f} s; with "
-                  f"another seed's: >= {sum(kernels.values()) / cores:.1f} s")
+            print(f"  {'':30} kernel seconds / {cores} cores: the book's {kernels['book'] / cores:.1f} s, with "
+                  f"another seed's {sum(kernels.values()) / cores:.1f} s (what no scheduling goes below)")
             return wall, cpu
 
         times = {None: ours(None)}
