@@ -1,5 +1,5 @@
 """The build, stage after stage: read -> library -> split -> execute (cached) -> agree -> merge -> render
-(merge and render go on beside the agreement stage, which they do not need).
+(merge and render go on beside the agreement stage and the reseeded runs, which they do not need).
 
 Each stage takes the previous one's typed value and hands on its own: BookSource ->
 Library -> SplitBook (in an Executor) -> Execution -> Agreement -> Manifest (-> PDFs,
@@ -17,6 +17,7 @@ import contextlib
 import dataclasses
 import logging
 import threading
+import time
 from pathlib import Path
 
 from bookbuild import environments, log
@@ -70,18 +71,23 @@ def build(config: BookConfig, options: Options = Options(), paths: Paths | None 
                 raise drift
             executor = notebooks.Executor(config, paths, source, split.split_book(
                 source, frameworks, environments.fingerprints(config, frameworks), library.keys),
-                write_library(library, paths.library), options.executed_dir, options.retry)
-        with report.stage("execute"):
-            shard = shards.shard_of(list(source.pages), options.shard, [fw.name for fw in frameworks], timed)
-            execution: Execution = executor.book(shard)
-            report.add(execution)
-        # The render needs only the book's runs: it goes on beside the agreement stage's reseeded runs.
-        render = Beside(lambda: _render(config, paths, source, execution, executor, options.command, report)) \
-            if options.command != "check" else None
-        with render or contextlib.nullcontext(), report.stage("agree"):
-            agreement: Agreement = compare.check(source, execution, config, executor.reseeded)
-            travelling = executor.reseeded_to_travel(execution, shard, frameworks)
-            report.add(agreement.reseeded, travelling, agreement=agreement.groups)
+                write_library(library, paths.library), options.executed_dir, options.retry,
+                decide=lambda path, ran: compare.needs_seed(source, path, ran, config))
+        # The render needs only the book's runs: it starts as soon as they have ended, beside the reseeded runs
+        # they started (the execute stage's) and the agreement stage.
+        render = Beside(lambda execution: _render(config, paths, source, execution, executor, options.command,
+                                                  report)) if options.command != "check" else None
+        with render or contextlib.nullcontext():
+            with report.stage("execute"):
+                shard = shards.shard_of(list(source.pages), options.shard, [fw.name for fw in frameworks], timed)
+                execution: Execution = executor.book(shard, render.begin if render else None)
+                report.add(execution)
+            if render:
+                render.begin(execution)   # (if the execute stage did not: notebooks executed elsewhere)
+            with report.stage("agree"):
+                agreement: Agreement = compare.check(source, execution, config, executor.reseeded)
+                travelling = executor.reseeded_to_travel(execution, shard, frameworks)
+                report.add(agreement.reseeded, travelling, agreement=agreement.groups)
         strict = config.agreement.strict or options.command == "check"
         raise_all([*execution.failures, *(agreement.disagreements() if strict else []), *log.fatal_warnings()])
     return report
@@ -98,28 +104,37 @@ def _render(config, paths, source, execution, executor, command: str, report: Bu
 
 
 class Beside(threading.Thread):
-    """A stage run in a thread beside the ones that follow it: leaving the `with` block waits for it to end, and
-    raises what it raised (after what the block raised, if anything: that one is the first error). The main
-    thread keeps Ctrl-C; an interrupted build leaves the stage to end, as its work is written aside (the
-    render's new site replaces the last good one only once it is whole)."""
+    """A stage run in a thread beside the ones that follow it, from `begin(value)` on (the first call; the value
+    it works on): leaving the `with` block waits for it to end, and raises what it raised (after what the block
+    raised, if anything: that one is the first error). The main thread keeps Ctrl-C; an interrupted build
+    leaves the stage to end, as its work is written aside (the render's new site replaces the last good one
+    only once it is whole)."""
 
     def __init__(self, work):
         super().__init__(name="beside", daemon=True)
-        self.work, self.error = work, None
+        self.work, self.error, self.value = work, None, None
+        self.begun = threading.Lock()
+
+    def begin(self, value) -> None:
+        """Start the work on `value`, unless it has begun (from any thread)."""
+        if self.begun.acquire(blocking=False):
+            self.value = value
+            self.start()
 
     def run(self) -> None:
         try:
-            self.work()
+            self.work(self.value)
         except BaseException as err:  # noqa: BLE001 - raised in the main thread, on leaving the block
             self.error = err
 
     def __enter__(self) -> Beside:
-        self.start()
         return self
 
     def __exit__(self, kind, error, traceback) -> None:
-        if kind is not None:
+        if kind is not None or not self.begun.locked():
             return   # the block's error goes first; the stage's thread ends with the process
+        while self.ident is None:   # begun in another thread, which is starting it
+            time.sleep(0.01)
         while self.is_alive():
             self.join(0.1)   # in steps: Ctrl-C still reaches the main thread
         if self.error is not None:

@@ -121,7 +121,7 @@ class Animator:
             self.axes = [self.axes]
         self.config_axes = lambda: set_axes(
             self.axes[0], xlabel, ylabel, xlim, ylim, xscale, yscale, legend)
-        self.X, self.Y, self.fmts = None, None, fmts
+        self.X, self.Y, self.fmts, self.limits = None, None, fmts, (xlim, ylim)
         self.animate = animation_enabled()
 
     def add(self, x, y):
@@ -139,13 +139,33 @@ class Animator:
             if a is not None and b is not None:
                 self.X[i].append(a)
                 self.Y[i].append(b)
+        if not self.animate:
+            self._update()
+            return
         self.axes[0].cla()
         for x_values, y_values, fmt in zip(self.X, self.Y, self.fmts):
             self.axes[0].plot(x_values, y_values, fmt)
         self.config_axes()
-        if self.animate:
-            # Imported here: only animation needs IPython's display machinery.
-            from IPython import display
-            display.display(self.fig)
-            display.clear_output(wait=True)
+        # Imported here: only animation needs IPython's display machinery.
+        from IPython import display
+        display.display(self.fig)
+        display.clear_output(wait=True)
+
+    def _update(self):
+        """The curves updated in place: only the last frame is shown, and clearing the axes on every add
+        costs more than the training steps between two adds (new ticks, grid and legend each time). The
+        limits follow the data as a fresh plot's would, then stay fixed as `config_axes` leaves them."""
+        axes = self.axes[0]
+        if not axes.get_lines():
+            for x_values, y_values, fmt in zip(self.X, self.Y, self.fmts):
+                axes.plot(x_values, y_values, fmt)
+            self.config_axes()
+            return
+        for line, x_values, y_values in zip(axes.get_lines(), self.X, self.Y):
+            line.set_data(x_values, y_values)
+        axes.set_autoscale_on(True)
+        axes.relim()
+        axes.autoscale_view()
+        axes.set_xlim(self.limits[0])
+        axes.set_ylim(self.limits[1])
 

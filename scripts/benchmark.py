@@ -356,11 +356,11 @@ def preview_latency(rounds: int = 3) -> None:
 
 
 def upstream_d2lbook(book: Path) -> tuple[float, str]:
-    """(seconds, what ran) of upstream d2lbook's cold build of the same pages: each tab evaluated in its
-    framework's environment (d2lbook runs every notebook in the kernel "python3": one per tab here, with
-    the book's kernel variables and d2l), the tabs merged into reST (`build rst --tab all`), then Sphinx
-    (`build html --tab all`), timed only if it runs: d2lbook 1.0.3's conf.py imports a plugin API of
-    sphinxcontrib-bibtex that the pybtex of its environment no longer has."""
+    """(seconds, what ran, with each step's seconds) of upstream d2lbook's cold build of the same pages: each
+    tab evaluated in its framework's environment (d2lbook runs every notebook in the kernel "python3": one per
+    tab here, with the book's kernel variables and d2l), the tabs merged into reST (`build rst --tab all`),
+    then Sphinx (`build html --tab all`), timed only if it runs (d2lbook 1.0.3's conf.py needs pybtex < 0.25,
+    which requirements/d2lbook-oracle.txt pins)."""
     config = book_config.load(book / "build.yml")
     project = book.parent / "upstream"
     shutil.copytree(book, project, ignore=shutil.ignore_patterns("_build", "build.yml", "requirements"))
@@ -372,6 +372,13 @@ def upstream_d2lbook(book: Path) -> tuple[float, str]:
     d2lbook = ROOT / ".envs" / "d2lbook" / "bin"
     path = {**os.environ, "PATH": f"{d2lbook}:{os.environ['PATH']}"}
     started = time.monotonic()
+    steps: list[str] = []   # "<step> <seconds> s"
+    last = [started]
+
+    def step(name: str) -> None:
+        steps.append(f"{name} {time.monotonic() - last[0]:.1f} s")
+        last[0] = time.monotonic()
+
     for fw in config.frameworks:
         kernels = project.parent / f"kernels-{fw.name}" / "kernels" / "python3"
         kernels.mkdir(parents=True)
@@ -383,14 +390,18 @@ def upstream_d2lbook(book: Path) -> tuple[float, str]:
         subprocess.run([str(d2lbook / "d2lbook"), "build", "eval", "--tab", fw.name], cwd=project, check=True,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                        env={**path, "JUPYTER_PATH": str(kernels.parent.parent)})
+        step(f"eval {fw.name}")
     subprocess.run([str(d2lbook / "d2lbook"), "build", "rst", "--tab", "all"], cwd=project, check=True,
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=path)
     until_rst = time.monotonic() - started
+    step("rst")
     html = subprocess.run([str(d2lbook / "d2lbook"), "build", "html", "--tab", "all"], cwd=project,
                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=path)
     if html.returncode == 0:
-        return time.monotonic() - started, "eval of each tab, rst, html"
-    return until_rst, f"eval of each tab and rst only: its html fails here ({html.stderr.strip().splitlines()[-1]})"
+        step("html")
+        return time.monotonic() - started, f"eval of each tab, rst, html: {', '.join(steps)}"
+    return until_rst, (f"eval of each tab and rst only: {', '.join(steps)}; its html fails here "
+                       f"({html.stderr.strip().splitlines()[-1]})")
 
 
 SHARED_BOOK = ROOT.parent / "shared" / "book" / "d2l-tr"   # the whole Turkish book (read only)
@@ -573,10 +584,16 @@ def agreement_cost(jobs: tuple[int, ...] = ()) -> None:
             wall, report = html_build(cold, jobs=jobs)
             cpu = cpu_seconds() - cpu
             stages = ", ".join(f"{k} {v:.1f} s" for k, v in report["seconds"].items() if k != "total")
+            kernels = {run: sum(n["seconds"] or 0 for n in report["notebooks"] if n["run"] == run)
+                       for run in ("book", "reseeded")}
             reseeded = [n for n in report["notebooks"] if n["run"] == "reseeded"]
             name = f"ours, make html{f' JOBS={jobs}' if jobs else ''} cold"
-            print(f"  {name:30} {wall:7.1f} s, CPU {cpu:6.1f} s  ({stages}; another seed: {len(reseeded)} notebooks, "
-                  f"{sum(n['seconds'] or 0 for n in reseeded):.1f} s; {before})")
+            print(f"  {name:30} {wall:7.1f} s, CPU {cpu:6.1f} s  ({stages}; kernels: the book's "
+                  f"{kernels['book']:.1f} s, another seed's {kernels['reseeded']:.1f} s in {len(reseeded)} "
+                  f"notebooks; {before})")
+            cores = jobs or os.cpu_count() or 1
+            print(f"  {'':30} kernel seconds / {cores} cores: the book's {kernels['book'] / cores:.1f} s, with "
+                  f"another seed's {sum(kernels.values()) / cores:.1f} s (what no scheduling goes below)")
             return wall, cpu
 
         times = {None: ours(None)}

@@ -34,7 +34,8 @@ from bookbuild.executed import Execution
 from bookbuild.in_kernel import PLOT_DATA, TIMING
 from bookbuild.source import Run, cell_id, runs
 
-__all__ = ["PLOT_DATA", "TIMING", "Agreement", "Group", "Shown", "Status", "check", "compare", "compare_group"]
+__all__ = ["PLOT_DATA", "TIMING", "Agreement", "Group", "Shown", "Status", "check", "compare", "compare_group",
+           "needs_seed"]
 
 logger = logging.getLogger(__name__)
 
@@ -119,24 +120,37 @@ def compare(source, execution, config, spreads=None, measured_lines=None) -> lis
     frameworks measured."""
     found = []
     for page in source.pages:
-        if not page.has_code or page.path not in execution.notebooks:
-            continue
-        notebooks = execution.notebooks[page.path]
-        reseeded = spreads.notebooks.get(page.path, {}) if spreads else {}
-        expected = source.expected.get(page.path, [])
-        for run, outputs in groups(page, notebooks, lambda name, path=page.path: execution.ran(path, name)):
-            reason = next((e.reason for e in expected if e.matches(run)), None)
-            seeds = [name for name in outputs if name in reseeded and spreads.ran(page.path, name)
-                     and _has_cells(reseeded[name], run, name)] \
-                if run.line in (measured_lines or {}).get(page.path, ()) else []
-            if reason:
-                verdict = Verdict(Status.EXPECTED, reason)
-            else:
-                again = {name: shown([c for _, c in run.cells(reseeded, name)]) for name in seeds}
-                verdict = compare_group(outputs, config.agreement, again)
-            cells = {name: tuple(str(c.get("id")) for _, c in run.cells(notebooks, name)) for name in outputs}
-            found.append(Group(page.path.as_posix(), run.line, tuple(outputs), verdict.status, verdict.detail,
-                               tuple(seeds), verdict.needs_seed, cells))
+        if page.has_code and page.path in execution.notebooks:
+            found += _page(page, execution.notebooks[page.path], lambda name, path=page.path: execution.ran(path, name),
+                           source.expected.get(page.path, []), config, spreads, measured_lines)
+    return found
+
+
+def needs_seed(source, path: Path, notebooks: Mapping, config) -> dict[str, str]:
+    """{framework: the id of the last cell its reseeded run needs} on one page, judged on `notebooks` alone
+    ({framework: its notebook, that ran to its end}): the execute stage starts these runs as soon as two tabs
+    of a page have run (a tab that runs later may ask for more)."""
+    page = next(p for p in source.pages if p.path == path)
+    found = _page(page, notebooks, lambda name: name in notebooks, source.expected.get(path, []), config)
+    return to_measure(found).get(path, {})
+
+
+def _page(page, notebooks, usable, expected, config, spreads=None, measured_lines=None) -> list[Group]:
+    found = []
+    reseeded = spreads.notebooks.get(page.path, {}) if spreads else {}
+    for run, outputs in groups(page, notebooks, usable):
+        reason = next((e.reason for e in expected if e.matches(run)), None)
+        seeds = [name for name in outputs if name in reseeded and spreads.ran(page.path, name)
+                 and _has_cells(reseeded[name], run, name)] \
+            if run.line in (measured_lines or {}).get(page.path, ()) else []
+        if reason:
+            verdict = Verdict(Status.EXPECTED, reason)
+        else:
+            again = {name: shown([c for _, c in run.cells(reseeded, name)]) for name in seeds}
+            verdict = compare_group(outputs, config.agreement, again)
+        cells = {name: tuple(str(c.get("id")) for _, c in run.cells(notebooks, name)) for name in outputs}
+        found.append(Group(page.path.as_posix(), run.line, tuple(outputs), verdict.status, verdict.detail,
+                           tuple(seeds), verdict.needs_seed, cells))
     return found
 
 

@@ -38,76 +38,173 @@ logger = logging.getLogger(__name__)
 
 
 def execute(config, paths, source, notebooks: SplitBook, pages: list, library: Path, reseeded: bool = False,
-            retry: bool = False, until: dict | None = None) -> Execution:
+            retry: bool = False, until: dict | None = None, early: Early | None = None,
+            ran: typing.Callable[[Execution], None] | None = None) -> Execution:
     """Run `pages` (the rest keep their split notebooks), in kernels that import the d2l package in `library`
     (the library stage's: ours with the book's #@save code). `reseeded`: in the frameworks' reseeded
     kernels, for the agreement stage; those runs are cached, and written beside the book's executed
     notebooks (CI's merge judges with them), but are not the book's. `until`: {page path: {framework: cell
-    id}}, where a reseeded run may stop, and which frameworks it needs (default: all, to the end). A
+    id}}, where a reseeded run may stop, and which frameworks it needs (default: all, to the end). `early`:
+    the book's runs start reseeded runs as their tabs decide them (the Early keeps them); `ran(execution)` is
+    called as soon as the runs of `pages` have all ended, while those reseeded runs may still go on. A
     notebook whose cell failed is cached with its failure, as one that ran to its end is: it fails again,
     from the cache, until its inputs (or the timeout) change, or `retry` (`make html RETRY=1`) runs it again."""
-    jobs = []
-    for page in pages:
-        for name, nb in notebooks.of(page.path).items():
-            if until is not None and name not in until.get(page.path, {}):
-                continue
-            fw = config.framework(name)
-            kernel = environments.reseeded_kernel(fw) if reseeded else fw.kernel
-            nb = split.reseeded(nb, kernel, (until or {}).get(page.path, {}).get(name)) if reseeded else nb
-            notebook_report = NotebookReport(page.path.as_posix(), name, NotebookStatus.CACHED,
-                                             run=RunKind.RESEEDED if reseeded else RunKind.BOOK)
-            jobs.append(Job(page, fw, nb, working_folder(paths, page, kernel), kernel, notebook_report))
+    jobs = [job_of(config, paths, page, name, nb, reseeded, (until or {}).get(page.path, {}).get(name))
+            for page in pages for name, nb in notebooks.of(page.path).items()
+            if until is None or name in until.get(page.path, {})]
     cache = Cache(paths.cache)
     misses, failures = [], []
     for job in (j for j in jobs if code_cells(j.notebook)):
-        cached = cache.lookup(job.notebook, job.uri)
-        failed = cached is not None and cached.metadata.get(RUN_KEY, {}).get("failure")
-        if cached is None or (failed and (retry or failed.get("timeout") != config.timeout)):
-            job.report.status = NotebookStatus.NOT_RUN
+        hit, failure = from_cache(cache, job, config, retry)
+        if not hit:
             misses.append(job)
-            continue
-        job.notebook = cached
-        seconds = cached.metadata.get(RUN_KEY, {}).get("seconds", [])
-        job.report.cells = [CellReport(n, job.line_of(c), CellStatus.CACHED,
-                                       seconds[n - 1] if n <= len(seconds) else None)
-                            for n, c in enumerate(code_cells(cached), 1)]
-        if failed:
-            failures.append(from_record(failed))
-            job.report.status, job.report.error = NotebookStatus.FAILED, failures[-1].as_record()
-            logger.info(f"[{job.framework.name}] {job.page.path}: failed when it last ran, and nothing it runs from "
-                        "changed (cached; `make html RETRY=1` runs it again)")
-        else:
-            logger.info(f"[{job.framework.name}] {job.page.path}: cached, {len(job.report.cells)} cells")
+        elif failure is not None:
+            failures.append(failure)
 
     def keep(job: Job, failure: BookError | None = None) -> None:
         job.notebook.metadata[RUN_KEY] = {"seconds": [c.seconds for c in sorted(job.report.cells,
                                                                                 key=lambda c: c.number)]}
         if failure is not None:
+            if job.report.run is (RunKind.RESEEDED if reseeded else RunKind.BOOK):
+                failures.append(failure)   # an early reseeded run's is the agreement stage's, which leaves it out
             if not isinstance(failure, ExecutionError):
                 return   # a kernel that could not start, missing data: fixed outside the notebook's inputs
             job.notebook.metadata[RUN_KEY]["failure"] = {**failure.as_record(), "detail": failure.detail,
                                                          "timeout": config.timeout}   # another one runs it again
         cache.store(job.notebook, job.uri)
 
+    handed: list[Execution] = []
+
+    def handed_on() -> Execution:
+        if not handed:
+            executed = {path: dict(by_framework) for path, by_framework in notebooks.notebooks.items()}
+            for job in jobs:
+                executed[job.page.path][job.framework.name] = job.notebook
+                if job.report.status in (NotebookStatus.CACHED, NotebookStatus.EXECUTED):
+                    write_executed(paths.executed, job.framework.name, job.page.path, job.notebook, reseeded)
+            handed.append(Execution(executed, tuple(job.report for job in jobs), tuple(failures)))
+            if ran is not None:
+                ran(handed[0])
+        return handed[0]
+
+    running = {id(job) for job in misses}   # the runs of `pages` that have not ended
+    if early is not None:
+        misses += early.start(jobs, cache)   # the pages whose tabs came from the cache decide theirs now
+    if not running:
+        handed_on()
+
+    def then(job: Job) -> list[Job]:
+        more = early.after(job, cache) if early is not None else []
+        for each in more:
+            lay_out(each, config.root, paths, data_mirror())
+        if id(job) in running:
+            running.remove(id(job))
+            if not running:
+                handed_on()
+        return more
+
     for job in misses:
         lay_out(job, config.root, paths, data_mirror())
     if misses:
-        failures += strategy(config).run(config, paths, misses, keep, library)
-    executed = {path: dict(by_framework) for path, by_framework in notebooks.notebooks.items()}
-    for job in jobs:
-        executed[job.page.path][job.framework.name] = job.notebook
-        if job.report.status in (NotebookStatus.CACHED, NotebookStatus.EXECUTED):
-            write_executed(paths.executed, job.framework.name, job.page.path, job.notebook, reseeded)
-    return Execution(executed, tuple(job.report for job in jobs), tuple(failures))
+        strategy(config).run(config, paths, misses, keep, library, then)
+    return handed_on()
 
 
-def _run_in_kernels(config, paths, misses: list[Job], keep, library: Path) -> list[BookError]:
+def job_of(config, paths, page, name: str, nb, reseeded: bool = False, until: str | None = None) -> Job:
+    """The job of running `page`'s notebook `nb` of framework `name` (see `execute`)."""
+    fw = config.framework(name)
+    kernel = environments.reseeded_kernel(fw) if reseeded else fw.kernel
+    nb = split.reseeded(nb, kernel, until) if reseeded else nb
+    report = NotebookReport(page.path.as_posix(), name, NotebookStatus.CACHED,
+                            run=RunKind.RESEEDED if reseeded else RunKind.BOOK)
+    return Job(page, fw, nb, working_folder(paths, page, kernel), kernel, report)
+
+
+def from_cache(cache: Cache, job: Job, config, retry: bool) -> tuple[bool, BookError | None]:
+    """(whether the cache answers for the job, the failure it keeps for it): the job holds the cached notebook;
+    a miss (or a cached failure that `retry` or another timeout runs again) leaves it NOT_RUN."""
+    cached = cache.lookup(job.notebook, job.uri)
+    failed = cached is not None and cached.metadata.get(RUN_KEY, {}).get("failure")
+    if cached is None or (failed and (retry or failed.get("timeout") != config.timeout)):
+        job.report.status = NotebookStatus.NOT_RUN
+        return False, None
+    job.notebook = cached
+    seconds = cached.metadata.get(RUN_KEY, {}).get("seconds", [])
+    job.report.cells = [CellReport(n, job.line_of(c), CellStatus.CACHED,
+                                   seconds[n - 1] if n <= len(seconds) else None)
+                        for n, c in enumerate(code_cells(cached), 1)]
+    seed = " (seed)" if job.report.run is RunKind.RESEEDED else ""
+    if failed:
+        failure = from_record(failed)
+        job.report.status, job.report.error = NotebookStatus.FAILED, failure.as_record()
+        logger.info(f"[{job.framework.name}{seed}] {job.page.path}: failed when it last ran, and nothing it runs "
+                    "from changed (cached; `make html RETRY=1` runs it again)")
+        return True, failure
+    logger.info(f"[{job.framework.name}{seed}] {job.page.path}: cached, {len(job.report.cells)} cells")
+    return True, None
+
+
+class Early:
+    """The reseeded runs the agreement stage will ask for, started while the book's runs go on: as soon as two
+    tabs or more of a page have run (from the cache, or in kernels) `decide(page path, {framework: notebook})`
+    says which frameworks need one and up to which cell (agreement.compare's needs_seed, judged on those tabs),
+    and their runs wait for a kernel slot the book's runs leave free. A tab that runs later may ask more of a
+    framework: a run that reaches that cell is enough, or another one runs, further. `runs` keeps them all."""
+
+    def __init__(self, config, paths, split_book: SplitBook, decide, retry: bool, runs: dict):
+        self.config, self.paths, self.split, self.decide, self.retry = config, paths, split_book, decide, retry
+        self.ran: dict[Path, dict] = {}   # {page path: {framework: its book notebook that ran to its end}}
+        self.runs = runs                  # {(page path, framework): [Job, ...]}, each reaching further
+
+    def start(self, jobs: list[Job], cache: Cache) -> list[Job]:
+        """Once the cache has answered: the pages holding two tabs or more that ran decide theirs."""
+        for job in jobs:
+            self._note(job)
+        return [each for page in dict.fromkeys(j.page for j in jobs) for each in self._follow(page, cache)]
+
+    def after(self, job: Job, cache: Cache) -> list[Job]:
+        """A book's run ended: its page decides again, with this tab if it ran to its end."""
+        if job.report.run is RunKind.RESEEDED:
+            return []
+        self._note(job)
+        return self._follow(job.page, cache)
+
+    def _note(self, job: Job) -> None:
+        if job.report.run is RunKind.BOOK and job.report.status.ran and code_cells(job.notebook):
+            self.ran.setdefault(job.page.path, {})[job.framework.name] = job.notebook
+
+    def _follow(self, page, cache: Cache) -> list[Job]:
+        ran = self.ran.get(page.path, {})
+        if len(ran) < 2:
+            return []
+        new = []
+        for name, last in self.decide(page.path, ran).items():
+            if self.reaching(page.path, name, last):
+                continue
+            job = job_of(self.config, self.paths, page, name, self.split.of(page.path)[name], True, last)
+            self.runs.setdefault((page.path, name), []).append(job)
+            hit, _ = from_cache(cache, job, self.config, self.retry)
+            if not hit:
+                new.append(job)
+        return new
+
+    def reaching(self, page: Path, name: str, last: str) -> bool:
+        """Whether a reseeded run of the page's tab was started that reaches cell `last`."""
+        return any(_holds(job.notebook, last) for job in self.runs.get((page, name), []))
+
+
+def _holds(notebook, last: str | None) -> bool:
+    """Whether a reseeded notebook reaches cell `last` (None: the notebook's end, which only a whole run does)."""
+    return last is not None and any(c.get("id") == last for c in notebook.cells)
+
+
+def _run_in_kernels(config, paths, misses: list[Job], keep, library: Path, then=None) -> list[BookError]:
     return Kernels(environments.kernel_dirs(), config.timeout, config.jobs, paths.cache,
                    env={"DATA_MIRROR": str(data_mirror()), **environments.library_env(library)},
-                   startup=in_kernel.source()).run(misses, on_success=keep, on_failure=keep)
+                   startup=in_kernel.source()).run(misses, on_success=keep, on_failure=keep, then=then)
 
 
-def _leave_unrun(config, paths, misses: list[Job], keep, library: Path) -> list[BookError]:
+def _leave_unrun(config, paths, misses: list[Job], keep, library: Path, then=None) -> list[BookError]:
     for job in misses:
         job.report.status = NotebookStatus.NOT_EXECUTED   # the merge stage says so on the page
     if misses:
@@ -118,7 +215,7 @@ def _leave_unrun(config, paths, misses: list[Job], keep, library: Path) -> list[
 @dataclasses.dataclass(frozen=True)
 class Strategy:
     """What the execute stage does with the notebooks the cache does not hold (config.EXECUTE)."""
-    run: typing.Callable            # (config, paths, jobs, keep, library folder) -> failures
+    run: typing.Callable            # (config, paths, jobs, keep, library folder, then) -> failures
     kernels: bool                   # whether it starts kernels (and so needs the frameworks' environments)
 
 
@@ -277,7 +374,10 @@ def load_reseeded(directory: Path, notebooks: SplitBook, until: dict) -> Executi
 @dataclasses.dataclass(frozen=True)
 class Executor:
     """The execute stage as the pipeline calls it: the book's runs, and the reseeded runs the agreement stage
-    asks for; executed here (cached), or taken from notebooks executed elsewhere (`executed_dir`: CI's jobs)."""
+    asks for; executed here (cached), or taken from notebooks executed elsewhere (`executed_dir`: CI's jobs).
+    `decide(page path, {framework: notebook that ran})`: which reseeded runs those tabs need ({framework: the
+    last cell id}); given, the book's runs start them as soon as their tabs have run (Early), on kernel slots
+    the book's runs leave free, and `reseeded` finds them done."""
     config: BookConfig
     paths: Paths
     source: BookSource                 # the read stage's
@@ -285,20 +385,65 @@ class Executor:
     library: Path                      # the library stage's d2l package, which the kernels import
     executed_dir: Path | None = None
     retry: bool = False
+    decide: typing.Callable | None = None
+    early: dict = dataclasses.field(default_factory=dict)   # Early.runs: the reseeded runs started early
 
-    def book(self, pages: list) -> Execution:
-        """Every notebook of `pages` (the rest keep their split notebooks)."""
+    def book(self, pages: list, ran: typing.Callable[[Execution], None] | None = None) -> Execution:
+        """Every notebook of `pages` (the rest keep their split notebooks); `ran(execution)` as soon as they
+        have all run, while the reseeded runs they started may go on."""
         if self.executed_dir:
             return load_executed(self.executed_dir, self.source, self.split)
-        return execute(self.config, self.paths, self.source, self.split, pages, self.library, retry=self.retry)
+        early = Early(self.config, self.paths, self.split, self.decide, self.retry, self.early) if self.decide \
+            else None
+        return execute(self.config, self.paths, self.source, self.split, pages, self.library, retry=self.retry,
+                       early=early, ran=ran)
 
     def reseeded(self, until: dict) -> Execution:
-        """The reseeded runs of `until` ({page path: {framework: the last cell id it needs, or None}})."""
+        """The reseeded runs of `until` ({page path: {framework: the last cell id it needs, or None}}): those
+        the book's runs started that reach that cell, and the others run now."""
         if self.executed_dir:   # executed elsewhere: they travelled with the notebooks
             return load_reseeded(self.executed_dir, self.split, until)
-        return execute(self.config, self.paths, self.source, self.split,
-                       [p for p in self.source.pages if p.path in until], self.library,
-                       reseeded=True, retry=self.retry, until=until)
+        found: dict[tuple[Path, str], Job] = {}
+        rest: dict[Path, dict] = {}
+        for page, names in until.items():
+            for name, last in names.items():
+                early = self._reaching(page, name, last)
+                if early is not None:
+                    found[page, name] = early
+                else:
+                    rest.setdefault(page, {})[name] = last
+        run = execute(self.config, self.paths, self.source, self.split,
+                      [p for p in self.source.pages if p.path in rest], self.library,
+                      reseeded=True, retry=self.retry, until=rest) if rest else \
+            Execution({path: dict(by_framework) for path, by_framework in self.split.notebooks.items()})
+        for (page, name), job in found.items():
+            run.notebooks[page][name] = job.notebook   # type: ignore[index]  # execute's dicts, made for this
+            write_executed(self.paths.executed, name, page, job.notebook, reseeded=True)
+        measured = {(r.page, r.framework) for r in run.reports} | {(p.as_posix(), n) for p, n in found}
+        spent = [job.report for (page, name), jobs in self.early.items() for job in jobs
+                 if job.report.status is not NotebookStatus.CACHED and all(job is not f for f in found.values())
+                 and (page.as_posix(), name) not in measured]   # their cost, where no other run stands for them
+        return Execution(run.notebooks, (*run.reports, *(job.report for job in found.values()), *spent),
+                         run.failures)
+
+    def _reaching(self, page: Path, name: str, last: str | None):
+        """An early reseeded run of the page's tab that reaches `last`, cached (also) as the run that stops
+        there: a fresh run from the same seed gives those cells the same outputs, and the next build, asking for
+        this run, finds it."""
+        runs = self.early.get((page, name), [])
+        job = next((j for j in reversed(runs) if j.report.status.ran and _holds(j.notebook, last)), None)
+        if job is None or last is None:
+            return job
+        kernel = environments.reseeded_kernel(self.config.framework(name))
+        wanted = split.reseeded(self.split.of(page)[name], kernel, last)
+        if len(code_cells(wanted)) < len(code_cells(job.notebook)):
+            ran = code_cells(job.notebook)
+            for cell, done in zip(code_cells(wanted), ran, strict=False):
+                cell.outputs, cell.execution_count = done.outputs, done.get("execution_count")
+            wanted.metadata[RUN_KEY] = {"seconds": job.notebook.metadata.get(RUN_KEY, {}).get(
+                "seconds", [])[:len(code_cells(wanted))]}
+            Cache(self.paths.cache).store(wanted, f"{page.as_posix()}#{kernel}")
+        return job
 
     def reseeded_to_travel(self, execution: Execution, pages: list, frameworks: list) -> Execution | None:
         """One framework's job (CI): which groups differ is known only once every tab has run, so its reseeded

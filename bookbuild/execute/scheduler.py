@@ -1,8 +1,9 @@
 """The execute stage's scheduling: notebooks in their frameworks' kernels, `jobs` at once.
 
 A free slot goes to the framework with the fewest kernels running (then the fewest started), so one slow
-framework cannot starve the others. A failing cell stops only its own notebook; every other notebook still
-runs.
+framework cannot starve the others; the book's own runs go before the reseeded runs (the agreement stage's),
+which a job's end may add (`then`: a page's tabs that have run can decide them while its others still run).
+A failing cell stops only its own notebook; every other notebook still runs.
 
 Kernels run on an event loop in a worker thread: Ctrl-C (or SIGTERM) reaches the main thread, which cancels
 the loop's tasks and waits while every kernel shuts down (and stops those that do not: process_cleanup).
@@ -25,7 +26,7 @@ from bookbuild.execute import process_cleanup
 from bookbuild.execute.jobs import Job
 from bookbuild.execute.jupyter_adapter import SOCKET_PATH_BYTES, SOCKET_SUFFIX_BYTES
 from bookbuild.execute.kernel_session import KernelSettings, run_notebook
-from bookbuild.report import NotebookStatus
+from bookbuild.report import NotebookStatus, RunKind
 
 logger = logging.getLogger(__name__)
 
@@ -52,17 +53,17 @@ class Kernels:
         self.log_dir = log_dir
         self.clients: list = []   # every nbclient started, to stop what an interrupt leaves running
 
-    def run(self, jobs: list[Job], on_success, on_failure=None) -> list[errors.BookError]:
+    def run(self, jobs: list[Job], on_success, on_failure=None, then=None) -> list[errors.BookError]:
         """Run every job; `on_success(job)` as each one ends well, `on_failure(job, error)` as one fails (the
-        caller caches both)."""
+        caller caches both); then `then(job)`, which may return more jobs to run (added to `jobs`)."""
         sockets = socket_folder()
         try:
             settings = KernelSettings(self.kernel_dirs, self.timeout, self.log_dir, sockets, self.env, self.startup)
-            return self._run(jobs, settings, on_success, on_failure)
+            return self._run(jobs, settings, on_success, on_failure, then)
         finally:
             shutil.rmtree(sockets, ignore_errors=True)
 
-    def _run(self, jobs: list[Job], settings: KernelSettings, on_success, on_failure) -> list[errors.BookError]:
+    def _run(self, jobs: list[Job], settings: KernelSettings, on_success, on_failure, then) -> list[errors.BookError]:
         loop = asyncio.new_event_loop()
         outcome: dict = {}
         scheduled = None  # the task, created in the worker thread
@@ -70,7 +71,7 @@ class Kernels:
         def work():
             nonlocal scheduled
             asyncio.set_event_loop(loop)
-            scheduled = loop.create_task(self._schedule(jobs, settings, on_success, on_failure))
+            scheduled = loop.create_task(self._schedule(jobs, settings, on_success, on_failure, then))
             try:
                 outcome["failures"] = loop.run_until_complete(scheduled)
             except BaseException as err:  # noqa: BLE001 - handed to the main thread, raised there
@@ -110,19 +111,29 @@ class Kernels:
                                  "half-run notebook was cached") from None
 
     async def _schedule(self, jobs: list[Job], settings: KernelSettings, on_success,
-                        on_failure=None) -> list[errors.BookError]:
-        order = list(dict.fromkeys(job.framework.name for job in jobs))
-        waiting = {name: collections.deque(j for j in jobs if j.framework.name == name) for name in order}
+                        on_failure=None, then=None) -> list[errors.BookError]:
+        order: list[str] = []                                          # frameworks, as they come
+        waiting: dict[tuple[bool, str], collections.deque[Job]] = {}   # (reseeded, framework): its jobs
         running: collections.Counter[str] = collections.Counter()   # per framework
         started: collections.Counter[str] = collections.Counter()
         tasks: dict[asyncio.Task, Job] = {}
         failures: list[errors.BookError] = []
         done = 0
+
+        def wait(job: Job) -> None:
+            if job.framework.name not in order:
+                order.append(job.framework.name)
+            key = (job.report.run is RunKind.RESEEDED, job.framework.name)
+            waiting.setdefault(key, collections.deque()).append(job)
+
+        for job in jobs:
+            wait(job)
         try:
             while tasks or any(waiting.values()):
                 while len(tasks) < self.jobs and any(waiting.values()):
-                    name = min((n for n in order if waiting[n]), key=lambda n: (running[n], started[n], order.index(n)))
-                    job = waiting[name].popleft()
+                    reseeded, name = min((key for key, queue in waiting.items() if queue), key=lambda key: (
+                        key[0], running[key[1]], started[key[1]], order.index(key[1])))
+                    job = waiting[reseeded, name].popleft()
                     running[name] += 1
                     started[name] += 1
                     tasks[asyncio.ensure_future(run_notebook(job, settings, self.clients))] = job
@@ -142,7 +153,12 @@ class Kernels:
                         verdict = "FAILED"
                     else:
                         raise failure                  # a bug in the build
-                    logger.info(f"[{done}/{len(jobs)}] {job.framework.name} {job.page.path}: {verdict} "
+                    more = then(job) if then else []
+                    jobs += more
+                    for each in more:
+                        wait(each)
+                    seed = " (seed)" if job.report.run is RunKind.RESEEDED else ""
+                    logger.info(f"[{done}/{len(jobs)}] {job.framework.name}{seed} {job.page.path}: {verdict} "
                                 f"in {job.report.seconds:.1f} s")
         except BaseException:   # an interrupt, a full disk, a bug: stop every kernel before it goes on
             for task in tasks:

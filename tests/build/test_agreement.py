@@ -10,7 +10,7 @@ import math
 
 import pytest
 
-from bookbuild import errors
+from bookbuild import errors, pipeline
 from bookbuild.agreement.compare import PLOT_DATA, TIMING, Shown, compare_group
 from bookbuild.agreement.numbers import numbers
 from bookbuild.config import Agreement
@@ -521,3 +521,88 @@ def test_what_the_spread_allows_grows_as_students_t_with_few_values():
     assert beyond_noise(3.0, 3) == pytest.approx(9.22, rel=0.01)                  # tables of Student's t
     assert beyond_noise(3.0, 10) == pytest.approx(3.96, rel=0.01)
     assert beyond_noise(3.0, 10_000) == pytest.approx(3.0, rel=0.01)
+
+
+def early_page(flag, site, tensorflow_plots: bool = False) -> str:
+    """Two groups whose tabs draw different random numbers (each needs another seed). TensorFlow's tab waits
+    between them until a reseeded run has drawn (`flag`); the reseeded runs wait in the second group until the
+    site is rendered (`site`): each says whether it saw what it waited for. `tensorflow_plots`: TensorFlow's
+    tab of the second group also draws a figure (a disagreement no seed explains: that group needs none)."""
+    wait = ("import pathlib, time\n"
+            "def waited(path):\n"
+            "    for _ in range(300):\n"
+            "        if pathlib.Path(path).exists():\n"
+            "            return 'seen'\n"
+            "        time.sleep(0.1)\n"
+            "    return 'not seen'\n")
+    return SETUP + f"""
+PyTorch'un sayfası da (d2lbook: bir sekme adıyla anılmalı).
+
+```{{.python .input}}
+#@tab pytorch
+names = []
+```
+
+Bir çekiliş.
+
+```{{.python .input}}
+#@tab all
+{wait}if seed == 1:
+    pathlib.Path({str(flag)!r}).write_text(fw)
+print(rng.normal())
+```
+
+```{{.python .input}}
+#@tab tensorflow
+print('reseeded run', waited({str(flag)!r}))
+```
+
+Bir çekiliş daha.
+
+```{{.python .input}}
+#@tab all
+if seed == 1:
+    print('site', waited({str(site)!r}))
+if fw == 'tensorflow' and {tensorflow_plots}:
+    plotting.plt.plot([0, 1])
+print(rng.normal())
+```
+"""
+
+
+def test_reseeded_runs_start_once_two_tabs_differ_and_the_render_beside_them(tmp_path, fixture_kernels):
+    """Two tabs that have run and differ start their reseeded runs on a free kernel while the page's third tab
+    still runs; the render starts once the book's runs have ended, while the reseeded runs go on. Waited for
+    as events: without either, the tab or run waiting for it says 'not seen' after 30 s."""
+    from books import INDEX, REFERENCES, Book
+
+    flag, site = tmp_path / "reseeded-run-started", tmp_path / "_build" / "html" / "ch" / "page.html"
+    book = Book(tmp_path, {"index.md": INDEX, "kaynakca.md": REFERENCES, "ch/page.md": early_page(flag, site)})
+    assert book.paths.site() / "ch" / "page.html" == site
+    report = pipeline.build(book.config.with_options(jobs=2), pipeline.Options(), paths=book.paths)
+    tensorflow = (book.paths.executed / "tensorflow" / "ch" / "page.ipynb").read_text(encoding="utf-8")
+    assert "reseeded run seen" in tensorflow
+    for framework in ("mxnet", "pytorch", "tensorflow"):
+        reseeded = (book.paths.executed / framework / "ch" / "page.reseeded.ipynb").read_text(encoding="utf-8")
+        assert "site seen" in reseeded, framework
+    assert [g.seeds for g in report.agreement] == [("mxnet", "pytorch", "tensorflow")] * 2
+
+
+def test_an_early_reseeded_run_that_went_further_stands_for_the_shorter_one_needed(tmp_path, fixture_kernels):
+    """MXNet and PyTorch differ in both groups: their reseeded runs start, up to the second, while TensorFlow
+    still runs. TensorFlow then draws a figure there that they do not, a disagreement no seed explains: only
+    the first group needs the seed. The runs that went further stand for the shorter ones, in this build and,
+    from the cache, in the next."""
+    from books import INDEX, REFERENCES, Book
+
+    flag, site = tmp_path / "reseeded-run-started", tmp_path / "_build" / "html" / "ch" / "page.html"
+    book = Book(tmp_path, {"index.md": INDEX, "kaynakca.md": REFERENCES,
+                           "ch/page.md": early_page(flag, site, tensorflow_plots=True)})
+    config = book.config.with_options(jobs=2)
+    report = pipeline.build(config, pipeline.Options(), paths=book.paths)
+    assert [(g.seeds, g.status.value) for g in report.agreement] == \
+        [(("mxnet", "pytorch", "tensorflow"), "not comparable"), ((), "disagree")]
+    assert "reseeded run seen" in (book.paths.executed / "tensorflow" / "ch" / "page.ipynb").read_text()
+    again = pipeline.build(config, pipeline.Options(), paths=book.paths)
+    assert {(n.run.value, n.status.value) for n in again.notebooks} == {("book", "cached"), ("reseeded", "cached")}
+    assert again.as_json()["agreement"] == report.as_json()["agreement"]

@@ -3,6 +3,7 @@ import numpy
 from chapter_code import f_2d, gd_2d_with
 from IPython.core.interactiveshell import InteractiveShell
 from matplotlib import pyplot as plt
+from matplotlib.axes import Axes
 
 
 def rendered_svg(fig):
@@ -93,6 +94,25 @@ def test_animator_without_animation_only_updates_its_open_figure(d2l, display_ca
     numpy.testing.assert_allclose(animator.axes[0].get_lines()[0].get_ydata(), [1, 0.5, 1 / 3])
     # Still open in pyplot: the inline backend shows it once, when the cell ends.
     assert plt.fignum_exists(animator.fig.number)
+
+
+def test_animator_without_animation_draws_the_last_frame_the_animation_draws(d2l, display_calls, monkeypatch):
+    """Not animating, the curves are updated in place (clearing the axes on every add cost more than the
+    chapter's training steps): the figure shown at the end is the animation's last frame, byte for byte."""
+    def train(animator):
+        for step in range(1, 16):
+            animator.add(step / 5, (1 / step, None) if step % 5 else (1 / step, 0.3 + step / 50))
+        return rendered_svg(animator.fig)
+
+    cleared = []
+    clear = Axes.cla
+    monkeypatch.setattr(Axes, 'cla', lambda axes: cleared.append(axes) or clear(axes))
+    options = dict(xlabel='epoch', ylabel='loss', legend=['train', 'test'], xlim=[0, 3], yscale='log')
+    quiet = train(d2l.Animator(**options))
+    assert cleared == []
+    monkeypatch.delenv('D2L_ANIMATE')
+    assert train(d2l.Animator(**options)) == quiet
+    assert len(cleared) == 15
 
 
 def test_animator_animates_when_D2L_ANIMATE_is_unset(d2l, display_calls, monkeypatch):
