@@ -22,7 +22,7 @@ from pathlib import Path
 
 import nbformat
 
-from bookbuild import tab_marks
+from bookbuild import notebook_json, tab_marks
 from bookbuild.errors import disk_error
 from bookbuild.merge import downloads, outputs
 from bookbuild.report import NotebookStatus
@@ -58,9 +58,9 @@ def merge(page: Page, executed: dict[str, nbformat.NotebookNode], config,
             (_, block), = run.blocks
             for text, origin in _split_before(block, figures_before):
                 if text is None:
-                    add(nbformat.v4.new_markdown_cell(origin[1]), [origin[0]])
+                    add(notebook_json.markdown_cell(origin[1]), [origin[0]])
                 else:
-                    add(nbformat.v4.new_markdown_cell(text), origin)
+                    add(notebook_json.markdown_cell(text), origin)
             in_group = False
             continue
         if not in_group:
@@ -70,7 +70,7 @@ def merge(page: Page, executed: dict[str, nbformat.NotebookNode], config,
             for _, block in run.blocks:
                 for name in block.tabs or ():   # tab prose always names its tabs
                     text = tab_marks.tab_prose(block.myst.strip("\n"), name, group)
-                    add(nbformat.v4.new_markdown_cell(text), [block.line] * 3 + _prose_lines(block) + [block.line])
+                    add(notebook_json.markdown_cell(text), [block.line] * 3 + _prose_lines(block) + [block.line])
             continue
         per_framework = {fw.name: run.cells(executed, fw.name) for fw in config.frameworks
                          if fw.name in page.frameworks}   # a framework the page lacks has no tab (d2lbook)
@@ -87,7 +87,7 @@ def merge(page: Page, executed: dict[str, nbformat.NotebookNode], config,
                 tab_marks.mark_cell(cell, name, group)
                 add(cell, _code_lines(block, cell))
     for figure in figures_before.get(None, []):   # the named section runs to the page's end
-        add(nbformat.v4.new_markdown_cell(figure), [lines[-1][-1] if lines else 1])
+        add(notebook_json.markdown_cell(figure), [lines[-1][-1] if lines else 1])
     if failures:
         tools = (tools or "") + "\n\n" + _failure_notice(failures, config)
     if tools:
@@ -229,7 +229,7 @@ def _insert_under_title(merged, lines: list[list[int]], tools: str) -> None:
     text = first.source.split("\n") if first else []
     title = next((i for i, line in enumerate(text) if line.startswith("# ")), None)
     if first is None or title is None:
-        merged.cells.insert(0, nbformat.v4.new_markdown_cell(tools))
+        merged.cells.insert(0, notebook_json.markdown_cell(tools))
         lines.insert(0, [1])
         return
     origin = lines[0] + [lines[0][-1]] * len(text)   # pad: a cell's line list may be shorter than its text
@@ -240,7 +240,7 @@ def _insert_under_title(merged, lines: list[list[int]], tools: str) -> None:
     while rest and not rest[-1].strip():
         rest.pop()
     first.source, lines[0] = "\n".join(text[:title + 1]), origin[:title + 1]
-    merged.cells[1:1] = [nbformat.v4.new_markdown_cell(tools)] + ([nbformat.v4.new_markdown_cell("\n".join(rest))]
+    merged.cells[1:1] = [notebook_json.markdown_cell(tools)] + ([notebook_json.markdown_cell("\n".join(rest))]
                                                                   if rest else [])
     lines[1:1] = [[origin[title]]] + ([rest_origin[:len(rest)]] if rest else [])
 
@@ -258,7 +258,7 @@ def write_if_changed(path: Path, content: str | bytes) -> bool:
 
 
 def notebook_text(nb) -> str:
-    return nbformat.writes(nb) + "\n"
+    return notebook_json.text(nb)
 
 
 def stage(config, paths, source: BookSource, execution, library: Path,

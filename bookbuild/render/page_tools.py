@@ -19,14 +19,13 @@ import re
 import shutil
 from pathlib import Path
 
-import nbformat
 from docutils import nodes
 from sphinx import addnodes
 from sphinx.locale import _
 from sphinx.util.docutils import SphinxDirective
 
 from bookbuild import published as references
-from bookbuild import tab_marks
+from bookbuild import notebook_json, tab_marks
 from bookbuild.marks import CITATION, LABEL_LINE, REFERENCE, WIDTH_LINE
 from bookbuild.render import sphinx_tabs_adapter as sphinx_tabs
 
@@ -151,13 +150,13 @@ def write_notebooks(app, exception) -> None:
 
 def _write_notebook(app, docname: str, uri: str, out: Path) -> None:
     """One reader's notebook, its references and citations resolved as the page reads them."""
-    nb = nbformat.read(Path(app.srcdir) / uri, as_version=4)
+    nb = notebook_json.parse((Path(app.srcdir) / uri).read_text(encoding="utf-8"))
     for cell in nb.cells:
         if cell.cell_type == "markdown":
             cell.source = resolve_roles(cell.source, app, docname, uri)
     target = out / uri
     target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(nbformat.writes(nb) + "\n", encoding="utf-8")
+    target.write_text(notebook_json.text(nb), encoding="utf-8")
 
 
 # --- a description for search engines ---------------------------------------------------
