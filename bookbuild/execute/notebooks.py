@@ -89,8 +89,6 @@ def execute(config, paths, source, notebooks: SplitBook, pages: list, library: P
                                                          "timeout": config.timeout}   # another one runs it again
         cache.store(job.notebook, job.uri)
 
-    for job in misses:
-        lay_out(job, config.root, paths, data_mirror())
     if misses:
         failures += strategy(config).run(config, paths, misses, keep, library)
     executed = {path: dict(by_framework) for path, by_framework in notebooks.notebooks.items()}
@@ -102,6 +100,8 @@ def execute(config, paths, source, notebooks: SplitBook, pages: list, library: P
 
 
 def _run_in_kernels(config, paths, misses: list[Job], keep, library: Path) -> list[BookError]:
+    for job in misses:   # only for notebooks that run: a render without executing lays out nothing
+        lay_out(job, config.root, paths, data_mirror())
     return Kernels(environments.kernel_dirs(), config.timeout, config.jobs, paths.cache,
                    env={"DATA_MIRROR": str(data_mirror()), **environments.library_env(library)},
                    startup=in_kernel.source()).run(misses, on_success=keep, on_failure=keep)
