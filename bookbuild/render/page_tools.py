@@ -24,8 +24,8 @@ from sphinx import addnodes
 from sphinx.locale import _
 from sphinx.util.docutils import SphinxDirective
 
-from bookbuild import published as references
 from bookbuild import notebook_json, tab_marks
+from bookbuild import published as references
 from bookbuild.marks import CITATION, LABEL_LINE, REFERENCE, WIDTH_LINE
 from bookbuild.render import sphinx_tabs_adapter as sphinx_tabs
 
