@@ -438,6 +438,7 @@ class Paths:
 
         executed/<framework>/<page>.ipynb  each framework's executed notebooks (CI artifacts)
         staging/                           the merged pages Sphinx reads (written only when changed)
+        staged.json                        the key of each notebook staged (notebook_json.Known)
         cache/                             jupyter-cache's execution cache, and the kernels' logs
         work/<kernel>/<page>/              each notebook's working folder: the book's tree as its code sees
                                            it (it runs in <page>/<the page's folder>); made anew each run
@@ -464,6 +465,7 @@ class Paths:
 
     executed = property(lambda self: self.out / "executed")
     staging = property(lambda self: self.out / "staging")
+    staged = property(lambda self: self.out / "staged.json")
     cache = property(lambda self: self.out / "cache")
     work = property(lambda self: self.out / "work")
     doctrees = property(lambda self: self.out / "doctrees")

@@ -269,6 +269,10 @@ def stage(config, paths, source: BookSource, execution, library: Path,
     changed is written; what no page needs any more is removed."""
     staging, written = paths.staging, set()
     digests: dict[Path, bytes] = {}
+    try:
+        known = notebook_json.Known(paths.staged)
+    except OSError as err:
+        raise disk_error(err, "reading what was staged", paths.staged) from None
 
     def put(relative: Path, content: str | bytes) -> Path:
         relative = Path(unicodedata.normalize("NFC", relative.as_posix()))   # as Sphinx names what it reads
@@ -279,6 +283,19 @@ def stage(config, paths, source: BookSource, execution, library: Path,
             raise disk_error(err, f"staging {relative}", staging / relative) from None
         written.add(staging / relative)
         digests[relative] = hashlib.sha256(data).digest()
+        return relative
+
+    def put_notebook(relative: Path, nb) -> Path:
+        """A notebook, staged as `put` stages it; one staged before as it is now is not made into text again."""
+        relative = Path(unicodedata.normalize("NFC", relative.as_posix()))
+        nb_key = notebook_json.key(nb)
+        digest = known.same(relative.as_posix(), nb_key, staging / relative)
+        if digest is None:
+            put(relative, notebook_text(nb))
+            known.wrote(relative.as_posix(), nb_key, digests[relative].hex())
+        else:
+            written.add(staging / relative)
+            digests[relative] = bytes.fromhex(digest)
         return relative
 
     pages, downloaded, assets = [], {}, []
@@ -293,8 +310,8 @@ def stage(config, paths, source: BookSource, execution, library: Path,
                    for name, nb in execution.notebooks[page.path].items()}
         notebooks = {}
         if page.has_code:
-            notebooks = {name: put(downloads.download_path(page.path, name),
-                                   notebook_text(downloads.for_download(nb, config.framework(name), wheel)))
+            notebooks = {name: put_notebook(downloads.download_path(page.path, name),
+                                            downloads.for_download(nb, config.framework(name), wheel))
                          for name, nb in readers.items()}
             downloaded[page.path] = notebooks
         tools = tab_marks.page_tools({name: path.as_posix() for name, path in notebooks.items()}, pdf_links) \
@@ -306,7 +323,7 @@ def stage(config, paths, source: BookSource, execution, library: Path,
             for asset in filter(None, (placement.script, placement.style)):
                 assets.append(put(Path(tab_marks.INTERACTIVE_ASSETS) / asset, (config.root / asset).read_bytes()))
         merged = merge(page, readers, config, tools, placements, failures)
-        pages.append(put(page.path.with_suffix(".ipynb"), notebook_text(merged)))
+        pages.append(put_notebook(page.path.with_suffix(".ipynb"), merged))
         for mention in page.mentions:
             if mention.role == "image" and "://" not in mention.target:
                 image = image_path(page, mention.target)
@@ -315,6 +332,10 @@ def stage(config, paths, source: BookSource, execution, library: Path,
             assets.append(put(named.path, (config.root / named.path).read_bytes()))
     for stale in [p for p in staging.rglob("*") if p.is_file() and p not in written]:
         stale.unlink()
+    try:
+        known.save()
+    except OSError as err:
+        raise disk_error(err, "noting what was staged", paths.staged) from None
     digest = hashlib.sha256()
     for relative in sorted(set(digests) - set(staged_pdfs.values())):
         digest.update(relative.as_posix().encode() + b"\0" + digests[relative])

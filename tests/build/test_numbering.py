@@ -211,13 +211,14 @@ def test_one_edited_sentence_renders_what_a_clean_render_of_the_book_makes(make_
     clean render's, byte for byte. math.css keeps the rules of the other page's wide formula (it held the
     written page's only), the written page links math.css as a clean render does (not with the checksum of
     the last site's file), and the search index keeps the other page's index entry (Sphinx pickles what it
-    gathers while writing nowhere)."""
+    gathers while writing nowhere). The page's readers' notebooks hold the edit: only a notebook that changed
+    is made into text again, staged and on the site."""
     import shutil
 
     from books import INDEX, Book
 
     wide = " + ".join(f"x_{{{i}}}^2" for i in range(40))
-    book = make_book("# Momentum\n\nBir cümle.\n\n$$x = 1$$\n",
+    book = make_book("# Momentum\n\nBir cümle.\n\n$$x = 1$$\n\n```{.python .input}\n#@tab all\nprint(6 * 7)\n```\n",
                      **{"ch/other.md": f"# Adagrad\n\n```{{index}} gradyan\n```\n\nBaşka bir cümle.\n\n$${wide}$$\n",
                         "index.md": INDEX.replace("ch/page\n", "ch/page\nch/other\n")})
     book.build()
@@ -234,4 +235,6 @@ def test_one_edited_sentence_renders_what_a_clean_render_of_the_book_makes(make_
         return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*"))
                 if p.is_file() and p.name != ".buildinfo"}
     assert "düzenlendi" in book.html("ch/page") and "d2l-fit-" in book.html("ch/other")
+    readers = sorted(site.rglob("page-*.ipynb"))
+    assert readers and all("düzenlendi" in notebook.read_text(encoding="utf-8") for notebook in readers)
     assert tree(site) == tree(clean.paths.site("html"))
