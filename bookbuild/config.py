@@ -447,6 +447,7 @@ class Paths:
         jupyter_execute/                   myst-nb's copies of the pages' outputs (made anew by each render)
         latex/<framework>/, pdf/           the PDFs' LaTeX and the PDFs (`make pdf`)
         library/<digest>/d2l/              the d2l package the kernels import: ours, with the book's #@save code
+        library.pickle                     the last library stage's Library, and the digest of what it read
         report.json                        what the last build did (on every outcome; "running" meanwhile)
         timings/*.json                     other builds' reports (CI's shards), for the seconds of their notebooks
         lock                               held by the build running now
@@ -473,6 +474,7 @@ class Paths:
     timings = property(lambda self: self.out / "timings")
     lock = property(lambda self: self.out / "lock")
     library = property(lambda self: self.out / "library")
+    kept_library = property(lambda self: self.out / "library.pickle")
     pdf = property(lambda self: self.out / "pdf")
 
     def site(self, builder: str = "html") -> Path:
