@@ -269,10 +269,7 @@ def stage(config, paths, source: BookSource, execution, library: Path,
     changed is written; what no page needs any more is removed."""
     staging, written = paths.staging, set()
     digests: dict[Path, bytes] = {}
-    try:
-        known = notebook_json.Known(paths.staged)
-    except OSError as err:
-        raise disk_error(err, "reading what was staged", paths.staged) from None
+    known = notebook_json.Known(paths.staged)   # an index it cannot read is none: every notebook is written
 
     def put(relative: Path, content: str | bytes) -> Path:
         relative = Path(unicodedata.normalize("NFC", relative.as_posix()))   # as Sphinx names what it reads
