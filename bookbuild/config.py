@@ -438,6 +438,7 @@ class Paths:
 
         executed/<framework>/<page>.ipynb  each framework's executed notebooks (CI artifacts)
         staging/                           the merged pages Sphinx reads (written only when changed)
+        staged.json                        the key of each notebook staged (notebook_json.Known)
         cache/                             jupyter-cache's execution cache, and the kernels' logs
         work/<kernel>/<page>/              each notebook's working folder: the book's tree as its code sees
                                            it (it runs in <page>/<the page's folder>); made anew each run
@@ -446,6 +447,7 @@ class Paths:
         jupyter_execute/                   myst-nb's copies of the pages' outputs (made anew by each render)
         latex/<framework>/, pdf/           the PDFs' LaTeX and the PDFs (`make pdf`)
         library/<digest>/d2l/              the d2l package the kernels import: ours, with the book's #@save code
+        library.pickle                     the last library stage's Library, and the digest of what it read
         report.json                        what the last build did (on every outcome; "running" meanwhile)
         timings/*.json                     other builds' reports (CI's shards), for the seconds of their notebooks
         lock                               held by the build running now
@@ -464,6 +466,7 @@ class Paths:
 
     executed = property(lambda self: self.out / "executed")
     staging = property(lambda self: self.out / "staging")
+    staged = property(lambda self: self.out / "staged.json")
     cache = property(lambda self: self.out / "cache")
     work = property(lambda self: self.out / "work")
     doctrees = property(lambda self: self.out / "doctrees")
@@ -471,6 +474,7 @@ class Paths:
     timings = property(lambda self: self.out / "timings")
     lock = property(lambda self: self.out / "lock")
     library = property(lambda self: self.out / "library")
+    kept_library = property(lambda self: self.out / "library.pickle")
     pdf = property(lambda self: self.out / "pdf")
 
     def site(self, builder: str = "html") -> Path:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -21,4 +22,8 @@ class Execution:
 
     def ran(self, page: Path, framework: str) -> bool:
         """Whether this notebook ran to its end (cached, executed or loaded)."""
-        return any(r.page == page.as_posix() and r.framework == framework and r.status.ran for r in self.reports)
+        return (page.as_posix(), framework) in self._ran
+
+    @functools.cached_property
+    def _ran(self) -> frozenset[tuple[str, str]]:   # asked of every tab of every code run: not a scan each time
+        return frozenset((r.page, r.framework) for r in self.reports if r.status.ran)

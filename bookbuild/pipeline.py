@@ -64,7 +64,7 @@ def build(config: BookConfig, options: Options = Options(), paths: Paths | None 
             for warning in source.warnings:
                 warn(logger, "label-again", warning)
         with report.stage("library"):
-            library: Library = build_library(config, source)
+            library: Library = build_library(config, source, kept=paths.kept_library)
             report.library = library.differences
             warn_differences(library)
             if options.command == "check" and (drift := library.drift()):

@@ -103,8 +103,6 @@ def execute(config, paths, source, notebooks: SplitBook, pages: list, library: P
                 handed_on()
         return more
 
-    for job in misses:
-        lay_out(job, config.root, paths, data_mirror())
     if misses:
         strategy(config).run(config, paths, misses, keep, library, then)
     return handed_on()
@@ -199,6 +197,8 @@ def _holds(notebook, last: str | None) -> bool:
 
 
 def _run_in_kernels(config, paths, misses: list[Job], keep, library: Path, then=None) -> list[BookError]:
+    for job in misses:   # only for notebooks that run: a render without executing lays out nothing
+        lay_out(job, config.root, paths, data_mirror())
     return Kernels(environments.kernel_dirs(), config.timeout, config.jobs, paths.cache,
                    env={"DATA_MIRROR": str(data_mirror()), **environments.library_env(library)},
                    startup=in_kernel.source()).run(misses, on_success=keep, on_failure=keep, then=then)

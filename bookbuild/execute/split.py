@@ -16,6 +16,7 @@ from pathlib import Path
 
 import nbformat
 
+from bookbuild import notebook_json
 from bookbuild.source import Page, cell_id
 
 
@@ -44,12 +45,8 @@ def notebook_for(page: Page, framework, fingerprint: str, saved_code: str = "") 
     for index, block in enumerate(page.blocks):
         if block.is_blank or (block.tabs is not None and framework.name not in block.tabs):
             continue
-        if block.kind == "code":
-            cell = nbformat.v4.new_code_cell(block.source)
-        else:
-            cell = nbformat.v4.new_markdown_cell(block.source.strip("\n"))
-        cell["id"] = cell_id(index)
-        nb.cells.append(cell)
+        nb.cells.append(notebook_json.code_cell(block.source, cell_id(index)) if block.kind == "code"
+                        else notebook_json.markdown_cell(block.source.strip("\n"), cell_id(index)))
     return nb
 
 

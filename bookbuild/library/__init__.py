@@ -15,14 +15,19 @@ own notebook fails.
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import hashlib
 import logging
+import pickle
 from pathlib import Path
 
 from bookbuild import log
 from bookbuild.config import D2L
+from bookbuild.errors import disk_error
 from bookbuild.library import modules, saved, uses
 from bookbuild.library.modules import Module
+from bookbuild.whole import write_whole
 
 
 @dataclasses.dataclass(frozen=True)
@@ -38,16 +43,43 @@ class Library:
         return modules.drift(self.source, list(self.modules.values()), self.source.parent)
 
 
-def build_library(config, book, source: Path = D2L) -> Library:
-    """The library every framework of build.yml gets from the book's pages."""
-    composed = {}
-    for framework in config.frameworks:
-        blocks = [block for page in book.pages for block in saved.page_saved(page, framework.name)]
-        composed[framework.name] = modules.compose(framework, source, blocks)
+def build_library(config, book, source: Path = D2L, kept: Path | None = None) -> Library:
+    """The library every framework of build.yml gets from the book's pages. `kept`: a file that keeps the library
+    built last time with the digest of what it was built from; the same digest gives it back, not composed and
+    compared again (an edit of the book's prose changes none of it)."""
+    blocks = {fw.name: [block for page in book.pages for block in saved.page_saved(page, fw.name)]
+              for fw in config.frameworks}
+    digest = _inputs(config, book, source, blocks)
+    if kept is not None:
+        with contextlib.suppress(OSError, ValueError, EOFError, pickle.UnpicklingError, AttributeError, TypeError):
+            last_digest, last = pickle.loads(kept.read_bytes())
+            if last_digest == digest and isinstance(last, Library):
+                return last
+    composed = {fw.name: modules.compose(fw, source, blocks[fw.name]) for fw in config.frameworks}
     found = [d for fw in config.frameworks
              for d in modules.differences(source, source.parent, fw, composed[fw.name])]
-    return Library(source, composed, modules.package_files(source, list(composed.values())), found,
-                   uses.keys(composed, book.pages))
+    library = Library(source, composed, modules.package_files(source, list(composed.values())), found,
+                      uses.keys(composed, book.pages))
+    if kept is not None:
+        try:
+            write_whole(kept, pickle.dumps((digest, library), pickle.HIGHEST_PROTOCOL))
+        except OSError as err:
+            raise disk_error(err, "keeping the library", kept) from None
+    return library
+
+
+def _inputs(config, book, source: Path, blocks: dict) -> str:
+    """A digest of all a library is built from: this code, our d2l/, the frameworks, each one's saved blocks,
+    and the code of every page (which saved code each notebook uses)."""
+    digest = hashlib.sha256(repr([(fw.name, fw.d2l_module) for fw in config.frameworks]).encode())
+    digest.update(repr(source).encode())
+    code = sorted(Path(__file__).parent.glob("*.py"))
+    for path in code + sorted(p for p in source.rglob("*.py") if "__pycache__" not in p.parts):
+        digest.update(str(path).encode() + b"\0" + path.read_bytes())
+    digest.update(repr(blocks).encode())
+    for page in book.pages:
+        digest.update(repr((page.path, [(b.source, b.tabs) for b in page.blocks if b.kind == "code"])).encode())
+    return digest.hexdigest()
 
 
 def write_library(library: Library, folder: Path) -> Path:

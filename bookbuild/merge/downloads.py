@@ -27,6 +27,7 @@ from pathlib import Path
 
 import nbformat
 
+from bookbuild import notebook_json
 from bookbuild.config import ROOT
 from bookbuild.environments import ENVS, no_deps_file
 from bookbuild.errors import EnvironmentProblem
@@ -59,7 +60,7 @@ def install_cell(framework, wheel: Path) -> nbformat.NotebookNode:
     # What the environment installs without its declared dependencies (tf-keras), the same way.
     no_deps = pins(no_deps_file(framework.requirements)) if framework.requirements and \
         no_deps_file(framework.requirements).is_file() else []
-    cell = nbformat.v4.new_code_cell(
+    cell = notebook_json.code_cell(
         "#@title Kurulum: bu hücreyi önce çalıştırın\n"
         "# Bu defteri kendi ortamınızda (Python 3.11, Jupyter ya da Colab) çalıştırmak için gerekenler:\n"
         f"# {framework.label}, kitabın ortamındaki sürümleriyle, ve kitabın d2l kitaplığı (bu hücrede).\n"
@@ -67,7 +68,7 @@ def install_cell(framework, wheel: Path) -> nbformat.NotebookNode:
         f"d2l_wheel = pathlib.Path(tempfile.mkdtemp()) / {wheel.name!r}\n"
         f"d2l_wheel.write_bytes(base64.b64decode({base64.b64encode(wheel.read_bytes()).decode()!r}))\n"
         f"%pip install --quiet {packages} {{d2l_wheel}}"
-        + (f"\n%pip install --quiet --no-deps {' '.join(no_deps)}" if no_deps else ""))
+        + (f"\n%pip install --quiet --no-deps {' '.join(no_deps)}" if no_deps else ""), "install")
     cell.metadata["tags"] = [INSTALL_TAG]
     cell.metadata["jupyter"] = {"source_hidden": True}
     cell.metadata["cellView"] = "form"
@@ -87,9 +88,7 @@ def for_download(nb: nbformat.NotebookNode, framework, wheel: Path) -> nbformat.
     nb = nbformat.from_dict(nb)
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": f"Python 3 ({framework.label})",
                                  "language": "python"}
-    cell = install_cell(framework, wheel)
-    cell["id"] = "install"
-    nb.cells.insert(0, cell)
+    nb.cells.insert(0, install_cell(framework, wheel))
     return nb
 
 

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import nbformat
 
-from bookbuild import tab_marks
+from bookbuild import notebook_json, tab_marks
 from bookbuild.errors import disk_error
 from bookbuild.merge import downloads, outputs
 from bookbuild.report import NotebookStatus
@@ -58,9 +58,9 @@ def merge(page: Page, executed: dict[str, nbformat.NotebookNode], config,
             (_, block), = run.blocks
             for text, origin in _split_before(block, figures_before):
                 if text is None:
-                    add(nbformat.v4.new_markdown_cell(origin[1]), [origin[0]])
+                    add(notebook_json.markdown_cell(origin[1]), [origin[0]])
                 else:
-                    add(nbformat.v4.new_markdown_cell(text), origin)
+                    add(notebook_json.markdown_cell(text), origin)
             in_group = False
             continue
         if not in_group:
@@ -70,7 +70,7 @@ def merge(page: Page, executed: dict[str, nbformat.NotebookNode], config,
             for _, block in run.blocks:
                 for name in block.tabs or ():   # tab prose always names its tabs
                     text = tab_marks.tab_prose(block.myst.strip("\n"), name, group)
-                    add(nbformat.v4.new_markdown_cell(text), [block.line] * 3 + _prose_lines(block) + [block.line])
+                    add(notebook_json.markdown_cell(text), [block.line] * 3 + _prose_lines(block) + [block.line])
             continue
         per_framework = {fw.name: run.cells(executed, fw.name) for fw in config.frameworks
                          if fw.name in page.frameworks}   # a framework the page lacks has no tab (d2lbook)
@@ -87,7 +87,7 @@ def merge(page: Page, executed: dict[str, nbformat.NotebookNode], config,
                 tab_marks.mark_cell(cell, name, group)
                 add(cell, _code_lines(block, cell))
     for figure in figures_before.get(None, []):   # the named section runs to the page's end
-        add(nbformat.v4.new_markdown_cell(figure), [lines[-1][-1] if lines else 1])
+        add(notebook_json.markdown_cell(figure), [lines[-1][-1] if lines else 1])
     if failures:
         tools = (tools or "") + "\n\n" + _failure_notice(failures, config)
     if tools:
@@ -229,7 +229,7 @@ def _insert_under_title(merged, lines: list[list[int]], tools: str) -> None:
     text = first.source.split("\n") if first else []
     title = next((i for i, line in enumerate(text) if line.startswith("# ")), None)
     if first is None or title is None:
-        merged.cells.insert(0, nbformat.v4.new_markdown_cell(tools))
+        merged.cells.insert(0, notebook_json.markdown_cell(tools))
         lines.insert(0, [1])
         return
     origin = lines[0] + [lines[0][-1]] * len(text)   # pad: a cell's line list may be shorter than its text
@@ -240,7 +240,7 @@ def _insert_under_title(merged, lines: list[list[int]], tools: str) -> None:
     while rest and not rest[-1].strip():
         rest.pop()
     first.source, lines[0] = "\n".join(text[:title + 1]), origin[:title + 1]
-    merged.cells[1:1] = [nbformat.v4.new_markdown_cell(tools)] + ([nbformat.v4.new_markdown_cell("\n".join(rest))]
+    merged.cells[1:1] = [notebook_json.markdown_cell(tools)] + ([notebook_json.markdown_cell("\n".join(rest))]
                                                                   if rest else [])
     lines[1:1] = [[origin[title]]] + ([rest_origin[:len(rest)]] if rest else [])
 
@@ -258,7 +258,7 @@ def write_if_changed(path: Path, content: str | bytes) -> bool:
 
 
 def notebook_text(nb) -> str:
-    return nbformat.writes(nb) + "\n"
+    return notebook_json.text(nb)
 
 
 def stage(config, paths, source: BookSource, execution, library: Path,
@@ -269,6 +269,7 @@ def stage(config, paths, source: BookSource, execution, library: Path,
     changed is written; what no page needs any more is removed."""
     staging, written = paths.staging, set()
     digests: dict[Path, bytes] = {}
+    known = notebook_json.Known(paths.staged)   # an index it cannot read is none: every notebook is written
 
     def put(relative: Path, content: str | bytes) -> Path:
         relative = Path(unicodedata.normalize("NFC", relative.as_posix()))   # as Sphinx names what it reads
@@ -279,6 +280,19 @@ def stage(config, paths, source: BookSource, execution, library: Path,
             raise disk_error(err, f"staging {relative}", staging / relative) from None
         written.add(staging / relative)
         digests[relative] = hashlib.sha256(data).digest()
+        return relative
+
+    def put_notebook(relative: Path, nb) -> Path:
+        """A notebook, staged as `put` stages it; one staged before as it is now is not made into text again."""
+        relative = Path(unicodedata.normalize("NFC", relative.as_posix()))
+        nb_key = notebook_json.key(nb)
+        digest = known.same(relative.as_posix(), nb_key, staging / relative)
+        if digest is None:
+            put(relative, notebook_text(nb))
+            known.wrote(relative.as_posix(), nb_key, digests[relative].hex())
+        else:
+            written.add(staging / relative)
+            digests[relative] = bytes.fromhex(digest)
         return relative
 
     pages, downloaded, assets = [], {}, []
@@ -293,8 +307,8 @@ def stage(config, paths, source: BookSource, execution, library: Path,
                    for name, nb in execution.notebooks[page.path].items()}
         notebooks = {}
         if page.has_code:
-            notebooks = {name: put(downloads.download_path(page.path, name),
-                                   notebook_text(downloads.for_download(nb, config.framework(name), wheel)))
+            notebooks = {name: put_notebook(downloads.download_path(page.path, name),
+                                            downloads.for_download(nb, config.framework(name), wheel))
                          for name, nb in readers.items()}
             downloaded[page.path] = notebooks
         tools = tab_marks.page_tools({name: path.as_posix() for name, path in notebooks.items()}, pdf_links) \
@@ -306,7 +320,7 @@ def stage(config, paths, source: BookSource, execution, library: Path,
             for asset in filter(None, (placement.script, placement.style)):
                 assets.append(put(Path(tab_marks.INTERACTIVE_ASSETS) / asset, (config.root / asset).read_bytes()))
         merged = merge(page, readers, config, tools, placements, failures)
-        pages.append(put(page.path.with_suffix(".ipynb"), notebook_text(merged)))
+        pages.append(put_notebook(page.path.with_suffix(".ipynb"), merged))
         for mention in page.mentions:
             if mention.role == "image" and "://" not in mention.target:
                 image = image_path(page, mention.target)
@@ -315,6 +329,10 @@ def stage(config, paths, source: BookSource, execution, library: Path,
             assets.append(put(named.path, (config.root / named.path).read_bytes()))
     for stale in [p for p in staging.rglob("*") if p.is_file() and p not in written]:
         stale.unlink()
+    try:
+        known.save()
+    except OSError as err:
+        raise disk_error(err, "noting what was staged", paths.staged) from None
     digest = hashlib.sha256()
     for relative in sorted(set(digests) - set(staged_pdfs.values())):
         digest.update(relative.as_posix().encode() + b"\0" + digests[relative])

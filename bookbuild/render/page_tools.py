@@ -19,14 +19,13 @@ import re
 import shutil
 from pathlib import Path
 
-import nbformat
 from docutils import nodes
 from sphinx import addnodes
 from sphinx.locale import _
 from sphinx.util.docutils import SphinxDirective
 
+from bookbuild import notebook_json, tab_marks
 from bookbuild import published as references
-from bookbuild import tab_marks
 from bookbuild.marks import CITATION, LABEL_LINE, REFERENCE, WIDTH_LINE
 from bookbuild.render import sphinx_tabs_adapter as sphinx_tabs
 
@@ -141,23 +140,32 @@ def write_notebooks(app, exception) -> None:
     if exception is not None or app.builder.format != "html":
         return
     out = Path(app.outdir)
+    # Kept with the doctrees, which the site written over the last one comes with: a notebook as it is
+    # there already is not written again.
+    known = notebook_json.Known(Path(app.doctreedir) / READERS_NOTEBOOKS)
     for docname, notebooks in sorted(downloads(app.env).items()):
         for uri in notebooks.values():
-            _write_notebook(app, docname, uri, out)
+            _write_notebook(app, docname, uri, out, known)
+    known.save()
     pdfs = Path(app.srcdir) / tab_marks.Staged.PDF
     if pdfs.is_dir():
         shutil.copytree(pdfs, out / tab_marks.Staged.PDF, dirs_exist_ok=True)
 
 
-def _write_notebook(app, docname: str, uri: str, out: Path) -> None:
+READERS_NOTEBOOKS = "readers-notebooks.json"   # in the doctrees folder: notebook_json.Known's index
+
+
+def _write_notebook(app, docname: str, uri: str, out: Path, known: notebook_json.Known) -> None:
     """One reader's notebook, its references and citations resolved as the page reads them."""
-    nb = nbformat.read(Path(app.srcdir) / uri, as_version=4)
+    nb = notebook_json.parse((Path(app.srcdir) / uri).read_text(encoding="utf-8"))
     for cell in nb.cells:
         if cell.cell_type == "markdown":
             cell.source = resolve_roles(cell.source, app, docname, uri)
-    target = out / uri
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(nbformat.writes(nb) + "\n", encoding="utf-8")
+    target, nb_key = out / uri, notebook_json.key(nb)
+    if known.same(uri, nb_key, target) is None:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(notebook_json.text(nb), encoding="utf-8")
+        known.wrote(uri, nb_key)
 
 
 # --- a description for search engines ---------------------------------------------------

@@ -27,6 +27,7 @@ from bookbuild.config import RENDER_INPUTS, ROOT, BookConfig, Paths
 from bookbuild.errors import BookError, Interrupted, RenderError, StorageError, disk_error, no_space_in
 from bookbuild.render import mystnb_adapter
 from bookbuild.tab_marks import Manifest, Staged
+from bookbuild.whole import write_whole
 
 logger = logging.getLogger(__name__)
 
@@ -220,6 +221,7 @@ def render(config: BookConfig, paths: Paths, manifest: Manifest, builder: str = 
     try:
         _prune_outputs(app, new_site)
         _drop_words_no_page_holds(new_site)
+        _keep_what_writing_gathered(app, new_doctrees)
     except OSError as err:
         _discard(new_site, new_doctrees)
         raise _storage(err, f"finishing {new_site.name}; {kept}") from None
@@ -265,6 +267,18 @@ def navigation_of(manifest: Manifest) -> str:
                 if in_toc or NAVIGATION_LINE.match(line):
                     digest.update(line.encode() + b"\n")
     return digest.hexdigest()
+
+
+def _keep_what_writing_gathered(app, doctrees: Path) -> None:
+    """Sphinx pickles its environment before it writes the pages, and so loses what writing gathers into it:
+    the search index's entries of each page (the API page's names). The next render, writing some pages only,
+    would publish an index without those of the others. The environment is pickled again, as it is now."""
+    import pickle
+
+    from sphinx.application import ENV_PICKLE_FILENAME
+
+    if app.builder.format == "html":
+        write_whole(doctrees / ENV_PICKLE_FILENAME, pickle.dumps(app.env, pickle.HIGHEST_PROTOCOL))
 
 
 def _drop_words_no_page_holds(site: Path) -> None:

@@ -114,13 +114,18 @@ def visit_displaymath(translator, node) -> None:
 
 
 def start_collecting(app) -> None:
-    app.builder.d2l_math = {}
+    """`builder-inited`: no formulas yet. The last site's math.css, in a render written over it, goes: a page that
+    links it would name its checksum (`math.css?v=`), which a page of a render into an empty folder does not.
+    It is written again once the pages are."""
+    app.builder.d2l_math, app.builder.d2l_written = {}, set()
+    if app.builder.format == "html":
+        (Path(app.outdir) / "_static" / "math.css").unlink(missing_ok=True)
 
 
 def typeset(app, exception) -> None:
     """`build-finished`: the pages' formulas typeset (those not cached, in one MathJax run), then the
     placeholders replaced."""
-    if exception is not None or app.builder.format != "html" or not getattr(app.builder, "d2l_math", None):
+    if exception is not None or app.builder.format != "html":
         return
     pages = {docname: [{"tex": f["tex"], "display": f["display"]} for f in found]
              for docname, found in sorted(app.builder.d2l_math.items())}
@@ -130,10 +135,16 @@ def typeset(app, exception) -> None:
     program = hashlib.sha256(b"".join(path.read_bytes() for path in PROGRAM_FILES)).hexdigest()
     try:
         cached = json.loads(cache.read_text(encoding="utf-8"))
-        if cached["program"] != program:
+        if cached["program"] != program or not isinstance(cached["docs"], dict):
             raise ValueError("typeset by another program")
     except (OSError, ValueError, KeyError):
-        cached = {"program": program, "css": None, "pages": {}}
+        cached = {"program": program, "css": None, "pages": {}, "docs": {}}
+    # The site's pages this render did not write (Sphinx writes only those that changed) keep their formulas:
+    # math.css holds the rules of every page's formulas, and the cache keeps them for the next render.
+    site = {docname: key for docname, key in cached["docs"].items() if docname in app.env.found_docs
+            and docname not in app.builder.d2l_written and key in cached["pages"]}
+    if not keys and not site:
+        return
     missing = {docname: formulas for docname, formulas in pages.items() if keys[docname] not in cached["pages"]}
     if missing or cached["css"] is None:
         started = time.monotonic()
@@ -141,8 +152,9 @@ def typeset(app, exception) -> None:
         app.builder.d2l_math_seconds = time.monotonic() - started   # the render logs it
         cached["css"] = result["css"]
         cached["pages"].update({keys[docname]: page for docname, page in result["pages"].items()})
-    used = {"program": program, "css": cached["css"],   # only what this render uses: the cache does not grow
-            "pages": {key: cached["pages"][key] for key in set(keys.values())}}
+    site.update(keys)
+    used = {"program": program, "css": cached["css"],   # only what the site uses: the cache does not grow
+            "pages": {key: cached["pages"][key] for key in set(site.values())}, "docs": site}
     write_whole(cache, json.dumps(used, sort_keys=True))
     out = Path(app.outdir)
     for docname in pages:
@@ -175,7 +187,8 @@ def _run_mathjax(app, request: str) -> dict:
 
 def link_math_css(app, pagename, templatename, context, doctree) -> None:
     """`html-page-context`: a page with math (its writer has just collected it) links math.css."""
-    if getattr(app.builder, "d2l_math", {}).get(pagename):
+    app.builder.d2l_written.add(pagename)
+    if app.builder.d2l_math.get(pagename):
         app.add_css_file("math.css")   # during html-page-context: for this page only
 
 

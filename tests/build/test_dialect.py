@@ -226,6 +226,27 @@ def test_merge_groups_like_d2lbook(tmp_path):
     assert "::::{d2l-tab} mxnet\n:group: 1\n\nM\n::::" in prose
 
 
+def test_the_notebooks_the_build_makes_are_valid_and_written_as_nbformat_writes(tmp_path):
+    """The build makes its notebooks (split, merged, readers' downloads) without nbformat's schema check, which
+    took minutes over the whole book: they still pass that check, and are the bytes nbformat.writes gives."""
+    import nbformat
+
+    from bookbuild import notebook_json
+    from bookbuild.merge import downloads
+    from bookbuild.merge import pages as merge
+    config = load(ROOT / "build.yml")
+    page = dialect.read(ROOT, Path("chapter_optimization/momentum.md"), config.names)
+    notebooks = split.split(page, config.frameworks, {name: "fp" for name in config.names})
+    wheel = tmp_path / "d2l-0-py3-none-any.whl"
+    wheel.write_bytes(b"wheel")
+    made = [*notebooks.values(), merge.merge(page, notebooks, config),
+            *(downloads.for_download(nb, config.framework(name), wheel) for name, nb in notebooks.items())]
+    for nb in made:
+        nbformat.validate(nb)
+        assert notebook_json.text(nb) == nbformat.writes(nb) + "\n"
+        assert notebook_json.parse(notebook_json.text(nb)) == nbformat.reads(nbformat.writes(nb), as_version=4)
+
+
 @pytest.mark.parametrize("edit, message", [
     (lambda t: t.replace("requirements/pytorch.txt", "requirements/nothing.txt"),
      r"frameworks.pytorch.requirements: .*nothing.txt does not exist"),

@@ -351,6 +351,30 @@ def test_a_pages_key_holds_the_saved_code_it_calls_and_what_that_calls_ours_incl
         assert before[(Path("plots.md"), fw)] == after[(Path("plots.md"), fw)]
 
 
+
+def test_the_library_built_last_time_is_kept_for_the_same_code_and_made_again_when_it_changes(tmp_path,
+                                                                                             monkeypatch):
+    """An edit of the book's prose changes nothing the library is built from: the kept one comes back, nothing is
+    composed. An edit of a saved function, or of a page's code (which saved code its notebook uses), builds it
+    again, with that function and that key."""
+    from bookbuild.library import modules
+    config, kept = book_config.load(ROOT / "build.yml"), tmp_path / "library.pickle"
+    user = "# K\n\n```{.python .input}\n#@tab all\nd2l.linreg(1, 2, 3)\n```\n"
+
+    def library(text, code=user):
+        book = types.SimpleNamespace(pages=[page_of(text, tmp_path, "saves.md"), page_of(code, tmp_path, "k.md")])
+        return build_library(config, book, kept=kept)
+
+    first = library(LINREG)
+    compose = modules.compose
+    monkeypatch.setattr(modules, "compose", lambda *args: pytest.fail("composed again"))
+    assert library(LINREG.replace("# S\n", "# S, düzenlendi\n")) == first   # the same lines
+    monkeypatch.setattr(modules, "compose", compose)
+    other = library(LINREG, user.replace("d2l.linreg(1, 2, 3)", "print(1)"))
+    edited = library(LINREG.replace("- b", "+ 0 * b"))
+    assert all("+ 0 * b" in edited.modules[fw].text for fw in REAL.names)
+    assert all((Path("k.md"), fw) in first.keys and (Path("k.md"), fw) not in other.keys for fw in REAL.names)
+
 # --- kernels, cache key, wheel ------------------------------------------------------------------
 
 def printed(path: Path) -> str:
