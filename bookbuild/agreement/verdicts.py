@@ -21,7 +21,10 @@ x), point by point between tabs:
    `spread_factor` holds where the spread is measured on many values; measured on a few
    independent ones (a noisy trajectory that stops moving after some steps is one value per
    tab, however many points it has), one run's spread is a poor measure, and the distance
-   allowed grows as Student's t distribution's does with few degrees of freedom.
+   allowed grows as Student's t distribution's does with few degrees of freedom. A distance
+   held on several independent values (an offset over a curve's first steps) is judged as
+   Fisher's F distribution says, with the spread's values counted no more than the distance's
+   from each tab; never below `spread_factor`.
 """
 from __future__ import annotations
 
@@ -93,22 +96,24 @@ def _independent(shifts: list[float]) -> float:
 
 
 @functools.lru_cache(maxsize=256)
-def _t_quantile(tail: float, freedom: float) -> float:
-    """t such that Student's t with `freedom` degrees has |T| > t with probability `tail`. Written in the
-    angle θ (t = √k tan θ), its density is proportional to cos(θ)^(k - 1) on (-π/2, π/2)."""
+def _f_quantile(tail: float, values: float, freedom: float) -> float:
+    """f such that Fisher's F with (`values`, `freedom`) degrees has F > f with probability `tail` (with one
+    value: the square of Student's t with `freedom` degrees, both its tails). Written in the angle θ (f =
+    freedom / values · tan²θ), its density is proportional to sin(θ)^(values - 1) cos(θ)^(freedom - 1) on
+    (0, π/2)."""
     theta = numpy.linspace(0.0, math.pi / 2, 20001)
-    density = numpy.cos(theta) ** (freedom - 1)
+    density = numpy.sin(theta) ** (values - 1) * numpy.cos(theta) ** (freedom - 1)
     above = numpy.concatenate([numpy.cumsum(((density[1:] + density[:-1]) / 2)[::-1])[::-1], [0.0]])
     angle = numpy.interp(-tail, -above / above[0], theta)   # `above` falls as θ grows
-    return math.sqrt(freedom) * math.tan(angle)
+    return freedom / values * math.tan(angle) ** 2
 
 
-def beyond_noise(factor: float, freedom: float) -> float:
-    """How many times a spread measured on `freedom` independent values a tab may lie apart: `factor` for a
-    spread measured exactly, more for fewer values, as far out in Student's t distribution as `factor` is in
-    the normal one."""
+def beyond_noise(factor: float, freedom: float, values: float = 1.0) -> float:
+    """How many times a spread measured on `freedom` independent values a distance held on `values`
+    independent values may be: `factor` for a spread measured exactly, more for fewer values (as far out in
+    Fisher's F distribution, Student's t for one value, as `factor` is in the normal one), never less."""
     tail = 2 * (1 - statistics.NormalDist().cdf(factor))
-    return max(factor, _t_quantile(tail, round(freedom, 1)))
+    return max(factor, math.sqrt(_f_quantile(tail, round(values, 1), round(freedom, 1))))
 
 
 def _beyond(values: list[float], settings) -> float:
@@ -172,11 +177,16 @@ def judge(name: str, book: dict[str, list], again: dict[str, list], settings) ->
         tame = x in seeded and not wild   # its own spread may count too
         judges = [n for n in others if n in seeded] + ([x] if tame else [])
         noise = _rms(v for n in judges for v in moved[n])
-        allowed = beyond_noise(settings.spread_factor, sum(_independent(shifts[n]) for n in judges))
         apart = {y: _rms(a - b for a, b in zip(mean[x], mean[y], strict=True)) for y in others}
         beyond = {y: [_beyond([book[x][i], book[y][i]], settings) for i in moving] for y in others}
+        nearest = min(others, key=lambda n: apart[n])
+        # The distance to the nearest tab holds `held` independent values: an offset over several steps of
+        # a curve is more than chance on one of them. The spread it is judged by counts as many at most from
+        # each tab: where the distance is one value (where a trajectory stopped), what the seed moved
+        # elsewhere (its first, quick steps) does not measure the noise of that value.
+        held = _independent([a - b for a, b in zip(mean[x], mean[nearest], strict=True)])
+        allowed = beyond_noise(settings.spread_factor, sum(min(held, _independent(shifts[n])) for n in judges), held)
         if all(apart[y] > allowed * noise and max(beyond[y]) > 1 for y in others):
-            nearest = min(others, key=lambda n: apart[n])
             ratio = apart[nearest] / max(noise, 1e-300)
             if worst is None or ratio > worst[0]:
                 i = moving[beyond[nearest].index(max(beyond[nearest]))]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 
 from bookbuild import errors, pipeline
@@ -606,3 +607,67 @@ def test_an_early_reseeded_run_that_went_further_stands_for_the_shorter_one_need
     again = pipeline.build(config, pipeline.Options(), paths=book.paths)
     assert {(n.run.value, n.status.value) for n in again.notebooks} == {("book", "cached"), ("reseeded", "cached")}
     assert again.as_json()["agreement"] == report.as_json()["agreement"]
+
+
+# adam.md:118 as the optimization chapter's build shows it (each tab's loss curve, then under another seed): the
+# book's TensorFlow adam never advances its step counter, and descends faster over the first four points.
+ADAM_CURVES = {
+    "mxnet": ([0.387765, 0.32025, 0.284358, 0.262136, 0.247242, 0.245748, 0.245487, 0.24487, 0.245882, 0.24465,
+               0.242815, 0.246315, 0.244834, 0.242418, 0.243826],
+              [0.377747, 0.298475, 0.26613, 0.253621, 0.249371, 0.245166, 0.244104, 0.247992, 0.242953, 0.244847,
+               0.243524, 0.242698, 0.242788, 0.246439, 0.243019]),
+    "pytorch": ([0.397081, 0.327078, 0.29027, 0.264097, 0.251016, 0.245538, 0.243602, 0.243973, 0.24505, 0.244704,
+                 0.244841, 0.245623, 0.243819, 0.24322, 0.242589],
+                [0.366883, 0.297963, 0.264224, 0.253721, 0.249044, 0.24695, 0.244406, 0.24415, 0.244545, 0.244075,
+                 0.245729, 0.246213, 0.243509, 0.244518, 0.244597]),
+    "tensorflow": ([0.319418, 0.253335, 0.247701, 0.24911, 0.244544, 0.243763, 0.242683, 0.244133, 0.245026,
+                    0.242842, 0.243495, 0.247399, 0.244541, 0.242064, 0.243104],
+                   [0.335771, 0.265748, 0.253485, 0.244324, 0.242715, 0.244062, 0.243901, 0.243116, 0.244275,
+                    0.243294, 0.242714, 0.242764, 0.242997, 0.242912, 0.242243]),
+}
+
+
+def test_an_offset_over_a_curves_first_steps_disagrees():
+    """adam.md:118: TensorFlow lies 3.0 times as far from the others as another seed moves them, over several
+    independent points of the curve; Student's t for one value allowed 3.6 (with the spread's degrees of
+    freedom) and the book's own bug was not reported."""
+    settings = Agreement()
+    epochs = [round(k * 200 / 1500, 6) for k in range(1, 16)]
+    tabs = {n: shown(curves=[{"label": "", "x": epochs, "y": ys}]) for n, (ys, _) in ADAM_CURVES.items()}
+    seeds = {n: shown(curves=[{"label": "", "x": epochs, "y": ys}]) for n, (_, ys) in ADAM_CURVES.items()}
+    verdict = compare_group(tabs, settings, seeds)
+    assert verdict.status == "disagree" and "tensorflow lies" in verdict.detail, verdict
+    # Without TensorFlow the other two agree: the offset is TensorFlow's.
+    assert compare_group({n: tabs[n] for n in ("mxnet", "pytorch")}, settings,
+                         {n: seeds[n] for n in ("mxnet", "pytorch")}).status == "agree"
+
+
+def sgd_exponential(rng) -> Shown:
+    """sgd.md:117 simulated, one run of a tab: d2l.train_2d's 1000 noisy steps on x1² + 2·x2² from (-5, -2),
+    learning rate 0.1·exp(-0.1 t): the trajectory stops after some 30 steps, wherever their noise left it.
+    Shown as the build shows it: its last point printed, 500 points of its trace drawn."""
+    x1, x2, t, trace = -5.0, -2.0, 1, []
+    for _ in range(1000):
+        t += 1
+        eta = 0.1 * math.exp(-0.1 * t)
+        x1, x2 = x1 - eta * (2 * x1 + rng.normal()), x2 - eta * (4 * x2 + rng.normal())
+        trace.append((x1, x2))
+    points = [trace[i] for i in np.linspace(0, 999, 500).round().astype(int)]
+    return shown([f"epoch 1000, x1: {x1:f}, x2: {x2:f}"],
+                 [{"label": "", "x": [float(f"{p[0]:.6g}") for p in points],
+                   "y": [float(f"{p[1]:.6g}") for p in points]}])
+
+
+def test_a_trajectory_that_stopped_is_judged_by_the_noise_of_where_it_stopped():
+    """sgd.md:117, simulated (sgd_exponential, three tabs, then each under another seed): the first 400 seeds
+    gave 9 false alarms (2.3%) when a spread measured on the first, quick steps judged the distance between
+    where the trajectories stopped (one value); the spread counts no more values than the distance holds, and
+    7 of those 9 agree (the first 400 seeds: 2 false alarms, 0.5%)."""
+    settings = Agreement()
+    verdicts = []
+    for seed in (46, 61, 166, 184, 188, 202, 232, 263, 306):
+        rng = np.random.default_rng(seed)
+        tabs = {n: sgd_exponential(rng) for n in ("a", "b", "c")}
+        seeds = {n: sgd_exponential(rng) for n in ("a", "b", "c")}
+        verdicts.append(compare_group(tabs, settings, seeds).status)
+    assert verdicts.count("disagree") <= 2, verdicts
