@@ -176,11 +176,10 @@
   const DRAWERS = [["__navigation", ".sidebar-drawer", ".sidebar-sticky"], ["__toc", ".toc-drawer", ".toc-sticky"]];
 
   // The widths at which Furo makes a sidebar a drawer: the media query of furo.css's rule that fixes it
-  // to the side of the screen, read from the style sheet itself (a style sheet holds before a deferred
-  // script runs), so that an upgrade of Furo moves them here too.
+  // to the side of the screen, read from the page's style sheets (they hold before a deferred script runs;
+  // furo.css is in a bundle of them, render/bundles.py), so that an upgrade of Furo moves them here too.
   function drawerQuery(selector) {
     for (const sheet of document.styleSheets) {
-      if (!/\/furo\.css(\?|$)/.test(sheet.href || "")) continue;
       for (const rule of sheet.cssRules) {
         if (rule instanceof CSSMediaRule && [...rule.cssRules].some((inner) => inner.style && inner.style.position === "fixed"
             && inner.selectorText.split(",").some((s) => s.trim() === selector))) return rule.media.mediaText;

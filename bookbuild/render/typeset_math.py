@@ -37,6 +37,9 @@ from sphinx.util.math import get_node_equation_number
 from bookbuild import environments
 from bookbuild.whole import write_whole
 
+# The formulas' stylesheet, written by every render (its rules are those of the pages' formulas)
+MATH_CSS = "math.css"
+
 PROGRAM = Path(__file__).parent / "mathjax" / "typeset.mjs"
 # What the typeset SVG depends on besides the formulas: our program and the MathJax it loads.
 PROGRAM_FILES = (PROGRAM, Path(__file__).parent / "mathjax" / "package-lock.json")
@@ -119,7 +122,7 @@ def start_collecting(app) -> None:
     It is written again once the pages are."""
     app.builder.d2l_math, app.builder.d2l_written = {}, set()
     if app.builder.format == "html":
-        (Path(app.outdir) / "_static" / "math.css").unlink(missing_ok=True)
+        (Path(app.outdir) / "_static" / MATH_CSS).unlink(missing_ok=True)
 
 
 def typeset(app, exception) -> None:
@@ -162,7 +165,7 @@ def typeset(app, exception) -> None:
         formulas, defs = used["pages"][keys[docname]]["formulas"], used["pages"][keys[docname]]["defs"]
         path.write_text(_typeset(path.read_text(encoding="utf-8"), formulas, defs), encoding="utf-8")
     fits = sorted({fit for page in used["pages"].values() for fit in page.get("fits", [])})
-    (out / "_static" / "math.css").write_text(used["css"] + "".join(map(FIT_RULE.format, fits)), encoding="utf-8")
+    (out / "_static" / MATH_CSS).write_text(used["css"] + "".join(map(FIT_RULE.format, fits)), encoding="utf-8")
 
 
 def _typeset(text: str, formulas: list[str], defs: str) -> str:
@@ -189,7 +192,7 @@ def link_math_css(app, pagename, templatename, context, doctree) -> None:
     """`html-page-context`: a page with math (its writer has just collected it) links math.css."""
     app.builder.d2l_written.add(pagename)
     if app.builder.d2l_math.get(pagename):
-        app.add_css_file("math.css")   # during html-page-context: for this page only
+        app.add_css_file(MATH_CSS)   # during html-page-context: for this page only
 
 
 def use_this_renderer(app, config) -> None:

@@ -294,25 +294,37 @@ def test_the_d2l_wheel_is_made_once_per_version_of_d2l_and_served_by_every_book(
             assert wheel.read(module.relative_to(ROOT).as_posix()) == module.read_bytes()
 
 
-def test_a_pages_scripts_come_in_few_requests_in_their_order_and_no_bundle_is_left_over(site):
-    """render/bundles.py: a page's deferred scripts, about a dozen files, come in a few requests, each
-    bundle holding its files' text in the page's order; the site holds only the bundles its pages use."""
+def test_a_pages_stylesheets_and_scripts_come_in_few_requests_in_their_order_no_bundle_left_over(site):
+    """render/bundles.py: a page's stylesheets and deferred scripts, about eighteen files, come in a few
+    requests, each bundle holding its files' text in the page's order; the site holds only the bundles its
+    pages use."""
     from books import script_files
 
     html = site[0].site("html")
-    bundles_dir = html / "_static" / "bundles"
     used = set()
     for page in html.rglob("*.html"):
-        tags = re.findall(r"<script\b[^>]*\bsrc=\"([^\"?]+)", page.read_text(encoding="utf-8"))
+        text = page.read_text(encoding="utf-8")
+        tags = re.findall(r"<script\b[^>]*\bsrc=\"([^\"?]+)", text)
+        sheets = re.findall(r"<link rel=\"stylesheet\"[^>]*\bhref=\"([^\"?]+)", text)
         files = [p.split("/")[-1] for p in script_files(page)]
-        used |= {(page.parent / src).resolve() for src in tags if "/bundles/" in src}
+        used |= {(page.parent / src).resolve() for src in tags + sheets if "/bundles/" in src}
         if "d2l.js" in files:
             assert len(tags) < len(files) and len(files) == len(set(files)), (page.name, tags, files)
             order = [name for name in files if name in ("doctools.js", "translations.js", "sphinx_highlight.js",
                                                          "d2l.js")]
             assert order == ["doctools.js", "translations.js", "sphinx_highlight.js", "d2l.js"], (page.name, files)
-    assert used and set(bundles_dir.glob("*.js")) == used
+            styles = [name for src in sheets for name in _bundled_files(page.parent / src)]
+            assert len(sheets) < len(styles) and styles.index("furo.css") < styles.index("d2l.css"), styles
+    assert used and set((html / "_static" / "bundles").iterdir()) == used
     for bundle in used:
         first, _, rest = bundle.read_text(encoding="utf-8").partition("\n")
-        assert rest == ";\n" + "\n;\n".join((html / name).read_text(encoding="utf-8")
-                                             for name in first.strip("/* ").split())
+        between = "\n;\n" if bundle.suffix == ".js" else "\n"
+        assert rest == between[1:] + between.join((html / name).read_text(encoding="utf-8")
+                                                  for name in first.strip("/* ").split())
+
+
+def _bundled_files(path) -> list[str]:
+    """The names of the files a bundle holds (its first line), or the file's own name."""
+    if path.parent.name != "bundles":
+        return [path.name]
+    return [name.split("/")[-1] for name in path.read_text(encoding="utf-8").partition("\n")[0].strip("/* ").split()]
