@@ -7,7 +7,7 @@ consecutive stylesheet links, and of deferred script files, of the site's `_stat
 becomes one file named by its content (`_static/bundles/<digest>.css|js`), whose first line names the
 files it holds. Stylesheets apply in document order, and deferred scripts run in it once the page is
 parsed, so one file holding a run in its order does what the run did. Bundles no page uses any more are
-removed, as the site publishes only what its pages use. A file the render itself makes anew (searchindex.js,
+removed with the site's other unused outputs (site.py). A file the render itself makes anew (searchindex.js,
 math.css: pages not written again would keep a bundle of the last one) or from elsewhere keeps its own tag.
 
 Where one file differs from several, a file starts a bundle of its own or keeps its tag:
@@ -84,11 +84,13 @@ def bundle(app, exception) -> None:
                 bundled = kind.run().sub(functools.partial(_bundled, kind=kind, page=page, site=site), bundled)
             if bundled != text:
                 write_whole(page, bundled)
-    used = {name for page in site.rglob("*.html")
+
+
+def used(site: Path) -> set[str]:
+    """The site-relative paths of the bundles its pages link (site.py removes the others)."""
+    return {f"{FOLDER}/{name}" for page in site.rglob("*.html")
             for name in re.findall(rf'"(?:[^"]*/)?{re.escape(FOLDER)}/([0-9a-f]+\.(?:css|js))"',
                                    page.read_text(encoding="utf-8"))}
-    for stale in (p for p in (site / FOLDER).iterdir() if p.name not in used) if (site / FOLDER).is_dir() else ():
-        stale.unlink()
 
 
 def _bundled(run: re.Match, kind: Kind, page: Path, site: Path) -> str:

@@ -299,8 +299,8 @@ def _prune_outputs(app, site: Path) -> None:
     """Figures are files named by their content, which neither myst-nb (beside the site) nor a site
     written over the last one ever removes: keep only those the book's pages still show; so too the
     downloads, the readers' notebooks (a framework removed from build.yml), the PDFs, the interactive
-    figures' files and the d2l wheel: the site publishes exactly what its pages use. And Sphinx's
-    note of a changed configuration is not for readers."""
+    figures' files, the d2l wheel and the bundles of stylesheets and scripts: the site publishes exactly
+    what its pages use. And Sphinx's note of a changed configuration is not for readers."""
     shown = {(Path(app.srcdir) / image).resolve() for image in app.env.images}
     names = {unique for _, unique in app.env.images.values()}
     outputs = mystnb_adapter.outputs_folder(Path(app.outdir))
@@ -310,7 +310,7 @@ def _prune_outputs(app, site: Path) -> None:
     for file in (p for p in (site / "_images").rglob("*") if p.is_file()) if (site / "_images").is_dir() else ():
         if file.name not in names:
             file.unlink()
-    from bookbuild.render import page_tools  # Sphinx's side: imported when rendering only
+    from bookbuild.render import bundles, page_tools  # Sphinx's side: imported when rendering only
 
     used = {f"_downloads/{unique}" for _, unique in app.env.dlfiles.values()}
     used |= {uri for notebooks in page_tools.downloads(app.env).values() for uri in notebooks.values()}
@@ -318,7 +318,8 @@ def _prune_outputs(app, site: Path) -> None:
     for folder, source in ((Staged.PDF, staged / Staged.PDF), (Staged.INTERACTIVE, staged / Staged.INTERACTIVE),
                            (Staged.WHEEL, staged / Staged.EXTRA / Staged.WHEEL)):
         used |= {f"{folder}/{p.relative_to(source).as_posix()}" for p in source.rglob("*") if p.is_file()}
-    for folder in ("_downloads", Staged.NOTEBOOKS, Staged.PDF, Staged.INTERACTIVE, Staged.WHEEL):
+    used |= bundles.used(site)   # the pages' stylesheets and scripts, bundled
+    for folder in ("_downloads", Staged.NOTEBOOKS, Staged.PDF, Staged.INTERACTIVE, Staged.WHEEL, bundles.FOLDER):
         for file in [p for p in (site / folder).rglob("*") if p.is_file()]:
             if file.relative_to(site).as_posix() not in used:
                 file.unlink()
