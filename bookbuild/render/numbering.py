@@ -131,17 +131,19 @@ def skeleton(env, docname: str) -> nodes.Element:
     doctree, twice, to number the figures of the one page it read again."""
     skeletons = env.__dict__.setdefault("d2l_skeletons", {})
     if docname not in skeletons:
-        domains = list(env.domains.sorted())
+        domains, standard = list(env.domains.sorted()), env.domains.standard_domain
 
         def kept(node: nodes.Element) -> nodes.Element | None:
-            if not isinstance(node, nodes.section) and any(domain.get_enumerable_node_type(node)
-                                                           for domain in domains):   # (as Sphinx walks them)
-                return node.deepcopy()
+            numbered = not isinstance(node, nodes.section) and any(domain.get_enumerable_node_type(node)
+                                                                   for domain in domains)   # (as Sphinx walks)
+            if numbered and standard.is_enumerable_node(node):
+                return node.deepcopy()   # its caption or title, which Sphinx reads (get_numfig_title)
             children = [k for child in node.children if isinstance(child, nodes.Element)
                         and (k := kept(child)) is not None]
-            if not children and not isinstance(node, (nodes.section, addnodes.toctree)):
+            if not children and not numbered and not isinstance(node, (nodes.section, addnodes.toctree)):
                 return None
-            bare = node.copy()
+            bare = node.copy()   # its attributes (ids, toc entries), not its text (an equation's LaTeX)
+            bare.rawsource = ""
             bare.extend(children)
             return bare
 
