@@ -59,7 +59,6 @@ def sphinx_numbers_back(app, env) -> list[str]:
     the published ones, so that Sphinx compares its new numbers with its own and writes again only the pages
     whose numbers changed. With the published numbers in place every renumbered page differed, and a render
     after one edited sentence wrote every page of the book again."""
-    env.d2l_published_numbers = (env.toc_secnumbers, env.toc_fignumbers)
     if hasattr(env, "d2l_sphinx_numbers"):
         env.toc_secnumbers, env.toc_fignumbers = copy.deepcopy(env.d2l_sphinx_numbers)
     return []
@@ -78,10 +77,12 @@ def renumber_sections(app, env) -> list[str]:
     renumber = published_renumbering(env, _table(app))
     if renumber:
         _publish(env, renumber)
+    # The last render's numbers, kept as it left them: Sphinx forgets those of a page it reads again.
     sections, figures = getattr(env, "d2l_published_numbers", ({}, {}))
     renumbered = {docname for docname in {*sections, *figures, *env.toc_secnumbers, *env.toc_fignumbers}
                   if (sections.get(docname), figures.get(docname))
-                  != (env.toc_secnumbers.get(docname), env.toc_fignumbers.get(docname))}
+                  != (env.toc_secnumbers.get(docname), env.toc_fignumbers.get(docname)) and docname in env.all_docs}
+    env.d2l_published_numbers = copy.deepcopy((env.toc_secnumbers, env.toc_fignumbers))
     # A page that names a label of a renumbered page shows its number too (`:numref:`, `:eqref:`).
     moved = {label for label, (docname, *_) in env.domains.standard_domain.labels.items() if docname in renumbered}
     moved |= {label for label, (docname, _) in env.domains["math"].equations.items() if docname in renumbered}
