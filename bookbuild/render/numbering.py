@@ -126,8 +126,8 @@ def _publish(env, renumber: dict[tuple[int, ...], tuple[int, ...]]) -> None:
 
 def skeleton(env, docname: str) -> nodes.Element:
     """What Sphinx's TocTreeCollector numbers figures by in a page (`assign_figure_numbers`): its sections,
-    tocs and whatever a domain numbers (figures, tables, code blocks, display equations: each whole, caption
-    and all), in their order, under the elements that hold them. Made from the page's doctree once and kept in
+    tocs and whatever a domain numbers (figures, tables and code blocks whole, caption and all; display
+    equations bare), in their order, under the elements that hold them. Made from the page's doctree once and kept in
     the environment until Sphinx reads the page again (`forget_page`): a render unpickled every page's
     doctree, twice, to number the figures of the one page it read again."""
     skeletons = env.__dict__.setdefault("d2l_skeletons", {})
