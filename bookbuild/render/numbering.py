@@ -19,11 +19,10 @@ from pathlib import Path
 
 from docutils import nodes
 from sphinx import addnodes
-from sphinx.environment import BuildEnvironment
-from sphinx.environment.collectors.toctree import TocTreeCollector
 from sphinx.transforms.post_transforms import SphinxPostTransform
 
 from bookbuild import published as references
+from bookbuild.render import sphinx_adapter
 
 # LaTeX's sectioning counters, from the top; a book ("manual") starts its numbers at chapters.
 LATEX_COUNTERS = ("part", "chapter", "section", "subsection", "subsubsection", "paragraph", "subparagraph")
@@ -121,7 +120,7 @@ def _publish(env, renumber: dict[tuple[int, ...], tuple[int, ...]]) -> None:
         title = env.titles.get(docname)
         if title is not None and title.get("secnumber"):
             title["secnumber"] = list(published(title["secnumber"]))
-    assign_figure_numbers(env)   # derived from the new section numbers
+    sphinx_adapter.assign_figure_numbers(env, skeleton)   # derived from the new section numbers
 
 
 def skeleton(env, docname: str) -> nodes.Element:
@@ -148,7 +147,7 @@ def skeleton(env, docname: str) -> nodes.Element:
             bare.extend(children)
             return bare
 
-        doctree = BuildEnvironment.get_doctree(env, docname)
+        doctree = sphinx_adapter.doctree(env, docname)
         page = nodes.Element()
         page.extend(k for child in doctree.children if isinstance(child, nodes.Element)
                     and (k := kept(child)) is not None)
@@ -162,23 +161,6 @@ def forget_page(app, env, docname: str) -> None:
     """`env-purge-doc`: the page is read again, or is gone."""
     getattr(env, "d2l_skeletons", {}).pop(docname, None)
     references_of(env).pop(docname, None)
-
-
-def assign_figure_numbers(env) -> list[str]:
-    """Sphinx's TocTreeCollector.assign_figure_numbers, walking the pages' skeletons, not their doctrees."""
-    env.get_doctree = lambda docname: skeleton(env, docname)   # for this walk only
-    try:
-        return TocTreeCollector.assign_figure_numbers(TocTreeCollector(), env)
-    finally:
-        del env.get_doctree
-
-
-def _figures_numbered_by_skeletons(app) -> None:
-    """Sphinx's own TocTreeCollector (the instance Sphinx connected) numbers figures as `assign_figure_numbers`
-    does. It keeps its place among the other handlers of the events it listens to."""
-    for listener in app.events.listeners["env-get-updated"]:
-        if isinstance(collector := getattr(listener.handler, "__self__", None), TocTreeCollector):
-            collector.assign_figure_numbers = assign_figure_numbers   # type: ignore[method-assign]
 
 
 def latex_counters(app, doctree, docname) -> None:
@@ -255,5 +237,5 @@ def setup(app):
     app.connect("env-purge-doc", forget_page)
     app.connect("doctree-read", note_references)
     app.connect("env-merge-info", merge_references)
-    _figures_numbered_by_skeletons(app)
+    sphinx_adapter.number_figures_by(app, skeleton)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from books import script_files
 
-from bookbuild.render import mystnb_adapter
+from bookbuild.render import mystnb_adapter, sphinx_adapter
 
 
 def test_mystnb_reports_a_cell_line_as_the_adapter_decodes_it():
@@ -192,3 +192,28 @@ def test_the_search_page_extends_furos_scripts_deferred_and_in_order(multi_site)
     names = [Path(src).name for src in script_files(paths.site("html") / "search.html")]
     order = ["doctools.js", "searchtools.js", "language_data.js", "d2l-search.js", "searchindex.js"]
     assert [name for name in names if name in order] == order, names
+
+
+def test_sphinx_numbers_figures_walking_the_outline_the_adapter_gives_it(tmp_path):
+    """Sphinx's TocTreeCollector is found among its listeners, and numbers a page's figures by what
+    `number_figures_by` gives it for the page, not by the page's doctree (render/numbering.py)."""
+    from sphinx.application import Sphinx
+
+    source = tmp_path / "source"
+    source.mkdir()
+    (source / "conf.py").write_text("numfig = True\n")
+    (source / "index.rst").write_text("Book\n====\n\n.. toctree::\n   :numbered:\n\n   page\n")
+    (source / "page.rst").write_text("Page\n====\n\n.. code-block:: python\n   :caption: Code\n   :name: listing\n\n"
+                                     "   x = 1\n")
+    walked = []
+
+    def outline(env, docname):
+        walked.append(docname)
+        return sphinx_adapter.doctree(env, docname)
+
+    app = Sphinx(str(source), str(source), str(tmp_path / "html"), str(tmp_path / "doctrees"), "html",
+                 status=None, warning=None, freshenv=True)
+    assert sphinx_adapter.number_figures_by(app, outline)
+    app.build()
+    assert "page" in walked
+    assert app.env.toc_fignumbers["page"]["code-block"] == {"listing": (1, 1)}
