@@ -161,8 +161,9 @@ def renewal(job: Job, kernel: Kernel, manager) -> str:
     the job's kernelspec is not the kernel's with variables added or changed (another D2L_SEED)."""
     specs = manager.kernel_spec_manager
     was, wanted = specs.get_kernel_spec(kernel.name), specs.get_kernel_spec(job.kernel)
-    if (was.argv, was.language, was.interrupt_mode, was.metadata) != \
-            (wanted.argv, wanted.language, wanted.interrupt_mode, wanted.metadata) or not set(was.env) <= set(wanted.env):
+    same = (was.argv, was.language, was.interrupt_mode, was.metadata) == \
+        (wanted.argv, wanted.language, wanted.interrupt_mode, wanted.metadata)
+    if not same or not set(was.env) <= set(wanted.env):
         raise NotReusable(f"kernel {job.kernel} is not kernel {kernel.name} with other variables")
     return in_reused_kernel.source(
         variables={key: value for key, value in wanted.env.items() if was.env.get(key) != value},

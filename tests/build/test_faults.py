@@ -439,7 +439,8 @@ while (seed == 1 or os.environ["FIXTURE_FRAMEWORK"] == "tensorflow") and not os.
 
 ```{{.python .input}}
 #@tab all
-print([seed, os.environ["FIXTURE_FRAMEWORK"]])"""))
+import numpy as np
+print(np.random.default_rng([seed, len(os.environ["FIXTURE_FRAMEWORK"])]).normal())"""))
     process = start(book, "--jobs", "2", "html")
     try:
         reused = re.match(r"\[(\w+)\]", wait_for(process, "in the book run's kernel").splitlines()[-1]).group(1)

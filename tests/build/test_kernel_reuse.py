@@ -84,8 +84,8 @@ def test_a_reseeded_run_starts_in_its_book_runs_kernel_and_draws_as_a_fresh_one(
             draws = printed(again[3]).split()
             assert draws[:2] == [framework, "1"] and draws[2:] != printed(book[3]).split()[2:]
         assert printed(cells(reused, framework, True)[3]) == printed(cells(mixed, framework, True)[3])
-    assert {(n.run.value, n.status.value) for n in pipeline.build(
-        reused.config, pipeline.Options(), paths=reused.paths).notebooks} == {("book", "cached"), ("reseeded", "cached")}
+    again = pipeline.build(reused.config, pipeline.Options(), paths=reused.paths)   # the reseeded runs are cached
+    assert {(n.run.value, n.status.value) for n in again.notebooks} == {("book", "cached"), ("reseeded", "cached")}
 
 
 def test_a_kernel_the_book_run_left_unusable_gives_way_to_a_fresh_one(tmp_path, fixture_kernels):
@@ -95,3 +95,45 @@ def test_a_kernel_the_book_run_left_unusable_gives_way_to_a_fresh_one(tmp_path, 
         again = cells(book, framework, reseeded=True)
         assert printed(again[0]).startswith("ran before: nothing in "), printed(again[0])
         assert printed(again[3]).split()[:2] == [framework, "1"]
+
+
+def test_a_book_run_that_failed_leaves_no_kernel_and_its_reseeded_run_a_fresh_one(tmp_path, fixture_kernels):
+    """The scheduler itself, each book run asking for its reseeded run as it ends: PyTorch's book run fails in its
+    first cell, and its reseeded run starts in a fresh kernel; the others in their book runs' kernels. Once the
+    runs have ended, no kernel of theirs is left running."""
+    from books import kernels_of
+
+    from bookbuild import environments, in_kernel
+    from bookbuild.execute import notebooks, split
+    from bookbuild.execute.scheduler import Kernels
+    from bookbuild.read import book as read
+    from bookbuild.report import RunKind
+
+    book = Book(tmp_path, {"index.md": INDEX, "kaynakca.md": REFERENCES, "ch/page.md": PAGE.replace(
+        "BREAK", "assert seed == 1 or fw != 'pytorch', 'the book run fails'")})
+    config = book.config
+    page = next(p for p in read.read_book(config).pages if p.path.as_posix() == "ch/page.md")
+    split_page = split.split(page, config.frameworks, environments.fingerprints(config, config.frameworks))
+    reseeded, running = {}, []
+
+    def job(name: str, again: bool = False):
+        made = notebooks.job_of(config, book.paths, page, name, split_page[name], again)
+        notebooks.lay_out(made, config.root, book.paths)
+        return made
+
+    def then(ended):
+        if ended.report.run is RunKind.RESEEDED:
+            return []
+        running.append(kernels_of(book))   # (the kernels are this book's: `kernels_of` finds them)
+        reseeded[ended.framework.name] = job(ended.framework.name, again=True)
+        return [reseeded[ended.framework.name]]
+
+    book.paths.cache.mkdir(parents=True)
+    kernels = Kernels(environments.kernel_dirs(), config.timeout, 2, book.paths.cache, startup=in_kernel.source(),
+                      env={**environments.library_env(), "D2L_TEST_BOOK": str(book.root)})
+    failures = kernels.run([job(name) for name in split_page], on_success=lambda ended: None, then=then)
+    assert [(f.framework, "the book run fails" in str(f)) for f in failures] == [("pytorch", True)]
+    for name, before in (("mxnet", "0"), ("pytorch", "nothing"), ("tensorflow", "0")):
+        first = printed(next(c for c in reseeded[name].notebook.cells if c.cell_type == "code"))
+        assert first.startswith(f"ran before: {before} in "), (name, first)
+    assert any(running) and kernels_of(book) == []
