@@ -104,7 +104,8 @@ async def _run(job: Job, settings: KernelSettings, clients: list, kernel: Kernel
     async def prepare(notebook):
         nonlocal ready
         ready = True
-        code = renewal(job, kernel, client.km) if kernel is not None else settings.startup
+        code = renewal(job, kernel, client.km) if kernel is not None else \
+            "\n".join(filter(None, [settings.startup, in_reused_kernel.source("watch") if keep else ""]))
         if code:
             reply = await client.async_wait_for_reply(client.kc.execute(code, silent=True))
             if reply["content"]["status"] != "ok":   # our own code: a bug in the build, not in the page
@@ -166,7 +167,7 @@ def renewal(job: Job, kernel: Kernel, manager) -> str:
     if not same or not set(was.env) <= set(wanted.env):
         raise NotReusable(f"kernel {job.kernel} is not kernel {kernel.name} with other variables")
     return in_reused_kernel.source(
-        variables={key: value for key, value in wanted.env.items() if was.env.get(key) != value},
+        "renew", variables={key: value for key, value in wanted.env.items() if was.env.get(key) != value},
         cwd=str(job.cwd), kernel_start=Path(environments.KERNEL_LAUNCH).read_text(encoding="utf-8"),
         d2l_modules=[f"d2l.{job.framework.d2l_module}"])
 
