@@ -128,7 +128,7 @@ async def _run(job: Job, settings: KernelSettings, clients: list, kernel: Kernel
             await client.async_execute(cleanup_kc=False, stderr=kernel_log, env={**os.environ, **settings.env})
         if keep:
             client.kc.stop_channels()   # the reseeded run talks to the kernel on channels of its own
-            kept = Kernel(client, client.kernel_name)
+            client.kc, kept = None, Kernel(client, client.kernel_name)
     except asyncio.CancelledError:
         report.status = NotebookStatus.INTERRUPTED
         raise
