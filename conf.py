@@ -78,6 +78,9 @@ html_theme_options = {
 }
 html_show_sphinx = False
 html_use_index = False   # the book has no index entries: no empty "Dizin" page, and nothing links one
+# Nor a Python module index (py-modindex.html, from the API page's automodule): no page links it, and each
+# render wrote it again, with the whole book's navigation.
+html_domain_indices = False
 html_static_path = [str(ROOT / "static")]
 html_css_files = ["d2l.css"]
 html_js_files = ["d2l.js"]

@@ -45,6 +45,19 @@ class CellWhere(Where):
     cell: str | None
 
 
+class ErrorRecord(TypedDict, total=False):
+    """An error as report.json and the execution cache keep it (`BookError.as_record`; `from_record` reads it)."""
+    kind: str                         # the BookError subclass's `kind`; "bug" for any other exception
+    path: str | None
+    line: int | None
+    framework: str | None
+    cell: str | None
+    message: str
+    fix: str | None
+    detail: str                       # kept in the cache only (the report has it in the message's reading)
+    errors: list[ErrorRecord]         # kind "several": each error of a BookErrors
+
+
 class BookError(Exception):
     """Base of every error a maintainer can act on. `fix` is the one thing to do about it."""
 
@@ -79,7 +92,7 @@ class BookError(Exception):
             text += f"\n  what to do: {self.fix}"
         return text
 
-    def as_record(self) -> dict:
+    def as_record(self) -> ErrorRecord:
         """For report.json."""
         return {"kind": self.kind, "path": None if self.path is None else str(self.path), "line": self.line,
                 "framework": self.framework, "cell": self.cell, "message": self.message, "fix": self.fix}
@@ -229,11 +242,11 @@ class BookErrors(BookError):
         """Each one as an error of its own (the command line writes `error: ` before the first)."""
         return "\n\nerror: ".join(map(str, self.errors))
 
-    def as_record(self) -> dict:
+    def as_record(self) -> ErrorRecord:
         return {"kind": "several", "errors": [e.as_record() for e in self.errors]}
 
 
-def from_record(record: dict) -> BookError:
+def from_record(record: ErrorRecord) -> BookError:
     """The error a record (`as_record`, with its `detail`) was made from: a failure kept in the cache."""
     kinds: dict[str, type[BookError]] = {}
     found: list[type[BookError]] = [BookError]

@@ -17,7 +17,6 @@ import contextlib
 import dataclasses
 import logging
 import threading
-import time
 from pathlib import Path
 
 from bookbuild import environments, log
@@ -113,13 +112,15 @@ class Beside(threading.Thread):
     def __init__(self, work):
         super().__init__(name="beside", daemon=True)
         self.work, self.error, self.value = work, None, None
-        self.begun = threading.Lock()
+        self.begun = threading.Lock()       # taken by the first `begin`
+        self.started = threading.Event()    # ... once it has started the thread
 
     def begin(self, value) -> None:
         """Start the work on `value`, unless it has begun (from any thread)."""
         if self.begun.acquire(blocking=False):
             self.value = value
             self.start()
+            self.started.set()
 
     def run(self) -> None:
         try:
@@ -133,8 +134,7 @@ class Beside(threading.Thread):
     def __exit__(self, kind, error, traceback) -> None:
         if kind is not None or not self.begun.locked():
             return   # the block's error goes first; the stage's thread ends with the process
-        while self.ident is None:   # begun in another thread, which is starting it
-            time.sleep(0.01)
+        self.started.wait()   # begun in another thread, which may still be starting it
         while self.is_alive():
             self.join(0.1)   # in steps: Ctrl-C still reaches the main thread
         if self.error is not None:

@@ -16,7 +16,7 @@ import time
 import typing
 from pathlib import Path
 
-from bookbuild.errors import BookError, Interrupted, StorageError, disk_error
+from bookbuild.errors import BookError, ErrorRecord, Interrupted, StorageError, disk_error
 from bookbuild.whole import write_whole
 
 logger = logging.getLogger(__name__)
@@ -71,7 +71,7 @@ class NotebookReport:
     status: NotebookStatus
     seconds: float = 0.0       # wall time of this build's execution (0 when cached)
     cells: list[CellReport] = dataclasses.field(default_factory=list)
-    error: dict | None = None
+    error: ErrorRecord | None = None
     run: RunKind = RunKind.BOOK
 
 
@@ -88,7 +88,7 @@ class BuildReport:
     # where the book's #@save definition differs from our hand-written one: {name, framework, ours, book}
     library: list[dict] = dataclasses.field(default_factory=list)
     seconds: dict[str, float] = dataclasses.field(default_factory=dict)
-    error: dict | None = None
+    error: ErrorRecord | None = None
     site: str | None = None    # what the site folder holds after this build
     shard: str | None = None   # "i/n": this build executed only that share of the pages (`make check SHARD=`)
     started: float = dataclasses.field(default_factory=time.monotonic)

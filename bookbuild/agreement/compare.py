@@ -174,7 +174,8 @@ def check(source, execution: Execution, config, measure: Callable[[dict], Execut
     if not until:
         return Agreement(tuple(found))
     differing = ", ".join(f"{page.as_posix()} ({', '.join(names)})" for page, names in until.items())
-    logger.info(f"[agreement] tabs differ on {len(until)} page(s); running them with another seed to see what "
+    # Most reseeded runs started (and may have ended) while the book's ran: `measure` waits for those
+    logger.info(f"[agreement] tabs differ on {len(until)} page(s); judged with another seed's runs, which show what "
                 f"chance moves: {differing}")
     spreads = measure(until)
     measured_lines: dict = {}

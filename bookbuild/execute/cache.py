@@ -32,7 +32,9 @@ class Cache:
         try:
             from jupyter_cache import get_cache
             self._cache = get_cache(str(self.directory))
-            self._cache.list_cache_records()   # touches the database: a damaged one fails here, not mid-build
+            # Touches the database: a damaged one fails here, not mid-build. An empty cache holds no notebook:
+            # none is looked up (jupyter-cache hashes it and asks the database: a second for the whole book's).
+            self._empty = not self._cache.list_cache_records()
         except (SQLAlchemyError, ValueError) as err:
             raise errors.CacheError(f"the execution cache cannot be opened: {type(err).__name__}: "
                                     f"{str(err).splitlines()[0]}", path=self.directory) from None
@@ -45,6 +47,8 @@ class Cache:
         from nbformat.reader import NotJSONError
         from nbformat.validator import ValidationError
 
+        if self._empty:
+            return None
         try:
             return self._cache.merge_match_into_notebook(nb, nb_meta=("kernelspec", "language_info", RUN_KEY),
                                                          cell_meta=())[1]
@@ -59,6 +63,7 @@ class Cache:
     def store(self, nb, uri: str) -> None:
         from jupyter_cache.base import CacheBundleIn
 
+        self._empty = False
         try:
             self._cache.cache_notebook_bundle(CacheBundleIn(nb, uri=uri), check_validity=False, overwrite=True)
         except OSError as err:

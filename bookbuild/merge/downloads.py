@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import functools
 import hashlib
 import os
 import re
@@ -66,13 +67,20 @@ def install_cell(framework, wheel: Path) -> nbformat.NotebookNode:
         f"# {framework.label}, kitabın ortamındaki sürümleriyle, ve kitabın d2l kitaplığı (bu hücrede).\n"
         "import base64, pathlib, tempfile\n"
         f"d2l_wheel = pathlib.Path(tempfile.mkdtemp()) / {wheel.name!r}\n"
-        f"d2l_wheel.write_bytes(base64.b64decode({base64.b64encode(wheel.read_bytes()).decode()!r}))\n"
+        f"d2l_wheel.write_bytes(base64.b64decode({_base64(wheel)!r}))\n"
         f"%pip install --quiet {packages} {{d2l_wheel}}"
         + (f"\n%pip install --quiet --no-deps {' '.join(no_deps)}" if no_deps else ""), "install")
     cell.metadata["tags"] = [INSTALL_TAG]
     cell.metadata["jupyter"] = {"source_hidden": True}
     cell.metadata["cellView"] = "form"
     return cell
+
+
+@functools.cache
+def _base64(wheel: Path) -> str:
+    """The wheel's bytes in base64, made once, not for each of the book's notebooks (a kept wheel's folder is
+    named by its sources' digest: `wheel`)."""
+    return base64.b64encode(wheel.read_bytes()).decode()
 
 
 def carried_wheel(cell) -> bytes:

@@ -65,17 +65,12 @@ KINDS = (
 )
 
 
-def note_written(app, pagename, templatename, context, doctree) -> None:
-    """`html-page-context`: the pages this render writes."""
-    app.builder.d2l_written = getattr(app.builder, "d2l_written", set()) | {pagename}
-
-
 def bundle(app, exception) -> None:
     """`build-finished`: the stylesheets and scripts of every page written, in as few files as they allow."""
     if exception is not None or app.builder.format != "html":
         return
     site = Path(app.outdir)
-    for pagename in sorted(getattr(app.builder, "d2l_written", ())):
+    for pagename in sorted(app.builder.d2l_written):   # the pages this render wrote: typeset_math notes them
         page = site / app.builder.get_target_uri(pagename)
         if page.suffix == ".html" and page.is_file():
             text = page.read_text(encoding="utf-8")
@@ -122,7 +117,6 @@ def _one_file(part: list[tuple[str, Path, str]], kind: Kind, page: Path, site: P
 
 
 def setup(app):
-    app.connect("html-page-context", note_written)
     # After every other: Furo writes pygments.css anew on build-finished, typeset_math its math.css
     app.connect("build-finished", bundle, priority=900)
     return {"parallel_read_safe": True, "parallel_write_safe": False}

@@ -18,6 +18,8 @@ import copy
 from pathlib import Path
 
 from docutils import nodes
+from sphinx import addnodes
+from sphinx.environment import BuildEnvironment
 from sphinx.environment.collectors.toctree import TocTreeCollector
 from sphinx.transforms.post_transforms import SphinxPostTransform
 
@@ -32,10 +34,10 @@ def _table(app) -> dict:
                                        if app.config.d2l_published_labels else None)
 
 
-def _section_number(env, docname: str, section_id: str, trees: dict) -> tuple[int, ...]:
+def _section_number(env, docname: str, section_id: str) -> tuple[int, ...]:
     """Sphinx's number of the section with that id (the page's title is its toc entry without anchor)."""
     numbers = env.toc_secnumbers.get(docname, {})
-    tree = trees.get(docname) or trees.setdefault(docname, env.get_doctree(docname))
+    tree = skeleton(env, docname)   # its sections, in order
     for position, section in enumerate(tree.findall(nodes.section)):
         if section_id in section["ids"]:
             return numbers.get("#" + section["ids"][0]) or (numbers.get("", ()) if position == 0 else ())
@@ -45,10 +47,9 @@ def _section_number(env, docname: str, section_id: str, trees: dict) -> tuple[in
 def published_renumbering(env, table: dict) -> dict[tuple[int, ...], tuple[int, ...]]:
     """{Sphinx's number: the published one} of every section of the build labelled in the table."""
     renumber: dict[tuple[int, ...], tuple[int, ...]] = {}
-    trees: dict[str, nodes.document] = {}
     for label, (docname, section_id, _title) in env.domains.standard_domain.labels.items():
         found = table.get(label)
-        if found is not None and found.numbers and (number := _section_number(env, docname, section_id, trees)):
+        if found is not None and found.numbers and (number := _section_number(env, docname, section_id)):
             renumber[number] = found.numbers
     return renumber
 
@@ -58,7 +59,6 @@ def sphinx_numbers_back(app, env) -> list[str]:
     the published ones, so that Sphinx compares its new numbers with its own and writes again only the pages
     whose numbers changed. With the published numbers in place every renumbered page differed, and a render
     after one edited sentence wrote every page of the book again."""
-    env.d2l_published_numbers = (env.toc_secnumbers, env.toc_fignumbers)
     if hasattr(env, "d2l_sphinx_numbers"):
         env.toc_secnumbers, env.toc_fignumbers = copy.deepcopy(env.d2l_sphinx_numbers)
     return []
@@ -77,10 +77,32 @@ def renumber_sections(app, env) -> list[str]:
     renumber = published_renumbering(env, _table(app))
     if renumber:
         _publish(env, renumber)
+    # The last render's numbers, kept as it left them: Sphinx forgets those of a page it reads again.
     sections, figures = getattr(env, "d2l_published_numbers", ({}, {}))
-    return sorted(docname for docname in {*sections, *figures, *env.toc_secnumbers, *env.toc_fignumbers}
+    renumbered = {docname for docname in {*sections, *figures, *env.toc_secnumbers, *env.toc_fignumbers}
                   if (sections.get(docname), figures.get(docname))
-                  != (env.toc_secnumbers.get(docname), env.toc_fignumbers.get(docname)))
+                  != (env.toc_secnumbers.get(docname), env.toc_fignumbers.get(docname)) and docname in env.all_docs}
+    env.d2l_published_numbers = copy.deepcopy((env.toc_secnumbers, env.toc_fignumbers))
+    # A page that names a label of a renumbered page shows its number too (`:numref:`, `:eqref:`).
+    moved = {label for label, (docname, *_) in env.domains.standard_domain.labels.items() if docname in renumbered}
+    moved |= {label for label, (docname, _) in env.domains["math"].equations.items() if docname in renumbered}
+    return sorted(renumbered | {docname for docname, named in references_of(env).items() if named & moved})
+
+
+def references_of(env) -> dict[str, set[str]]:
+    """{page: the labels its references name}, kept in Sphinx's environment: Sphinx writes again a page whose
+    own numbers changed, not the pages that show them."""
+    return env.__dict__.setdefault("d2l_references", {})
+
+
+def note_references(app, doctree) -> None:
+    """`doctree-read`."""
+    references_of(app.env)[app.env.docname] = {node["reftarget"] for node in doctree.findall(addnodes.pending_xref)}
+
+
+def merge_references(app, env, docnames, other) -> None:
+    """`env-merge-info` (pages read in parallel)."""
+    references_of(env).update({d: named for d, named in references_of(other).items() if d in docnames})
 
 
 def _publish(env, renumber: dict[tuple[int, ...], tuple[int, ...]]) -> None:
@@ -99,7 +121,64 @@ def _publish(env, renumber: dict[tuple[int, ...], tuple[int, ...]]) -> None:
         title = env.titles.get(docname)
         if title is not None and title.get("secnumber"):
             title["secnumber"] = list(published(title["secnumber"]))
-    TocTreeCollector().assign_figure_numbers(env)   # derived from the new section numbers
+    assign_figure_numbers(env)   # derived from the new section numbers
+
+
+def skeleton(env, docname: str) -> nodes.Element:
+    """What Sphinx's TocTreeCollector numbers figures by in a page (`assign_figure_numbers`): its sections,
+    tocs and whatever a domain numbers (figures, tables and code blocks whole, caption and all; display
+    equations bare), in their order, under the elements that hold them. Made from the page's doctree once and kept in
+    the environment until Sphinx reads the page again (`forget_page`): a render unpickled every page's
+    doctree, twice, to number the figures of the one page it read again."""
+    skeletons = env.__dict__.setdefault("d2l_skeletons", {})
+    if docname not in skeletons:
+        domains, standard = list(env.domains.sorted()), env.domains.standard_domain
+
+        def kept(node: nodes.Element) -> nodes.Element | None:
+            numbered = not isinstance(node, nodes.section) and any(domain.get_enumerable_node_type(node)
+                                                                   for domain in domains)   # (as Sphinx walks)
+            if numbered and standard.is_enumerable_node(node):
+                return node.deepcopy()   # its caption or title, which Sphinx reads (get_numfig_title)
+            children = [k for child in node.children if isinstance(child, nodes.Element)
+                        and (k := kept(child)) is not None]
+            if not children and not numbered and not isinstance(node, (nodes.section, addnodes.toctree)):
+                return None
+            bare = node.copy()   # its attributes (ids, toc entries), not its text (an equation's LaTeX)
+            bare.rawsource = ""
+            bare.extend(children)
+            return bare
+
+        doctree = BuildEnvironment.get_doctree(env, docname)
+        page = nodes.Element()
+        page.extend(k for child in doctree.children if isinstance(child, nodes.Element)
+                    and (k := kept(child)) is not None)
+        for node in page.findall():
+            node.document = None   # a copy points at its document: the environment would pickle every page
+        skeletons[docname] = page
+    return skeletons[docname]
+
+
+def forget_page(app, env, docname: str) -> None:
+    """`env-purge-doc`: the page is read again, or is gone."""
+    getattr(env, "d2l_skeletons", {}).pop(docname, None)
+    references_of(env).pop(docname, None)
+
+
+def assign_figure_numbers(env) -> list[str]:
+    """Sphinx's TocTreeCollector.assign_figure_numbers, walking the pages' skeletons, not their doctrees."""
+    env.get_doctree = lambda docname: skeleton(env, docname)   # for this walk only
+    try:
+        return TocTreeCollector.assign_figure_numbers(TocTreeCollector(), env)
+    finally:
+        del env.get_doctree
+
+
+def _figures_numbered_by_skeletons(app) -> None:
+    """Sphinx's own TocTreeCollector (the instance Sphinx connected) numbers figures as `assign_figure_numbers`
+    does. It keeps its place among the other handlers of the events it listens to."""
+    for listener in app.events.listeners["env-get-updated"]:
+        if isinstance(collector := getattr(listener.handler, "__self__", None), TocTreeCollector):
+            collector.assign_figure_numbers = assign_figure_numbers   # type: ignore[method-assign]
 
 
 def latex_counters(app, doctree, docname) -> None:
@@ -173,4 +252,8 @@ def setup(app):
     app.connect("env-get-updated", sphinx_numbers_back, priority=400)   # before the TocTreeCollector (500)
     app.connect("env-get-updated", renumber_sections, priority=600)     # after it
     app.connect("doctree-resolved", latex_counters)
+    app.connect("env-purge-doc", forget_page)
+    app.connect("doctree-read", note_references)
+    app.connect("env-merge-info", merge_references)
+    _figures_numbered_by_skeletons(app)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -12,6 +12,7 @@ Other builders (LaTeX) get none of it.
 """
 from __future__ import annotations
 
+import hashlib
 import html
 import json
 import posixpath
@@ -140,12 +141,13 @@ def write_notebooks(app, exception) -> None:
     if exception is not None or app.builder.format != "html":
         return
     out = Path(app.outdir)
-    # Kept with the doctrees, which the site written over the last one comes with: a notebook as it is
-    # there already is not written again.
+    # Kept with the doctrees, which the site written over the last one comes with: a notebook staged as it was,
+    # whose references resolve as they did, is there already, and is not read nor written again.
     known = notebook_json.Known(Path(app.doctreedir) / READERS_NOTEBOOKS)
+    resolved = _what_references_resolve_to(app.env)
     for docname, notebooks in sorted(downloads(app.env).items()):
         for uri in notebooks.values():
-            _write_notebook(app, docname, uri, out, known)
+            _write_notebook(app, docname, uri, out, known, resolved)
     known.save()
     pdfs = Path(app.srcdir) / tab_marks.Staged.PDF
     if pdfs.is_dir():
@@ -155,17 +157,27 @@ def write_notebooks(app, exception) -> None:
 READERS_NOTEBOOKS = "readers-notebooks.json"   # in the doctrees folder: notebook_json.Known's index
 
 
-def _write_notebook(app, docname: str, uri: str, out: Path, known: notebook_json.Known) -> None:
+def _what_references_resolve_to(env) -> bytes:
+    """A digest of what `resolve_roles` reads of the book beside the notebook: the labels (their pages and
+    titles), the equations and the numbers. The settings, the label table and the bibliography it reads too
+    are the same wherever the doctrees are kept (render.site starts afresh when they change)."""
+    read = [env.domains.standard_domain.labels, env.domains["math"].equations, env.toc_fignumbers, env.toc_secnumbers]
+    return hashlib.sha256(json.dumps(read, sort_keys=True, default=str).encode()).digest()
+
+
+def _write_notebook(app, docname: str, uri: str, out: Path, known: notebook_json.Known, resolved: bytes) -> None:
     """One reader's notebook, its references and citations resolved as the page reads them."""
-    nb = notebook_json.parse((Path(app.srcdir) / uri).read_text(encoding="utf-8"))
+    staged = (Path(app.srcdir) / uri).read_bytes()
+    target, nb_key = out / uri, hashlib.sha256(resolved + staged).hexdigest()
+    if known.same(uri, nb_key, target) is not None:
+        return
+    nb = notebook_json.parse(staged.decode("utf-8"))
     for cell in nb.cells:
         if cell.cell_type == "markdown":
             cell.source = resolve_roles(cell.source, app, docname, uri)
-    target, nb_key = out / uri, notebook_json.key(nb)
-    if known.same(uri, nb_key, target) is None:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(notebook_json.text(nb), encoding="utf-8")
-        known.wrote(uri, nb_key)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(notebook_json.text(nb), encoding="utf-8")
+    known.wrote(uri, nb_key)
 
 
 # --- a description for search engines ---------------------------------------------------

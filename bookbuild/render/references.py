@@ -84,13 +84,41 @@ def register_turkish_citation_styles() -> None:
     class TurkishPlain(Plain):
         default_label_style = "author_year_tr"
 
+        def format_entry(self, label, entry, bib_data=None):
+            """pybtex's, for an entry not formatted under this label before (`FORMATTED`): sphinxcontrib-bibtex
+            formats every entry of the bibliography on every render, twice (its text and its tooltip)."""
+            known = FORMATTED.get((label, entry.key))
+            if bib_data is not None or known is None or known[0] != entry:
+                known = FORMATTED[(label, entry.key)] = (entry, super().format_entry(label, entry, bib_data))
+            return known[1]
+
         def format_names(self, role, as_sentence=True):
             formatted = names(role, sep=", ", sep2=" ve ", last_sep=" ve ")
             return sentence[formatted] if as_sentence else formatted
 
     register_referencing("sphinxcontrib.bibtex.style.referencing", "author_year_tr", TurkishAuthorYear)
     register_plugin("pybtex.style.labels", "author_year_tr", TurkishAuthorYearLabels)
-    register_plugin("pybtex.style.formatting", "plain_tr", TurkishPlain)
+    register_plugin("pybtex.style.formatting", PLAIN, TurkishPlain)
+    # sphinxcontrib-bibtex asks pybtex for its plain-text backend at each citation it resolves, and pybtex
+    # looks it up among every installed package's entry points unless it is registered at run time (3% of a
+    # cold render of the whole book). The same class.
+    register_plugin("pybtex.backends", "plaintext", PlainText, force=True)
+
+
+PLAIN = "plain_tr"   # pybtex's plain bibliography in Turkish (conf.py's bibtex_default_style)
+# {(label, key): (the entry, its formatted entry)}: what the last render formatted (its citations, kept in
+# Sphinx's environment) and this one. An entry is formatted again when its fields or persons changed.
+FORMATTED: dict = {}
+
+
+def formatted_last_time(app, env) -> None:
+    """`env-updated`, before sphinxcontrib-bibtex's: the entries it formatted last time, as it kept them."""
+    FORMATTED.clear()
+    domain = env.get_domain("cite")
+    for citation in domain.citations:
+        if domain.bibliographies[citation.bibliography_key].style == PLAIN:   # (a bibliography may name its own)
+            formatted = citation.formatted_entry
+            FORMATTED[(formatted.label, formatted.key)] = (citation.entry, formatted)
 
 
 # LaTeX around the cited works when they print under their page's own heading: the environment's own
@@ -122,6 +150,7 @@ def _prints_nothing(node) -> bool:
 def setup(app):
     register_turkish_citation_styles()
     app.connect("doctree-resolved", bibliography_under_its_page)
+    app.connect("env-updated", formatted_last_time, priority=400)
     app.add_config_value("d2l_published_url", "", "env", types=[str])
     app.add_config_value("d2l_published_labels", "", "env", types=[str])   # path of the label table
     app.connect("missing-reference", link_published)

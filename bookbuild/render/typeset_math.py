@@ -189,7 +189,9 @@ def _run_mathjax(app, request: str) -> dict:
 
 
 def link_math_css(app, pagename, templatename, context, doctree) -> None:
-    """`html-page-context`: a page with math (its writer has just collected it) links math.css."""
+    """`html-page-context`: the page is noted as written (`d2l_written`: math.css keeps only the other pages'
+    cached rules, and bundles.py rewrites these pages); with math (its writer has just collected it), it links
+    math.css."""
     app.builder.d2l_written.add(pagename)
     if app.builder.d2l_math.get(pagename):
         app.add_css_file(MATH_CSS)   # during html-page-context: for this page only

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from html import unescape
 
-from books import REAL, REFERENCES, Book, merged_pages
+from books import INDEX, REAL, REFERENCES, Book, merged_pages
 
 import conf
 from bookbuild import config as book_config
@@ -189,7 +189,6 @@ def test_one_edited_sentence_writes_its_page_only(make_book):
     """Pages the published edition numbers (11.6, 11.7): after an edit of one sentence Sphinx writes that page
     again, and the page whose toc lists it (Sphinx's rule), no other page of the book. It compared its own new
     numbers with the published ones it was left with, found every renumbered page changed, and wrote them all."""
-    from books import INDEX
 
     book = make_book("# Momentum\n:label:`sec_momentum`\n\nBir cümle.\n\n## Temel\n\n$$x = 1$$\n",
                      **{"ch/other.md": "# Adagrad\n:label:`sec_adagrad`\n\nBaşka bir cümle.\n\n$$y = 2$$\n",
@@ -215,8 +214,6 @@ def test_one_edited_sentence_renders_what_a_clean_render_of_the_book_makes(make_
     is made into text again, staged and on the site."""
     import shutil
 
-    from books import INDEX, Book
-
     wide = " + ".join(f"x_{{{i}}}^2" for i in range(40))
     book = make_book("# Momentum\n\nBir cümle.\n\n$$x = 1$$\n\n```{.python .input}\n#@tab all\nprint(6 * 7)\n```\n",
                      **{"ch/other.md": f"# Adagrad\n\n```{{index}} gradyan\n```\n\nBaşka bir cümle.\n\n$${wide}$$\n",
@@ -238,3 +235,72 @@ def test_one_edited_sentence_renders_what_a_clean_render_of_the_book_makes(make_
     readers = sorted(site.rglob("page-*.ipynb"))
     assert readers and all("düzenlendi" in notebook.read_text(encoding="utf-8") for notebook in readers)
     assert tree(site) == tree(clean.paths.site("html"))
+
+
+def _renders_as_a_clean_render(book: Book, folder) -> None:
+    """The book's site is what a render from nothing (its site and doctrees removed) makes, byte for byte."""
+    import shutil
+
+    clean = book.copy(folder)
+    for made in (clean.paths.site("html"), clean.paths.doctrees):
+        shutil.rmtree(made)
+    Book(clean.root).build()
+
+    def tree(site):   # Sphinx's digest of the settings names the book's folder
+        return {p.relative_to(site).as_posix(): p.read_bytes() for p in sorted(site.rglob("*"))
+                if p.is_file() and p.name != ".buildinfo"}
+    assert tree(book.paths.site("html")) == tree(clean.paths.site("html"))
+
+
+def test_figures_and_equations_added_to_a_page_are_numbered_as_a_clean_render_numbers_them(tmp_path):
+    """Sphinx numbers the figures from each page's skeleton (its sections, tocs, figures and equations), kept
+    from the last render for the pages it does not read again. An edit that adds a figure and an equation to a
+    page ahead of its own renumbers them: the page is read again, its skeleton made again."""
+    (tmp_path / "book").mkdir()
+    book = Book(tmp_path / "book", RENUMBERED)
+    book.build()
+    book.write("bolum/yeni.md", RENUMBERED["bolum/yeni.md"].replace("Bkz.", "Bir cümle. Bkz."))
+    book.build()   # (a sentence: the skeletons are those of the last render)
+    book.write("bolum/adam.md", RENUMBERED["bolum/adam.md"].replace(
+        "## Alt\n\n", "## Alt\n\n$$z = 0.$$\n\n![Önce.](../kare.svg)\n:label:`fig_adam_once`\n\n"))
+    book.build()
+    adam = references.published_labels(book.config.book.published_labels)["sec_adam"].number
+    html = book.html("bolum/adam")
+    assert equation_numbers(html) == [f"{adam}.{k}" for k in (1, 2, 3)]
+    assert text(html).count(conf.numfig_format["figure"] % f"{adam}.2") == 2   # the caption and the reference
+    _renders_as_a_clean_render(book, tmp_path / "clean")
+
+
+def test_a_bibliography_entry_edited_or_cited_again_renders_as_a_clean_render(make_book, tmp_path):
+    """The bibliography's entries are formatted once and kept (references.FORMATTED, from the citations Sphinx's
+    environment keeps): an entry whose fields changed is formatted again, and so is one a new label names."""
+    book = make_book("# Momentum\n\nBir cümle :cite:`Goh.2017`.\n",
+                     **{"ch/other.md": "# Adagrad\n\nBaşka bir cümle :cite:`Duchi.Hazan.Singer.2011`.\n",
+                        "index.md": INDEX.replace("ch/page\n", "ch/page\nch/other\n")})
+    book.build()
+    book.write("ch/page.md", "# Momentum\n\nBir cümle, düzenlendi :cite:`Goh.2017`.\n")
+    book.build()
+    _renders_as_a_clean_render(book, tmp_path / "clean1")
+    bib = book.root / "d2l.bib"
+    bib.write_text(bib.read_text(encoding="utf-8").replace("Why Momentum Really Works", "Why momentum works well"),
+                   encoding="utf-8")
+    book.build()
+    assert "Why momentum works well" in book.html("kaynakca")
+    _renders_as_a_clean_render(book, tmp_path / "clean2")
+
+
+def test_a_readers_notebook_follows_the_number_of_an_equation_on_another_page(make_book, tmp_path):
+    """A reader's notebook whose staged notebook did not change is not resolved again while what its references
+    resolve to (labels, titles, numbers) is as it was. An equation added on another page, ahead of the one it
+    names, changes none of the headings (Sphinx writes over the last site) but that equation's number: the
+    notebook has the new number, as a clean render has it."""
+    book = make_book("# Momentum\n\nBkz. :eqref:`eq_b`.\n\n```{.python .input}\n#@tab all\nprint(6 * 7)\n```\n",
+                     **{"ch/other.md": "# Adagrad\n\n$$b = 2$$\n:eqlabel:`eq_b`\n",
+                        "index.md": INDEX.replace("ch/page\n", "ch/page\nch/other\n")})
+    book.build()
+    readers = sorted(book.paths.site("html").rglob("page-*.ipynb"))
+    assert readers and all("(2.1)" in notebook.read_text(encoding="utf-8") for notebook in readers)
+    book.write("ch/other.md", "# Adagrad\n\n$$a = 1$$\n\n$$b = 2$$\n:eqlabel:`eq_b`\n")
+    book.build()
+    assert all("(2.2)" in notebook.read_text(encoding="utf-8") for notebook in readers)
+    _renders_as_a_clean_render(book, tmp_path / "clean")
