@@ -381,6 +381,22 @@ def script_files(page: Path) -> list[str]:
     return files
 
 
+def kernels_of(book) -> list[int]:
+    """The kernels running for this book's builds: processes of the build kernels' program (kernel_start.py: the
+    kernelspecs under .envs, shared by checkouts, may name another checkout's) whose environment names the book
+    (D2L_TEST_BOOK, which the tests give a build, and so its kernels): the other tests' kernels do not count."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if Path(environments.KERNEL_LAUNCH).name.encode() in (entry / "cmdline").read_bytes() and \
+                        str(book.root).encode() in (entry / "environ").read_bytes():
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+    return found
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

@@ -106,19 +106,20 @@ def forget_exit_cleanup(client) -> None:
     atexit.unregister(client._cleanup_kernel)
 
 
-def notebook_client(nb, kernel_dirs: tuple[str, ...], socket_dir: Path, **options):
-    """nbclient's NotebookClient for `nb`, with a kernel manager of `kernel_manager`, which it makes, owns and
-    shuts down, and which it keeps for `kernel_process` after it has dropped it."""
+def notebook_client(nb, kernel_dirs: tuple[str, ...], socket_dir: Path, km=None, **options):
+    """nbclient's NotebookClient for `nb`, with a kernel manager of `kernel_manager`, which it makes (or `km`, a
+    running kernel's, which it uses), and which it keeps for `kernel_process` after it has dropped it."""
     from nbclient import NotebookClient
 
     class BookNotebookClient(NotebookClient):
-        manager = None
+        manager = km
 
         def create_kernel_manager(self):
             self.manager = super().create_kernel_manager()
             return self.manager
 
-    return BookNotebookClient(nb, kernel_manager_class=kernel_manager(kernel_dirs, str(socket_dir)), **options)
+    return BookNotebookClient(nb, km=km, kernel_manager_class=kernel_manager(kernel_dirs, str(socket_dir)),
+                              **options)
 
 
 def kernel_process(client) -> subprocess.Popen | None:

@@ -5,6 +5,10 @@ framework cannot starve the others; the book's own runs go before the reseeded r
 which a job's end may add (`then`: a page's tabs that have run can decide them while its others still run).
 A failing cell stops only its own notebook; every other notebook still runs.
 
+A book's run that ends well leaves its kernel parked while its page may still ask for a reseeded run of its
+framework (one waits, or another tab of the page has yet to end): that run then starts in it (kernel_session),
+without a kernel's start and the page's imports. At most `jobs` kernels are parked, the oldest shut down first.
+
 Kernels run on an event loop in a worker thread: Ctrl-C (or SIGTERM) reaches the main thread, which cancels
 the loop's tasks and waits while every kernel shuts down (and stops those that do not: process_cleanup).
 The kernels' Unix sockets live in a folder of this run's own, removed when it ends, however it ends: a
@@ -25,7 +29,7 @@ from bookbuild import errors
 from bookbuild.execute import process_cleanup
 from bookbuild.execute.jobs import Job
 from bookbuild.execute.jupyter_adapter import SOCKET_PATH_BYTES, SOCKET_SUFFIX_BYTES
-from bookbuild.execute.kernel_session import KernelSettings, run_notebook
+from bookbuild.execute.kernel_session import Kernel, KernelSettings, run_notebook, shut_down
 from bookbuild.report import NotebookStatus, RunKind
 
 logger = logging.getLogger(__name__)
@@ -117,8 +121,32 @@ class Kernels:
         running: collections.Counter[str] = collections.Counter()   # per framework
         started: collections.Counter[str] = collections.Counter()
         tasks: dict[asyncio.Task, Job] = {}
+        parked: collections.OrderedDict[tuple[Path, str], Kernel] = collections.OrderedDict()   # oldest first
+        closing: set[asyncio.Task] = set()   # parked kernels being shut down
         failures: list[errors.BookError] = []
         done = 0
+
+        def key(job: Job) -> tuple[Path, str]:
+            return job.page.path, job.framework.name
+
+        def wanted(place: tuple[Path, str]) -> bool:
+            """Whether a reseeded run may still start in the kernel parked for `place`: one waits for it, or
+            a book's run of its page has yet to end (its tabs then decide)."""
+            return any(key(job) == place for job in waiting.get((True, place[1]), ())) or any(
+                job.page.path == place[0] and job.report.run is RunKind.BOOK
+                for job in [*tasks.values(), *(j for (reseeded, _), queue in waiting.items() if not reseeded
+                                               for j in queue)])
+
+        def close(place: tuple[Path, str]) -> None:
+            closing.add(asyncio.ensure_future(shut_down(parked.pop(place).client)))
+
+        def take(queue: collections.deque[Job]) -> Job:
+            """The queue's first job, or before it a reseeded run whose kernel is parked."""
+            found = next((job for job in queue if job.report.run is RunKind.RESEEDED and key(job) in parked), None)
+            if found is None:
+                return queue.popleft()
+            queue.remove(found)
+            return found
 
         def wait(job: Job) -> None:
             if job.framework.name not in order:
@@ -133,16 +161,20 @@ class Kernels:
                 while len(tasks) < self.jobs and any(waiting.values()):
                     reseeded, name = min((key for key, queue in waiting.items() if queue), key=lambda key: (
                         key[0], running[key[1]], started[key[1]], order.index(key[1])))
-                    job = waiting[reseeded, name].popleft()
+                    job = take(waiting[reseeded, name])
                     running[name] += 1
                     started[name] += 1
-                    tasks[asyncio.ensure_future(run_notebook(job, settings, self.clients))] = job
+                    kernel = parked.pop(key(job), None) if reseeded else None
+                    tasks[asyncio.ensure_future(run_notebook(job, settings, self.clients, kernel,
+                                                             keep=not reseeded))] = job
                 finished, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
                 for task in finished:
                     job = tasks.pop(task)
                     running[job.framework.name] -= 1
                     done += 1
                     failure = task.exception()
+                    if failure is None and task.result() is not None:
+                        parked[key(job)] = task.result()
                     if failure is None:
                         on_success(job)
                         verdict = "done"
@@ -160,9 +192,17 @@ class Kernels:
                     seed = " (seed)" if job.report.run is RunKind.RESEEDED else ""
                     logger.info(f"[{done}/{len(jobs)}] {job.framework.name}{seed} {job.page.path}: {verdict} "
                                 f"in {job.report.seconds:.1f} s")
+                for place in [place for place in parked if not wanted(place)]:
+                    close(place)
+                while len(parked) > self.jobs:   # their memory: the oldest go first
+                    close(next(iter(parked)))
         except BaseException:   # an interrupt, a full disk, a bug: stop every kernel before it goes on
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
             raise
+        finally:
+            for place in list(parked):
+                close(place)
+            await asyncio.gather(*closing, return_exceptions=True)
         return failures

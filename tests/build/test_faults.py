@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 import pytest
-from books import INDEX, REFERENCES, Book, Workbench, free_port, made_once
+from books import INDEX, REFERENCES, Book, Workbench, free_port, kernels_of, made_once
 
 import conf
 from bookbuild import environments
@@ -382,21 +382,6 @@ def test_a_damaged_cache_database_is_named_not_a_sqlalchemy_traceback(book):
 
 # --- interrupts, locks, the last good site --------------------------------------------
 
-def kernels_of(book) -> list[int]:
-    """The kernels this book's builds started (their connection files name the book's cache folder's
-    kernels, and every build kernel carries the build's token): the other tests' kernels do not count."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if environments.KERNEL_LAUNCH.encode() in (entry / "cmdline").read_bytes() and \
-                        str(book.root).encode() in (entry / "environ").read_bytes():
-                    found.append(int(entry.name))
-            except OSError:
-                continue
-    return found
-
-
 def start(book, *args, shell_prefix: str = "", env: dict | None = None) -> subprocess.Popen:
     """`python -m bookbuild ... ARGS` in a process of its own; `shell_prefix`: shell commands it is exec'd after;
     `env`: on top of this process's environment."""
@@ -441,6 +426,35 @@ def test_an_interrupt_stops_kernels_keeps_the_site_and_the_cache(book, signal_nu
     assert book.main("html").returncode == 0
 
 
+def test_an_interrupt_stops_the_kernels_kept_for_reseeded_runs(book, tmp_path):
+    """Every tab draws numbers of its own, so each needs another seed. MXNet's and PyTorch's book runs end:
+    their reseeded runs are due, MXNet's starts in the kernel its book run left and waits, PyTorch's kernel
+    waits for its own (parked), TensorFlow's book run waits: three kernels, all stopped by the interrupt."""
+    gate = tmp_path / "never"
+    book.write("ch/page.md", PAGE.replace("print(6 * 7)", f"""import os, time
+seed = int(os.environ.get("D2L_SEED", "0"))
+while (seed == 1 or os.environ["FIXTURE_FRAMEWORK"] == "tensorflow") and not os.path.exists({str(gate)!r}):
+    time.sleep(0.05)
+```
+
+```{{.python .input}}
+#@tab all
+import numpy as np
+print(np.random.default_rng([seed, len(os.environ["FIXTURE_FRAMEWORK"])]).normal())"""))
+    process = start(book, "--jobs", "2", "html")
+    try:
+        reused = re.match(r"\[(\w+)\]", wait_for(process, "in the book run's kernel").splitlines()[-1]).group(1)
+        wait_for(process, f"[{reused}] ch/page.md: cell 1/3")
+        kernels = [pid for pid in kernels_of(book) if b"reaper.py" not in Path(f"/proc/{pid}/cmdline").read_bytes()]
+        assert len(kernels) == 3, kernels
+    finally:
+        process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 130, (out, err)
+    assert "Traceback" not in err and "InvalidStateError" not in err + out
+    assert kernels_of(book) == []
+
+
 # --- the kernels' sockets: in a folder of the build's own, gone however the build ends ----------------------
 
 def sockets_under(folder: Path) -> list[Path]:
@@ -467,9 +481,9 @@ def test_a_build_whose_kernel_dies_leaves_no_socket_behind(book, temporary, monk
     from bookbuild.execute import kernel_session
     started = kernel_session.run_notebook
 
-    async def looking(job, settings, clients):
+    async def looking(job, settings, *args, **kwargs):
         running.append(settings.socket_dir)
-        return await started(job, settings, clients)
+        return await started(job, settings, *args, **kwargs)
 
     monkeypatch.setattr(kernel_session, "run_notebook", looking)
     from bookbuild.execute import scheduler
