@@ -198,6 +198,7 @@ def test_sphinx_numbers_figures_walking_the_outline_the_adapter_gives_it(tmp_pat
     """Sphinx's TocTreeCollector is found among its listeners, and numbers a page's figures by what
     `number_figures_by` gives it for the page, not by the page's doctree (render/numbering.py)."""
     from sphinx.application import Sphinx
+    from sphinx.util.docutils import docutils_namespace
 
     source = tmp_path / "source"
     source.mkdir()
@@ -211,9 +212,10 @@ def test_sphinx_numbers_figures_walking_the_outline_the_adapter_gives_it(tmp_pat
         walked.append(docname)
         return sphinx_adapter.doctree(env, docname)
 
-    app = Sphinx(str(source), str(source), str(tmp_path / "html"), str(tmp_path / "doctrees"), "html",
-                 status=None, warning=None, freshenv=True)
-    assert sphinx_adapter.number_figures_by(app, outline)
-    app.build()
+    with docutils_namespace():   # as sphinx-build: this process's later renders register their directives anew
+        app = Sphinx(str(source), str(source), str(tmp_path / "html"), str(tmp_path / "doctrees"), "html",
+                     status=None, warning=None, freshenv=True)
+        assert sphinx_adapter.number_figures_by(app, outline)
+        app.build()
     assert "page" in walked
     assert app.env.toc_fignumbers["page"]["code-block"] == {"listing": (1, 1)}
