@@ -7,6 +7,10 @@ leaks or a build that hangs.
 * `NotebookClient._cleanup_kernel` (nbclient/client.py): nbclient registers it with `atexit` when it starts
   a kernel. Once the build has shut that kernel down (or stopped it itself), it has nothing left to do but
   fail on a kernel manager that is gone, at the interpreter's exit: `forget_exit_cleanup`.
+* `NotebookClient._async_cleanup_kernel` (nbclient/client.py): how nbclient shuts its kernel down and
+  removes what it leaves (the manager's resources, the channels), which `async_execute` runs unless told to
+  keep the kernel. The build keeps kernels for a page's reseeded run and shuts them down later with
+  nbclient's own clean-up: `shut_down`.
 * `KernelManager.provisioner.process` (jupyter_client/provisioning/local_provisioner.py): the kernel's
   `Popen`, read as the kernel starts (the provisioner drops it once the kernel has ended): the only
   handle on its process group when a shutdown did not end it, and the only sign that a kernel that never
@@ -104,6 +108,13 @@ def kernel_manager(kernel_dirs: tuple[str, ...], socket_dir: str):
 def forget_exit_cleanup(client) -> None:
     """Drop nbclient's exit-time cleanup of `client`'s kernel: the build shut it down, or stopped it."""
     atexit.unregister(client._cleanup_kernel)
+
+
+async def shut_down(client) -> None:
+    """Shut the kernel of `client` (a `notebook_client`) down, if it started one or was given one, as nbclient
+    shuts its own down (gracefully: the trait `shutdown_kernel`), its channels stopped if it still has them."""
+    if client.km is not None:
+        await client._async_cleanup_kernel()
 
 
 def notebook_client(nb, kernel_dirs: tuple[str, ...], socket_dir: Path, km=None, **options):

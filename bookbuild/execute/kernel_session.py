@@ -148,7 +148,7 @@ async def _run(job: Job, settings: KernelSettings, clients: list, kernel: Kernel
         raise failure from None
     finally:
         if kept is None:
-            await shut_down(client)
+            await jupyter_adapter.shut_down(client)
         report.seconds = round(time.monotonic() - started, 3)
         # The kernel is shut down or kept (or never started): nbclient's exit-time cleanup has nothing left to
         # do but fail on a kernel manager that is gone.
@@ -170,24 +170,6 @@ def renewal(job: Job, kernel: Kernel, manager) -> str:
         "renew", variables={key: value for key, value in wanted.env.items() if was.env.get(key) != value},
         cwd=str(job.cwd), kernel_start=Path(environments.KERNEL_LAUNCH).read_text(encoding="utf-8"),
         d2l_modules=[f"d2l.{job.framework.d2l_module}"])
-
-
-async def shut_down(client) -> None:
-    """Shut the kernel of `client` (a notebook_client) down, if it has one, as nbclient shuts its own down."""
-    manager, channels = client.km, client.kc
-    if manager is None:
-        return
-    try:
-        if await manager.is_alive():
-            await manager.shutdown_kernel(now=False)
-    except RuntimeError as err:
-        if "No kernel is running!" not in str(err):
-            raise
-    finally:
-        await manager.cleanup_resources()
-        if channels is not None:
-            channels.stop_channels()
-        client.kc = None
 
 
 def shortened(text: str, lines: int = STDERR_LINES, width: int = 400) -> str:

@@ -26,10 +26,10 @@ import time
 from pathlib import Path
 
 from bookbuild import errors
-from bookbuild.execute import process_cleanup
+from bookbuild.execute import jupyter_adapter, process_cleanup
 from bookbuild.execute.jobs import Job
 from bookbuild.execute.jupyter_adapter import SOCKET_PATH_BYTES, SOCKET_SUFFIX_BYTES
-from bookbuild.execute.kernel_session import Kernel, KernelSettings, run_notebook, shut_down
+from bookbuild.execute.kernel_session import Kernel, KernelSettings, run_notebook
 from bookbuild.report import NotebookStatus, RunKind
 
 logger = logging.getLogger(__name__)
@@ -138,7 +138,7 @@ class Kernels:
                                                for j in queue)])
 
         def close(place: tuple[Path, str]) -> None:
-            closing.add(asyncio.ensure_future(shut_down(parked.pop(place).client)))
+            closing.add(asyncio.ensure_future(jupyter_adapter.shut_down(parked.pop(place).client)))
 
         def take(queue: collections.deque[Job]) -> Job:
             """The queue's first job, or before it a reseeded run whose kernel is parked."""

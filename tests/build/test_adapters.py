@@ -133,6 +133,43 @@ def test_nbclient_registers_its_exit_cleanup_and_jupyter_client_keeps_the_kernel
     atexit.unregister(client._cleanup_kernel)               # what forget_exit_cleanup does, and never fails
 
 
+def test_nbclients_own_cleanup_shuts_down_a_kernel_the_build_kept(fixture_kernels, tmp_path):
+    """A kernel kept running after its notebook, its channels stopped (kernel_session keeps it so for a
+    reseeded run): the adapter's `shut_down`, nbclient's own clean-up, ends its process and removes its
+    sockets and connection file. A client that never started a kernel has nothing to shut down."""
+    import asyncio
+    import inspect
+
+    import nbformat
+    from nbclient import NotebookClient
+
+    from bookbuild import environments
+    from bookbuild.execute import jupyter_adapter
+
+    assert inspect.iscoroutinefunction(NotebookClient._async_cleanup_kernel)
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("print(1)")])
+    client = _client(nb, fixture_kernels.frameworks[0].kernel, environments.kernel_dirs(), tmp_path)
+
+    async def keep_then_shut_down():
+        await client.async_execute(cleanup_kc=False)
+        client.kc.stop_channels()
+        client.kc = None
+        process = jupyter_adapter.kernel_process(client)
+        running = process is not None and process.poll() is None
+        left = sorted(p.name for p in tmp_path.iterdir())
+        await jupyter_adapter.shut_down(client)
+        return process, running, left
+
+    process, running, left = asyncio.run(keep_then_shut_down())
+    jupyter_adapter.forget_exit_cleanup(client)
+    assert running and "k1.json" in left, left
+    assert process.wait(timeout=30) is not None
+    assert list(tmp_path.iterdir()) == []
+    never = _client(nb, fixture_kernels.frameworks[0].kernel, environments.kernel_dirs(), tmp_path)
+    asyncio.run(jupyter_adapter.shut_down(never))
+    assert never.km is None
+
+
 def _kernelspec(folder: Path, argv: list[str]) -> Path:
     import json
 
