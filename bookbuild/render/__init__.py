@@ -4,4 +4,6 @@
     pdf         the PDFs: the same pages through LaTeX, one per framework
 The Sphinx extensions, each small (registered in conf.py):
     tabs, page_tools, numbering, previews, figures, interactive, typeset_math, turkish
+Other packages' internals they lean on, each behind one door (held by tests/build/test_adapters.py):
+    sphinx_adapter, mystnb_adapter, sphinx_tabs_adapter, bibtex_adapter, furo
 """

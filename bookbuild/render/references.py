@@ -12,6 +12,7 @@ from docutils import nodes
 from sphinx.builders.latex.nodes import thebibliography
 
 from bookbuild.published import published_labels
+from bookbuild.render import bibtex_adapter
 
 
 def link_published(app, env, node, contnode):
@@ -114,11 +115,8 @@ FORMATTED: dict = {}
 def formatted_last_time(app, env) -> None:
     """`env-updated`, before sphinxcontrib-bibtex's: the entries it formatted last time, as it kept them."""
     FORMATTED.clear()
-    domain = env.get_domain("cite")
-    for citation in domain.citations:
-        if domain.bibliographies[citation.bibliography_key].style == PLAIN:   # (a bibliography may name its own)
-            formatted = citation.formatted_entry
-            FORMATTED[(formatted.label, formatted.key)] = (citation.entry, formatted)
+    for entry, formatted in bibtex_adapter.formatted_citations(env, PLAIN):   # (a bibliography may name its own)
+        FORMATTED[(formatted.label, formatted.key)] = (entry, formatted)
 
 
 # LaTeX around the cited works when they print under their page's own heading: the environment's own

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from books import script_files
 
-from bookbuild.render import mystnb_adapter, sphinx_adapter
+from bookbuild.render import bibtex_adapter, mystnb_adapter, sphinx_adapter
 
 
 def test_mystnb_reports_a_cell_line_as_the_adapter_decodes_it():
@@ -42,6 +42,23 @@ def sphinx_build(tmp_path: Path):
                      "html", status=None, warning=None)
         app.build()
     return app
+
+
+def test_sphinxcontrib_bibtex_keeps_each_citation_formatted_in_the_environment(tmp_path):
+    """What references.py reuses from the last render: each citation's pybtex entry and its formatted entry
+    (label, key), found by the style of its bibliography."""
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "conf.py").write_text('extensions = ["sphinxcontrib.bibtex"]\nbibtex_bibfiles = ["refs.bib"]\n'
+                                              'bibtex_default_style = "plain"\n')
+    (tmp_path / "src" / "refs.bib").write_text("@article{Goh.2017, author = {Goh, Gabriel}, title = {Why Momentum "
+                                               "Really Works}, journal = {Distill}, year = {2017}}\n")
+    (tmp_path / "src" / "index.rst").write_text("T\n=\n\nA sentence :cite:p:`Goh.2017`.\n\n.. bibliography::\n")
+    app = sphinx_build(tmp_path)
+    found = list(bibtex_adapter.formatted_citations(app.env, "plain"))
+    assert [(entry.key, formatted.key, formatted.label) for entry, formatted in found] == \
+        [("Goh.2017", "Goh.2017", "1")]
+    assert "Why momentum really works" in found[0][1].text.render_as("text")   # (plain lower-cases titles)
+    assert list(bibtex_adapter.formatted_citations(app.env, "alpha")) == []
 
 
 def test_every_render_links_the_mystnb_stylesheet_the_same_way(tmp_path):
