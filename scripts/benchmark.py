@@ -17,13 +17,14 @@
    edited sentence, and upstream d2lbook's `build html` of it with `eval_notebook = False` (`--only whole-book`).
 7. With --preview: `make serve`, seconds from saving a prose edit or a one-framework edit
    to the open page (Chromium) showing it.
-6. Tab agreement (`--only agreement`): a cold `make html` of the book against upstream d2lbook's
+8. Tab agreement (`--only agreement`): a cold `make html` of the book against upstream d2lbook's
    (each tab's `build eval`, then `build html --tab all`) in the same run, and the tab check's
    mutation score: the bugs of tests/mutations.py planted one at a time in one tab of the
    optimization chapter (../shared/book/d2l-tr, read only; momentum.md from the book), each built
    from the unmutated build's cache: caught / planted, false alarms / groups.
 
-Environments must exist (`make env`). Every book is built in a temporary directory, each
+Environments must exist (`make env`); upstream d2lbook's (6, 8) also its own
+(`python3.11 -m bookbuild.environments oracle`) and pandoc (`apt-get install pandoc`). Every book is built in a temporary directory, each
 build a fresh `python -m bookbuild html` process; nothing in the checkout is edited.
 What is edited, copied and relabelled is found in the book itself, not named here.
 """
@@ -114,10 +115,20 @@ pipeline.build(book, paths=config.Paths(Path(sys.argv[2])))"""
 D2LBOOK = ROOT / ".envs" / "d2lbook" / "bin" / "d2lbook"   # the oracle's environment (tests/build/test_oracle.py)
 
 
+def upstream_ready(d2lbook: Path = D2LBOOK) -> None:
+    """Stop before any timing if upstream d2lbook cannot build: its environment, and pandoc, which its
+    notebook conversion (nbconvert) runs."""
+    if not d2lbook.is_file():
+        sys.exit(f"upstream d2lbook is not at {d2lbook}: make it with `python3.11 -m bookbuild.environments oracle`")
+    if shutil.which("pandoc") is None:
+        sys.exit("upstream d2lbook needs pandoc (nbconvert runs it): `apt-get install pandoc`")
+
+
 def whole_book(corpus: Path = CORPUS, d2lbook: Path = D2LBOOK) -> None:
     """The whole Turkish book rendered without executing (EXECUTE=none), all tabs, math typeset at build
     time: cold, then again after one edited sentence; and upstream d2lbook's `build html` of the same book
     with `eval_notebook = False` (one tab, math left to the browser), in the same run."""
+    upstream_ready(d2lbook)
     print(f"The whole book ({corpus}), not executed")
     with tempfile.TemporaryDirectory() as tmp:
         book, out = Path(tmp) / corpus.name, Path(tmp) / "out"
@@ -361,6 +372,7 @@ def upstream_d2lbook(book: Path) -> tuple[float, str]:
     tab here, with the book's kernel variables and d2l), the tabs merged into reST (`build rst --tab all`),
     then Sphinx (`build html --tab all`), timed only if it runs (d2lbook 1.0.3's conf.py needs pybtex < 0.25,
     which requirements/d2lbook-oracle.txt pins)."""
+    upstream_ready()
     config = book_config.load(book / "build.yml")
     project = book.parent / "upstream"
     shutil.copytree(book, project, ignore=shutil.ignore_patterns("_build", "build.yml", "requirements"))
