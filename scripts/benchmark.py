@@ -24,9 +24,9 @@
    from the unmutated build's cache: caught / planted, false alarms / groups.
 
 Environments must exist (`make env`); upstream d2lbook's (6, 8) also its own
-(`python3.11 -m bookbuild.environments oracle`) and pandoc (`apt-get install pandoc`). Every book is built in a temporary directory, each
-build a fresh `python -m bookbuild html` process; nothing in the checkout is edited.
-What is edited, copied and relabelled is found in the book itself, not named here.
+(`python3.11 -m bookbuild.environments oracle`) and pandoc (`apt-get install pandoc`). Every book is
+built in a temporary directory, each build a fresh `python -m bookbuild html` process; nothing in the
+checkout is edited. What is edited, copied and relabelled is found in the book itself, not named here.
 """
 from __future__ import annotations
 

@@ -124,6 +124,7 @@ class Kernels:
         parked: collections.OrderedDict[tuple[Path, str], Kernel] = collections.OrderedDict()   # oldest first
         closing: set[asyncio.Task] = set()   # parked kernels being shut down
         failures: list[errors.BookError] = []
+        book_runs_left: collections.Counter[Path] = collections.Counter()   # per page: waiting or running
         done = 0
 
         def key(job: Job) -> tuple[Path, str]:
@@ -132,10 +133,7 @@ class Kernels:
         def wanted(place: tuple[Path, str]) -> bool:
             """Whether a reseeded run may still start in the kernel parked for `place`: one waits for it, or
             a book's run of its page has yet to end (its tabs then decide)."""
-            return any(key(job) == place for job in waiting.get((True, place[1]), ())) or any(
-                job.page.path == place[0] and job.report.run is RunKind.BOOK
-                for job in [*tasks.values(), *(j for (reseeded, _), queue in waiting.items() if not reseeded
-                                               for j in queue)])
+            return book_runs_left[place[0]] > 0 or any(key(job) == place for job in waiting.get((True, place[1]), ()))
 
         def close(place: tuple[Path, str]) -> None:
             closing.add(asyncio.ensure_future(jupyter_adapter.shut_down(parked.pop(place).client)))
@@ -153,6 +151,8 @@ class Kernels:
                 order.append(job.framework.name)
             key = (job.report.run is RunKind.RESEEDED, job.framework.name)
             waiting.setdefault(key, collections.deque()).append(job)
+            if job.report.run is RunKind.BOOK:
+                book_runs_left[job.page.path] += 1
 
         for job in jobs:
             wait(job)
@@ -171,6 +171,8 @@ class Kernels:
                 for task in finished:
                     job = tasks.pop(task)
                     running[job.framework.name] -= 1
+                    if job.report.run is RunKind.BOOK:
+                        book_runs_left[job.page.path] -= 1
                     done += 1
                     failure = task.exception()
                     if failure is None and task.result() is not None:
