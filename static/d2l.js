@@ -96,13 +96,18 @@
 
   // Each box's name, numbered as a reader of one framework meets them: "Kod 3", "Denklem (11.6.2)".
   function boxNames(boxes) {
-    const names = frameworks().length ? frameworks() : [""], counted = Object.fromEntries(names.map((n) => [n, {}]));
+    // A framework's boxes are counted on their own; a page without a chooser (only d2lbook's text tabs,
+    // `:begin_tab:`) still has framework panels.
+    const names = frameworks().length ? frameworks() : [""], counted = {};
     const named = new Map();
     for (const box of boxes) {
       const isMath = box.tagName.toLowerCase() === "mjx-container";
       const panel = box.closest(".sphinx-tabs-panel[data-d2l-tab]"), framework = panel ? panel.dataset.d2lTab : null;
       const kind = isMath ? "" : box.closest(".cell_output") ? "Çıktı" : "Kod";
-      if (kind) (framework ? [framework] : names).forEach((n) => { counted[n][kind] = (counted[n][kind] || 0) + 1; });
+      if (kind) (framework ? [framework] : names).forEach((n) => {
+        const each = (counted[n] ||= {});
+        each[kind] = (each[kind] || 0) + 1;
+      });
       const number = isMath ? (box.parentElement.querySelector(".eqno") || {}).textContent
                             : String(counted[framework || names[0]][kind]);
       named.set(box, isMath ? `Denklem ${(number || "").replace(/[^\d.()]/g, "")}, yana kaydırılabilir`

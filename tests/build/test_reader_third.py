@@ -88,6 +88,28 @@ def test_a_formula_that_cannot_break_shows_that_it_scrolls(reader, make_book, sc
         assert one.errors == []
 
 
+TEXT_TABS_ONLY = "# Kurulum\n\nHer çerçeve için bir komut.\n\n" + "".join(
+    f":begin_tab:`{name}`\n{name} için:\n\n```bash\npip install {name} " + " ".join(["--bir-secenek"] * 12)
+    + "\n```\n\n:end_tab:\n\n" for name in ("mxnet", "pytorch", "tensorflow"))
+
+
+def test_a_page_with_only_text_tabs_names_its_wide_code_boxes(reader, make_book):
+    """A page whose tabs are all d2lbook's text tabs (`:begin_tab:`, no code cell: no framework chooser), as
+    the book's installation page: its scripts run to the end, and a code box that scrolls on a phone is a
+    named region, numbered within its framework. (Its scripts stopped at naming the boxes: two pages of d2l-tr.)"""
+    book = make_book(TEXT_TABS_ONLY)
+    book.build()
+    with served(book.paths.site("html")) as url:
+        one = reader("phone")
+        page = one.open(f"{url}/ch/page.html")
+        assert page.locator("[data-d2l-choose]").count() == 0
+        shown = [box for box in page.locator("div.highlight pre").all() if box.is_visible()]
+        assert len(shown) == 1 and shown[0].evaluate("(b) => b.scrollWidth > b.clientWidth + 1")
+        assert shown[0].get_attribute("role") == "region"
+        assert shown[0].get_attribute("aria-label") == "Kod 1, yana kaydırılabilir"
+        assert one.errors == []
+
+
 # Every link of a toc (the sidebar or drawer, and the page's own) to a page of the published edition.
 TOC_LINKS = """(published) => [...document.querySelectorAll(
     '.sidebar-tree a.reference.external, .toctree-wrapper a.reference.external')]
