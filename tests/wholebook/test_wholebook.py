@@ -18,7 +18,7 @@ from docutils import nodes
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from books import SHARED  # noqa: E402
+from books import SHARED, Reader, launch_browser, served  # noqa: E402
 
 from bookbuild import config as book_config  # noqa: E402
 from bookbuild.config import Paths  # noqa: E402
@@ -110,6 +110,25 @@ def test_no_slide_mark_no_slide_only_text_no_unresolved_reference_on_any_page(si
         unclosed = len(UNCLOSED_ROLE.findall((CORPUS / page).read_text(encoding="utf-8")))
         if len(RAW_ROLES.findall(text)) > unclosed:
             problems += [f"{page}: raw role {m}" for m in RAW_ROLES.findall(text)]
+    assert not problems, "\n".join(problems[:40])
+
+
+def test_every_page_runs_its_scripts_and_fits_a_phone(site):
+    """Every page in Chromium at a phone's width: no script error, no failed request, nothing wider than the
+    screen (a wide code box or formula scrolls inside its own box). A page whose tabs are all text tabs once
+    stopped its scripts here."""
+    from playwright.sync_api import sync_playwright
+
+    problems = []
+    with served(PATHS.site("html")) as url, sync_playwright() as playwright:
+        browser = launch_browser(playwright)
+        one = Reader(browser, "phone")
+        for page in site:
+            shown = one.open(f"{url}/{page.with_suffix('.html').as_posix()}")
+            wider = shown.evaluate("document.documentElement.scrollWidth - innerWidth")
+            problems += [f"{page}: {error}" for error in one.errors] + ([f"{page}: {wider} px too wide"] * (wider > 0))
+            one.errors.clear()
+        browser.close()
     assert not problems, "\n".join(problems[:40])
 
 
