@@ -357,7 +357,7 @@ def test_a_search_result_opens_at_its_first_match_marked_with_contrast(reader, c
 def test_citations_and_bibliography_share_one_style_and_arrival_marks_the_entry(reader, chapter, view, scheme):
     """Issue 30.5: the text cited "[Goh, 2017]" while the bibliography numbered its entries [1]–[5], and
     following a citation landed on the list without marking the entry. Both are author–year now; the
-    entry arrived at is marked."""
+    entry arrived at is marked. The list's entries are list items (docutils' DPUB role was deprecated)."""
     url, _ = chapter
     one = reader(view, scheme)
     page = one.open(f"{url}/{MOMENTUM}")
@@ -377,6 +377,8 @@ def test_citations_and_bibliography_share_one_style_and_arrival_marks_the_entry(
     assert marked[0] != marked[1] and marked[0] != "rgba(0, 0, 0, 0)"
     assert page.locator("div.citation:not(:target)").first.evaluate("(e) => getComputedStyle(e).backgroundColor") \
         == "rgba(0, 0, 0, 0)"
+    assert page.locator("[role=list] > div.citation[role=listitem]").count() == len(labels)
+    assert one.axe() == []   # the bibliography page, as every page the reader meets
     assert one.errors == []
 
 
