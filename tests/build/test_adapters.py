@@ -273,3 +273,43 @@ def test_sphinx_numbers_figures_walking_the_outline_the_adapter_gives_it(tmp_pat
         app.build()
     assert "page" in walked
     assert app.env.toc_fignumbers["page"]["code-block"] == {"listing": (1, 1)}
+
+
+def test_furo_navigation_derived_on_every_page_is_furos_own(tmp_path, monkeypatch):
+    """Each page's sidebar navigation, derived from the one Furo computes once per render
+    (render/furo.py), is what Furo computes for the page itself: on pages of nested sections in two
+    folders, a page of two titles, and the pages left to Furo (the index, outside the toctree; the
+    references, whose title Sphinx copies inside an `only`; the search page)."""
+    from books import INDEX, Book
+
+    from bookbuild.render import furo as furo_adapter
+
+    toc = "```toc\n:maxdepth: 2\n\n{}\n```\n".format
+    pages = {"index.md": INDEX.replace("ch/page\nkaynakca", "bolum/index\nek/index\nkaynakca"),
+             "bolum/index.md": "# Bölüm\n\nGiriş.\n\n" + toc("birinci\nalt/index"),
+             "bolum/birinci.md": "# Birinci\n\nMetin.\n\n## Alt Başlık\n\nMetin.\n",
+             "bolum/alt/index.md": "# Alt Bölüm\n\nGiriş.\n\n" + toc("derin"),
+             "bolum/alt/derin.md": "# Derin\n\nMetin.\n\n# İkinci Başlık\n\nMetin.\n",
+             "ek/index.md": "# Ek\n\nGiriş.\n\n" + toc("notlar"),
+             "ek/notlar.md": "# Notlar `kod`\n\nMetin.\n",
+             "kaynakca.md": "```eval_rst\n.. only:: html\n\n   Kaynakça\n   ========\n\n.. bibliography::\n```\n"}
+    navigations = {}
+    name_expanders = furo_adapter.name_expanders
+
+    def compared(app, pagename, templatename, context, doctree):
+        name_expanders(app, pagename, templatename, context, doctree)
+        if "toctree" in context:
+            navigations[pagename] = (context["furo_navigation_tree"],
+                                     furo_adapter.turkish(furo_adapter.furos_navigation(app.builder, pagename)),
+                                     furo_adapter.navigation(app, pagename) is not None)
+
+    monkeypatch.setattr(furo_adapter, "name_expanders", compared)   # what the render's Sphinx connects
+    Book(tmp_path, pages).build()
+    listed = {name.removesuffix(".md") for name in pages} - {"index", "kaynakca"}
+    assert {"index", "kaynakca", "search", "404", *listed} <= navigations.keys()
+    for page, (ours, furos, derived) in navigations.items():
+        assert ours == furos, page
+        assert derived == (page in listed), page
+    for page in listed:
+        ours = navigations[page][0]
+        assert ours.count("current-page") == 1 and ours.count('href="#"') == 1 and "Alt başlıkları aç" in ours, page
