@@ -210,7 +210,7 @@ def test_sphinx_numbers_figures_walking_the_outline_the_adapter_gives_it(tmp_pat
 
     def outline(env, docname):
         walked.append(docname)
-        return sphinx_adapter.doctree(env, docname)
+        return sphinx_adapter.read_only_doctree(env, docname)
 
     with docutils_namespace():   # as sphinx-build: this process's later renders register their directives anew
         app = Sphinx(str(source), str(source), str(tmp_path / "html"), str(tmp_path / "doctrees"), "html",
