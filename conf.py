@@ -14,6 +14,7 @@ language = "tr"
 extensions = [
     "myst_nb",
     "bookbuild.render.mystnb_adapter",  # MyST-NB's internals behind one door (its stylesheet before the pages)
+    "bookbuild.render.sphinx_adapter",  # Sphinx's internals behind one door (each page's doctree read once)
     "sphinx_tabs.tabs",
     "sphinxcontrib.bibtex",
     "sphinx_copybutton",

@@ -147,7 +147,7 @@ def skeleton(env, docname: str) -> nodes.Element:
             bare.extend(children)
             return bare
 
-        doctree = sphinx_adapter.doctree(env, docname)
+        doctree = sphinx_adapter.read_only_doctree(env, docname)
         page = nodes.Element()
         page.extend(k for child in doctree.children if isinstance(child, nodes.Element)
                     and (k := kept(child)) is not None)

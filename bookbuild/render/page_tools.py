@@ -28,6 +28,7 @@ from sphinx.util.docutils import SphinxDirective
 from bookbuild import notebook_json, tab_marks
 from bookbuild import published as references
 from bookbuild.marks import CITATION, LABEL_LINE, REFERENCE, WIDTH_LINE
+from bookbuild.render import sphinx_adapter
 from bookbuild.render import sphinx_tabs_adapter as sphinx_tabs
 
 
@@ -318,7 +319,8 @@ def explain_outside_links(app, doctree, docname) -> None:
             if "://" in (ref or ""):
                 return True
             if depth > 1 and ref in app.env.all_docs and any(
-                    listed_outside(inner, depth - 1) for inner in app.env.get_doctree(ref).findall(addnodes.toctree)):
+                    listed_outside(inner, depth - 1)
+                    for inner in sphinx_adapter.read_only_doctree(app.env, ref).findall(addnodes.toctree)):
                 return True
         return False
 

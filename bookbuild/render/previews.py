@@ -16,17 +16,15 @@ Pages without such references load neither the script nor its style.
 """
 from __future__ import annotations
 
-import collections
 import html
 import posixpath
 import re
 
 from docutils import nodes
 
-from bookbuild.render import typeset_math
+from bookbuild.render import sphinx_adapter, typeset_math
 
 SENTENCE_END = re.compile(r"[.!?…](?=\s|$)")
-KEPT_TREES = 32       # doctrees kept between pages (the whole book's would be hundreds of MB)
 LONGEST_SENTENCE = 240   # characters; a longer first sentence is cut at a word, with "…"
 
 
@@ -75,10 +73,6 @@ class Previews:
         self.app, self.env, self.page = app, app.env, pagename
         self.uri = app.builder.get_target_uri(pagename)
         self.docs = {app.builder.get_target_uri(doc): doc for doc in self.env.found_docs}
-        # The pages' doctrees, read (unpickled) once for every page that links them, not once per page: a page
-        # mostly links its neighbours, which the pages written next link too. Only read here, never changed.
-        self.trees: collections.OrderedDict[str, nodes.document] = app.builder.__dict__.setdefault(
-            "d2l_preview_trees", collections.OrderedDict())
 
     def formula(self, tex: str, display: bool) -> str:
         return typeset_math.placeholder(self.app.builder, self.page, tex, display, f"{self.page} (preview)")
@@ -91,10 +85,7 @@ class Previews:
         docname = self.docs.get(posixpath.normpath(posixpath.join(posixpath.dirname(self.uri), path)))
         if docname is None:
             return None
-        tree = self.trees.pop(docname, None) or self.env.get_doctree(docname)
-        self.trees[docname] = tree   # the most recently used last
-        while len(self.trees) > KEPT_TREES:
-            self.trees.popitem(last=False)
+        tree = sphinx_adapter.read_only_doctree(self.env, docname)   # only read here, never changed
         node = next((n for n in tree.findall(nodes.Element) if anchor in n.get("ids", ())), None)
         return (docname, node, tree) if node is not None else None
 

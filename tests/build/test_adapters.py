@@ -1,6 +1,7 @@
 """Other packages' internals the build leans on, each held to its contract here (the adapters in
 bookbuild/): an upgrade that changes one fails by name in this file."""
 import re
+import sys
 from pathlib import Path
 
 from books import script_files
@@ -264,7 +265,7 @@ def test_sphinx_numbers_figures_walking_the_outline_the_adapter_gives_it(tmp_pat
 
     def outline(env, docname):
         walked.append(docname)
-        return sphinx_adapter.doctree(env, docname)
+        return sphinx_adapter.read_only_doctree(env, docname)
 
     with docutils_namespace():   # as sphinx-build: this process's later renders register their directives anew
         app = Sphinx(str(source), str(source), str(tmp_path / "html"), str(tmp_path / "doctrees"), "html",
@@ -313,3 +314,70 @@ def test_furo_navigation_derived_on_every_page_is_furos_own(tmp_path, monkeypatc
     for page in listed:
         ours = navigations[page][0]
         assert ours.count("current-page") == 1 and ours.count('href="#"') == 1 and "Alt başlıkları aç" in ours, page
+
+
+NUMBERED = {"index.rst": "Book\n====\n\n.. toctree::\n   :numbered:\n\n   page\n\n"
+                         ".. code-block:: python\n   :caption: Here\n   :name: here\n\n   x = 0\n\n"
+                         "See :numref:`here`, :numref:`listing` and :numref:`listing`.\n",
+            "page.rst": "Page\n====\n\n.. code-block:: python\n   :caption: Code\n   :name: listing\n\n   x = 1\n\n"
+                        "Again :numref:`listing` and :numref:`here`.\n"}
+
+
+def test_sphinx_finds_each_numref_target_in_the_one_read_only_doctree_of_its_page(tmp_path, monkeypatch):
+    """Sphinx's standard domain finds a `:numref:`'s target through `env.get_doctree`, in its
+    `_resolve_numref_xref` (swapped by sphinx_adapter): each page is unpickled once for all the references to
+    it. The tree a page is written from (`get_and_resolve_doctree`, which resolves it in place) is one of its
+    own, incremental render or clean, and the read-only tree stays as its pickle holds it; the environment
+    pickles the read-only trees empty, for the next render reads some pages again."""
+    import pickle
+
+    from docutils import nodes
+    from sphinx import addnodes
+    from sphinx.application import Sphinx
+    from sphinx.environment import BuildEnvironment
+    from sphinx.util.docutils import docutils_namespace
+
+    source = tmp_path / "source"
+    source.mkdir()
+    (source / "conf.py").write_text('extensions = ["bookbuild.render.sphinx_adapter"]\nnumfig = True\n'
+                                   'numfig_format = {"code-block": "Listing %s"}\n')   # in any language
+    for name, text in NUMBERED.items():
+        (source / name).write_text(text)
+    unpickled: list[tuple[str, str]] = []   # (the caller of BuildEnvironment.get_doctree, the page)
+    get_doctree = BuildEnvironment.get_doctree
+
+    def counted(env, docname):
+        unpickled.append((sys._getframe(1).f_code.co_name, docname))
+        return get_doctree(env, docname)
+    monkeypatch.setattr(BuildEnvironment, "get_doctree", counted)
+
+    def render() -> dict[str, tuple[nodes.document, nodes.document | None, object]]:
+        written = {}
+
+        def resolved(app, doctree, docname):
+            read_only = app.env.__dict__.get(sphinx_adapter.READ_ONLY, {})
+            written[docname] = (doctree, read_only.get(docname),
+                                pickle.loads(pickle.dumps(app.env)).__dict__.get(sphinx_adapter.READ_ONLY))
+        unpickled.clear()
+        with docutils_namespace():
+            app = Sphinx(str(source), str(source), str(tmp_path / "html"), str(tmp_path / "doctrees"), "html",
+                         status=None, warning=None)
+            app.connect("doctree-resolved", resolved)
+            app.build()
+        assert sphinx_adapter.READ_ONLY not in app.env.__dict__   # its memory given back
+        return written
+
+    written = render()
+    numbers = {page: re.findall(r"std-numref\">([^<]+)<", (tmp_path / "html" / f"{page}.html").read_text())
+               for page in ("index", "page")}
+    assert numbers == {"index": ["Listing 1", "Listing 1.1", "Listing 1.1"], "page": ["Listing 1.1", "Listing 1"]}
+    assert sorted(d for caller, d in unpickled if caller == "read_only_doctree") == ["index", "page"]
+    assert not [d for caller, d in unpickled if caller == "_resolve_numref_xref"]
+    (source / "page.rst").write_text(NUMBERED["page.rst"].replace("Again", "Once more"))
+    written = render()
+    assert written.keys() == {"index", "page"}   # the edited page, and the page whose toc lists it
+    assert sorted(d for caller, d in unpickled if caller == "read_only_doctree") == ["index", "page"]
+    for tree, read_only, pickled in written.values():
+        assert read_only is not None and tree is not read_only and not pickled
+        assert not list(tree.findall(addnodes.pending_xref)) and list(read_only.findall(addnodes.pending_xref))
+    assert re.findall(r"std-numref\">([^<]+)<", (tmp_path / "html" / "index.html").read_text()) == numbers["index"]
