@@ -156,6 +156,7 @@ def test_nbclients_own_cleanup_shuts_down_a_kernel_the_build_kept(fixture_kernel
     reseeded run): the adapter's `shut_down`, nbclient's own clean-up, ends its process and removes its
     sockets and connection file. A client that never started a kernel has nothing to shut down."""
     import asyncio
+    import concurrent.futures
     import inspect
 
     import nbformat
@@ -178,13 +179,16 @@ def test_nbclients_own_cleanup_shuts_down_a_kernel_the_build_kept(fixture_kernel
         await jupyter_adapter.shut_down(client)
         return process, running, left
 
-    process, running, left = asyncio.run(keep_then_shut_down())
+    # In a thread of its own: a test before this one in the same process may have left its event loop running.
+    with concurrent.futures.ThreadPoolExecutor(1) as thread:
+        process, running, left = thread.submit(asyncio.run, keep_then_shut_down()).result()
     jupyter_adapter.forget_exit_cleanup(client)
     assert running and "k1.json" in left, left
     assert process.wait(timeout=30) is not None
     assert list(tmp_path.iterdir()) == []
     never = _client(nb, fixture_kernels.frameworks[0].kernel, environments.kernel_dirs(), tmp_path)
-    asyncio.run(jupyter_adapter.shut_down(never))
+    with concurrent.futures.ThreadPoolExecutor(1) as thread:
+        thread.submit(asyncio.run, jupyter_adapter.shut_down(never)).result()
     assert never.km is None
 
 
