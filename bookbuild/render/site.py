@@ -159,8 +159,11 @@ def render(config: BookConfig, paths: Paths, manifest: Manifest, builder: str = 
     try:
         if doctrees.is_dir() and same_settings:
             shutil.copytree(doctrees, new_doctrees)
-        if site.is_dir() and new_doctrees.is_dir() and known.is_file() and known.read_text() == navigation:
-            shutil.copytree(site, new_site, copy_function=shutil.copy2)
+            if site.is_dir() and known.is_file() and known.read_text() == navigation:
+                shutil.copytree(site, new_site, copy_function=shutil.copy2)
+        elif (doctrees / typeset_math.CACHE).is_file():   # it holds what it depends on: its program, the formulas
+            new_doctrees.mkdir(parents=True)
+            shutil.copy2(doctrees / typeset_math.CACHE, new_doctrees / typeset_math.CACHE)
     except (OSError, shutil.Error) as err:
         _discard(new_site, new_doctrees)
         raise _storage(err, f"copying the last site into {new_site.name}; {kept}") from None

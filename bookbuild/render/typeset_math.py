@@ -11,7 +11,8 @@
   written: Node typesets them on another core while Sphinx writes the next pages. Once Sphinx has written
   them all, the placeholders are replaced, each page gets its glyph definitions once, and the site its
   math.css. A TeX error is reported at the formula's source line; Node never outlives the render.
-* The typeset pages are cached (in the doctrees folder, kept between renders) by their
+* The typeset pages are cached (in the doctrees folder, kept between renders, and carried over by site.py
+  when the rest of the doctrees are not: it is keyed by its own program and the formulas) by their
   formulas: a render sends Node only the pages whose formulas it has not typeset before,
   and starts no Node when there are none. A page is typeset as a whole, in a MathJax
   document of its own, as a browser would (its glyphs defined once, its \newcommands its

@@ -166,3 +166,20 @@ def test_the_formulas_of_a_pages_previews_are_typeset_with_the_page(make_book, s
     template = re.search(r"<template data-d2l-preview=[^>]*>(.*?)</template>", page, re.S).group(1)
     assert "<mjx-container" in template and "<!--d2l-math:" not in page
 
+
+def test_the_cache_outlives_a_change_that_renders_every_page_afresh(make_book, sent):
+    """A change of the settings or of the build's code starts the render afresh, without the last doctrees: the
+    math cache, keyed by its own program and the formulas, is kept, and the pages are what a cold render makes."""
+    book = make_book(PAGE)
+    book.build()
+    config = book.root / "build.yml"
+    config.write_text(config.read_text(encoding="utf-8").replace("Deneme Kitabı", "Deneme Kitabı İki"),
+                      encoding="utf-8")
+    sent.clear()
+    book.build()
+    assert "Deneme Kitabı İki" in book.html("ch/page") and sent == []     # every page written, no Node
+    kept = site_bytes(book)
+    shutil.rmtree(book.paths.site("html"))
+    shutil.rmtree(book.paths.doctrees)
+    book.build()
+    assert len(sent) == 1 and site_bytes(book) == kept
