@@ -10,7 +10,7 @@
   each page's formulas (the hover previews' included) go to one MathJax run in Node as soon as the page is
   written: Node typesets them on another core while Sphinx writes the next pages. Once Sphinx has written
   them all, the placeholders are replaced, each page gets its glyph definitions once, and the site its
-  math.css. A TeX error is reported at the formula's source line; Node never outlives the render.
+  math.css. A TeX error is reported at the formula's source line; Node never outlives the build.
 * The typeset pages are cached (in the doctrees folder, kept between renders, and carried over by site.py
   when the rest of the doctrees are not: it is keyed by its own program and the formulas) by their
   formulas: a render sends Node only the pages whose formulas it has not typeset before,
@@ -21,6 +21,7 @@ LaTeX typesets math itself.
 """
 from __future__ import annotations
 
+import atexit
 import hashlib
 import html
 import json
@@ -139,14 +140,17 @@ def _key(formulas: list[dict]) -> str:
 class MathJaxRun:
     """typeset.mjs in Node, sent each page as it is written: it typesets them on another core while Sphinx
     writes the next pages. A thread writes to it (Sphinx never waits for Node to read) and one reads what it
-    typesets. It runs in a process group of its own: a Ctrl-C reaches the build alone, which stops it
-    (`stop`), and is never taken for MathJax failing; a build killed outright closes its input, and it ends."""
+    typesets. It runs in a process group of its own: a Ctrl-C reaches the build alone, which stops it, and is
+    never taken for MathJax failing. The render stops it however it ends (`stop`); an interrupted build leaves
+    the render's thread to end with the process (pipeline.Beside), so what is still running then is stopped at
+    exit; a build killed outright leaves Node without a reader, and it ends at its next page."""
 
     def __init__(self) -> None:
         self.errors = tempfile.TemporaryFile()
         self.process = subprocess.Popen(
             ["node", str(PROGRAM)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.errors,
             env={**os.environ, "NODE_MODULES": str(environments.node_modules("mathjax"))}, start_new_session=True)
+        RUNNING.add(self)
         self.requests: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
         self.lines: list[bytes] = []
         self.threads = [threading.Thread(target=self._feed, daemon=True),
@@ -184,6 +188,7 @@ class MathJaxRun:
         for thread in self.threads:
             thread.join()
         code = self.process.wait()
+        RUNNING.discard(self)
         self.errors.seek(0)
         errors = self.errors.read().decode("utf-8", errors="replace")
         self.errors.close()
@@ -203,10 +208,20 @@ class MathJaxRun:
         if self.process.poll() is None:
             self.process.kill()
         self.process.wait()
+        RUNNING.discard(self)
         self.requests.put(None)
         for thread in self.threads:
             thread.join()
         self.errors.close()
+
+
+RUNNING: set[MathJaxRun] = set()   # the runs whose Node has not ended
+
+
+@atexit.register
+def _stop_running() -> None:
+    for run in list(RUNNING):
+        run.stop()
 
 
 class Typesetting:
