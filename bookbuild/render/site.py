@@ -184,7 +184,7 @@ def render(config: BookConfig, paths: Paths, manifest: Manifest, builder: str = 
             try:
                 app.build()
             finally:
-                typeset_math.stop(app)   # its MathJax, however the build ended (Ctrl-C included)
+                typeset_math.stop(app)   # its MathJax, however the build ended: Sphinx tells of an Exception only
             phases["finish"] = time.monotonic()
         failure = None if app.statuscode == 0 else "the warnings above are errors"
     except KeyboardInterrupt:
