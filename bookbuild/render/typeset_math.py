@@ -22,6 +22,7 @@ LaTeX typesets math itself.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import hashlib
 import html
 import json
@@ -150,13 +151,13 @@ class MathJaxRun:
         self.process = subprocess.Popen(
             ["node", str(PROGRAM)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.errors,
             env={**os.environ, "NODE_MODULES": str(environments.node_modules("mathjax"))}, start_new_session=True)
-        RUNNING.add(self)
         self.requests: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
         self.lines: list[bytes] = []
         self.threads = [threading.Thread(target=self._feed, daemon=True),
                         threading.Thread(target=self._read, daemon=True)]
         for thread in self.threads:
             thread.start()
+        RUNNING.add(self)
 
     def send(self, page: str, formulas: list[dict]) -> None:
         self.requests.put(json.dumps({"page": page, "formulas": formulas}).encode() + b"\n")
@@ -168,13 +169,16 @@ class MathJaxRun:
             while (request := self.requests.get()) is not None:
                 stdin.write(request)
                 stdin.flush()
-            stdin.close()
         except OSError:   # Node has ended (or was stopped): how, `results` says
             pass
+        finally:
+            with contextlib.suppress(OSError):
+                stdin.close()
 
     def _read(self) -> None:
         assert self.process.stdout is not None
-        self.lines.extend(self.process.stdout)
+        with self.process.stdout as out:
+            self.lines.extend(out)
 
     def ended(self) -> bool:
         """Whether Node has ended before it was told that no more pages come: it failed."""
