@@ -136,6 +136,8 @@ def render(config: BookConfig, paths: Paths, manifest: Manifest, builder: str = 
     from sphinx.util import console
     from sphinx.util.docutils import docutils_namespace, patch_docutils
 
+    from bookbuild.render import typeset_math
+
     site = site or paths.site(builder)
     overrides = {**sphinx_settings(config), **paths_settings(manifest), **(overrides or {})}
     name = site.relative_to(paths.out).as_posix().replace("/", "-")
@@ -157,8 +159,11 @@ def render(config: BookConfig, paths: Paths, manifest: Manifest, builder: str = 
     try:
         if doctrees.is_dir() and same_settings:
             shutil.copytree(doctrees, new_doctrees)
-        if site.is_dir() and new_doctrees.is_dir() and known.is_file() and known.read_text() == navigation:
-            shutil.copytree(site, new_site, copy_function=shutil.copy2)
+            if site.is_dir() and known.is_file() and known.read_text() == navigation:
+                shutil.copytree(site, new_site, copy_function=shutil.copy2)
+        elif (doctrees / typeset_math.CACHE).is_file():   # it holds what it depends on: its program, the formulas
+            new_doctrees.mkdir(parents=True)
+            shutil.copy2(doctrees / typeset_math.CACHE, new_doctrees / typeset_math.CACHE)
     except (OSError, shutil.Error) as err:
         _discard(new_site, new_doctrees)
         raise _storage(err, f"copying the last site into {new_site.name}; {kept}") from None
@@ -176,7 +181,10 @@ def render(config: BookConfig, paths: Paths, manifest: Manifest, builder: str = 
             phases = {"start": time.monotonic()}   # where a render's time goes: Sphinx's reading, writing, math
             app.connect("env-updated", lambda app, env: _mark(phases, "read"))   # returns no docnames to re-read
             app.connect("build-finished", lambda app, exc: _mark(phases, "write"), priority=100)   # before the math
-            app.build()
+            try:
+                app.build()
+            finally:
+                typeset_math.stop(app)   # its MathJax, however the build ended: Sphinx tells of an Exception only
             phases["finish"] = time.monotonic()
         failure = None if app.statuscode == 0 else "the warnings above are errors"
     except KeyboardInterrupt:
@@ -217,7 +225,7 @@ def render(config: BookConfig, paths: Paths, manifest: Manifest, builder: str = 
     if {"read", "write"} <= phases.keys():
         logger.info(f"[render] sphinx {builder}: read {phases['read'] - phases['start']:.1f} s, write "
             f"{phases['write'] - phases['read']:.1f} s, then {phases['finish'] - phases['write']:.1f} s "
-            f"(math: {getattr(app.builder, 'd2l_math_seconds', 0):.1f} s)")
+            f"(waiting for the math: {getattr(app.builder, 'd2l_math_seconds', 0):.1f} s)")
     try:
         _prune_outputs(app, new_site)
         _drop_words_no_page_holds(new_site)

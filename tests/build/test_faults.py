@@ -426,6 +426,37 @@ def test_an_interrupt_stops_kernels_keeps_the_site_and_the_cache(book, signal_nu
     assert book.main("html").returncode == 0
 
 
+def mathjax_of(process) -> int:
+    """The MathJax run (Node) of the build `process`, once its render has started one."""
+    deadline = time.monotonic() + 300
+    while process.poll() is None and time.monotonic() < deadline:
+        for status in Path("/proc").glob("[0-9]*/status"):
+            try:
+                if (f"\nPPid:\t{process.pid}\n" in status.read_text()
+                        and b"typeset.mjs" in (status.parent / "cmdline").read_bytes()):
+                    return int(status.parent.name)
+            except OSError:
+                continue   # ended meanwhile
+        time.sleep(0.1)
+    raise AssertionError(f"the build started no MathJax: {process.communicate()}")
+
+
+@pytest.mark.parametrize("signal_number", [signal.SIGINT, signal.SIGTERM])
+def test_an_interrupt_while_the_math_is_typeset_stops_node(book, signal_number):
+    """The render runs beside the main thread, which an interrupt leaves to end with the process: its MathJax
+    run, busy with a page of many formulas, is stopped all the same, before the build exits."""
+    site = tree(book.paths.site("html"))
+    book.write("ch/page.md", PAGE + "".join(f"\n$$x_{{{n}}} = \\sum_{{i=1}}^{{{n}}} i^2.$$\n" for n in range(3000)))
+    process = start(book, "html")
+    node = mathjax_of(process)
+    process.send_signal(signal_number)
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 130, (out, err)
+    assert "Traceback" not in err
+    assert not Path(f"/proc/{node}").exists()        # stopped and reaped, not left to end on its own
+    assert tree(book.paths.site("html")) == site
+
+
 def test_an_interrupt_stops_the_kernels_kept_for_reseeded_runs(book, tmp_path):
     """Every tab draws numbers of its own, so each needs another seed. MXNet's and PyTorch's book runs end:
     their reseeded runs are due, MXNet's starts in the kernel its book run left and waits, PyTorch's kernel

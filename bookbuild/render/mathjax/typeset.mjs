@@ -2,11 +2,13 @@
 // typeset.mjs — typeset a whole book's TeX at build time with MathJax 4 (SVG output),
 // so that the published pages need no math JavaScript at all.
 //
-// Interface (one call per build, as a subprocess of the Python build):
+// Interface (one run per render, as a subprocess of the Python build, fed while Sphinx writes):
 //
-//   stdin   {"pages": {"<page>": [{"tex": "...", "display": true|false}, ...], ...}}
-//   stdout  {"pages": {"<page>": {"formulas": ["<html>", ...], "fits": [<ex>, ...], "defs": "<html>"}},
-//            "css": "..."}
+//   stdin   one page a line, as its formulas are known:
+//           {"page": "<page>", "formulas": [{"tex": "...", "display": true|false}, ...]}
+//   stdout  one line a page, as it is typeset (in the order of the input):
+//           {"page": "<page>", "formulas": ["<html>", ...], "fits": [<ex>, ...], "defs": "<html>"}
+//           then, once stdin has ended, one last line {"css": "..."}.
 //           formulas[i] is the HTML for the i-th input formula of that page (one
 //           <mjx-container> element). A display formula wider than NARROW_EX is drawn twice in
 //           it: as it is, and broken into lines by MathJax 4 to NARROW_EX (<svg class="d2l-narrow">);
@@ -17,10 +19,13 @@
 //           shapes that page's formulas <use> (put it once anywhere in the page body), or ""
 //           for a page without math; css is the style sheet for the whole site.
 //   exit 0  on success.
-//   exit 1  on the first TeX error; stdout is then empty and stderr holds one JSON
+//   exit 1  on the first TeX error; stderr holds one JSON
 //           document {"page": ..., "index": ..., "tex": ..., "error": "<TeX error message>"}
 //           (index is 0-based within the page's list) so the caller can point at the source.
 //   exit 2  on unusable input (not JSON / wrong shape); stderr holds {"error": "..."}.
+//
+// Each page is typeset in a MathJax document of its own, so what a page becomes does not depend
+// on the pages sent before it.
 //
 // The settings were measured against the alternatives (font cache local/none, an aria-label
 // instead of MathML, fewer packages) when this was written: one font cache per page (its glyph
@@ -31,6 +36,7 @@
 // package-lock.json, into .envs/mathjax/node_modules (ES modules do not look at NODE_PATH).
 
 import {join} from 'node:path';
+import {createInterface} from 'node:readline';
 import {pathToFileURL} from 'node:url';
 
 const MODULES = process.env.NODE_MODULES || join(process.cwd(), 'node_modules');
@@ -219,56 +225,52 @@ function fail(code, obj) {
   process.exit(code);
 }
 
-async function readStdin() {
-  const chunks = [];
-  for await (const chunk of process.stdin) chunks.push(chunk);
-  return Buffer.concat(chunks).toString('utf8');
+/** Typeset one page's formulas in a document of its own: {formulas, fits, defs}. */
+async function typesetPage(page, formulas) {
+  const doc = newDocument();
+  const out = [], fits = new Set();
+  for (const [index, f] of formulas.entries()) {
+    if (!f || typeof f.tex !== 'string') {
+      fail(2, {error: `formula ${index} of page ${JSON.stringify(page)} has no "tex" string`});
+    }
+    try {
+      const [formula, fit] = await typesetOne(doc, f.tex, Boolean(f.display));
+      out.push(formula);
+      if (fit) fits.add(fit);
+    } catch (e) {
+      if (e && e.error !== undefined) fail(1, {page, index, tex: f.tex, error: e.error});
+      throw e;
+    }
+  }
+  // The page's shared glyphs: <svg id="MJX-SVG-global-cache" style="display:none"><defs>…
+  let defs = '';
+  if (out.length) {
+    const cache = doc.svg.pageElements(doc.html);
+    slim(cache);
+    defs = adaptor.outerHTML(cache);
+  }
+  return {formulas: out, fits: [...fits].sort((a, b) => a - b), defs};
 }
 
 async function main() {
-  let input;
-  try {
-    input = JSON.parse(await readStdin());
-  } catch (e) {
-    fail(2, {error: `stdin is not JSON: ${e.message}`});
-  }
-  if (!input || typeof input.pages !== 'object' || Array.isArray(input.pages)) {
-    fail(2, {error: 'expected {"pages": {"<page>": [{"tex": ..., "display": ...}, ...]}}'});
-  }
-
-  const output = {pages: {}, css: ''};
-  for (const [page, formulas] of Object.entries(input.pages)) {
-    if (!Array.isArray(formulas)) fail(2, {error: `pages[${JSON.stringify(page)}] is not a list`});
-    const doc = newDocument();
-    const out = [], fits = new Set();
-    for (const [index, f] of formulas.entries()) {
-      if (!f || typeof f.tex !== 'string') {
-        fail(2, {error: `pages[${JSON.stringify(page)}][${index}] has no "tex" string`});
-      }
-      try {
-        const [formula, fit] = await typesetOne(doc, f.tex, Boolean(f.display));
-        out.push(formula);
-        if (fit) fits.add(fit);
-      } catch (e) {
-        if (e && e.error !== undefined) fail(1, {page, index, tex: f.tex, error: e.error});
-        throw e;
-      }
+  // Lines that arrive while a page is typeset wait in the interface's queue.
+  for await (const line of createInterface({input: process.stdin, crlfDelay: Infinity})) {
+    if (!line.trim()) continue;
+    let request;
+    try {
+      request = JSON.parse(line);
+    } catch (e) {
+      fail(2, {error: `a line of stdin is not JSON: ${e.message}`});
     }
-    // The page's shared glyphs: <svg id="MJX-SVG-global-cache" style="display:none"><defs>…
-    let defs = '';
-    if (out.length) {
-      const cache = doc.svg.pageElements(doc.html);
-      slim(cache);
-      defs = adaptor.outerHTML(cache);
+    if (!request || typeof request.page !== 'string' || !Array.isArray(request.formulas)) {
+      fail(2, {error: 'expected one {"page": "<page>", "formulas": [{"tex": ..., "display": ...}, ...]} a line'});
     }
-    output.pages[page] = {formulas: out, fits: [...fits].sort((a, b) => a - b), defs};
+    const {page, formulas} = request;
+    process.stdout.write(JSON.stringify({page, ...await typesetPage(page, formulas)}) + '\n');
   }
-
   // The style sheet does not depend on the formulas (MathJax emits the rules of every
   // wrapper class), so it was read once, at start-up, for the whole site.
-  output.css = slimCss(MATHJAX_CSS) + EXTRA_CSS;
-
-  process.stdout.write(JSON.stringify(output) + '\n');
+  process.stdout.write(JSON.stringify({css: slimCss(MATHJAX_CSS) + EXTRA_CSS}) + '\n');
 }
 
 main().catch((e) => fail(2, {error: String(e && e.stack || e)}));
