@@ -59,7 +59,7 @@ def build(config: BookConfig, options: Options = Options(), paths: Paths | None 
         with report.stage("read"):
             environments.check_ready(config, frameworks, options.command,
                                      executes=not options.executed_dir and notebooks.strategy(config).kernels)
-            source: BookSource = book.read_book(config)
+            source: BookSource = book.read_book(config, kept=paths.kept_read)
             for warning in source.warnings:
                 warn(logger, "label-again", warning)
         with report.stage("library"):
