@@ -12,7 +12,8 @@ One package per stage, in the order they run (`pipeline` only chains them):
 
 The ground floor every stage stands on: `config` (build.yml, every setting declared once),
 `errors` (one family, each error at its source line), `report` (report.json and the build
-lock), `log`; the values the stages hand on: `source` (the read stage's pages), `executed`
+lock), `log`, `whole` and `kept` (files written whole; what a stage keeps for the next build);
+the values the stages hand on: `source` (the read stage's pages), `executed`
 (the execute stage's notebooks), `tab_marks` (the contract between merge and render, and the
 merge stage's `Manifest`); what several stages read: `marks` (d2lbook's patterns), `published`
 (the published edition's tables, the bibliography), `in_kernel` (what every kernel runs first);

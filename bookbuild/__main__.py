@@ -10,6 +10,7 @@ last good site were left as they were.
 from __future__ import annotations
 
 import argparse
+import gc
 import io
 import json
 import logging
@@ -159,4 +160,9 @@ if __name__ == "__main__":
     # not in one block when the build ends.
     if isinstance(sys.stdout, io.TextIOWrapper):   # it is, unless someone replaced it
         sys.stdout.reconfigure(line_buffering=True)
-    sys.exit(main())
+    code = main()
+    # Python's teardown would walk every object the build left (Sphinx's environment, the pages) with its cycle
+    # collector, pass after pass, for seconds (issue 26): the process ends, and they are left to the operating
+    # system (what the build writes is written and closed by now; the exit handlers still run).
+    gc.freeze()
+    sys.exit(code)

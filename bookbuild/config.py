@@ -448,6 +448,7 @@ class Paths:
         latex/<framework>/, pdf/           the PDFs' LaTeX and the PDFs (`make pdf`)
         library/<digest>/d2l/              the d2l package the kernels import: ours, with the book's #@save code
         library.pickle                     the last library stage's Library, and the digest of what it read
+        read.pickle                        the pages the last read stage read, each by its file's bytes (read/kept.py)
         report.json                        what the last build did (on every outcome; "running" meanwhile)
         timings/*.json                     other builds' reports (CI's shards), for the seconds of their notebooks
         lock                               held by the build running now
@@ -475,6 +476,7 @@ class Paths:
     lock = property(lambda self: self.out / "lock")
     library = property(lambda self: self.out / "library")
     kept_library = property(lambda self: self.out / "library.pickle")
+    kept_read = property(lambda self: self.out / "read.pickle")
     pdf = property(lambda self: self.out / "pdf")
 
     def site(self, builder: str = "html") -> Path:

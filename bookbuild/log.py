@@ -8,8 +8,10 @@ under the `bookbuild` logger that the command line sets up.
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 import sys
+import threading
 
 from bookbuild.errors import FatalWarning
 
@@ -77,6 +79,25 @@ def warn(logger: logging.Logger, kind: str, message: str) -> None:
     if kind not in KINDS:
         raise ValueError(f"unknown warning kind {kind!r}")   # a bug in the build
     logger.warning(message, extra={"kind": kind})
+
+
+@contextlib.contextmanager
+def given(name: str):
+    """The warnings this thread gives through the loggers under `name` while the block runs: a list that fills
+    (a stage that skips what it made before asks whether making it warned, which skipping it would not)."""
+    found: list[str] = []
+
+    class Note(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            if record.thread == threading.get_ident() and record.levelno >= logging.WARNING:
+                found.append(record.getMessage())
+
+    logger, note = logging.getLogger(name), Note()
+    logger.addHandler(note)
+    try:
+        yield found
+    finally:
+        logger.removeHandler(note)
 
 
 def fatal_warnings() -> list[FatalWarning]:

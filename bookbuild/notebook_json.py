@@ -22,6 +22,12 @@ from nbformat.v4 import nbjson
 from bookbuild.whole import write_whole
 
 
+def notebook() -> nbformat.NotebookNode:
+    """nbformat.v4.new_notebook()."""
+    return nbformat.NotebookNode(nbformat=nbformat.v4.nbformat, nbformat_minor=nbformat.v4.nbformat_minor,
+                                 metadata=nbformat.NotebookNode(), cells=[])
+
+
 def code_cell(source: str, cell_id: str) -> nbformat.NotebookNode:
     """nbformat.v4.new_code_cell(source) with this id."""
     return nbformat.NotebookNode(id=cell_id, cell_type="code", metadata=nbformat.NotebookNode(),
@@ -72,6 +78,18 @@ class Known:
             self.now[name] = last
             return last[1]
         return None
+
+    def carried(self, name: str, target: Path):
+        """What was kept of the notebook written to `target` last time, whatever its key (the caller knows it
+        made the same notebook), if it is there still; else None."""
+        last = self.last.get(name)
+        if isinstance(last, list) and len(last) == 2 and target.is_file():
+            self.now[name] = last
+            return last[1]
+        return None
+
+    def forget(self, name: str) -> None:
+        self.now.pop(name, None)
 
     def wrote(self, name: str, nb_key: str, kept: str = "") -> None:
         self.now[name] = [nb_key, kept]

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import nbformat
 
-from bookbuild import environments, in_kernel
+from bookbuild import environments, in_kernel, notebook_json
 from bookbuild.config import EXECUTE, NOT_SOURCES, BookConfig, Paths, data_mirror
 from bookbuild.errors import BookError, ExecutionError, SourceError, disk_error, from_record
 from bookbuild.execute import split
@@ -281,9 +281,10 @@ def executed_path(directory: Path, framework: str, page: Path, reseeded: bool = 
 
 
 def write_executed(directory: Path, framework: str, page: Path, nb, reseeded: bool = False) -> None:
-    """A notebook that ran, for CI to upload: written whole (a .part renamed) and only when it changed."""
+    """A notebook that ran, for CI to upload: written whole (a .part renamed) and only when it changed. (Made into
+    text without nbformat's schema check: it was checked when it was read from the cache, or made here.)"""
     target = executed_path(directory, framework, page, reseeded)
-    text = nbformat.writes(nb) + "\n"
+    text = notebook_json.text(nb)
     if target.is_file() and target.read_text(encoding="utf-8") == text:
         return
     try:

@@ -32,7 +32,7 @@ class SplitBook:
 def notebook_for(page: Page, framework, fingerprint: str, saved_code: str = "") -> nbformat.NotebookNode:
     """The page as `framework`'s readers get it: shared prose, its tab prose, its code. `saved_code`: the
     key of the book's #@save code it uses ("" if none)."""
-    nb = nbformat.v4.new_notebook()
+    nb = notebook_json.notebook()
     nb.metadata["kernelspec"] = {
         "name": framework.kernel,
         "display_name": f"{framework.label} (d2l)",

@@ -7,12 +7,18 @@ of a group carry the marks of `tab_marks`; the render stage turns them into
 tabs. A run whose code is the same for every framework and printed nothing is
 shown once, without tabs. Every merged cell records the source lines it came
 from, so a render warning can name the page's own file and line.
+
+A page whose inputs are those of the last stage (its Page, its executed notebooks, what it says
+of code not executed, its interactive figures; the settings, the wheel, the PDFs linked, the
+build's code) is not merged again: its staged notebooks are as that stage left them
+(`_page_inputs`). Its images and the files it names are staged from their bytes at every build.
 """
 from __future__ import annotations
 
 import copy
 import dataclasses
 import hashlib
+import json
 import logging
 import posixpath
 import re
@@ -22,7 +28,7 @@ from pathlib import Path
 
 import nbformat
 
-from bookbuild import notebook_json, tab_marks
+from bookbuild import kept, log, notebook_json, tab_marks
 from bookbuild.errors import disk_error
 from bookbuild.merge import downloads, outputs
 from bookbuild.report import NotebookStatus
@@ -40,7 +46,7 @@ def merge(page: Page, executed: dict[str, nbformat.NotebookNode], config,
     """One notebook for the render stage, from the page's notebooks with their outputs as readers get
     them (`readers_notebook`). `tools`: the page-tools directive to put under the title; `placements`:
     the page's interactive figures (sidecars.Placement); `failures`: {framework: its ExecutionError}."""
-    merged = nbformat.v4.new_notebook()
+    merged = notebook_json.notebook()
     merged.metadata["kernelspec"] = dict(MERGED_KERNELSPEC)
     merged.metadata["language_info"] = {"name": "python", "pygments_lexer": "ipython3"}
     lines: list[list[int]] = []
@@ -295,32 +301,55 @@ def stage(config, paths, source: BookSource, execution, library: Path,
             digests[relative] = bytes.fromhex(digest)
         return relative
 
+    def staged_before(page: Page, inputs: str) -> tuple[Path, dict[str, Path]] | None:
+        """(its merged notebook, its readers' notebooks) as the last stage staged them from the same `inputs`, if
+        they are all there still."""
+        merged = unicodedata.normalize("NFC", page.path.with_suffix(".ipynb").as_posix())   # as `put` names it
+        last = known.same(PAGE_ENTRY + page.path.as_posix(), inputs, staging / merged)
+        if last is None:
+            return None
+        made = json.loads(last)
+        files = [Path(made["page"]), *map(Path, made["downloads"].values())]
+        carried = [known.carried(relative.as_posix(), staging / relative) for relative in files]
+        if None in carried:
+            return None
+        for relative, digest in zip(files, carried, strict=True):
+            written.add(staging / relative)
+            digests[relative] = bytes.fromhex(digest)
+        return files[0], {name: Path(relative) for name, relative in made["downloads"].items()}
+
     pages, downloaded, assets = [], {}, []
     wheel = downloads.wheel(library)
     assets.append(put(Path(Staged.EXTRA) / Staged.WHEEL / wheel.name, wheel.read_bytes()))
     staged_pdfs = {name: put(Path(Staged.PDF) / built.name, built.read_bytes()) for name, built in (pdfs or {}).items()}
     pdf_links = {name: target.as_posix() for name, target in staged_pdfs.items()}
+    settings = _settings(config, wheel, pdf_links)
     for page in source.pages:
         page = _without_missing_files(config, page)
         failures = {f.framework: f for f in execution.failures if Path(str(f.path)) == page.path and f.framework}
-        readers = {name: readers_notebook(page, nb, config, name, failures.get(name))
-                   for name, nb in execution.notebooks[page.path].items()}
-        notebooks = {}
-        if page.has_code:
-            notebooks = {name: put_notebook(downloads.download_path(page.path, name),
-                                            downloads.for_download(nb, config.framework(name), wheel))
-                         for name, nb in readers.items()}
-            downloaded[page.path] = notebooks
-        tools = tab_marks.page_tools({name: path.as_posix() for name, path in notebooks.items()}, pdf_links) \
-            if notebooks or pdf_links else None
-        if page.has_code and (notice := _not_executed_notice(page, execution, config)):
-            tools = f"{tools or ''}\n\n{notice}"
         placements = source.placements.get(page.path, [])
+        notice = _not_executed_notice(page, execution, config) if page.has_code else None
+        # A page whose notebooks failed is merged again at every build (its failures are not among its inputs)
+        inputs = None if failures else _page_inputs(settings, page, execution.notebooks[page.path], notice,
+                                                    placements)
+        before = staged_before(page, inputs) if inputs else None
+        if before is not None:
+            merged_path, notebooks = before
+        else:
+            known.forget(PAGE_ENTRY + page.path.as_posix())   # (kept only if made whole, without a warning)
+            with log.given("bookbuild.merge") as warned:
+                merged_path, notebooks = _stage_page(page, execution, config, failures, placements, notice, wheel,
+                                                     pdf_links, put_notebook)
+            if inputs and not warned:   # (a page whose merge warns is merged, and warns, at every build)
+                known.wrote(PAGE_ENTRY + page.path.as_posix(), inputs, json.dumps(
+                    {"page": merged_path.as_posix(),
+                     "downloads": {name: path.as_posix() for name, path in notebooks.items()}}))
+        pages.append(merged_path)
+        if page.has_code:
+            downloaded[page.path] = notebooks
         for placement in placements:
             for asset in filter(None, (placement.script, placement.style)):
                 assets.append(put(Path(tab_marks.INTERACTIVE_ASSETS) / asset, (config.root / asset).read_bytes()))
-        merged = merge(page, readers, config, tools, placements, failures)
-        pages.append(put_notebook(page.path.with_suffix(".ipynb"), merged))
         for mention in page.mentions:
             if mention.role == "image" and "://" not in mention.target:
                 image = image_path(page, mention.target)
@@ -337,3 +366,40 @@ def stage(config, paths, source: BookSource, execution, library: Path,
     for relative in sorted(set(digests) - set(staged_pdfs.values())):
         digest.update(relative.as_posix().encode() + b"\0" + digests[relative])
     return Manifest(staging, tuple(pages), downloaded, staged_pdfs, tuple(dict.fromkeys(assets)), digest.hexdigest())
+
+
+PAGE_ENTRY = "page:"   # the staged index's entry of a page's inputs (its files' entries are their own paths)
+
+
+def _stage_page(page: Page, execution, config, failures: dict, placements, notice: str | None, wheel: Path,
+                pdf_links: dict, put_notebook) -> tuple[Path, dict[str, Path]]:
+    """The page merged, and its readers' notebooks, staged by `put_notebook`: (the merged notebook, {framework:
+    its readers' notebook} if the page has code). `notice`: what the page says of its code not executed."""
+    readers = {name: readers_notebook(page, nb, config, name, failures.get(name))
+               for name, nb in execution.notebooks[page.path].items()}
+    notebooks = {}
+    if page.has_code:
+        notebooks = {name: put_notebook(downloads.download_path(page.path, name),
+                                        downloads.for_download(nb, config.framework(name), wheel))
+                     for name, nb in readers.items()}
+    tools = tab_marks.page_tools({name: path.as_posix() for name, path in notebooks.items()}, pdf_links) \
+        if notebooks or pdf_links else None
+    if notice:
+        tools = f"{tools or ''}\n\n{notice}"
+    merged = merge(page, readers, config, tools, placements, failures)
+    return put_notebook(page.path.with_suffix(".ipynb"), merged), notebooks
+
+
+def _settings(config, wheel: Path, pdf_links: dict) -> str:
+    """What every page's merge reads besides its own inputs: the settings, the readers' install cells (the wheel
+    they carry, the pins they install), the PDFs linked, the build's code."""
+    return kept.digest(kept.code(), repr(config), json.dumps(pdf_links, sort_keys=True),
+                       *(downloads.install_cell(fw, wheel).source for fw in config.frameworks))
+
+
+def _page_inputs(settings: str, page: Page, executed: Mapping[str, nbformat.NotebookNode], notice: str | None,
+                 placements) -> str:
+    """What a page's merge is made from (`settings`: what every page's is made from): the page as read, its
+    executed notebooks, what it says of the code this build did not execute, its interactive figures."""
+    return kept.digest(settings, repr(page), repr(placements), repr(notice),
+                       *(f"{name} {notebook_json.key(nb)}" for name, nb in executed.items()))

@@ -8,5 +8,6 @@ before any kernel starts.
       cells       a code cell's marks: #@tab, %%tab, tab.selected branches, #@save, #@hide*
       myst        a prose block -> MyST: labels, roles, images, tables, eval_rst, toc
     sidecars    the files beside a page that are read with it
+    kept        the pages (and drawings) the last read kept: only the files that changed are read again
     references  the published edition's labels and the bibliography
 """

@@ -10,6 +10,8 @@ of the published edition, each citation key is in the bibliography, each image
 exists, no label is defined twice, and what sits beside a page is right (sidecars.py:
 interactive figures, tab groups expected to differ). A typo fails in a second, at its file:line.
 It hands on a `BookSource` (bookbuild/source.py): the pages in reading order and the book's labels.
+Given the file where the last read kept its pages (`kept`), it reads again only the pages whose files
+changed (kept.py); every check is made afresh.
 """
 from __future__ import annotations
 
@@ -25,15 +27,19 @@ from bookbuild import published as references
 from bookbuild.config import BookConfig
 from bookbuild.errors import SourceError, Where, raise_all
 from bookbuild.published import PublishedLabel
-from bookbuild.read import dialect, files, sidecars
+from bookbuild.read import files, sidecars
 from bookbuild.read.files import inside
+from bookbuild.read.kept import Kept
 from bookbuild.source import BookSource, Label, Page, image_path  # noqa: F401  (the read stage hands them on)
 
 
-def read_book(config: BookConfig) -> BookSource:
-    """The book, every source error of every page reported at once (in reading order)."""
+def read_book(config: BookConfig, kept: Path | None = None) -> BookSource:
+    """The book, every source error of every page reported at once (in reading order). `kept`: a file that keeps
+    each page as read from its file, and is read back (read/kept.py): only the pages whose files changed since
+    are read again."""
     errors: list[SourceError] = []
-    pages, outside = _follow_toc(config, errors)
+    last = Kept(kept)
+    pages, outside = _follow_toc(config, errors, last)
     labels: dict[str, tuple[Page, Label]] = {}
     warnings: list[str] = []
     defined: set[str] = set()   # label names of the pages read so far
@@ -51,7 +57,7 @@ def read_book(config: BookConfig) -> BookSource:
     for page in pages:
         for mention in page.mentions:
             try:
-                _check(config, page, mention, labels, published, bib)
+                _check(config, page, mention, labels, published, bib, last)
             except SourceError as err:
                 errors.append(err)
     placements, expected, named = {}, {}, {}
@@ -69,6 +75,7 @@ def read_book(config: BookConfig) -> BookSource:
                                   path=page.path, line=citation.line,
                                   fix="add a page holding :bibliography:`d2l.bib` (or an eval_rst fence with "
                                       "`.. bibliography::`) to a toc"))
+    last.save()
     raise_all(errors)
     return BookSource(tuple(pages), labels, placements, expected, outside, named, tuple(warnings))
 
@@ -100,11 +107,11 @@ def _own_equations(page: Page, defined: set[str], warnings: list[str]) -> Page:
         for m in page.mentions))
 
 
-def _follow_toc(config: BookConfig, errors: list) -> tuple[list[Page], dict[Path, PublishedLabel]]:
+def _follow_toc(config: BookConfig, errors: list, last: Kept) -> tuple[list[Page], dict[Path, PublishedLabel]]:
     """The pages in reading order, and the toc entries that are pages of the published edition only.
     An entry must stay inside the book's folder, be listed in one toc only and make no loop. Errors go
     to `errors`; a page with errors is still followed (what it could be read as), so that the pages
-    below it are checked too."""
+    below it are checked too. Each page is read as `last` read it, if its file is as it was."""
     table = references.published_labels(config.book.published_labels)
     pages: list[Page] = []
     outside: dict[Path, PublishedLabel] = {}
@@ -112,7 +119,7 @@ def _follow_toc(config: BookConfig, errors: list) -> tuple[list[Page], dict[Path
 
     def visit(path: Path, above: tuple[Path, ...], listed_at: dict | None) -> None:
         try:
-            page = dialect.read(config.root, path, config.names, errors)
+            page = last.page(config.root, path, config.names, errors)
         except SourceError as err:   # unreadable (not UTF-8, an invisible character): nothing to follow
             errors.extend(getattr(err, "errors", [err]))
             return
@@ -252,7 +259,7 @@ def _link_outside(page: Page, outside: dict[Path, PublishedLabel], base_url: str
     return _rewrite_toc_entries(page, {line: link(outside[entry]) for entry, line in page.toc if entry in outside})
 
 
-def _check(config, page: Page, mention, labels, published, bib) -> None:
+def _check(config, page: Page, mention, labels, published, bib, last: Kept) -> None:
     where: Where = {"path": page.path, "line": mention.line}
     if mention.role == "bibliography":
         return
@@ -264,7 +271,7 @@ def _check(config, page: Page, mention, labels, published, bib) -> None:
         if not (config.root / image).is_file():
             raise SourceError(f"image {mention.target} not found (looked for {image})", **where,
                               fix="add the image, or correct its path (relative to the page)")
-        files.check_image(config.root, image, where, f"image {mention.target}")
+        files.check_image(config.root, image, where, f"image {mention.target}", last.svg_root)
     elif mention.role == "cite":
         if mention.target not in bib:
             raise SourceError(f"citation key {mention.target} is not in {_name(config, config.book.bibliography)}",

@@ -62,10 +62,11 @@ INVISIBLE = {"\ufeff": "BYTE ORDER MARK", "\u200b": "ZERO WIDTH SPACE", "\u200c"
              "\u00ad": "SOFT HYPHEN", "\u200e": "LEFT-TO-RIGHT MARK", "\u200f": "RIGHT-TO-LEFT MARK"}
 
 
-def read_text(root: Path, path: Path) -> str:
+def read_text(root: Path, path: Path, data: bytes | None = None) -> str:
     """The page's text as the dialect reads it: UTF-8, a leading byte-order mark dropped and every line
-    ending made `\n`, so the same text gives the same book whatever editor saved it."""
-    data = (Path(root) / path).read_bytes()
+    ending made `\n`, so the same text gives the same book whatever editor saved it. `data`: the file's
+    bytes, if the caller has read them."""
+    data = (Path(root) / path).read_bytes() if data is None else data
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as err:
@@ -95,13 +96,14 @@ def _check_invisible(line: str, path: Path, number: int) -> None:
                           fix="delete that character (most editors show it with 'show invisibles')")
 
 
-def read(root: Path, path: Path, frameworks: tuple[str, ...], errors: list | None = None) -> Page:
+def read(root: Path, path: Path, frameworks: tuple[str, ...], errors: list | None = None,
+         data: bytes | None = None) -> Page:
     """Split a dialect file into code blocks and prose blocks, with their tabs. Errors go to `errors`
     when it is given, and the page is read on past each (as well as it can be); else they are raised,
-    all at once, at the end."""
+    all at once, at the end. `data`: the file's bytes, if the caller has read them."""
     path = Path(path)
     found: list[SourceError] = []
-    lines = read_text(root, path).split("\n")
+    lines = read_text(root, path, data).split("\n")
     lines = [line + "\n" for line in lines[:-1]] + ([lines[-1]] if lines[-1] else [])
     blocks: list[Block] = []
     prose: list[str] = []

@@ -109,13 +109,14 @@ def _included(root: Path, path: Path, where: Where, via: str, seen: set[Path]) -
     return found
 
 
-def check_image(root: Path, path: Path, where: Where, what: str) -> None:
+def check_image(root: Path, path: Path, where: Where, what: str, svg_root=None) -> None:
     """An image must be one: a PNG, JPEG, GIF, WebP or PDF by its first bytes, or an SVG drawing (a text file
-    named x.png would be a broken figure on the page, and fail the PDF far from its line)."""
+    named x.png would be a broken figure on the page, and fail the PDF far from its line). `svg_root`: what
+    reads the root element of an SVG file's bytes (default `root_element`; the read stage's Kept remembers)."""
     file = Path(root) / path
     if path.suffix.lower() == ".svg":
         try:
-            tag = _root_element(file)
+            tag = (svg_root or root_element)(file.read_bytes())
         except (expat.ExpatError, OSError, UnicodeDecodeError) as err:
             tag = f"not XML ({err})"
         if tag.rsplit("}", 1)[-1] != "svg":
@@ -128,8 +129,8 @@ def check_image(root: Path, path: Path, where: Where, what: str) -> None:
                           fix="put the image itself there (PNG, JPEG, GIF, WebP, PDF or SVG)")
 
 
-def _root_element(file: Path) -> str:
-    """The name of the root element of an XML file, well-formed throughout. Expat's, without the tree
+def root_element(data: bytes) -> str:
+    """The name of the root element of an XML file's bytes, well-formed throughout. Expat's, without the tree
     ElementTree builds (most of the read stage's time for a book of large SVG drawings)."""
     parser, names = expat.ParserCreate(namespace_separator="}"), []
 
@@ -138,7 +139,7 @@ def _root_element(file: Path) -> str:
         parser.StartElementHandler = None   # (a call for each element costs more than the parse)
 
     parser.StartElementHandler = first
-    parser.Parse(file.read_bytes(), True)   # (ParseFile reads in small pieces: slower than ElementTree)
+    parser.Parse(data, True)   # (ParseFile reads in small pieces: slower than ElementTree)
     return names[0]
 
 

@@ -102,7 +102,8 @@ class SourceWarnings:
 
 def fingerprint(manifest: Manifest, builder: str, overrides: dict) -> tuple[str, str]:
     """Everything a render reads, in two digests: what Sphinx does not track page by page (the settings, the
-    site's own code, the bibliography and label tables it reads), then that with the staged pages."""
+    site's own code, the bibliography and label tables it reads), then that with the staged files (the merge
+    stage's digest of them, and the PDFs, which it leaves out)."""
     digest = hashlib.sha256(json.dumps([builder, overrides], sort_keys=True, default=str).encode())
     files: list[Path] = []
     for name in RENDER_INPUTS:
@@ -112,7 +113,8 @@ def fingerprint(manifest: Manifest, builder: str, overrides: dict) -> tuple[str,
     for path in files:
         digest.update(str(path).encode() + b"\0" + path.read_bytes())
     settings = digest.hexdigest()
-    for path in (manifest.staging / p for p in manifest.files):
+    digest.update(str(manifest.staging).encode() + b"\0" + manifest.digest.encode())
+    for path in (manifest.staging / p for p in sorted(manifest.pdfs.values())):
         digest.update(str(path).encode() + b"\0" + path.read_bytes())
     return settings, digest.hexdigest()
 

@@ -9,6 +9,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from bookbuild.errors import SourceError
+
 PAGE = """# Sayfa
 
 Metin.
@@ -35,6 +39,30 @@ def test_a_pdf_is_linked_only_by_a_site_of_the_pages_it_was_built_from(make_book
     assert not PDF_LINK.findall(book.html("ch/page")) and not PDF_LINK.findall(book.html("index"))
     assert not (book.paths.site("html") / "_pdf").exists()
     assert all(pdf.is_file() for pdf in built)                 # left where they were, for a `make pdf` to replace
+
+
+def test_the_cycle_collector_runs_less_often_while_a_build_runs_and_as_before_after_it(make_book, monkeypatch):
+    """Its thresholds are the build's in every stage (the read stage, and the merge stage in the render's thread),
+    and what they were before once the build has ended, however it ended."""
+    import gc
+
+    from bookbuild import pipeline
+    from bookbuild.merge import pages
+    from bookbuild.read import book as read
+
+    book, seen = make_book(PAGE), []
+    for module, name in ((read, "read_book"), (pages, "stage")):
+        real = getattr(module, name)
+        monkeypatch.setattr(module, name, lambda *args, real=real, **kwargs: seen.append(gc.get_threshold()) or
+                            real(*args, **kwargs))
+    before = gc.get_threshold()
+    assert before != pipeline.COLLECTOR_THRESHOLDS
+    book.build()
+    assert seen == [pipeline.COLLECTOR_THRESHOLDS] * 2 and gc.get_threshold() == before
+    book.write("ch/page.md", PAGE + "\nBkz. :numref:`sec_yok`.\n")
+    with pytest.raises(SourceError):
+        book.build()
+    assert gc.get_threshold() == before
 
 
 # --- the floors: a stage imports the ground floor and its own package -----------------------------
