@@ -82,8 +82,8 @@ def search_language():
             return words + [FOLDED + folded for word in words if (folded := ascii_fold(word)) != turkish_lower(word)]
 
         def stem(self, word: str) -> str:
-            # Once per word, not per occurrence: snowball's Turkish stemmer is pure Python, and stemming every
-            # word of the whole book took a quarter of its render.
+            # Once per word, not per occurrence: stemming every word of the whole book with snowball's
+            # pure-Python stemmer took a quarter of its render (PyStemmer, compiled, is used where installed).
             stems = self.__dict__.setdefault("_stems", {})
             if word not in stems:
                 stems[word] = (FOLDED + self.stemmer.stemWord(word[len(FOLDED):]) if word.startswith(FOLDED)

@@ -228,3 +228,31 @@ def test_every_equation_label_of_the_turkish_book_labels_a_display_equation_as_m
         labelled |= {(page.path, token.info.split("--")[0]) for block in page.blocks if block.kind == "markdown"
                      for token in markdown.parse(block.myst) if token.type == "math_block_label"}
     assert len(expected) > 100 and sorted(expected - labelled) == []
+
+
+def test_the_search_index_stems_every_word_of_the_book_as_the_readers_browser_stems_a_query(tmp_path):
+    """The site's search finds a word when the stem Sphinx indexed it under (Python: snowball's Turkish
+    stemmer, compiled by PyStemmer) is the stem Sphinx's JS stemmer makes of the reader's query: every word of
+    the whole book, lower-cased as both sides lower-case it."""
+    import json
+    import subprocess
+
+    import sphinx.search
+
+    from bookbuild.render import turkish
+
+    index = turkish.search_language()({})
+    assert type(index.stemmer).__module__ == "Stemmer"   # the compiled stemmer (requirements.txt: PyStemmer)
+    words = sorted({turkish.turkish_lower(word) for path in CORPUS.rglob("*.md")
+                    for word in re.findall(r"[^\W\d_]+", path.read_text(encoding="utf-8"))})
+    scripts = Path(sphinx.search.__file__).parent / "non-minified-js"
+    (tmp_path / "words.json").write_text(json.dumps(words), encoding="utf-8")
+    program = (f"const fs = require('fs'); eval(fs.readFileSync({json.dumps(str(scripts / 'base-stemmer.js'))}, 'utf8')"
+               f" + fs.readFileSync({json.dumps(str(scripts / index.js_stemmer_rawcode))}, 'utf8')"
+               " + '; globalThis.Stemmer = TurkishStemmer;'); const stemmer = new Stemmer();"
+               f" const words = JSON.parse(fs.readFileSync({json.dumps(str(tmp_path / 'words.json'))}, 'utf8'));"
+               " process.stdout.write(JSON.stringify(words.map((w) => stemmer.stemWord(w.toLocaleLowerCase('tr')))));")
+    queried = json.loads(subprocess.run(["node", "-e", program], capture_output=True, text=True, check=True).stdout)
+    indexed = index.stemmer.stemWords(words)
+    assert len(words) > 10_000
+    assert [(w, i, q) for w, i, q in zip(words, indexed, queried, strict=True) if i != q] == []
