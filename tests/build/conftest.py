@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -25,6 +26,11 @@ from bookbuild.config import Paths  # noqa: E402
 # The builds the tests start write into pipes, as under CI, whose runners do not set PYTHONUNBUFFERED
 # (a developer's shell may): their progress must reach the pipe as it happens without it.
 os.environ.pop("PYTHONUNBUFFERED", None)
+# The builds the tests interrupt must hear Ctrl-C: a shell starts a background job (`make test &`, `nohup`) with
+# SIGINT ignored, which every process it starts inherits, and a Python started so never raises KeyboardInterrupt.
+# Handled here (Python's own handler), it is the default again in the processes the tests start.
+if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture(scope="session", autouse=True)
