@@ -88,6 +88,12 @@
   // worked out once.
   const BOXES = 'div.highlight pre, div.cell_output pre, div.math > mjx-container[display="true"]';
   function watchBoxes() {
+    // The arrow keys scroll a focused box: the page's "next/previous page" keys (Furo's
+    // navigation_with_keys, Sphinx's doctools.js, listening on the document) never hear them there.
+    document.addEventListener("keydown", (event) => {
+      if ((event.key === "ArrowLeft" || event.key === "ArrowRight") && event.target.closest &&
+          event.target.closest(`:is(${BOXES})[role=region]`)) event.stopPropagation();
+    }, true);
     const named = boxNames(document.querySelectorAll(BOXES));
     if (!window.ResizeObserver) return scrollingBoxes([...named.keys()], named);
     const observer = new ResizeObserver((entries) => scrollingBoxes(entries.map((entry) => entry.target), named));

@@ -96,7 +96,8 @@ TEXT_TABS_ONLY = "# Kurulum\n\nHer çerçeve için bir komut.\n\n" + "".join(
 def test_a_page_with_only_text_tabs_names_its_wide_code_boxes(reader, make_book):
     """A page whose tabs are all d2lbook's text tabs (`:begin_tab:`, no code cell: no framework chooser), as
     the book's installation page: its scripts run to the end, and a code box that scrolls on a phone is a
-    named region, numbered within its framework. (Its scripts stopped at naming the boxes: two pages of d2l-tr.)"""
+    named region, numbered within its framework, which the arrow keys scroll. (Its scripts stopped at naming the
+    boxes: two pages of d2l-tr. And on every page, an arrow key in a focused box turned the page instead.)"""
     book = make_book(TEXT_TABS_ONLY)
     book.build()
     with served(book.paths.site("html")) as url:
@@ -107,6 +108,11 @@ def test_a_page_with_only_text_tabs_names_its_wide_code_boxes(reader, make_book)
         assert len(shown) == 1 and shown[0].evaluate("(b) => b.scrollWidth > b.clientWidth + 1")
         assert shown[0].get_attribute("role") == "region"
         assert shown[0].get_attribute("aria-label") == "Kod 1, yana kaydırılabilir"
+        # By keyboard: the arrow keys scroll the focused box, and do not turn the page (navigation_with_keys).
+        shown[0].focus()
+        page.keyboard.press("ArrowRight")
+        page.wait_for_function("(b) => b.scrollLeft > 0", arg=shown[0].element_handle())
+        assert page.url.endswith("/ch/page.html")
         assert one.errors == []
 
 
